@@ -1,0 +1,277 @@
+//! File verbs: about, ls/lsl/md5sum/lsd, mkdir, cat, copyto, delete, link.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use fjordsync_engine::Session;
+use fjordsync_jottacloud::{AllocateRequest, DownloadOptions, Entry, ListMode, TreeEntry, UploadOptions};
+use futures_util::StreamExt;
+use serde_json::json;
+
+use crate::args::ListArgs;
+use crate::context::Context;
+use crate::location::Location;
+use crate::render;
+
+pub async fn about(ctx: &Context, remote: &str) -> anyhow::Result<()> {
+    let (name, _) = Location::remote(remote)?;
+    let s = ctx.open(&name)?;
+    let customer = s.client.customer().await?;
+    let drive = s.client.drive_info().await?;
+    println!("Account:   {} ({})", customer.email.as_deref().unwrap_or("-"), drive.username);
+    if let Some(t) = drive.account_type.as_deref().or(customer.account_type.as_deref()) {
+        println!("Type:      {t}");
+    }
+    match drive.capacity {
+        Some(cap) => {
+            let free = cap.saturating_sub(drive.usage);
+            let pct = if cap > 0 { drive.usage as f64 * 100.0 / cap as f64 } else { 0.0 };
+            println!("Used:      {} of {} ({pct:.1} %)", render::size(drive.usage), render::size(cap));
+            println!("Free:      {}", render::size(free));
+        }
+        None => println!("Used:      {} (unlimited)", render::size(drive.usage)),
+    }
+    let mut locks = Vec::new();
+    if drive.locked {
+        locks.push("locked");
+    }
+    if drive.read_locked {
+        locks.push("read-locked");
+    }
+    if drive.write_locked {
+        locks.push("write-locked");
+    }
+    if drive.quota_write_locked {
+        locks.push("write-locked: quota exceeded");
+    }
+    println!("Locks:     {}", if locks.is_empty() { "none".to_string() } else { locks.join(", ") });
+    println!("Devices:");
+    for d in &drive.devices {
+        println!("  {:<20} {:>12}  {}", d.name, render::size(d.size.unwrap_or(0)), d.kind.as_deref().unwrap_or(""));
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+pub enum TreeFormat {
+    Ls,
+    Lsl,
+    Md5,
+}
+
+/// Recursive listings use one `liststream` request, streamed, so a tree of a
+/// million files needs constant memory.
+pub async fn list_tree(ctx: &Context, a: &ListArgs, format: TreeFormat) -> anyhow::Result<()> {
+    let (name, path) = Location::remote(&a.path)?;
+    let s = ctx.open(&name)?;
+    let root = s.path(&path)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if !root.is_mountpoint_root()
+        && let Entry::File(f) = s.client.stat(&root).await?
+    {
+        let entry = TreeEntry::File {
+            path: vec![f.name.clone()],
+            size: f.size,
+            md5: f.md5.clone(),
+            created: f.created,
+            modified: f.modified,
+            updated: f.updated,
+        };
+        write_tree_entry(&mut out, &entry, format, a.json)?;
+        return Ok(out.flush()?);
+    }
+    let mut stream = s.client.list_tree(&root).await?;
+    while let Some(entry) = stream.next().await {
+        write_tree_entry(&mut out, &entry?, format, a.json)?;
+    }
+    Ok(out.flush()?)
+}
+
+fn write_tree_entry(out: &mut impl Write, entry: &TreeEntry, format: TreeFormat, as_json: bool) -> anyhow::Result<()> {
+    let TreeEntry::File { path, size, md5, modified, .. } = entry else {
+        return Ok(());
+    };
+    let shown = render::user_path(path);
+    if as_json {
+        let line = json!({"path": shown, "size": size, "md5": md5, "modified": modified.map(|t| t.to_string())});
+        writeln!(out, "{line}")?;
+        return Ok(());
+    }
+    match format {
+        TreeFormat::Ls => writeln!(out, "{size:>9} {shown}")?,
+        TreeFormat::Lsl => writeln!(out, "{size:>9} {} {shown}", render::time(*modified))?,
+        TreeFormat::Md5 => writeln!(out, "{md5}  {shown}")?,
+    }
+    Ok(())
+}
+
+pub async fn lsd(ctx: &Context, a: &ListArgs) -> anyhow::Result<()> {
+    let (name, path) = Location::remote(&a.path)?;
+    let s = ctx.open(&name)?;
+    let listing = s.client.list_folder(&s.path(&path)?, ListMode::Live).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for folder in &listing.folders {
+        let shown = render::user_name(&folder.name);
+        if a.json {
+            writeln!(out, "{}", json!({"name": shown, "modified": folder.modified.map(|t| t.to_string())}))?;
+        } else {
+            writeln!(out, "{:>12} {} {shown}", -1, render::time(folder.modified))?;
+        }
+    }
+    Ok(out.flush()?)
+}
+
+pub async fn mkdir(ctx: &Context, arg: &str) -> anyhow::Result<()> {
+    let (name, path) = Location::remote(arg)?;
+    let s = ctx.open(&name)?;
+    s.client.mkdir(&s.path(&path)?).await?;
+    Ok(())
+}
+
+pub async fn cat(ctx: &Context, arg: &str) -> anyhow::Result<()> {
+    let (name, path) = Location::remote(arg)?;
+    let s = ctx.open(&name)?;
+    let mut stream = s.client.download(&s.path(&path)?, DownloadOptions::default()).await?;
+    let mut out = std::io::stdout().lock();
+    while let Some(chunk) = stream.next().await {
+        out.write_all(&chunk?)?;
+    }
+    Ok(out.flush()?)
+}
+
+pub async fn copyto(ctx: &Context, src: &str, dst: &str) -> anyhow::Result<()> {
+    let known = |name: &str| ctx.is_remote(name);
+    match (Location::parse_with(src, known), Location::parse_with(dst, known)) {
+        (Location::Local(local), Location::Remote { remote, path }) => {
+            let s = ctx.open(&remote)?;
+            if path.is_empty() {
+                bail!("copyto needs the destination file name: {remote}:NAME");
+            }
+            let target = s.path(&path)?;
+            let outcome = s
+                .client
+                .upload_file(&local, &target, &UploadOptions::default())
+                .await
+                .with_context(|| format!("uploading {}", local.display()))?;
+            let how = if outcome.deduplicated { "already on the service, no bytes sent" } else { "uploaded" };
+            eprintln!("{} -> {dst}: {} ({how})", local.display(), render::size(outcome.file.size));
+            Ok(())
+        }
+        (Location::Remote { remote, path }, Location::Local(local)) => {
+            let s = ctx.open(&remote)?;
+            let source = s.path(&path)?;
+            let target = local_target(&local, source.name())?;
+            let info =
+                s.client.download_to_file(&source, &target).await.with_context(|| format!("downloading {src}"))?;
+            set_mtime(&target, info.modified);
+            eprintln!("{src} -> {}: {} (MD5 verified)", target.display(), render::size(info.size));
+            Ok(())
+        }
+        (Location::Remote { remote: r1, path: p1 }, Location::Remote { remote: r2, path: p2 }) => {
+            let from = ctx.open(&r1)?;
+            let to = ctx.open(&r2)?;
+            if p2.is_empty() {
+                bail!("copyto needs the destination file name: {r2}:NAME");
+            }
+            remote_to_remote(&from, &from.path(&p1)?, &to, &to.path(&p2)?).await?;
+            eprintln!("{src} -> {dst}: copied");
+            Ok(())
+        }
+        (Location::Local(_), Location::Local(_)) => {
+            bail!("both sides are local; one of them must be REMOTE:PATH")
+        }
+    }
+}
+
+/// Same account: a server-side copy, no bytes through us. Different accounts:
+/// the source's MD5 is known, so allocate first (dedup may skip everything)
+/// and stream the download straight into the upload.
+async fn remote_to_remote(
+    from: &Session,
+    src: &fjordsync_jottacloud::RemotePath,
+    to: &Session,
+    dst: &fjordsync_jottacloud::RemotePath,
+) -> anyhow::Result<()> {
+    let same_account = from.remote.endpoint == to.remote.endpoint
+        && from.remote.username.is_some()
+        && from.remote.username == to.remote.username;
+    if same_account {
+        from.client.copy_file(src, dst).await?;
+        return Ok(());
+    }
+    let info = from.client.file_info(src).await?;
+    let alloc = to
+        .client
+        .allocate(&AllocateRequest {
+            path: dst.clone(),
+            md5: info.md5.clone(),
+            size: info.size,
+            created: info.created,
+            modified: info.modified,
+        })
+        .await?;
+    if alloc.completed {
+        return Ok(());
+    }
+    let opts = DownloadOptions { start: alloc.resume_pos, ..Default::default() };
+    let body = from.client.download(src, opts).await?;
+    to.client.upload_body(&alloc, body.map(|r| r.map_err(std::io::Error::other))).await?;
+    Ok(())
+}
+
+/// A local destination that is an existing folder receives the file under
+/// the source's name (mapped back to the user's characters). The name comes
+/// from the server, so it must stay a single path component.
+fn local_target(local: &Path, remote_name: &str) -> anyhow::Result<PathBuf> {
+    if !local.is_dir() {
+        return Ok(local.to_path_buf());
+    }
+    let name = render::user_name(remote_name);
+    let safe = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+    if !safe {
+        bail!("the remote name {remote_name:?} cannot be used as a local file name; give the full destination path");
+    }
+    Ok(local.join(name))
+}
+
+fn set_mtime(path: &Path, modified: Option<fjordsync_jottacloud::Timestamp>) {
+    let Some(t) = modified else { return };
+    let Ok(d) = std::time::Duration::try_from(t.duration_since(fjordsync_jottacloud::Timestamp::UNIX_EPOCH)) else {
+        return;
+    };
+    let when = std::time::UNIX_EPOCH + d;
+    if let Ok(f) = std::fs::File::options().write(true).open(path) {
+        let _ = f.set_modified(when);
+    }
+}
+
+pub async fn delete(ctx: &Context, arg: &str, hard: bool) -> anyhow::Result<()> {
+    let (name, path) = Location::remote(arg)?;
+    let s = ctx.open(&name)?;
+    let target = s.path(&path)?;
+    if target.is_mountpoint_root() {
+        bail!("refusing to delete the whole mountpoint {}:", name);
+    }
+    match s.client.stat(&target).await? {
+        Entry::File(_) => s.client.delete_file(&target, hard).await?,
+        Entry::Folder(_) => s.client.delete_folder(&target, hard).await?,
+        Entry::MountPoint(_) => bail!("refusing to delete a mountpoint"),
+    }
+    eprintln!("{arg}: {}", if hard { "deleted permanently" } else { "moved to the trash" });
+    Ok(())
+}
+
+pub async fn link(ctx: &Context, arg: &str, unlink: bool) -> anyhow::Result<()> {
+    let (name, path) = Location::remote(arg)?;
+    let s = ctx.open(&name)?;
+    let target = s.path(&path)?;
+    if unlink {
+        s.client.disable_share(&target).await?;
+        eprintln!("{arg}: public link removed");
+    } else {
+        let link = s.client.enable_share(&target).await?;
+        println!("{}", link.direct_url);
+    }
+    Ok(())
+}

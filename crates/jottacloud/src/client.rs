@@ -1,0 +1,160 @@
+//! The [`Client`] handle and the one request path every call goes through:
+//! bearer token (refreshed proactively), one refresh-and-retry on 401,
+//! backoff on 429/5xx/connection errors for idempotent calls.
+
+use std::sync::Arc;
+
+use reqwest::Response;
+use url::Url;
+
+use crate::auth::refresh::TokenManager;
+use crate::auth::{Token, TokenStore};
+use crate::error::{Error, Result};
+use crate::http::{Endpoints, Req, RetryPolicy, build_http, decode_error, read_limited};
+use crate::names::RemotePath;
+use crate::types::xml::{Element, parse_document};
+
+/// Client configuration.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// User-Agent header. Default `fjordsync/<crate version>`.
+    pub user_agent: String,
+    /// Retry policy for idempotent calls.
+    pub retry: RetryPolicy,
+    /// Attempts (allocate rounds) for one file upload. Default 5.
+    pub upload_attempts: u32,
+    /// Extra PEM root certificates (besides the system roots and `SSL_CERT_FILE`).
+    pub extra_ca_pem: Option<Vec<u8>>,
+    /// Largest XML document read into memory (listings are streamed instead). Default 64 MiB.
+    pub max_document_bytes: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            user_agent: concat!("fjordsync/", env!("CARGO_PKG_VERSION")).to_string(),
+            retry: RetryPolicy::default(),
+            upload_attempts: 5,
+            extra_ca_pem: None,
+            max_document_bytes: 64 << 20,
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub http: reqwest::Client,
+    pub endpoints: Endpoints,
+    pub options: ClientOptions,
+    pub tokens: TokenManager,
+    pub username: tokio::sync::OnceCell<String>,
+}
+
+/// A cheap-to-clone handle on one Jottacloud account.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("endpoints", &self.inner.endpoints).finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Create a client for `token`. Rotated tokens go to `store` before use;
+    /// tokens rotated by other processes are adopted from it.
+    pub fn new(
+        endpoints: Endpoints,
+        token: Token,
+        store: Arc<dyn TokenStore>,
+        options: ClientOptions,
+    ) -> Result<Client> {
+        let http = build_http(&options.user_agent, options.extra_ca_pem.as_deref())?;
+        let tokens = TokenManager::new(http.clone(), options.retry.clone(), token, store);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                endpoints,
+                options,
+                tokens,
+                username: tokio::sync::OnceCell::new(),
+            }),
+        })
+    }
+
+    /// The endpoints in use.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.inner.endpoints
+    }
+
+    /// The token currently held (already saved to the store).
+    pub fn token(&self) -> Token {
+        self.inner.tokens.token()
+    }
+
+    /// A valid access token (refreshing if needed). For callers that must
+    /// talk to the service directly; never log it.
+    pub async fn access_token(&self) -> Result<String> {
+        self.inner.tokens.access_token().await
+    }
+
+    /// Send an authenticated request; returns only successful replies.
+    pub(crate) async fn call(&self, req: Req) -> Result<Response> {
+        let policy = &self.inner.options.retry;
+        let mut delays = policy.delays();
+        let mut refreshed = false;
+        loop {
+            let bearer = self.inner.tokens.access_token().await?;
+            let res = req.build(&self.inner.http, Some(&bearer)).send().await;
+            let err = match res {
+                Ok(r) if r.status().is_success() => return Ok(r),
+                Ok(r) if r.status().as_u16() == 401 && !refreshed => {
+                    refreshed = true;
+                    let _ = decode_error(r).await;
+                    self.inner.tokens.refresh_from(&bearer).await?;
+                    continue;
+                }
+                Ok(r) => decode_error(r).await,
+                Err(e) => Error::Http(e),
+            };
+            if req.retry && err.is_transient() {
+                let retry_after = match &err {
+                    Error::RateLimited { retry_after, .. } => *retry_after,
+                    _ => None,
+                };
+                if let Some(d) = delays.next() {
+                    let d = policy.pick(d, retry_after);
+                    tracing::debug!(url = %req.url, "retrying in {d:?} after: {err}");
+                    tokio::time::sleep(d).await;
+                    continue;
+                }
+            }
+            return Err(err);
+        }
+    }
+
+    /// Send and read a whole XML document.
+    pub(crate) async fn call_xml(&self, req: Req) -> Result<Element> {
+        let resp = self.call(req).await?;
+        let body = read_limited(resp, self.inner.options.max_document_bytes).await?;
+        parse_document(&body)
+    }
+
+    /// Send and read a JSON document.
+    pub(crate) async fn call_json<T: serde::de::DeserializeOwned>(&self, req: Req) -> Result<T> {
+        let resp = self.call(req).await?;
+        let body = read_limited(resp, 16 << 20).await?;
+        serde_json::from_slice(&body).map_err(|e| Error::Protocol(format!("bad JSON reply: {e}")))
+    }
+
+    /// JFS URL of `path`.
+    pub(crate) async fn jfs_url(&self, path: &RemotePath) -> Result<Url> {
+        let user = self.username().await?;
+        self.inner.endpoints.jfs_url(&path.jfs_url_path(&user))
+    }
+
+    pub(crate) fn api_url(&self, p: &str) -> Result<Url> {
+        self.inner.endpoints.api_url(p)
+    }
+}
