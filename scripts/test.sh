@@ -34,4 +34,7 @@ XDG_DATA_HOME="$KEYRING_HOME" FJORDSYNC_TEST_KEYRING=1 dbus-run-session -- bash 
 step "interop: real rclone against the emulator (jotta-net)"
 bash crates/emulator/tests/rclone_interop.sh "$ROOT/target/debug/fjordsync-emulator"
 
+step "interop: fjordsync on the real host names over TLS, side by side with rclone (jotta-net)"
+bash crates/cli/tests/jotta_net_interop.sh "$ROOT/target/debug/fjordsync"
+
 step "all tests passed"
