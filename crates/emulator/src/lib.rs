@@ -233,13 +233,30 @@ fn fmt_addr(addr: SocketAddr) -> String {
     }
 }
 
+/// Ctrl-C, or SIGTERM on Unix (how test harnesses stop servers), so the
+/// snapshot is written on the way out.
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    tokio::signal::ctrl_c().await.ok();
+}
+
 /// Run the emulator from command-line flags: print the banner, serve until Ctrl-C.
 pub async fn serve(args: Args) -> anyhow::Result<()> {
     let emu = Emulator::start(Config::from(args)).await?;
     print!("{}", emu.banner());
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    tokio::signal::ctrl_c().await.ok();
+    wait_for_stop_signal().await;
     eprintln!("shutting down");
     emu.shutdown().await;
     Ok(())

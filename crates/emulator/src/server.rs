@@ -230,6 +230,8 @@ fn fault_response(group: &str) -> Response {
     };
     let mut r = if group == "jfs" {
         jfs_error(status, "java.lang.RuntimeException", "injected fault")
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
+        api_error(status, "TooManyRequests", "injected fault")
     } else {
         api_error(status, "ServiceUnavailable", "injected fault")
     };

@@ -211,7 +211,7 @@ impl Tokens {
         }
     }
 
-    fn issue_access(&mut self, session: &str, username: &str, lifetime_s: i64) -> String {
+    fn issue_access(&mut self, session: &str, scope: &str, username: &str, lifetime_s: i64) -> String {
         let now = now_ms();
         // Prune expired tokens now and then so the map stays small.
         if self.access.len() > 10_000 {
@@ -220,7 +220,7 @@ impl Tokens {
         let exp = now + lifetime_s * 1000;
         let tok = jwt(serde_json::json!({
             "exp": exp / 1000, "iat": now / 1000, "jti": random_id(16), "sub": username,
-            "sid": session, "typ": "Bearer", "scope": "openid offline_access",
+            "sid": session, "typ": "Bearer", "scope": scope,
             "preferred_username": username,
         }));
         self.access.insert(tok.clone(), Access { session: session.to_string(), expires_ms: exp });
@@ -234,7 +234,8 @@ impl Tokens {
     }
 
     fn grant_for(&mut self, session_id: &str, username: &str, lifetime_s: i64) -> Option<Grant> {
-        let access = self.issue_access(session_id, username, lifetime_s);
+        let scope = self.sessions.get(session_id)?.scope.clone();
+        let access = self.issue_access(session_id, &scope, username, lifetime_s);
         let refresh = self.new_refresh(session_id);
         let s = self.sessions.get_mut(session_id)?;
         s.current_refresh = refresh.clone();
@@ -364,12 +365,13 @@ impl Tokens {
     }
 
     /// Legacy clients: the built-in id (any secret, it is baked into rclone) or a
-    /// registered id with its secret.
-    pub fn legacy_client_ok(&self, id: &str, secret: Option<&str>) -> bool {
+    /// registered id, with its secret when `check_secret`.
+    pub fn legacy_client_ok(&self, id: &str, secret: Option<&str>, check_secret: bool) -> bool {
         if id == LEGACY_CLIENT {
             return true;
         }
         match (self.legacy_clients.get(id), secret) {
+            (Some(_), _) if !check_secret => true,
             (Some(s), Some(given)) => s == given,
             _ => false,
         }

@@ -25,11 +25,7 @@ fn device_from(d: DeviceXml) -> DeviceInfo {
 }
 
 fn mp_from(m: MountPointXml) -> MountPointInfo {
-    MountPointInfo {
-        name: m.name,
-        size: to_u64(m.size),
-        modified: m.modified,
-    }
+    MountPointInfo { name: m.name, size: to_u64(m.size), modified: m.modified }
 }
 
 impl Client {
@@ -55,11 +51,7 @@ impl Client {
 
     /// The internal username (fetched once per client, then cached).
     pub async fn username(&self) -> Result<String> {
-        self.inner
-            .username
-            .get_or_try_init(|| async { self.customer().await.map(|c| c.username) })
-            .await
-            .cloned()
+        self.inner.username.get_or_try_init(|| async { self.customer().await.map(|c| c.username) }).await.cloned()
     }
 
     /// `GET /jfs/<user>`: quota, usage, locks, devices.
@@ -116,9 +108,7 @@ impl Client {
                 "custom mountpoints are not supported on the built-in Jotta device".into(),
             ));
         }
-        let el = self
-            .call_xml(Req::post(self.device_url(device, Some(mountpoint)).await?))
-            .await?;
+        let el = self.call_xml(Req::post(self.device_url(device, Some(mountpoint)).await?)).await?;
         Ok(mp_from(MountPointXml::from_el(&el)?))
     }
 }

@@ -73,13 +73,7 @@ impl Client {
         let http = build_http(&options.user_agent, options.extra_ca_pem.as_deref())?;
         let tokens = TokenManager::new(http.clone(), options.retry.clone(), token, store);
         Ok(Client {
-            inner: Arc::new(Inner {
-                http,
-                endpoints,
-                options,
-                tokens,
-                username: tokio::sync::OnceCell::new(),
-            }),
+            inner: Arc::new(Inner { http, endpoints, options, tokens, username: tokio::sync::OnceCell::new() }),
         })
     }
 
@@ -101,6 +95,20 @@ impl Client {
 
     /// Send an authenticated request; returns only successful replies.
     pub(crate) async fn call(&self, req: Req) -> Result<Response> {
+        self.call_tracked(req).await.0
+    }
+
+    /// Like [`Client::call`], also telling whether an earlier attempt may
+    /// have reached the server (a transport error after sending), so a
+    /// non-idempotent outcome such as "404 on the second `rm`" can be
+    /// recognised.
+    pub(crate) async fn call_tracked(&self, req: Req) -> (Result<Response>, bool) {
+        let mut maybe_applied = false;
+        let r = self.call_inner(&req, &mut maybe_applied).await;
+        (r, maybe_applied)
+    }
+
+    async fn call_inner(&self, req: &Req, maybe_applied: &mut bool) -> Result<Response> {
         let policy = &self.inner.options.retry;
         let mut delays = policy.delays();
         let mut refreshed = false;
@@ -124,6 +132,11 @@ impl Client {
                     _ => None,
                 };
                 if let Some(d) = delays.next() {
+                    if let Error::Http(e) = &err
+                        && !e.is_connect()
+                    {
+                        *maybe_applied = true;
+                    }
                     let d = policy.pick(d, retry_after);
                     tracing::debug!(url = %req.url, "retrying in {d:?} after: {err}");
                     tokio::time::sleep(d).await;

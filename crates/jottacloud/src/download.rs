@@ -50,10 +50,7 @@ impl Client {
         let resp = self.call(req).await?;
         if ranged && resp.status().as_u16() != 206 {
             // A server that ignores Range would give us the wrong bytes.
-            return Err(Error::Protocol(format!(
-                "asked for a range, got status {}",
-                resp.status().as_u16()
-            )));
+            return Err(Error::Protocol(format!("asked for a range, got status {}", resp.status().as_u16())));
         }
         Ok(Box::pin(resp.bytes_stream().map_err(Error::Http)))
     }
@@ -82,10 +79,7 @@ impl Client {
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let base = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "download".into());
+        let base = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "download".into());
         let tmp = dir.join(format!(".{base}.fjordsync-{:016x}.part", rand::random::<u64>()));
         let res = self.fill_temp(path, &tmp, revision, md5_hex, size).await;
         match res {
@@ -113,50 +107,62 @@ impl Client {
         let mut file = tokio::fs::File::create(tmp).await?;
         let mut hasher = md5::Md5::new();
         let mut got: u64 = 0;
-        let mut attempts = 0u32;
-        while got < size || (size == 0 && attempts == 0) {
-            attempts += 1;
-            let opts = DownloadOptions {
-                start: got,
-                end: None,
-                revision,
-            };
-            let mut stream = match self.download(path, opts).await {
-                Ok(s) => s,
-                Err(e) if e.is_transient() && attempts < self.inner.options.upload_attempts.max(2) => continue,
-                Err(e) => return Err(e),
-            };
-            let mut failed = None;
-            while let Some(chunk) = stream.next().await {
-                match chunk {
-                    Ok(b) => {
-                        if got + b.len() as u64 > size {
-                            return Err(Error::Protocol(format!(
-                                "{path}: server sent more than the expected {size} bytes"
-                            )));
+        // Bounded *consecutive attempts without progress*; any progress
+        // resets the count, so a flaky link still finishes a big file.
+        let max = self.inner.options.upload_attempts.max(2);
+        let mut fruitless = 0u32;
+        let mut first = true;
+        let mut delays = self.inner.options.retry.delays();
+        while got < size || first {
+            first = false;
+            let before = got;
+            let opts = DownloadOptions { start: got, end: None, revision };
+            let outcome = match self.download(path, opts).await {
+                Ok(mut stream) => {
+                    let mut failed = None;
+                    while let Some(chunk) = stream.next().await {
+                        match chunk {
+                            Ok(b) => {
+                                if got + b.len() as u64 > size {
+                                    return Err(Error::Protocol(format!(
+                                        "{path}: server sent more than the expected {size} bytes"
+                                    )));
+                                }
+                                hasher.update(&b);
+                                file.write_all(&b).await?;
+                                got += b.len() as u64;
+                            }
+                            Err(e) => {
+                                failed = Some(e);
+                                break;
+                            }
                         }
-                        hasher.update(&b);
-                        file.write_all(&b).await?;
-                        got += b.len() as u64;
                     }
-                    Err(e) => {
-                        failed = Some(e);
-                        break;
+                    match failed {
+                        Some(e) => Err(e),
+                        None if got < size => {
+                            Err(Error::Protocol(format!("{path}: body ended at {got} of {size} bytes")))
+                        }
+                        None => Ok(()),
                     }
                 }
-            }
-            match failed {
-                Some(e) if attempts < self.inner.options.upload_attempts.max(2) => {
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(()) => break,
+                Err(e) => {
+                    let resumable = e.is_transient() || matches!(e, Error::Http(_) | Error::Protocol(_));
+                    fruitless = if got > before { 0 } else { fruitless + 1 };
+                    if !resumable || fruitless >= max {
+                        return Err(e);
+                    }
                     tracing::debug!(%path, got, "download interrupted, resuming: {e}");
+                    if fruitless > 0
+                        && let Some(d) = delays.next()
+                    {
+                        tokio::time::sleep(d).await;
+                    }
                 }
-                Some(e) => return Err(e),
-                None if got < size && attempts >= self.inner.options.upload_attempts.max(2) => {
-                    return Err(Error::Protocol(format!("{path}: body ended at {got} of {size} bytes")));
-                }
-                None => {}
-            }
-            if size == 0 {
-                break;
             }
         }
         file.flush().await?;
@@ -164,11 +170,7 @@ impl Client {
         drop(file);
         let actual = hex(&hasher.finalize());
         if !md5_hex.is_empty() && !actual.eq_ignore_ascii_case(md5_hex) {
-            return Err(Error::Md5Mismatch {
-                what: path.to_string(),
-                expected: md5_hex.to_string(),
-                actual,
-            });
+            return Err(Error::Md5Mismatch { what: path.to_string(), expected: md5_hex.to_string(), actual });
         }
         Ok(())
     }

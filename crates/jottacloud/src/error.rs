@@ -191,10 +191,7 @@ impl Error {
             403 => Error::Forbidden(api),
             404 => Error::NotFound(api),
             409 => Error::Conflict(api),
-            429 => Error::RateLimited {
-                retry_after,
-                detail: api,
-            },
+            429 => Error::RateLimited { retry_after, detail: api },
             460 | 507 => Error::QuotaExceeded(api),
             s if s >= 500 => Error::Server(api),
             _ => Error::Status(api),

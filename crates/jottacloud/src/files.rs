@@ -11,11 +11,7 @@ use crate::time::{format_jotta_time, zero_jotta_time};
 use crate::types::xml::{Element, FileXml, FolderXml};
 
 pub(crate) fn not_found(what: &str) -> Error {
-    Error::NotFound(Box::new(ApiError {
-        status: 404,
-        message: Some(what.to_string()),
-        ..Default::default()
-    }))
+    Error::NotFound(Box::new(ApiError { status: 404, message: Some(what.to_string()), ..Default::default() }))
 }
 
 /// Times and content for `cphash` (spec 4.10).
@@ -106,9 +102,7 @@ impl Client {
     /// `dl` on a missing path succeeds on the service (spec 4.12).
     pub async fn delete_file(&self, path: &RemotePath, hard: bool) -> Result<()> {
         let sw = if hard { "rm" } else { "dl" };
-        let resp = self.call(Req::post(self.jfs_url(path).await?).q(sw, "true")).await?;
-        drop(resp);
-        Ok(())
+        self.delete_call(Req::post(self.jfs_url(path).await?).q(sw, "true")).await
     }
 
     /// Delete a folder and its contents: to the trash (`dlDir`) or
@@ -118,9 +112,20 @@ impl Client {
             return Err(Error::InvalidArgument("refusing to delete a mountpoint".into()));
         }
         let sw = if hard { "rmDir" } else { "dlDir" };
-        let resp = self.call(Req::post(self.jfs_url(path).await?).q(sw, "true")).await?;
-        drop(resp);
-        Ok(())
+        self.delete_call(Req::post(self.jfs_url(path).await?).q(sw, "true")).await
+    }
+
+    /// A delete whose retry answers 404 after an earlier attempt may have
+    /// been applied (reply lost) counts as done.
+    async fn delete_call(&self, req: Req) -> Result<()> {
+        match self.call_tracked(req).await {
+            (Ok(_), _) => Ok(()),
+            (Err(e), true) if e.is_not_found() => {
+                tracing::debug!("delete retried after a lost reply; 404 means it was applied");
+                Ok(())
+            }
+            (Err(e), _) => Err(e),
+        }
     }
 
     /// Server-side copy of a file (`cp=`). Creates the target's parent
@@ -148,19 +153,14 @@ impl Client {
             return Err(Error::Protocol(format!("{sw} answered <{}>", el.name)));
         }
         let fx = FileXml::from_el(&el)?;
-        let info = FileInfo::from_xml(&fx, true)
-            .ok_or_else(|| Error::Protocol(format!("{sw} reply without a revision")))?;
+        let info =
+            FileInfo::from_xml(&fx, true).ok_or_else(|| Error::Protocol(format!("{sw} reply without a revision")))?;
         if info.is_deleted() && info.state == RevisionState::Completed {
             tracing::debug!(%dst, "copy landed in the trash; restoring with cphash");
             return self
                 .cphash(
                     dst,
-                    &CpHash {
-                        md5: info.md5.clone(),
-                        size: info.size,
-                        created: info.created,
-                        modified: info.modified,
-                    },
+                    &CpHash { md5: info.md5.clone(), size: info.size, created: info.created, modified: info.modified },
                 )
                 .await;
         }
@@ -168,7 +168,8 @@ impl Client {
     }
 
     /// Move/rename a folder (`mvDir=`). The source is escaped like any path
-    /// (rclone sends it raw, which breaks `+` and `#`). Fails with
+    /// (rclone sends it raw, which breaks `+` and `#`) and carries the
+    /// trailing slash seen in real traffic. Fails with
     /// `Conflict` if the target exists.
     pub async fn move_folder(&self, src: &RemotePath, dst: &RemotePath) -> Result<()> {
         if src.is_mountpoint_root() {
@@ -178,9 +179,10 @@ impl Client {
             return Err(Error::InvalidArgument(format!("cannot move {src} into itself")));
         }
         let user = self.username().await?;
-        let req = Req::post(self.jfs_url(src).await?)
-            .q("mvDir", dst.absolute(&user))
-            .no_retry();
+        // Trailing slash on the source as in the observed rclone request.
+        let mut url = self.jfs_url(src).await?;
+        url.set_path(&format!("{}/", url.path().trim_end_matches('/')));
+        let req = Req::post(url).q("mvDir", dst.absolute(&user)).no_retry();
         let el = self.call_xml(req).await?;
         if el.name != "folder" && el.name != "mountPoint" {
             return Err(Error::Protocol(format!("mvDir answered <{}>", el.name)));
@@ -218,10 +220,7 @@ pub(crate) fn entry_from(el: &Element, path: &RemotePath) -> Result<Entry> {
             }
         }
         "folder" => Ok(Entry::Folder(FolderListing::from_xml(&FolderXml::from_el(el)?, ListMode::Live))),
-        "mountPoint" => Ok(Entry::MountPoint(FolderListing::from_xml(
-            &FolderXml::from_el(el)?,
-            ListMode::Live,
-        ))),
+        "mountPoint" => Ok(Entry::MountPoint(FolderListing::from_xml(&FolderXml::from_el(el)?, ListMode::Live))),
         other => Err(Error::Protocol(format!("unexpected metadata root <{other}>"))),
     }
 }

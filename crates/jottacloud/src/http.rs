@@ -11,9 +11,6 @@ use crate::error::{ApiError, Error, Result};
 use crate::types::json::{ApiErrorJson, OAuthErrorJson};
 use crate::types::xml::ErrorXml;
 
-/// Production identity host (used only when no override is set).
-pub const PRODUCTION_IDENTITY: &str = "https://id.jottacloud.com/";
-
 /// Where the service lives. Endpoints are configuration so an emulator (or a
 /// white-label with other hosts) can replace them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,12 +46,7 @@ impl Endpoints {
         o.set_query(None);
         o.set_fragment(None);
         let jfs = o.join("jfs/").unwrap_or_else(|_| o.clone());
-        Endpoints {
-            jfs,
-            api: o.clone(),
-            web: o.clone(),
-            identity_override: Some(o),
-        }
+        Endpoints { jfs, api: o.clone(), web: o.clone(), identity_override: Some(o) }
     }
 
     /// Apply the identity override: keep path and query, replace scheme/host/port.
@@ -177,10 +169,7 @@ pub async fn decode_error(resp: Response) -> Error {
 }
 
 pub(crate) fn api_error_from_body(status: u16, bytes: &[u8]) -> ApiError {
-    let mut api = ApiError {
-        status,
-        ..Default::default()
-    };
+    let mut api = ApiError { status, ..Default::default() };
     if let Some(x) = ErrorXml::parse(bytes) {
         api.message = x.message;
         api.reason = x.reason;
@@ -201,10 +190,7 @@ pub(crate) fn api_error_from_body(status: u16, bytes: &[u8]) -> ApiError {
         let text = String::from_utf8_lossy(bytes);
         let t: String = text.trim().chars().take(300).collect();
         api.body = if t.is_empty() {
-            StatusCode::from_u16(status)
-                .ok()
-                .and_then(|s| s.canonical_reason())
-                .map(str::to_string)
+            StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).map(str::to_string)
         } else {
             Some(t)
         };
@@ -249,21 +235,10 @@ pub(crate) struct Req {
 
 impl Req {
     pub fn get(url: Url) -> Self {
-        Req {
-            method: Method::GET,
-            url,
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: ReqBody::None,
-            retry: true,
-        }
+        Req { method: Method::GET, url, query: Vec::new(), headers: Vec::new(), body: ReqBody::None, retry: true }
     }
     pub fn post(url: Url) -> Self {
-        Req {
-            method: Method::POST,
-            body: ReqBody::Empty,
-            ..Req::get(url)
-        }
+        Req { method: Method::POST, body: ReqBody::Empty, ..Req::get(url) }
     }
     pub fn q(mut self, k: &'static str, v: impl Into<String>) -> Self {
         self.query.push((k, v.into()));
@@ -292,9 +267,7 @@ impl Req {
         match &self.body {
             ReqBody::None => rb,
             ReqBody::Empty => rb.header(reqwest::header::CONTENT_LENGTH, "0").body(Vec::<u8>::new()),
-            ReqBody::Json(b) => rb
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b.clone()),
+            ReqBody::Json(b) => rb.header(reqwest::header::CONTENT_TYPE, "application/json").body(b.clone()),
         }
     }
 }

@@ -14,8 +14,8 @@
 //! Wire DTOs live in a private `types` module; the public types are in
 //! [`model`].
 
-pub mod auth;
 mod account;
+pub mod auth;
 mod client;
 mod download;
 pub mod error;

@@ -52,15 +52,7 @@ where
 {
     let mut xml = quick_xml::Reader::from_reader(reader);
     xml.config_mut().trim_text(false);
-    let state = Parser {
-        xml,
-        buf: Vec::new(),
-        prefix,
-        seen: HashSet::new(),
-        folders: 0,
-        files: 0,
-        done: false,
-    };
+    let state = Parser { xml, buf: Vec::new(), prefix, seen: HashSet::new(), folders: 0, files: 0, done: false };
     Box::pin(futures_util::stream::try_unfold(state, |mut p| async move {
         match p.next().await? {
             Some(e) => Ok(Some((e, p))),
@@ -92,11 +84,7 @@ impl<R: AsyncBufRead + Unpin + Send> Parser<R> {
                     if stack.is_empty() && !matches!(name.as_str(), "folder" | "file" | "stats") {
                         continue; // envelope or unknown wrapper
                     }
-                    stack.push(Element {
-                        name,
-                        attrs: attrs_of(&e)?,
-                        ..Default::default()
-                    });
+                    stack.push(Element { name, attrs: attrs_of(&e)?, ..Default::default() });
                 }
                 Event::Empty(e) => {
                     let el = Element {
@@ -148,9 +136,7 @@ impl<R: AsyncBufRead + Unpin + Send> Parser<R> {
     /// Split `/<mp>/<a>/<b>` and strip the listed prefix.
     fn relative(&self, raw: &str) -> Result<Vec<String>> {
         let parts: Vec<&str> = raw.split('/').filter(|s| !s.is_empty()).collect();
-        if parts.len() < self.prefix.len()
-            || parts.iter().zip(&self.prefix).any(|(a, b)| fold_case(a) != *b)
-        {
+        if parts.len() < self.prefix.len() || parts.iter().zip(&self.prefix).any(|(a, b)| fold_case(a) != *b) {
             return Err(proto(format!("path {raw:?} is outside the listed folder")));
         }
         Ok(parts[self.prefix.len()..].iter().map(|s| s.to_string()).collect())
@@ -195,9 +181,7 @@ impl<R: AsyncBufRead + Unpin + Send> Parser<R> {
                             None => None,
                         })
                     };
-                    let size = el
-                        .child_i64("size")?
-                        .ok_or_else(|| proto("<file> without <size>"))?;
+                    let size = el.child_i64("size")?.ok_or_else(|| proto("<file> without <size>"))?;
                     return Ok(Some(TreeEntry::File {
                         path: rel,
                         size: size.max(0) as u64,

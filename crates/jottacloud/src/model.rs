@@ -175,11 +175,7 @@ impl FolderListing {
                 .folders
                 .iter()
                 .filter(|f| mode.keep(f.deleted.is_some()))
-                .map(|f| FolderEntry {
-                    name: f.name.clone(),
-                    deleted: f.deleted,
-                    modified: f.modified,
-                })
+                .map(|f| FolderEntry { name: f.name.clone(), deleted: f.deleted, modified: f.modified })
                 .collect(),
             files: x
                 .files

@@ -200,12 +200,7 @@ pub fn encode_os_name(name: &std::ffi::OsStr) -> String {
 /// restricted characters, controls, a literal `%XX` escape, more than
 /// [`MAX_NAME_CHARS`] characters. The error names the file.
 pub fn validate_remote_name(name: &str) -> Result<()> {
-    let bad = |reason: &str| {
-        Err(Error::InvalidName {
-            name: name.to_string(),
-            reason: reason.to_string(),
-        })
-    };
+    let bad = |reason: &str| Err(Error::InvalidName { name: name.to_string(), reason: reason.to_string() });
     if name.is_empty() {
         return bad("empty name");
     }
@@ -216,16 +211,13 @@ pub fn validate_remote_name(name: &str) -> Result<()> {
     if n > MAX_NAME_CHARS {
         return bad(&format!("{n} characters, the limit is {MAX_NAME_CHARS}"));
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| matches!(c, '"' | '*' | ':' | '<' | '>' | '?' | '|' | '/') || c.is_ascii_control())
+    if let Some(c) =
+        name.chars().find(|c| matches!(c, '"' | '*' | ':' | '<' | '>' | '?' | '|' | '/') || c.is_ascii_control())
     {
         return bad(&format!("contains the reserved character {c:?} (map names with encode_name)"));
     }
     let b = name.as_bytes();
-    if b.windows(3)
-        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
-    {
+    if b.windows(3).any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()) {
         return bad("contains a literal percent escape (%XX), which the service refuses");
     }
     Ok(())
@@ -287,11 +279,7 @@ impl RemotePath {
     pub fn new(device: &str, mountpoint: &str) -> Result<Self> {
         validate_remote_name(device)?;
         validate_remote_name(mountpoint)?;
-        Ok(RemotePath {
-            device: device.into(),
-            mountpoint: mountpoint.into(),
-            segments: Vec::new(),
-        })
+        Ok(RemotePath { device: device.into(), mountpoint: mountpoint.into(), segments: Vec::new() })
     }
 
     /// Parse `device/mountpoint/a/b` (remote names, `/`-separated; leading,
@@ -299,9 +287,7 @@ impl RemotePath {
     pub fn parse(s: &str) -> Result<Self> {
         let mut parts = s.split('/').filter(|p| !p.is_empty());
         let (Some(d), Some(m)) = (parts.next(), parts.next()) else {
-            return Err(Error::InvalidArgument(format!(
-                "remote path {s:?} needs at least device/mountpoint"
-            )));
+            return Err(Error::InvalidArgument(format!("remote path {s:?} needs at least device/mountpoint")));
         };
         let mut p = RemotePath::new(d, m)?;
         for seg in parts {
@@ -407,11 +393,7 @@ impl RemotePath {
         same_name(&self.device, &other.device)
             && same_name(&self.mountpoint, &other.mountpoint)
             && other.segments.len() >= self.segments.len()
-            && self
-                .segments
-                .iter()
-                .zip(&other.segments)
-                .all(|(a, b)| same_name(a, b))
+            && self.segments.iter().zip(&other.segments).all(|(a, b)| same_name(a, b))
     }
 }
 

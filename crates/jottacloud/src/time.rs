@@ -35,9 +35,7 @@ pub fn parse_jotta_time(raw: &str) -> Result<Option<Timestamp>, String> {
     {
         t.insert(n - 2, ':');
     }
-    t.parse::<Timestamp>()
-        .map(Some)
-        .map_err(|e| format!("bad time {raw:?}: {e}"))
+    t.parse::<Timestamp>().map(Some).map_err(|e| format!("bad time {raw:?}: {e}"))
 }
 
 /// Truncate to whole seconds, as the service stores times.

@@ -16,10 +16,7 @@ impl Client {
         let el = self.call_xml(Req::get(self.jfs_url(&trash).await?)).await?;
         let x = FolderXml::from_el(&el)?;
         let orig = |parent: &Option<String>, name: &str| {
-            parent
-                .as_deref()
-                .and_then(RemotePath::from_server_abspath)
-                .and_then(|p| p.join(name).ok())
+            parent.as_deref().and_then(RemotePath::from_server_abspath).and_then(|p| p.join(name).ok())
         };
         let mut out = Vec::new();
         for f in &x.folders {
@@ -50,9 +47,7 @@ impl Client {
     /// Folders: `POST <path>?restore=true`, an **unverified** switch (spec
     /// 10.11) used only because no verified folder restore exists.
     pub async fn restore(&self, path: &RemotePath) -> Result<()> {
-        let el = self
-            .call_xml(Req::get(self.jfs_url(path).await?))
-            .await?;
+        let el = self.call_xml(Req::get(self.jfs_url(path).await?)).await?;
         if el.name == "file" {
             let fx = crate::types::xml::FileXml::from_el(&el)?;
             let info = FileInfo::from_xml(&fx, false)
@@ -63,12 +58,7 @@ impl Client {
             let restored = self
                 .cphash(
                     path,
-                    &CpHash {
-                        md5: info.md5.clone(),
-                        size: info.size,
-                        created: info.created,
-                        modified: info.modified,
-                    },
+                    &CpHash { md5: info.md5.clone(), size: info.size, created: info.created, modified: info.modified },
                 )
                 .await?;
             if restored.is_deleted() {
@@ -94,9 +84,6 @@ impl Client {
         } else {
             serde_json::from_slice(&body).map_err(|e| Error::Protocol(format!("bad purge_trash reply: {e}")))?
         };
-        Ok(PurgeResult {
-            folders: p.folders.unwrap_or(0).max(0) as u64,
-            files: p.files.unwrap_or(0).max(0) as u64,
-        })
+        Ok(PurgeResult { folders: p.folders.unwrap_or(0).max(0) as u64, files: p.files.unwrap_or(0).max(0) as u64 })
     }
 }

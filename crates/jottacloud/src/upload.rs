@@ -89,9 +89,8 @@ impl Client {
             path: a.path.allocate_path(),
         };
         let mut req = Req::post(self.api_url("files/v1/allocate")?).no_retry();
-        req.body = ReqBody::Json(
-            serde_json::to_vec(&body).map_err(|e| Error::Protocol(format!("encode allocate: {e}")))?,
-        );
+        req.body =
+            ReqBody::Json(serde_json::to_vec(&body).map_err(|e| Error::Protocol(format!("encode allocate: {e}")))?);
         let r: AllocateResponseJson = self.call_json(req).await?;
         let completed = r.state.as_deref() == Some("COMPLETED");
         if !completed && r.upload_url.as_deref().is_none_or(str::is_empty) {
@@ -117,10 +116,8 @@ impl Client {
     where
         S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
     {
-        let url = alloc
-            .upload_url
-            .as_deref()
-            .ok_or_else(|| Error::InvalidArgument("allocation has no upload_url".into()))?;
+        let url =
+            alloc.upload_url.as_deref().ok_or_else(|| Error::InvalidArgument("allocation has no upload_url".into()))?;
         let url = url::Url::parse(url).map_err(|e| Error::Protocol(format!("bad upload_url: {e}")))?;
         let len = alloc.bytes - alloc.resume_pos;
         let bearer = self.inner.tokens.access_token().await?;
@@ -160,18 +157,9 @@ impl Client {
             return Err(Error::InvalidArgument(format!("{} is not a regular file", local.display())));
         }
         let (md5, size) = md5_file(local).await?;
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| Timestamp::try_from(t).ok());
+        let mtime = meta.modified().ok().and_then(|t| Timestamp::try_from(t).ok());
         let modified = opts.modified.or(mtime);
-        let areq = AllocateRequest {
-            path: remote.clone(),
-            md5,
-            size,
-            created: opts.created.or(modified),
-            modified,
-        };
+        let areq = AllocateRequest { path: remote.clone(), md5, size, created: opts.created.or(modified), modified };
         let sent = Arc::new(AtomicU64::new(0));
         let max = self.inner.options.upload_attempts.max(1);
         let mut delays = self.inner.options.retry.delays();
@@ -222,14 +210,12 @@ impl Client {
         f.seek(std::io::SeekFrom::Start(alloc.resume_pos)).await?;
         let remaining = alloc.bytes - alloc.resume_pos;
         let counter = sent.clone();
-        let stream = tokio_util::io::ReaderStream::with_capacity(f.take(remaining), 256 * 1024).map(
-            move |r| {
-                if let Ok(b) = &r {
-                    counter.fetch_add(b.len() as u64, Ordering::SeqCst);
-                }
-                r
-            },
-        );
+        let stream = tokio_util::io::ReaderStream::with_capacity(f.take(remaining), 256 * 1024).map(move |r| {
+            if let Ok(b) = &r {
+                counter.fetch_add(b.len() as u64, Ordering::SeqCst);
+            }
+            r
+        });
         self.upload_body(&alloc, stream).await?;
         Ok(false)
     }

@@ -28,13 +28,7 @@ impl Client {
             return Err(Error::Protocol(format!("revision {number} lacks md5 or size")));
         };
         let alloc = self
-            .allocate(&AllocateRequest {
-                path: path.clone(),
-                md5,
-                size,
-                created: r.created,
-                modified: r.modified,
-            })
+            .allocate(&AllocateRequest { path: path.clone(), md5, size, created: r.created, modified: r.modified })
             .await?;
         if !alloc.completed {
             return Err(Error::Protocol(format!(

@@ -152,30 +152,30 @@ async fn get_item(app: &Arc<App>, loc: &Loc, q: &[(String, String)], headers: &H
     }
 }
 
-/// `mode=liststream`: entries are collected under the lock, then written out
-/// in chunks so a huge tree never becomes one giant string.
-fn liststream(app: &App, loc: &Loc) -> Result<Response, Fail> {
-    let entries = lock(&app.store).liststream(loc)?;
-    let folders = entries.iter().filter(|e| matches!(e, crate::store::StreamEntry::Folder { .. })).count();
-    let files = entries.len() - folders;
-    const CHUNK: usize = 64 * 1024;
-    let mut iter = entries.into_iter();
+/// `mode=liststream`: written out batch by batch; the store lock is taken
+/// per batch only and the stats are counted from what was actually written.
+fn liststream(app: &Arc<App>, loc: &Loc) -> Result<Response, Fail> {
+    let mut cursor = lock(&app.store).liststream_start(loc)?;
+    let app = app.clone();
     let mut head = Some(render::LISTSTREAM_HEAD.to_string());
+    let (mut folders, mut files) = (0usize, 0usize);
     let mut done = false;
     let stream = futures_util::stream::poll_fn(move |_| {
         if done {
             return std::task::Poll::Ready(None);
         }
         let mut buf = head.take().unwrap_or_default();
-        while buf.len() < CHUNK {
-            match iter.next() {
-                Some(e) => render::stream_entry(&e, &mut buf),
-                None => {
-                    buf.push_str(&render::stream_tail(folders, files));
-                    done = true;
-                    break;
-                }
+        let batch = lock(&app.store).liststream_next(&mut cursor, 512);
+        if batch.is_empty() {
+            buf.push_str(&render::stream_tail(folders, files));
+            done = true;
+        }
+        for e in &batch {
+            match e {
+                crate::store::StreamEntry::Folder { .. } => folders += 1,
+                crate::store::StreamEntry::File { .. } => files += 1,
             }
+            render::stream_entry(e, &mut buf);
         }
         std::task::Poll::Ready(Some(Ok::<_, std::io::Error>(bytes::Bytes::from(buf))))
     });

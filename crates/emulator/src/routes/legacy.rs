@@ -39,7 +39,12 @@ pub async fn token(app: &Arc<App>, req: Request) -> Response {
     {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client or Invalid client credentials");
     }
-    if !lock(&app.tokens).legacy_client_ok(&client_id, secret.as_deref()) {
+    // The secret is checked at login only: rclone's refresh sends its stored
+    // (still obscured) secret for registered clients, and the family is bound
+    // to the client id anyway.
+    let grant = get(&params, "grant_type").unwrap_or("");
+    let check_secret = grant == "PASSWORD";
+    if !lock(&app.tokens).legacy_client_ok(&client_id, secret.as_deref(), check_secret) {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client or Invalid client credentials");
     }
     let lifetime = app.token_lifetime;

@@ -154,24 +154,35 @@ fn err(status: StatusCode, id: &str, msg: &str) -> Response {
     api_error(status, id, msg)
 }
 
-/// Outcome of streaming one request body into the part file.
-struct Written {
-    total: u64,
-    md5: String,
-}
-
-/// Blocking writer: prefix-hash what is already held up to `start`, then append
-/// chunks from the channel, hashing as they go.
+/// Blocking writer: append chunks from the channel at `start` (dropping
+/// anything held beyond it); returns the part file's new length.
 fn write_part(
     path: std::path::PathBuf,
     start: u64,
     mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
-) -> std::io::Result<Written> {
-    let mut f = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)?;
+) -> std::io::Result<u64> {
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(false).open(&path)?;
     f.set_len(start)?;
+    f.seek(SeekFrom::Start(start))?;
+    let mut total = start;
+    while let Some(chunk) = rx.blocking_recv() {
+        f.write_all(&chunk)?;
+        total += chunk.len() as u64;
+    }
+    f.flush()?;
+    Ok(total)
+}
+
+/// Blocking hasher, in parallel with the writer (MD5 is the slowest stage):
+/// first the `start` bytes already held, then every chunk from the channel.
+fn hash_part(
+    path: std::path::PathBuf,
+    start: u64,
+    mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+) -> std::io::Result<String> {
     let mut hasher = Md5::new();
     if start > 0 {
-        f.seek(SeekFrom::Start(0))?;
+        let mut f = std::fs::File::open(&path)?;
         let mut buf = vec![0u8; 1 << 20];
         let mut left = start;
         while left > 0 {
@@ -184,17 +195,14 @@ fn write_part(
             left -= n as u64;
         }
     }
-    f.seek(SeekFrom::Start(start))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-    let mut total = start;
     while let Some(chunk) = rx.blocking_recv() {
-        w.write_all(&chunk)?;
         hasher.update(&chunk);
-        total += chunk.len() as u64;
     }
-    w.flush()?;
-    Ok(Written { total, md5: format!("{:x}", hasher.finalize()) })
+    Ok(format!("{:x}", hasher.finalize()))
 }
+
+/// Batch size handed to the writer and hasher threads.
+const BATCH: usize = 1 << 20;
 
 pub async fn upload(app: &Arc<App>, req: Request, id: &str) -> Response {
     let up = {
@@ -225,16 +233,28 @@ pub async fn upload(app: &Arc<App>, req: Request, id: &str) -> Response {
         );
     }
     let cut_after = app.roll_reset().then(|| (up.size - start) / 2);
-    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(32);
+    let (tx, rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+    let (htx, hrx) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
     let path = app.content.part_path(id);
+    // The hasher reads the held prefix before the writer may append to it;
+    // both only touch bytes below `start` (hasher) or from it (writer).
+    let hasher = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || hash_part(path, start, hrx)
+    });
     let writer = tokio::task::spawn_blocking(move || write_part(path, start, rx));
     let mut received: u64 = 0;
     let mut overflow = false;
     let mut reset = false;
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let Ok(mut chunk) = chunk else {
-            break; // connection dropped: keep what arrived
+    let mut pending = bytes::BytesMut::new();
+    let mut pipe_ok = true;
+    loop {
+        let next = stream.next().await;
+        let mut chunk = match next {
+            Some(Ok(c)) => c,
+            // End of body, or the connection dropped: keep what arrived.
+            Some(Err(_)) | None => break,
         };
         if let Some(limit) = cut_after
             && received + chunk.len() as u64 > limit
@@ -247,16 +267,28 @@ pub async fn upload(app: &Arc<App>, req: Request, id: &str) -> Response {
             break;
         }
         received += chunk.len() as u64;
-        app.stat(|s| s.bytes_uploaded += chunk.len() as u64);
-        if tx.send(chunk).await.is_err() || reset {
+        pending.extend_from_slice(&chunk);
+        if pending.len() >= BATCH || reset {
+            let b = pending.split().freeze();
+            app.stat(|s| s.bytes_uploaded += b.len() as u64);
+            pipe_ok = htx.send(b.clone()).await.is_ok() && tx.send(b).await.is_ok();
+        }
+        if !pipe_ok || reset {
             break;
         }
     }
+    if !pending.is_empty() && pipe_ok && !overflow {
+        let b = pending.split().freeze();
+        app.stat(|s| s.bytes_uploaded += b.len() as u64);
+        let _ = htx.send(b.clone()).await;
+        let _ = tx.send(b).await;
+    }
     drop(tx);
-    let written = match writer.await {
-        Ok(Ok(w)) => w,
-        Ok(Err(e)) => return Fail::internal(format!("write failed: {e}")).api(),
-        Err(e) => return Fail::internal(format!("writer failed: {e}")).api(),
+    drop(htx);
+    let (total, md5) = match (writer.await, hasher.await) {
+        (Ok(Ok(t)), Ok(Ok(m))) => (t, m),
+        (Ok(Err(e)), _) | (_, Ok(Err(e))) => return Fail::internal(format!("write failed: {e}")).api(),
+        _ => return Fail::internal("upload worker failed").api(),
     };
     if reset {
         return reset_response();
@@ -265,14 +297,14 @@ pub async fn upload(app: &Arc<App>, req: Request, id: &str) -> Response {
         let _ = std::fs::OpenOptions::new().write(true).open(app.content.part_path(id)).and_then(|f| f.set_len(start));
         return err(StatusCode::BAD_REQUEST, "InvalidArgumentException", &format!("more than {} bytes sent", up.size));
     }
-    if written.total < up.size {
+    if total < up.size {
         return err(
             StatusCode::from_u16(420).unwrap_or(StatusCode::BAD_REQUEST),
             "IncompleteUploadOpenApiException",
-            &format!("Incomplete upload, {} of {} bytes", written.total, up.size),
+            &format!("Incomplete upload, {} of {} bytes", total, up.size),
         );
     }
-    if written.md5 != up.md5 {
+    if md5 != up.md5 {
         lock(&app.store).corrupt_upload(id);
         app.content.remove_part(id);
         lock(&app.upload_locks).remove(id);
@@ -280,7 +312,7 @@ pub async fn upload(app: &Arc<App>, req: Request, id: &str) -> Response {
         return err(
             StatusCode::BAD_REQUEST,
             "CorruptUploadOpenApiException",
-            &format!("md5 mismatch: expected {}, got {}", up.md5, written.md5),
+            &format!("md5 mismatch: expected {}, got {}", up.md5, md5),
         );
     }
     if let Err(e) = app.content.commit_part(id, &up.md5, up.size) {

@@ -202,6 +202,26 @@ async fn liststream_shape_and_stats() {
         let (_, x) = t.get("Jotta/Sync/many?mode=liststream").await;
         assert_eq!(x.matches("<file ").count(), 30);
         assert!(x.ends_with("<stats><folders>1</folders><files>30</files></stats></filetree>"));
+        // Many batches: 1200 files in nested folders, each exactly once.
+        let md5 = md5_hex(b"c0");
+        for i in 0..1200 {
+            let r = t
+                .http
+                .post(format!("{}?cphash=true", t.jfs(&format!("Jotta/Sync/big/d{}/e{}/f{i:04}", i % 3, i % 2))))
+                .bearer_auth(&t.access)
+                .header("JMd5", &md5)
+                .header("JSize", "2")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let (_, x) = t.get("Jotta/Sync/big?mode=liststream").await;
+        assert_eq!(x.matches("<file ").count(), 1200);
+        for i in [0, 599, 1199] {
+            assert_eq!(x.matches(&format!(">f{i:04}</filename>")).count(), 1);
+        }
+        assert!(x.ends_with("<stats><folders>10</folders><files>1200</files></stats></filetree>"), "{}", &x[x.len() - 200..]);
         // mode=list (optional shape).
         let (s, x) = t.get("Jotta/Archive/photos?mode=list").await;
         assert_eq!(s, 200);

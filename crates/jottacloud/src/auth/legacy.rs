@@ -31,10 +31,7 @@ impl std::fmt::Debug for LegacyClient {
 
 impl Default for LegacyClient {
     fn default() -> Self {
-        LegacyClient {
-            client_id: "nibfk8biu12ju7hpqomr8b1e40".into(),
-            client_secret: String::new(),
-        }
+        LegacyClient { client_id: "nibfk8biu12ju7hpqomr8b1e40".into(), client_secret: String::new() }
     }
 }
 
@@ -85,24 +82,17 @@ where
                     },
                 );
             }
-            TokenReply::Failed {
-                otp_required: true, ..
-            } if otp.is_none() => {
+            TokenReply::Failed { otp_required: true, .. } if otp.is_none() => {
                 let Some(f) = ask.take() else {
                     return Err(Error::Auth("two-factor code required".into()));
                 };
-                let code = f()
-                    .await
-                    .ok_or_else(|| Error::Auth("two-factor code required but none given".into()))?;
+                let code = f().await.ok_or_else(|| Error::Auth("two-factor code required but none given".into()))?;
                 let code: String = code.chars().filter(|c| *c != '-' && !c.is_whitespace()).collect();
                 otp = Some(code);
             }
-            TokenReply::Failed {
-                status,
-                error,
-                description,
-                ..
-            } => return Err(login_failure(status, error, description)),
+            TokenReply::Failed { status, error, description, .. } => {
+                return Err(login_failure(status, error, description));
+            }
         }
     }
 }

@@ -55,12 +55,7 @@ impl LoginToken {
         if j.username.is_empty() || j.auth_token.is_empty() {
             return Err(Error::Auth("personal login token lacks username or auth_token".into()));
         }
-        Ok(LoginToken {
-            username: j.username,
-            realm: j.realm,
-            well_known_link,
-            auth_token: j.auth_token,
-        })
+        Ok(LoginToken { username: j.username, realm: j.realm, well_known_link, auth_token: j.auth_token })
     }
 }
 

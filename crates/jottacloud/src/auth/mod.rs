@@ -149,10 +149,7 @@ impl Drop for MemoryLockGuard {
 impl MemoryTokenStore {
     /// A store holding `token`.
     pub fn new(token: Option<Token>) -> Self {
-        MemoryTokenStore {
-            token: Mutex::new(token),
-            ..Default::default()
-        }
+        MemoryTokenStore { token: Mutex::new(token), ..Default::default() }
     }
     /// How many times `save` was called.
     pub fn saves(&self) -> usize {
@@ -183,12 +180,7 @@ impl TokenStore for MemoryTokenStore {
 /// Result of one token-endpoint call.
 pub(crate) enum TokenReply {
     Ok(TokenJson),
-    Failed {
-        status: u16,
-        error: Option<String>,
-        description: Option<String>,
-        otp_required: bool,
-    },
+    Failed { status: u16, error: Option<String>, description: Option<String>, otp_required: bool },
 }
 
 /// Description of a token-endpoint request.
@@ -210,9 +202,7 @@ pub(crate) async fn token_call(
 ) -> Result<TokenReply> {
     let mut delays = retry.delays();
     loop {
-        let mut rb = http
-            .post(req.url.clone())
-            .header(reqwest::header::ACCEPT, "application/json");
+        let mut rb = http.post(req.url.clone()).header(reqwest::header::ACCEPT, "application/json");
         if !req.query.is_empty() {
             rb = rb.query(&req.query);
         }
@@ -255,15 +245,13 @@ pub(crate) async fn token_call(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("required"));
         let ok = resp.status().is_success();
-        let body = crate::http::read_limited(resp, 256 * 1024)
-            .await
-            .map_err(|e| match e {
-                Error::Http(h) => Error::Http(h.without_url()),
-                e => e,
-            })?;
+        let body = crate::http::read_limited(resp, 256 * 1024).await.map_err(|e| match e {
+            Error::Http(h) => Error::Http(h.without_url()),
+            e => e,
+        })?;
         if ok {
-            let tj: TokenJson = serde_json::from_slice(&body)
-                .map_err(|e| Error::Protocol(format!("bad token response: {e}")))?;
+            let tj: TokenJson =
+                serde_json::from_slice(&body).map_err(|e| Error::Protocol(format!("bad token response: {e}")))?;
             if tj.access_token.is_empty() {
                 return Err(Error::Protocol("token response without access_token".into()));
             }
@@ -273,12 +261,7 @@ pub(crate) async fn token_call(
             Ok(o) => (Some(o.error), o.error_description),
             Err(_) => (None, None),
         };
-        return Ok(TokenReply::Failed {
-            status,
-            error,
-            description,
-            otp_required,
-        });
+        return Ok(TokenReply::Failed { status, error, description, otp_required });
     }
 }
 

@@ -157,15 +157,9 @@ impl TokenManager {
         let url = Url::parse(&t.token_endpoint)
             .map_err(|e| Error::InvalidArgument(format!("bad token endpoint in token: {e}")))?;
         let req = match &t.kind {
-            TokenKind::Legacy {
-                client_id,
-                client_secret,
-            } => TokenRequest {
+            TokenKind::Legacy { client_id, client_secret } => TokenRequest {
                 url: &url,
-                form: vec![
-                    ("grant_type", "REFRESH_TOKEN".into()),
-                    ("refresh_token", t.refresh_token.clone()),
-                ],
+                form: vec![("grant_type", "REFRESH_TOKEN".into()), ("refresh_token", t.refresh_token.clone())],
                 query: vec![],
                 basic: Some((client_id.as_str(), client_secret.as_str())),
                 headers: vec![],
@@ -183,19 +177,8 @@ impl TokenManager {
             },
         };
         match token_call(&self.http, &self.retry, req).await? {
-            TokenReply::Ok(tj) => token_from_json(
-                tj,
-                Some(&t.refresh_token),
-                &url,
-                &t.client_id,
-                t.kind.clone(),
-            ),
-            TokenReply::Failed {
-                status,
-                error,
-                description,
-                ..
-            } => {
+            TokenReply::Ok(tj) => token_from_json(tj, Some(&t.refresh_token), &url, &t.client_id, t.kind.clone()),
+            TokenReply::Failed { status, error, description, .. } => {
                 let desc = description.unwrap_or_default();
                 match error.as_deref() {
                     Some("invalid_grant") => Err(Error::ReconnectNeeded(format!(

@@ -56,11 +56,9 @@ impl Service {
     /// `https://<domain>/auth/realms/<realm>/.well-known/openid-configuration`,
     /// with the endpoints' identity override applied.
     pub fn well_known_url(&self, endpoints: &Endpoints) -> Url {
-        let u = Url::parse(&format!(
-            "https://{}/auth/realms/{}/.well-known/openid-configuration",
-            self.domain, self.realm
-        ))
-        .expect("static service table");
+        let u =
+            Url::parse(&format!("https://{}/auth/realms/{}/.well-known/openid-configuration", self.domain, self.realm))
+                .expect("static service table");
         endpoints.rewrite_identity(&u)
     }
 }

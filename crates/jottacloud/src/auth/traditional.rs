@@ -19,7 +19,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
-use super::{AuthHttp, Service, Token, TokenKind, TokenReply, TokenRequest, login_failure, token_call, token_from_json};
+use super::{
+    AuthHttp, Service, Token, TokenKind, TokenReply, TokenRequest, login_failure, token_call, token_from_json,
+};
 use crate::client::ClientOptions;
 use crate::error::{Error, Result};
 use crate::http::Endpoints;
@@ -33,9 +35,7 @@ pub struct TraditionalOptions {
 
 impl Default for TraditionalOptions {
     fn default() -> Self {
-        TraditionalOptions {
-            timeout: Duration::from_secs(300),
-        }
+        TraditionalOptions { timeout: Duration::from_secs(300) }
     }
 }
 
@@ -66,10 +66,9 @@ where
         .authorization_endpoint
         .as_deref()
         .ok_or_else(|| Error::Protocol("OpenID configuration lacks authorization_endpoint".into()))?;
-    let mut auth_url = Url::parse(auth_endpoint)
-        .map_err(|e| Error::Protocol(format!("bad authorization_endpoint: {e}")))?;
-    let token_url = Url::parse(&wk.token_endpoint)
-        .map_err(|e| Error::Protocol(format!("bad token_endpoint: {e}")))?;
+    let mut auth_url =
+        Url::parse(auth_endpoint).map_err(|e| Error::Protocol(format!("bad authorization_endpoint: {e}")))?;
+    let token_url = Url::parse(&wk.token_endpoint).map_err(|e| Error::Protocol(format!("bad token_endpoint: {e}")))?;
 
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let port = listener.local_addr()?.port();
@@ -110,12 +109,7 @@ where
     };
     match token_call(&auth.http, &auth.retry, req).await? {
         TokenReply::Ok(tj) => token_from_json(tj, None, &token_url, service.client_id, TokenKind::Traditional),
-        TokenReply::Failed {
-            status,
-            error,
-            description,
-            ..
-        } => Err(login_failure(status, error, description)),
+        TokenReply::Failed { status, error, description, .. } => Err(login_failure(status, error, description)),
     }
 }
 
@@ -123,7 +117,9 @@ const PAGE_OK: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title
 
 fn page_err(msg: &str) -> String {
     let esc = msg.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>Fjordsync</title></head><body><h1>Login failed</h1><p>{esc}</p></body></html>")
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Fjordsync</title></head><body><h1>Login failed</h1><p>{esc}</p></body></html>"
+    )
 }
 
 async fn respond(sock: &mut TcpStream, status: &str, body: &str) {

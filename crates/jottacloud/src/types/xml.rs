@@ -31,10 +31,7 @@ pub(crate) fn attrs_of(e: &quick_xml::events::BytesStart<'_>) -> Result<Vec<(Str
     for a in e.attributes() {
         let a = a.map_err(proto)?;
         let key = a.key.local_name().as_ref().to_string();
-        let val = a
-            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(proto)?
-            .into_owned();
+        let val = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(proto)?.into_owned();
         out.push((key, val));
     }
     Ok(out)
@@ -69,11 +66,8 @@ pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element> {
                 });
             }
             Event::Empty(e) => {
-                let el = Element {
-                    name: e.local_name().as_ref().to_string(),
-                    attrs: attrs_of(&e)?,
-                    ..Default::default()
-                };
+                let el =
+                    Element { name: e.local_name().as_ref().to_string(), attrs: attrs_of(&e)?, ..Default::default() };
                 match stack.last_mut() {
                     Some(p) => p.children.push(el),
                     None if root.is_none() => root = Some(el),
@@ -120,10 +114,7 @@ pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element> {
 
 impl Element {
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
     pub fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
@@ -141,10 +132,7 @@ impl Element {
     }
     pub fn child_i64(&self, name: &str) -> Result<Option<i64>> {
         self.child_trim(name)
-            .map(|s| {
-                s.parse::<i64>()
-                    .map_err(|_| proto(format!("<{name}> is not an integer: {s:?}")))
-            })
+            .map(|s| s.parse::<i64>().map_err(|_| proto(format!("<{name}> is not an integer: {s:?}"))))
             .transpose()
     }
     pub fn child_bool(&self, name: &str) -> Option<bool> {
@@ -165,8 +153,7 @@ impl Element {
     /// `deleted` is presence-tested (rclone's Flag); a value we cannot parse
     /// still counts as deleted.
     pub fn deleted(&self) -> Option<Option<Timestamp>> {
-        self.attr("deleted")
-            .map(|s| parse_jotta_time(s).ok().flatten())
+        self.attr("deleted").map(|s| parse_jotta_time(s).ok().flatten())
     }
 }
 
@@ -214,10 +201,7 @@ pub(crate) struct FileXml {
 
 impl FileXml {
     pub fn from_el(e: &Element) -> Result<Self> {
-        let name = e
-            .attr("name")
-            .ok_or_else(|| proto("<file> without a name attribute"))?
-            .to_string();
+        let name = e.attr("name").ok_or_else(|| proto("<file> without a name attribute"))?.to_string();
         let mut revisions = Vec::new();
         if let Some(rs) = e.child("revisions") {
             for r in rs.children_named("revision") {
@@ -259,19 +243,13 @@ pub(crate) struct FolderXml {
 
 impl FolderXml {
     pub fn from_el(e: &Element) -> Result<Self> {
-        let name = e
-            .attr("name")
-            .map(str::to_string)
-            .or_else(|| e.child_text("name").map(str::to_string))
-            .unwrap_or_default();
+        let name =
+            e.attr("name").map(str::to_string).or_else(|| e.child_text("name").map(str::to_string)).unwrap_or_default();
         let mut folders = Vec::new();
         if let Some(fs) = e.child("folders") {
             for f in fs.children_named("folder") {
                 folders.push(FolderChildXml {
-                    name: f
-                        .attr("name")
-                        .ok_or_else(|| proto("<folder> without a name attribute"))?
-                        .to_string(),
+                    name: f.attr("name").ok_or_else(|| proto("<folder> without a name attribute"))?.to_string(),
                     deleted: f.deleted(),
                     abspath: f.child_text("abspath").map(str::to_string),
                     modified: f.child_time("modified")?,
@@ -284,13 +262,7 @@ impl FolderXml {
                 files.push(FileXml::from_el(f)?);
             }
         }
-        Ok(FolderXml {
-            root_element: e.name.clone(),
-            name,
-            deleted: e.deleted(),
-            folders,
-            files,
-        })
+        Ok(FolderXml { root_element: e.name.clone(), name, deleted: e.deleted(), folders, files })
     }
 }
 
@@ -337,10 +309,7 @@ impl DeviceXml {
             }
         }
         Ok(DeviceXml {
-            name: e
-                .child_text("name")
-                .ok_or_else(|| proto("<device> without a name"))?
-                .to_string(),
+            name: e.child_text("name").ok_or_else(|| proto("<device> without a name"))?.to_string(),
             display_name: e.child_text("display_name").map(str::to_string),
             kind: e.child_trim("type").map(str::to_string),
             sid: e.child_trim("sid").map(str::to_string),

@@ -2,9 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fjordsync_emulator::{Config, Emulator};
-use jottacloud::auth::{
-    LegacyClient, TraditionalOptions, login_legacy, login_traditional, login_with_token, service,
-};
+use jottacloud::auth::{LegacyClient, TraditionalOptions, login_legacy, login_traditional, login_with_token, service};
 use jottacloud::{Client, Error, MemoryTokenStore, TokenKind};
 use url::Url;
 
@@ -13,10 +11,7 @@ use crate::common::*;
 /// Play the browser: load the login form, post credentials with the hidden
 /// fields, follow the redirect to the client's loopback listener.
 async fn play_browser(auth_url: Url, username: String, password: String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let page = http.get(auth_url.clone()).send().await.unwrap().text().await.unwrap();
     let mut form: Vec<(String, String)> = Vec::new();
     for chunk in page.split("<input").skip(1) {
@@ -27,7 +22,14 @@ async fn play_browser(auth_url: Url, username: String, password: String) {
             let key = format!("{n}=\"");
             let start = chunk.find(&key)? + key.len();
             let end = chunk[start..].find('"')? + start;
-            Some(chunk[start..end].replace("&amp;", "&").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'"))
+            Some(
+                chunk[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\"")
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&#39;", "'"),
+            )
         };
         if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
             form.push((n, v));
@@ -53,9 +55,7 @@ async fn standard_login_and_client() {
     bounded(60, async {
         let emu = Emulator::start(Config::default()).await.unwrap();
         let ep = endpoints(&emu);
-        let token = login_with_token(&ep, &fast_options(), &format!("  {}\n", emu.issue_login_token()))
-            .await
-            .unwrap();
+        let token = login_with_token(&ep, &fast_options(), &format!("  {}\n", emu.issue_login_token())).await.unwrap();
         assert_eq!(token.kind, TokenKind::Standard);
         assert_eq!(token.client_id, "jottacli");
         assert!(token.token_endpoint.starts_with(&emu.base_url()));
@@ -123,16 +123,21 @@ async fn traditional_flow_times_out() {
 #[tokio::test]
 async fn legacy_login_with_2fa_and_refresh() {
     bounded(60, async {
-        let emu = Emulator::start(Config { require_2fa: Some("123456".into()), ..Default::default() })
-            .await
-            .unwrap();
+        let emu = Emulator::start(Config { require_2fa: Some("123456".into()), ..Default::default() }).await.unwrap();
         let ep = endpoints(&emu);
         let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let a2 = asked.clone();
-        let token = login_legacy(&ep, &fast_options(), &LegacyClient::default(), &emu.username(), &emu.password(), move || async move {
-            a2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Some("123-456".to_string())
-        })
+        let token = login_legacy(
+            &ep,
+            &fast_options(),
+            &LegacyClient::default(),
+            &emu.username(),
+            &emu.password(),
+            move || async move {
+                a2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Some("123-456".to_string())
+            },
+        )
         .await
         .unwrap();
         assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
@@ -144,11 +149,17 @@ async fn legacy_login_with_2fa_and_refresh() {
         c.drive_info().await.unwrap();
         assert_eq!(emu.stats().token_grants.get("legacy_refresh").copied(), Some(1));
         // Wrong code and no code are errors.
-        let e = login_legacy(&ep, &fast_options(), &LegacyClient::default(), &emu.username(), &emu.password(), || async { Some("000000".into()) })
+        let e =
+            login_legacy(&ep, &fast_options(), &LegacyClient::default(), &emu.username(), &emu.password(), || async {
+                Some("000000".into())
+            })
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Auth(_)), "{e}");
-        let e = login_legacy(&ep, &fast_options(), &LegacyClient::default(), &emu.username(), &emu.password(), || async { None })
+        let e =
+            login_legacy(&ep, &fast_options(), &LegacyClient::default(), &emu.username(), &emu.password(), || async {
+                None
+            })
             .await
             .unwrap_err();
         assert!(matches!(e, Error::Auth(_)), "{e}");

@@ -9,9 +9,7 @@ use url::Url;
 
 /// Run a test body with a hard time limit.
 pub async fn bounded<F: Future<Output = ()>>(secs: u64, f: F) {
-    tokio::time::timeout(Duration::from_secs(secs), f)
-        .await
-        .expect("test exceeded its time limit");
+    tokio::time::timeout(Duration::from_secs(secs), f).await.expect("test exceeded its time limit");
 }
 
 pub fn endpoints(emu: &Emulator) -> Endpoints {
@@ -35,9 +33,7 @@ pub struct Env {
 pub async fn start_with(cfg: Config) -> Env {
     let emu = Emulator::start(cfg).await.expect("emulator starts");
     let ep = endpoints(&emu);
-    let token = login_with_token(&ep, &fast_options(), &emu.login_token())
-        .await
-        .expect("standard login");
+    let token = login_with_token(&ep, &fast_options(), &emu.login_token()).await.expect("standard login");
     let store = Arc::new(MemoryTokenStore::new(Some(token.clone())));
     let client = Client::new(ep, token, store.clone() as Arc<dyn TokenStore>, fast_options()).unwrap();
     Env { emu, client, store }

@@ -159,3 +159,29 @@ async fn error_statuses_are_typed() {
     })
     .await;
 }
+
+static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    bounded(30, async {
+        let url = garbage_server(|t| {
+            if t.starts_with("/account/v1/customer") {
+                return (200, "application/json", r#"{"username":"u1"}"#.into());
+            }
+            if CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                return (429, "text/plain\r\nRetry-After: 1", "slow down".into());
+            }
+            (200, "application/xml", "<mountPoint><name>Archive</name></mountPoint>".into())
+        })
+        .await;
+        let c = client_for(&url);
+        c.username().await.unwrap();
+        let t0 = std::time::Instant::now();
+        let l = c.list_folder(&archive(), ListMode::Live).await.unwrap();
+        assert!(l.files.is_empty() && l.folders.is_empty());
+        assert!(t0.elapsed() >= std::time::Duration::from_millis(900), "{:?}", t0.elapsed());
+        assert_eq!(CALLS.load(std::sync::atomic::Ordering::SeqCst), 2);
+    })
+    .await;
+}

@@ -1,11 +1,11 @@
-use jottacloud::names::{decode_name, encode_name, validate_remote_name, MAX_NAME_CHARS};
+use jottacloud::names::{MAX_NAME_CHARS, decode_name, encode_name, validate_remote_name};
 use proptest::prelude::*;
 
 fn tricky_char() -> impl Strategy<Value = char> {
     prop::sample::select(vec![
-        'a', 'Z', '.', ' ', '"', '*', ':', '<', '>', '?', '|', '%', '/', '\\', '+', '#', '\'', '\0', '\u{1}',
-        '\u{1f}', '\u{7f}', '\u{FF02}', '\u{FF0A}', '\u{FF1A}', '\u{FF05}', '\u{FF0F}', '\u{FF0E}', '\u{2400}',
-        '\u{2401}', '\u{2421}', '\u{201B}', '\u{FFFD}', 'é', '🎉', 'F', '0',
+        'a', 'Z', '.', ' ', '"', '*', ':', '<', '>', '?', '|', '%', '/', '\\', '+', '#', '\'', '\0', '\u{1}', '\u{1f}',
+        '\u{7f}', '\u{FF02}', '\u{FF0A}', '\u{FF1A}', '\u{FF05}', '\u{FF0F}', '\u{FF0E}', '\u{2400}', '\u{2401}',
+        '\u{2421}', '\u{201B}', '\u{FFFD}', 'é', '🎉', 'F', '0',
     ])
 }
 

@@ -141,10 +141,7 @@ async fn two_clients_with_file_locked_stores() {
     bounded(60, async {
         let env = start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mk = || FileStore {
-            path: dir.path().join("token.json"),
-            lock_path: dir.path().join("token.lock"),
-        };
+        let mk = || FileStore { path: dir.path().join("token.json"), lock_path: dir.path().join("token.lock") };
         let token = env.client.token();
         mk().save(&token).unwrap();
         let a = Client::new(endpoints(&env.emu), token.clone(), Arc::new(mk()), fast_options()).unwrap();
