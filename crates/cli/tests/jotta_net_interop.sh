@@ -10,8 +10,8 @@
 set -euo pipefail
 BIN="$(realpath "$1")"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-JN="${JOTTA_NET:-$HERE/../../../../shared/tools/jotta-net}"
-[[ -f "$JN/jotta-net" ]] || { echo "jotta-net not found at $JN (set JOTTA_NET)" >&2; exit 1; }
+JOTTA_NET="${JOTTA_NET:-$HERE/../../../../shared/tools/jotta-net/jotta-net}"
+[[ -f "$JOTTA_NET" ]] || { echo "jotta-net not found at $JOTTA_NET (set JOTTA_NET to its path)" >&2; exit 1; }
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -57,5 +57,5 @@ echo "jotta-net interop: OK"
 EOS
 
 export FJORDSYNC="$BIN" WORK
-bash "$JN/jotta-net" --server "$BIN emulator --port 8089" --backend http://127.0.0.1:8089 \
+timeout 600 bash "$JOTTA_NET" --server "$BIN emulator --port 8089" --backend http://127.0.0.1:8089 \
   --exec "FJORDSYNC='$BIN' WORK='$WORK' bash '$WORK/scenario.sh'"
