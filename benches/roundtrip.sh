@@ -58,6 +58,7 @@ echo "  emulator peak RSS: $((emu_rss / 1024)) MiB"
 
 if [[ "$RCLONE_TOO" == 1 ]]; then
   JOTTA_NET="${JOTTA_NET:-../shared/tools/jotta-net/jotta-net}"
+  # A fresh emulator: with the same state the upload would be deduplicated.
   kill "$EMU"; wait "$EMU" 2>/dev/null || true
   cat >"$WORK/rclone.sh" <<EOS
 set -euo pipefail
@@ -67,7 +68,7 @@ cfg=\$(mktemp)
 /usr/bin/time -f "%e %M" -o "$WORK/rc-down.txt" "\$RCLONE" --config "\$cfg" copyto jt:rclone-big.bin "$WORK/rclone-back.bin"
 cmp "$WORK/big.bin" "$WORK/rclone-back.bin"
 EOS
-  bash "$JOTTA_NET" --server "$EMU_BIN --port 8089 --state-dir $WORK/emu" --backend http://127.0.0.1:8089 \
+  bash "$JOTTA_NET" --server "$EMU_BIN --port 8089 --state-dir $WORK/emu-rclone" --backend http://127.0.0.1:8089 \
     --exec "bash $WORK/rclone.sh" >"$WORK/jn.log" 2>&1 || { cat "$WORK/jn.log" >&2; exit 1; }
   read -r rc_up rc_up_rss <"$WORK/rc-up.txt"
   read -r rc_down rc_down_rss <"$WORK/rc-down.txt"
