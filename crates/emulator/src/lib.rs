@@ -100,6 +100,11 @@ impl Emulator {
 
         let (stop, stopped) = oneshot::channel::<()>();
         let router = server::router(app.clone());
+        // Small responses (metadata after each upload, small downloads) must not
+        // wait for Nagle's algorithm: clients pay ~40 ms per request otherwise.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
