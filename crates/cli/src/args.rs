@@ -76,6 +76,34 @@ pub enum Command {
     /// Work with the trash.
     #[command(subcommand)]
     Trash(TrashCommand),
+    /// Copy new and changed files from SRC to DST; never delete on DST.
+    Copy(TransferArgs),
+    /// Make DST an exact mirror of SRC: copy new and changed files, delete extras (to the trash).
+    #[command(after_help = SYNC_HELP)]
+    Sync(TransferArgs),
+    /// Copy files from SRC to DST, verify, then delete them from SRC (remote sources go to the trash).
+    Move(TransferArgs),
+    /// Compare SRC and DST by size and MD5; change nothing.
+    #[command(after_help = CHECK_HELP)]
+    Check(TransferArgs),
+    /// Show task logs: recent runs, or one run's files.
+    Log(LogArgs),
+    /// Undo a run: restore what it trashed or overwrote, remove what it added.
+    Undo {
+        /// Run id (see `fjordsync log`)
+        run: i64,
+        /// Print JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run only the files that failed in a run again.
+    Retry {
+        /// Run id (see `fjordsync log`)
+        run: i64,
+        /// Print JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the local Jottacloud emulator (demo storage, tests).
     Emulator(fjordsync_emulator::Args),
 }
@@ -183,4 +211,141 @@ pub enum TrashCommand {
         /// REMOTE:
         remote: String,
     },
+}
+
+const SYNC_HELP: &str = "Safety: sync refuses to delete more than half of the destination's files, or anything when \
+the source is empty or missing (an unmounted disk). Override with --max-delete N or --max-delete 100%. \
+Deletes wait until every other file has arrived, and are skipped if any failed.";
+
+const CHECK_HELP: &str = "Output: one line per difference on standard output:\n  \
+missing-on-dst PATH   only on the source\n  \
+extra-on-dst PATH     only on the destination\n  \
+different PATH        on both, with different size or MD5\n\
+The exit status is 1 when any difference was found. With --json, each difference is a JSON line \
+{\"event\":\"difference\",\"kind\":...,\"path\":...}.";
+
+/// `copy`, `sync`, `move` and `check`.
+#[derive(Debug, Args)]
+pub struct TransferArgs {
+    /// Source: a local folder or REMOTE:PATH
+    pub src: String,
+    /// Destination: a local folder or REMOTE:PATH
+    pub dst: String,
+    /// Show what would be done (the plan and any preflight problems); change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Compare files by MD5 instead of size and modification time.
+    #[arg(long, short = 'c')]
+    pub checksum: bool,
+    /// Files transferred in parallel.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub transfers: usize,
+    /// Files hashed in parallel.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub checkers: usize,
+    /// Bandwidth limit in bytes per second, e.g. 512K or 10M (binary units).
+    #[arg(long, value_name = "RATE", value_parser = parse_size)]
+    pub bwlimit: Option<u64>,
+    /// Only files matching this gitignore-style glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Leave out files and folders matching this gitignore-style glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Only files at least this large (e.g. 100K).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub min_size: Option<u64>,
+    /// Only files at most this large (e.g. 1G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+    /// Only files modified at least this long ago (e.g. 30s, 10m, 2h, 7d).
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub min_age: Option<u64>,
+    /// Only files modified at most this long ago (e.g. 7d).
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub max_age: Option<u64>,
+    /// Delete guard: allow at most N deletes, or N% of the destination (100% turns the guard off).
+    #[arg(long, value_name = "N|PERCENT")]
+    pub max_delete: Option<String>,
+    /// Delete remote files permanently instead of moving them to the trash.
+    #[arg(long)]
+    pub hard_delete: bool,
+    /// Follow symbolic links (loops are detected); by default they are skipped and reported.
+    #[arg(long, short = 'L')]
+    pub follow_symlinks: bool,
+    /// Print JSON lines (events, then a final {"event":"finished",...}) on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// A run id: show its files. Without it, list recent runs.
+    pub run: Option<i64>,
+    /// Only files that failed.
+    #[arg(long, conflicts_with = "skipped")]
+    pub failed: bool,
+    /// Only files that were skipped.
+    #[arg(long)]
+    pub skipped: bool,
+    /// Only paths containing this text (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `10M`, `512K`, `1.5G`, `100` (bytes; binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t.strip_suffix(['B', 'b']).unwrap_or(t);
+    let t = t.strip_suffix('i').unwrap_or(t);
+    let (num, mult) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m' | 'M') => (&t[..t.len() - 1], 1 << 20),
+        Some('g' | 'G') => (&t[..t.len() - 1], 1 << 30),
+        Some('t' | 'T') => (&t[..t.len() - 1], 1 << 40),
+        _ => (t, 1),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("{s:?} is not a size like 512K or 10M"))?;
+    if v < 0.0 {
+        return Err(format!("{s:?}: a size cannot be negative"));
+    }
+    Ok((v * mult as f64) as u64)
+}
+
+/// `30s`, `10m`, `2h`, `7d`, `2w`, or plain seconds.
+pub fn parse_age(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (num, mult) = match t.chars().last() {
+        Some('s') => (&t[..t.len() - 1], 1u64),
+        Some('m') => (&t[..t.len() - 1], 60),
+        Some('h') => (&t[..t.len() - 1], 3600),
+        Some('d') => (&t[..t.len() - 1], 86400),
+        Some('w') => (&t[..t.len() - 1], 7 * 86400),
+        _ => (t, 1),
+    };
+    let v: u64 = num.parse().map_err(|_| format!("{s:?} is not an age like 10m, 2h or 7d"))?;
+    Ok(v * mult)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_ages() {
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("1.5KiB"), Ok(1536));
+        assert!(parse_size("x").is_err());
+        assert_eq!(parse_age("2h"), Ok(7200));
+        assert_eq!(parse_age("7d"), Ok(7 * 86400));
+    }
 }

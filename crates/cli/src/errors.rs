@@ -18,8 +18,26 @@ pub fn report(err: &anyhow::Error) {
     }
 }
 
+/// An error that carries its own hint (refused tasks, failed files).
+#[derive(Debug)]
+pub struct Hinted {
+    pub message: String,
+    pub hint: String,
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Hinted {}
+
 fn hint(err: &anyhow::Error) -> Option<String> {
     for cause in err.chain() {
+        if let Some(h) = cause.downcast_ref::<Hinted>() {
+            return Some(h.hint.clone());
+        }
         if let Some(e) = cause.downcast_ref::<EngineError>() {
             if let EngineError::NotSignedIn(name) = e {
                 return Some(format!("run `fjordsync remote reconnect {name}` to sign in again"));

@@ -21,6 +21,9 @@ pub enum EngineError {
     /// The remote's settings cannot be used as they are.
     #[error("{0}")]
     Invalid(String),
+    /// The state database failed.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     /// A local file operation failed.
     #[error("{context}: {source}")]
     Io {

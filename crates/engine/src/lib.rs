@@ -7,16 +7,38 @@
 //! lets several processes share one remote without ever reusing a rotated
 //! refresh token ([`token_store`]), and signing in and connecting
 //! ([`session`]).
+//!
+//! The transfer engine: a task is a value ([`task::TaskSpec`]); the
+//! [`runner::Runner`] lists both sides ([`local`], [`remote`]), plans
+//! ([`plan`]), checks the plan ([`plan::preflight`], [`guard`]), applies it
+//! ([`transfer`]) and journals every file in the state database ([`state`]),
+//! reporting progress as [`events::TaskEvent`]s. [`undo`] reverses a run from
+//! its journal and retries its failures.
 
 pub mod config_dir;
 pub mod error;
+pub mod events;
+pub mod filter;
+pub mod guard;
+pub mod local;
+pub mod plan;
+pub mod remote;
 pub mod remotes;
+pub mod runner;
 pub mod secrets;
 pub mod session;
+pub mod state;
+pub mod task;
 pub mod token_store;
+pub mod transfer;
+pub mod tree;
+pub mod undo;
 
 pub use config_dir::ConfigDir;
 pub use error::{EngineError, Result};
 pub use remotes::{RemoteConfig, Remotes, RemotesError, SignIn};
+pub use runner::{Opener, RunReport, Runner};
 pub use secrets::{SecretError, SecretStore};
 pub use session::Session;
+pub use state::StateDb;
+pub use task::{Location, MaxDelete, TaskKind, TaskOptions, TaskSpec};

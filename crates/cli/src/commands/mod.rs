@@ -2,7 +2,9 @@
 //! engine or the client plus rendering.
 
 mod files;
+mod log;
 mod remote;
+mod transfer;
 mod trash;
 
 use crate::args::Command;
@@ -22,6 +24,13 @@ pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Delete { path, hard } => files::delete(ctx, &path, hard).await,
         Command::Link { path, unlink } => files::link(ctx, &path, unlink).await,
         Command::Trash(cmd) => trash::run(ctx, cmd).await,
+        Command::Copy(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Copy, a).await,
+        Command::Sync(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Sync, a).await,
+        Command::Move(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Move, a).await,
+        Command::Check(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Check, a).await,
+        Command::Log(a) => log::run(ctx, a),
+        Command::Undo { run, json } => transfer::undo(ctx, run, json).await,
+        Command::Retry { run, json } => transfer::retry(ctx, run, json).await,
         Command::Emulator(_) => unreachable!("handled before the context is opened"),
     }
 }

@@ -3,6 +3,9 @@
 
 mod support;
 
+mod crash;
 mod files;
 mod remotes;
+mod signin;
+mod sync;
 mod tokens;

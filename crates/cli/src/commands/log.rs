@@ -1,0 +1,81 @@
+//! `log`: recent runs, or one run's files, from the state database.
+
+use std::io::Write;
+
+use fjordsync_engine::state::EventFilter;
+
+use crate::args::LogArgs;
+use crate::context::Context;
+
+pub fn run(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
+    match show(ctx, a) {
+        // `fjordsync log | head` closes the pipe early: that is not an error.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+fn show(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
+    let runner = super::transfer::runner(ctx)?;
+    let db = runner.db();
+    let mut out = std::io::stdout().lock();
+    let Some(run) = a.run else {
+        let runs = db.runs(a.limit)?;
+        if a.json {
+            for r in &runs {
+                writeln!(out, "{}", serde_json::to_string(r)?)?;
+            }
+            return Ok(());
+        }
+        if runs.is_empty() {
+            eprintln!("no runs yet");
+        }
+        for r in runs {
+            let start = fjordsync_jottacloud::Timestamp::from_millisecond(r.started_ms).ok();
+            let duration = r.ended_ms.map(|e| format!("{:.1}s", (e - r.started_ms) as f64 / 1000.0));
+            let c = &r.counters;
+            writeln!(
+                out,
+                "{:>5}  {:<6} {}  {:>7}  {:<11} up {} down {} upd {} del {} skip {} fail {}  {} -> {}",
+                r.id,
+                r.kind,
+                crate::render::time(start),
+                duration.as_deref().unwrap_or("-"),
+                r.outcome,
+                c.uploaded + c.copied,
+                c.downloaded,
+                c.updated,
+                c.deleted,
+                c.skipped,
+                c.failed,
+                r.source,
+                r.destination
+            )?;
+        }
+        return Ok(());
+    };
+    if db.run(run)?.is_none() {
+        anyhow::bail!("there is no run {run} (see `fjordsync log`)");
+    }
+    let result = if a.failed {
+        Some("failed".to_string())
+    } else if a.skipped {
+        Some("skipped".to_string())
+    } else {
+        None
+    };
+    let events = db.events(run, &EventFilter { result, grep: a.grep })?;
+    for e in events {
+        if a.json {
+            writeln!(out, "{}", serde_json::to_string(&e)?)?;
+        } else {
+            match &e.error {
+                Some(err) => writeln!(out, "{:<9} {:<13} {}: {err}", e.result, e.action, e.path)?,
+                None => writeln!(out, "{:<9} {:<13} {}", e.result, e.action, e.path)?,
+            }
+        }
+    }
+    Ok(())
+}

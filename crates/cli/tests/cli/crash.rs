@@ -1,0 +1,86 @@
+//! Crash safety: `kill -9` in the middle of work, then run again. Nothing may be
+//! lost or corrupted, and a large upload must resume rather than restart.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::Env;
+use crate::sync::{local_md5s, remote_md5s};
+
+fn spawn(env: &Env, args: &[&str]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("fjordsync"))
+        .env("FJORDSYNC_CONFIG_DIR", env.config_dir())
+        .env("FJORDSYNC_SECRET_STORE", env.secret_store)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Polls `cond` every 20 ms for at most `limit`.
+async fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_large_upload_resumes_instead_of_restarting() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let size: usize = 48 << 20;
+    let src = env.path("src");
+    std::fs::create_dir(&src).unwrap();
+    let data: Vec<u8> = (0..size).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(src.join("big.bin"), &data).unwrap();
+    let src_s = src.to_str().unwrap();
+
+    // Slow it down so the kill lands in the middle of the body.
+    let mut child = spawn(&env, &["copy", "--bwlimit", "8M", src_s, "demo:big"]);
+    let started = wait_until(Duration::from_secs(60), || env.emu.stats().bytes_uploaded > (8 << 20)).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(started, "the upload never got going");
+    let sent_before = env.emu.stats().bytes_uploaded;
+    assert!(sent_before < size as u64, "killed too late to test resuming");
+
+    env.ok(&["copy", src_s, "demo:big"]).await;
+    let total = env.emu.stats().bytes_uploaded;
+    assert!(
+        total < size as u64 + (4 << 20),
+        "the second run re-sent {} of {} bytes: it restarted instead of resuming",
+        total - sent_before,
+        size
+    );
+    assert_eq!(remote_md5s(&env, "demo:big").await, local_md5s(&src));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_sync_of_many_files_loses_nothing() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    for i in 0..300 {
+        let p = src.join(format!("d{}/file-{i:03}.txt", i % 10));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, format!("content of file {i}\n").repeat(i % 7 + 1)).unwrap();
+    }
+    let src_s = src.to_str().unwrap();
+    env.emu.set_faults(0.0, 0.0, Duration::from_millis(20));
+    let mut child = spawn(&env, &["sync", src_s, "demo:many"]);
+    let started = wait_until(Duration::from_secs(60), || env.emu.stats().uploads_completed >= 40).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(started, "the sync never got going");
+    env.emu.set_faults(0.0, 0.0, Duration::ZERO);
+
+    env.ok(&["sync", src_s, "demo:many"]).await;
+    assert_eq!(remote_md5s(&env, "demo:many").await, local_md5s(&src));
+    env.ok(&["check", src_s, "demo:many"]).await;
+}

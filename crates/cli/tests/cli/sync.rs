@@ -1,0 +1,338 @@
+//! Scenario tests of copy / sync / move / check, the task log, undo and retry,
+//! run as a user runs them: the `fjordsync` binary against the emulator.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::{Env, write};
+
+/// Builds a tree with nested folders, empty files and folders, unicode and
+/// characters the service cannot store as-is.
+fn make_tree(root: &Path) {
+    let files: &[(&str, &[u8])] = &[
+        ("top.txt", b"top level"),
+        ("docs/report.pdf", &[7u8; 10_000]),
+        ("docs/empty.txt", b""),
+        ("docs/deep/er/still.md", b"# deep"),
+        ("unicode/æøå 🎉.txt", b"norsk"),
+        ("odd/what? a:b*c|d\"e<f>.txt", b"mapped names"),
+        ("odd/a+b c#d%e.txt", b"escaped"),
+    ];
+    for (path, content) in files {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    std::fs::create_dir_all(root.join("empty-folder/inner")).unwrap();
+}
+
+/// `md5sum` of a remote tree as a map path -> md5.
+pub async fn remote_md5s(env: &Env, remote: &str) -> BTreeMap<String, String> {
+    env.ok(&["md5sum", remote])
+        .await
+        .lines()
+        .map(|l| {
+            let (md5, path) = l.split_once("  ").unwrap();
+            (path.to_string(), md5.to_string())
+        })
+        .collect()
+}
+
+/// The same for a local tree (files only).
+pub fn local_md5s(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+                let bytes = std::fs::read(&p).unwrap();
+                out.insert(rel, md5_hex(&bytes));
+            }
+        }
+    }
+    out
+}
+
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    format!("{:x}", Md5::digest(bytes))
+}
+
+/// Runs a task with --json and returns the final "finished" object.
+async fn run_json(env: &Env, args: &[&str]) -> (bool, Value, String) {
+    let mut full = args.to_vec();
+    full.push("--json");
+    let out = env.run(&full).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let finished = stdout
+        .lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "finished")
+        .unwrap_or(Value::Null);
+    (out.status.success(), finished, stderr)
+}
+
+fn count(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("no counter {key:?} in {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_sync_then_nothing_to_do() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    make_tree(&src);
+    let src_s = src.to_str().unwrap();
+
+    let (ok, done, err) = run_json(&env, &["sync", src_s, "demo:backup"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(count(&done, "uploaded"), 7, "{done}");
+    assert_eq!(remote_md5s(&env, "demo:backup").await, local_md5s(&src));
+    let lsd = env.ok(&["lsd", "demo:backup/empty-folder"]).await;
+    assert!(lsd.contains("inner"), "empty folders are created too: {lsd}");
+
+    // Nothing changed: nothing is sent.
+    let before = env.emu.stats().bytes_uploaded;
+    let (ok, done, err) = run_json(&env, &["sync", src_s, "demo:backup"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(count(&done, "uploaded") + count(&done, "updated") + count(&done, "deleted"), 0, "{done}");
+    assert_eq!(env.emu.stats().bytes_uploaded, before);
+
+    // check agrees.
+    env.ok(&["check", src_s, "demo:backup"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_changes_are_mirrored() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    make_tree(&src);
+    let src_s = src.to_str().unwrap();
+    env.ok(&["sync", src_s, "demo:m"]).await;
+
+    write(&src.join("top.txt"), b"top level, edited and longer");
+    write(&src.join("docs/new file.txt"), b"added");
+    std::fs::remove_file(src.join("docs/report.pdf")).unwrap();
+    std::fs::rename(src.join("unicode/æøå 🎉.txt"), src.join("unicode/renamed ✓.txt")).unwrap();
+
+    let (ok, done, err) = run_json(&env, &["sync", src_s, "demo:m"]).await;
+    assert!(ok, "{err}");
+    assert!(count(&done, "deleted") >= 2, "{done}");
+    assert_eq!(remote_md5s(&env, "demo:m").await, local_md5s(&src));
+    // Deleted files went to the trash, not away for good.
+    let trash = env.ok(&["trash", "list", "demo:"]).await;
+    assert!(trash.contains("report.pdf"), "{trash}");
+    env.ok(&["check", src_s, "demo:m"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remote_to_local_sync_and_copy() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    make_tree(&src);
+    env.ok(&["copy", src.to_str().unwrap(), "demo:r"]).await;
+
+    let dst = env.path("dst");
+    std::fs::create_dir(&dst).unwrap();
+    write(&dst.join("stale.txt"), b"not on the remote");
+    let dst_s = dst.to_str().unwrap();
+    // Deleting the only local file is 100 %: the guard wants it allowed.
+    let (ok, _, err) = run_json(&env, &["sync", "demo:r", dst_s]).await;
+    assert!(!ok && err.contains("--max-delete"), "{err}");
+    assert!(dst.join("stale.txt").exists());
+    let (ok, done, err) = run_json(&env, &["sync", "--max-delete", "1", "demo:r", dst_s]).await;
+    assert!(ok, "{err}");
+    assert_eq!(count(&done, "downloaded"), 7, "{done}");
+    assert!(!dst.join("stale.txt").exists());
+    assert_eq!(local_md5s(&dst), local_md5s(&src));
+    // Downloads carry the remote modification time (1 s precision).
+    let a = std::fs::metadata(src.join("docs/report.pdf")).unwrap().modified().unwrap();
+    let b = std::fs::metadata(dst.join("docs/report.pdf")).unwrap().modified().unwrap();
+    let diff = a.duration_since(b).unwrap_or_else(|e| e.duration());
+    assert!(diff < Duration::from_secs(1), "{a:?} vs {b:?}");
+    // No temporary files left behind.
+    assert!(!local_md5s(&dst).keys().any(|k| k.contains(".part")));
+    // A second run downloads nothing.
+    let (_, done, _) = run_json(&env, &["sync", "demo:r", dst_s]).await;
+    assert_eq!(count(&done, "downloaded"), 0, "{done}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn move_deletes_the_source_only_after_the_copy() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    make_tree(&src);
+    let expected = local_md5s(&src);
+    env.ok(&["move", src.to_str().unwrap(), "demo:moved"]).await;
+    assert_eq!(remote_md5s(&env, "demo:moved").await, expected);
+    assert!(local_md5s(&src).is_empty(), "source files remain after move");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reports_each_kind_of_difference() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    make_tree(&src);
+    let src_s = src.to_str().unwrap();
+    env.ok(&["sync", src_s, "demo:c"]).await;
+    write(&src.join("only-local.txt"), b"x");
+    write(&src.join("top.txt"), b"TOP LEVEL"); // same size, different content
+    env.ok(&["delete", "demo:c/docs/empty.txt"]).await;
+    let extra = env.path("extra.txt");
+    write(&extra, b"only remote");
+    env.ok(&["copyto", extra.to_str().unwrap(), "demo:c/only-remote.txt"]).await;
+
+    let out = env.run(&["check", src_s, "demo:c"]).await;
+    assert!(!out.status.success(), "differences must fail the check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("missing-on-dst only-local.txt"), "{text}");
+    assert!(text.contains("missing-on-dst docs/empty.txt"), "{text}");
+    assert!(text.contains("extra-on-dst only-remote.txt"), "{text}");
+    assert!(text.contains("different top.txt"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preflight_reports_case_collisions_and_long_names() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    write_all(&src, &[("Hello.doc", b"one"), ("hello.doc", b"two"), ("fine.txt", b"ok")]);
+    // Local names are at most 255 bytes, but the service's mapping can make
+    // them longer: each byte that is not UTF-8 becomes three characters.
+    {
+        use std::os::unix::ffi::OsStrExt;
+        write(&src.join(std::ffi::OsStr::from_bytes(&[0xFF; 100])), b"too long once mapped");
+    }
+    let out = env.run(&["sync", "--dry-run", src.to_str().unwrap(), "demo:p"]).await;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.to_lowercase().contains("case"), "{text}");
+    assert!(text.contains("Hello.doc") && text.contains("hello.doc"), "{text}");
+    assert!(text.contains("255"), "{text}");
+    // Dry run changes nothing.
+    assert!(env.ok(&["ls", "demo:"]).await.trim().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_guard_refuses_mass_deletion() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    let names: Vec<String> = (0..10).map(|i| format!("f{i}.txt")).collect();
+    for n in &names {
+        write_all(&src, &[(n, n.as_bytes())]);
+    }
+    let src_s = src.to_str().unwrap();
+    env.ok(&["sync", src_s, "demo:g"]).await;
+    let before = remote_md5s(&env, "demo:g").await;
+
+    for n in &names[..6] {
+        std::fs::remove_file(src.join(n)).unwrap();
+    }
+    let err = env.fails(&["sync", src_s, "demo:g"]).await;
+    assert!(err.to_lowercase().contains("delete"), "{err}");
+    assert_eq!(remote_md5s(&env, "demo:g").await, before, "guard must change nothing");
+
+    // An empty or missing source never deletes anything.
+    let empty = env.path("empty");
+    std::fs::create_dir(&empty).unwrap();
+    env.fails(&["sync", empty.to_str().unwrap(), "demo:g"]).await;
+    env.fails(&["sync", env.path("missing").to_str().unwrap(), "demo:g"]).await;
+    assert_eq!(remote_md5s(&env, "demo:g").await, before);
+
+    // The explicit override lets it through.
+    env.ok(&["sync", "--max-delete", "100%", src_s, "demo:g"]).await;
+    assert_eq!(remote_md5s(&env, "demo:g").await.len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undo_puts_the_remote_back() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    write_all(&src, &[("keep.txt", b"keep"), ("change.txt", b"old content"), ("remove.txt", b"remove me")]);
+    let src_s = src.to_str().unwrap();
+    env.ok(&["sync", src_s, "demo:u"]).await;
+    let before = remote_md5s(&env, "demo:u").await;
+
+    write(&src.join("change.txt"), b"new content, longer");
+    std::fs::remove_file(src.join("remove.txt")).unwrap();
+    write(&src.join("added.txt"), b"added");
+    let (ok, done, err) = run_json(&env, &["sync", "--max-delete", "100%", src_s, "demo:u"]).await;
+    assert!(ok, "{err}");
+    let run = done["run"].as_u64().expect("run id").to_string();
+    assert_ne!(remote_md5s(&env, "demo:u").await, before);
+
+    env.ok(&["undo", &run]).await;
+    assert_eq!(remote_md5s(&env, "demo:u").await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn task_log_and_retry_of_failed_files_only() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    for i in 0..6 {
+        write_all(&src, &[(&format!("f{i}.bin"), &vec![i as u8; 50_000])]);
+    }
+    // Two of them are blocked on the remote: a folder has the file's name.
+    env.ok(&["mkdir", "demo:q/f1.bin"]).await;
+    env.ok(&["mkdir", "demo:q/f4.bin"]).await;
+    let (ok, done, _) = run_json(&env, &["copy", src.to_str().unwrap(), "demo:q"]).await;
+    assert!(!ok, "a run with failed files exits non-zero");
+    let failed = count(&done, "failed");
+    assert_eq!(failed, 2, "{done}");
+    assert_eq!(count(&done, "uploaded"), 4, "the task goes on after a failure: {done}");
+    let run = done["run"].as_u64().unwrap().to_string();
+
+    let log = env.ok(&["log", &run, "--failed"]).await;
+    assert_eq!(log.lines().filter(|l| l.contains(".bin")).count(), 2, "{log}");
+    assert!(log.contains("f1.bin") && log.contains("f4.bin"), "{log}");
+    let listed = env.ok(&["log"]).await;
+    assert!(listed.contains(&run), "{listed}");
+    assert!(env.ok(&["log", &run, "--grep", "f0"]).await.contains("f0.bin"));
+
+    env.ok(&["delete", "--hard", "demo:q/f1.bin"]).await;
+    env.ok(&["delete", "--hard", "demo:q/f4.bin"]).await;
+    let (ok, done, err) = run_json(&env, &["retry", &run]).await;
+    assert!(ok, "{err}");
+    assert_eq!(count(&done, "uploaded"), failed, "only the failed files are retried: {done}");
+    assert_eq!(remote_md5s(&env, "demo:q").await, local_md5s(&src));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn faults_and_latency_still_give_a_correct_result() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    make_tree(&src);
+    for i in 0..40 {
+        write_all(&src, &[(&format!("many/{i:03}.txt"), format!("file {i}").as_bytes())]);
+    }
+    env.emu.set_faults(0.05, 0.0, Duration::from_millis(50));
+    let src_s = src.to_str().unwrap();
+    env.ok(&["sync", src_s, "demo:f"]).await;
+    env.emu.set_faults(0.0, 0.0, Duration::ZERO);
+    assert_eq!(remote_md5s(&env, "demo:f").await, local_md5s(&src));
+    assert!(env.emu.stats().faults_injected > 0, "the test must actually inject faults");
+}
+
+fn write_all(root: &Path, files: &[(&str, &[u8])]) {
+    for (path, content) in files {
+        let p = root.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+}

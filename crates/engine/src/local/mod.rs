@@ -1,0 +1,13 @@
+//! The local side: walking a folder into a [`crate::tree::Tree`], hashing
+//! through the cache, and mapping remote keys back to local paths without
+//! ever leaving the target folder.
+
+mod hash;
+mod paths;
+mod walk;
+
+pub(crate) use walk::{inode, times};
+
+pub use hash::{HashCache, hex as hash_hex, md5_of_file};
+pub use paths::{PathError, local_path, path_key};
+pub use walk::{IGNORE_FILE, LocalWalk, walk};

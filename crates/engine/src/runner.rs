@@ -1,0 +1,939 @@
+//! Running a task: open a run row, list both sides, plan, preflight, guard,
+//! apply with N parallel transfers, record every file in batched
+//! transactions, finish. Cancellation stops new work at once and aborts the
+//! transfers in flight; downloads leave no partial files and interrupted
+//! uploads are invisible on the service until complete.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fjordsync_jottacloud::names::fold_case;
+use fjordsync_jottacloud::{CpHash, RemotePath, Timestamp};
+use futures_util::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{EngineError, Result};
+use crate::events::{Counters, EventSink, TaskEvent};
+use crate::filter::Filter;
+use crate::guard::{self, Refusal};
+use crate::local::{self, HashCache};
+use crate::plan::{self, Action, Plan, Problem, Step};
+use crate::session::Session;
+use crate::state::{DbOp, FileEvent, StateDb, Writer, WriterHandle};
+use crate::task::{Location, TaskKind, TaskSpec};
+use crate::transfer::{self, Throttle, TransferError};
+use crate::tree::{FileItem, Skipped, Tree, user_path};
+
+/// Opens a configured remote by name (the shell decides how secrets are read).
+pub type Opener = Arc<dyn Fn(&str) -> Result<Session> + Send + Sync>;
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunReport {
+    /// Run id (0 for a dry run: nothing is recorded).
+    pub run: i64,
+    /// `ok`, `failed`, `refused`, `cancelled`, `dry-run`, `differences`.
+    pub outcome: String,
+    /// Counters.
+    pub counters: Counters,
+    /// The plan that was applied (or would be, for a dry run).
+    pub plan: Plan,
+    /// Why the run was refused, if it was.
+    pub refusal: Option<Refusal>,
+    /// Wall time.
+    pub duration: Duration,
+}
+
+impl RunReport {
+    /// True when the shell should exit with failure.
+    pub fn is_failure(&self) -> bool {
+        matches!(self.outcome.as_str(), "failed" | "refused" | "cancelled" | "differences")
+    }
+}
+
+/// One side, resolved.
+#[derive(Clone)]
+pub(crate) enum Side {
+    Local(PathBuf),
+    Remote(Box<Session>, RemotePath),
+}
+
+impl Side {
+    fn is_local(&self) -> bool {
+        matches!(self, Side::Local(_))
+    }
+
+    pub(crate) fn local_path(&self, key: &str) -> std::result::Result<PathBuf, TransferError> {
+        match self {
+            Side::Local(root) => local::local_path(root, key).map_err(|e| TransferError::Unsupported(e.to_string())),
+            Side::Remote(..) => Err(TransferError::Unsupported("not a local side".into())),
+        }
+    }
+
+    pub(crate) fn remote_path(&self, key: &str) -> std::result::Result<RemotePath, TransferError> {
+        match self {
+            Side::Remote(_, root) => Ok(root.join_path(key)?),
+            Side::Local(_) => Err(TransferError::Unsupported("not a remote side".into())),
+        }
+    }
+
+    pub(crate) fn session(&self) -> Option<&Session> {
+        match self {
+            Side::Remote(s, _) => Some(s),
+            Side::Local(_) => None,
+        }
+    }
+
+    fn describe(&self, key: &str) -> String {
+        match self {
+            Side::Local(root) => local::local_path(root, key).map(|p| p.display().to_string()).unwrap_or_default(),
+            Side::Remote(_, root) => format!("{root}/{key}"),
+        }
+    }
+}
+
+/// The engine entry point for tasks.
+#[derive(Clone)]
+pub struct Runner {
+    db: Arc<StateDb>,
+    opener: Opener,
+    stash_root: PathBuf,
+}
+
+impl Runner {
+    /// A runner over a state database. Local files that a run deletes or
+    /// overwrites are kept under `<state dir>/stash/run-N/` so undo can bring them back.
+    pub fn new(db: Arc<StateDb>, opener: Opener) -> Runner {
+        let stash_root = db.path().parent().map_or_else(|| PathBuf::from("stash"), |p| p.join("stash"));
+        Runner { db, opener, stash_root }
+    }
+
+    /// The state database.
+    pub fn db(&self) -> &Arc<StateDb> {
+        &self.db
+    }
+
+    pub(crate) fn resolve(&self, loc: &Location) -> Result<Side> {
+        match loc {
+            Location::Local { path } => {
+                let abs = if path.is_absolute() {
+                    path.clone()
+                } else {
+                    std::env::current_dir()
+                        .map_err(|source| EngineError::Io { context: "reading the current folder".into(), source })?
+                        .join(path)
+                };
+                Ok(Side::Local(abs))
+            }
+            Location::Remote { remote, path } => {
+                let s = (self.opener)(remote)?;
+                let root = s.path(path)?;
+                Ok(Side::Remote(Box::new(s), root))
+            }
+        }
+    }
+
+    /// Runs a task. `parent` links a retry to the run it retries. Events go
+    /// to `events`; `cancel` stops the run within about a second.
+    pub async fn run(
+        &self,
+        spec: &TaskSpec,
+        parent: Option<i64>,
+        events: EventSink,
+        cancel: CancellationToken,
+    ) -> Result<RunReport> {
+        let started = Instant::now();
+        prune_stash(&self.stash_root);
+        let src = self.resolve(&spec.source)?;
+        let dst = self.resolve(&spec.destination)?;
+        if src.is_local() && dst.is_local() {
+            return Err(EngineError::Invalid("both sides are local; one of them must be REMOTE:PATH".into()));
+        }
+        let opts = &spec.options;
+        let filter = Filter::new(opts).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let dry = opts.dry_run;
+        let run = if dry { 0 } else { self.db.start_run(spec, parent)? };
+        events(TaskEvent::Started {
+            run,
+            kind: spec.kind.as_str().into(),
+            source: spec.source.to_string(),
+            destination: spec.destination.to_string(),
+        });
+        let writer = Writer::start(self.db.clone());
+        let result = self.run_inner(spec, run, &src, &dst, &filter, &writer, events.clone(), cancel).await;
+        let flushed = writer.finish();
+        let (outcome, counters, plan, refusal) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                if run != 0 {
+                    let _ = self.db.finish_run(run, "failed", &Counters::default());
+                }
+                return Err(e);
+            }
+        };
+        flushed?;
+        if run != 0 {
+            self.db.finish_run(run, &outcome, &counters)?;
+        }
+        let duration = started.elapsed();
+        events(TaskEvent::Finished {
+            run,
+            outcome: outcome.clone(),
+            duration_ms: duration.as_millis() as u64,
+            counters: counters.clone(),
+        });
+        Ok(RunReport { run, outcome, counters, plan, refusal, duration })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_inner(
+        &self,
+        spec: &TaskSpec,
+        run: i64,
+        src: &Side,
+        dst: &Side,
+        filter: &Filter,
+        writer: &Writer,
+        events: EventSink,
+        cancel: CancellationToken,
+    ) -> Result<(String, Counters, Plan, Option<Refusal>)> {
+        let opts = &spec.options;
+        let kind = spec.kind;
+        let checksum = opts.checksum || kind == TaskKind::Check;
+        // List both sides at once.
+        let (src_listing, dst_listing) = tokio::try_join!(
+            list_side(src, filter, opts.follow_symlinks),
+            list_side(dst, filter, opts.follow_symlinks)
+        )?;
+        let (mut src_tree, refused, mapped, protected) = src_listing;
+        let (mut dst_tree, _, _, _) = dst_listing;
+        // Local MD5s the comparison needs, through the hash cache, M at a time.
+        let local_root = [src, dst].into_iter().find_map(|s| match s {
+            Side::Local(p) => Some(p.clone()),
+            _ => None,
+        });
+        // The cache is loaded only when some local MD5 will be needed, so a
+        // no-op re-sync by size and time never reads it.
+        let load_cache = || -> Result<Arc<HashCache>> {
+            Ok(match &local_root {
+                Some(root) => {
+                    let prefix = format!("{}", root.display());
+                    Arc::new(HashCache::new(self.db.hashes_under(&prefix)?, Some(writer.handle())))
+                }
+                None => Arc::new(HashCache::new(HashMap::new(), None)),
+            })
+        };
+        let need = plan::needs_md5(&src_tree, &dst_tree, checksum);
+        let mut cache = None;
+        if !need.is_empty() {
+            let cache = cache.insert(load_cache()?);
+            let (local_tree, side) = if src.is_local() { (&mut src_tree, src) } else { (&mut dst_tree, dst) };
+            if side.is_local() {
+                fill_md5s(local_tree, side, &need, cache, opts.checkers.max(1), &cancel).await;
+            }
+        }
+        let mut plan = plan::compare(kind, &src_tree, &dst_tree, opts.checksum, &protected);
+        if kind == TaskKind::Check {
+            // `check` compares content whatever the times say.
+            plan = plan::compare(kind, &src_tree, &dst_tree, true, &protected);
+        }
+        plan.problems = plan::preflight(&src_tree, &refused, !dst.is_local());
+        plan.notes = mapped.iter().map(|(u, r)| format!("{u:?} is stored as {r:?} (look-alike characters)")).collect();
+        plan.skipped = std::mem::take(&mut src_tree.skipped);
+        // Remote names that cannot be local names here are skipped, not written.
+        if dst.is_local() {
+            let (bad, good): (Vec<Step>, Vec<Step>) = std::mem::take(&mut plan.steps)
+                .into_iter()
+                .partition(|s| s.action != Action::Rmdir && dst.local_path(&s.key).is_err());
+            plan.steps = good;
+            for s in bad {
+                let reason = dst.local_path(&s.key).err().map(|e| e.to_string()).unwrap_or_default();
+                plan.skipped.push(Skipped { key: s.key, reason });
+            }
+        }
+        if let Side::Remote(session, _) = dst
+            && !src.is_local()
+            && let Some(s) = src.session()
+            && !same_account(s, session)
+            && plan.totals.files > 0
+        {
+            plan.problems.push(Problem {
+                kind: "unsupported",
+                path: String::new(),
+                message: "copying between two different accounts is not supported yet".into(),
+            });
+        }
+        if let Side::Remote(session, _) = dst
+            && plan.totals.bytes > 0
+            && src.is_local()
+            && let Ok(drive) = session.client.drive_info().await
+            && let Some(cap) = drive.capacity
+        {
+            let free = cap.saturating_sub(drive.usage);
+            plan.quota = Some((plan.totals.bytes, Some(free)));
+            if plan.totals.bytes > free {
+                plan.problems.push(Problem {
+                    kind: "quota",
+                    path: String::new(),
+                    message: format!(
+                        "not enough space: the task needs up to {} bytes, the account has {free} bytes free",
+                        plan.totals.bytes
+                    ),
+                });
+            }
+        }
+        events(TaskEvent::Planned { run, totals: plan.totals.clone() });
+        let mut counters = Counters::default();
+        let w = writer.handle();
+        let rec = |w: &WriterHandle, key: &str, action: &str, result: &str, error: Option<String>, target: String| {
+            if run != 0 {
+                w.send(DbOp::Event(FileEvent {
+                    run,
+                    path: user_path(key),
+                    key: key.to_string(),
+                    action: action.into(),
+                    bytes: 0,
+                    result: result.into(),
+                    error,
+                    target,
+                    prev_md5: None,
+                    prev_size: None,
+                    prev_mtime: None,
+                    new_md5: None,
+                    trashed: false,
+                    stash: None,
+                }));
+            }
+        };
+        for s in &plan.skipped {
+            counters.skipped += 1;
+            rec(&w, &s.key, "skip", "skipped", Some(s.reason.clone()), src.describe(&s.key));
+            events(TaskEvent::FileFailed {
+                path: user_path(&s.key),
+                action: "skip".into(),
+                error: s.reason.clone(),
+                skipped: true,
+            });
+        }
+        if opts.dry_run {
+            for s in &plan.steps {
+                events(TaskEvent::PlannedFile {
+                    action: s.action.as_str().into(),
+                    path: user_path(&s.key),
+                    bytes: s.src.as_ref().map_or(0, |f| f.size),
+                });
+            }
+        }
+        for p in &plan.problems {
+            events(TaskEvent::Problem { kind: p.kind.into(), path: p.path.clone(), message: p.message.clone() });
+        }
+        if !plan.problems.is_empty() {
+            for p in &plan.problems {
+                rec(&w, &p.path, "preflight", "failed", Some(p.message.clone()), String::new());
+            }
+            let first = &plan.problems[0].message;
+            let more = plan.problems.len() - 1;
+            let message = if more == 0 {
+                format!("preflight: {first}")
+            } else {
+                format!("preflight: {first} (and {more} more problem{})", if more == 1 { "" } else { "s" })
+            };
+            let refusal = Refusal {
+                message,
+                hint: "rename the files, or leave them out with --exclude; nothing was sent".into(),
+            };
+            return Ok(("refused".into(), counters, plan, Some(refusal)));
+        }
+        if let Err(refusal) = guard::check(kind, &plan, opts) {
+            return Ok(("refused".into(), counters, plan, Some(refusal)));
+        }
+        if kind == TaskKind::Check {
+            for d in &plan.differences {
+                match d.kind {
+                    "missing-on-dst" => counters.missing_on_dst += 1,
+                    "extra-on-dst" => counters.extra_on_dst += 1,
+                    _ => counters.different += 1,
+                }
+                rec(&w, &d.key, d.kind, "failed", Some(d.kind.to_string()), dst.describe(&d.key));
+                events(TaskEvent::Difference { kind: d.kind.into(), path: user_path(&d.key) });
+            }
+            counters.unchanged = plan.totals.unchanged;
+            let outcome = if plan.differences.is_empty() { "ok" } else { "differences" };
+            return Ok((outcome.into(), counters, plan, None));
+        }
+        counters.unchanged = plan.totals.unchanged;
+        if opts.dry_run {
+            return Ok(("dry-run".into(), counters, plan, None));
+        }
+        // Uploads look MD5s up; downloads record the verified MD5 of what they wrote.
+        let uploads_from_local = local_root.is_some() && plan.totals.files > 0;
+        let cache = match cache {
+            Some(c) => c,
+            None if uploads_from_local => load_cache()?,
+            None => Arc::new(HashCache::new(HashMap::new(), None)),
+        };
+        let exec = Arc::new(Exec {
+            run,
+            kind,
+            src: src.clone(),
+            dst: dst.clone(),
+            hard_delete: opts.hard_delete,
+            attempts: opts.attempts.max(1),
+            cache,
+            writer: w.clone(),
+            events: events.clone(),
+            cancel: cancel.clone(),
+            db: self.db.clone(),
+            throttle: opts.bwlimit.map(|b| Arc::new(Throttle::new(b))),
+            bytes_done: Arc::new(AtomicU64::new(0)),
+            files_done: Arc::new(AtomicU64::new(0)),
+            counters: Mutex::new(counters),
+            stash_dir: self.stash_root.join(format!("run-{run}")),
+        });
+        let ticker = spawn_progress(exec.clone(), plan.totals.bytes, plan.totals.files);
+        let transfers = spec.options.transfers.max(1);
+        let (dirs, rest): (Vec<&Step>, Vec<&Step>) = plan.steps.iter().partition(|s| s.action == Action::Mkdir);
+        let (deletes, files): (Vec<&Step>, Vec<&Step>) =
+            rest.into_iter().partition(|s| matches!(s.action, Action::Delete | Action::Rmdir));
+        exec.run_all(&dirs, transfers).await;
+        exec.run_all(&files, transfers).await;
+        let failed_so_far = exec.counters.lock().unwrap_or_else(|p| p.into_inner()).failed;
+        if failed_so_far > 0 && !deletes.is_empty() {
+            // Never delete on the destination while some source files did not arrive.
+            for s in &deletes {
+                exec.skip(s, "not deleted because other files failed; re-run (or retry) first");
+            }
+        } else {
+            let (files, dirs): (Vec<&Step>, Vec<&Step>) = deletes.into_iter().partition(|s| s.action == Action::Delete);
+            exec.run_all(&files, transfers).await;
+            for d in dirs {
+                exec.run_one(d).await;
+            }
+        }
+        ticker.abort();
+        exec.emit_progress(plan.totals.bytes, plan.totals.files, 0);
+        let counters = exec.counters.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let outcome = if cancel.is_cancelled() {
+            "cancelled"
+        } else if counters.failed > 0 {
+            "failed"
+        } else {
+            "ok"
+        };
+        Ok((outcome.into(), counters, plan, None))
+    }
+}
+
+type Listing = (Tree, Vec<(String, String)>, Vec<(String, String)>, Vec<String>);
+
+async fn list_side(side: &Side, filter: &Filter, follow: bool) -> Result<Listing> {
+    match side {
+        Side::Local(root) => {
+            let (root, filter) = (root.clone(), filter.clone());
+            let w = tokio::task::spawn_blocking(move || local::walk(&root, &filter, follow))
+                .await
+                .map_err(|e| EngineError::Invalid(format!("local walk failed: {e}")))?;
+            Ok((w.tree, w.refused, w.mapped, w.ignored_prefixes))
+        }
+        Side::Remote(s, root) => Ok((crate::remote::list(&s.client, root, filter).await?, vec![], vec![], vec![])),
+    }
+}
+
+async fn fill_md5s(
+    tree: &mut Tree,
+    side: &Side,
+    need: &[String],
+    cache: &Arc<HashCache>,
+    checkers: usize,
+    cancel: &CancellationToken,
+) {
+    let jobs: Vec<(String, PathBuf, FileItem)> = need
+        .iter()
+        .filter_map(|folded| {
+            let item = tree.files.get(folded)?;
+            let path = side.local_path(&item.key).ok()?;
+            Some((folded.clone(), path, item.clone()))
+        })
+        .collect();
+    let results: Vec<(String, Option<String>)> = futures_util::stream::iter(jobs)
+        .map(|(folded, path, item)| {
+            let cache = cache.clone();
+            let cancel = cancel.clone();
+            async move {
+                if cancel.is_cancelled() {
+                    return (folded, None);
+                }
+                let md5 = tokio::task::spawn_blocking(move || cache.md5(&path, &item).ok()).await.ok().flatten();
+                (folded, md5)
+            }
+        })
+        .buffer_unordered(checkers)
+        .collect()
+        .await;
+    for (folded, md5) in results {
+        if let Some(item) = tree.files.get_mut(&folded) {
+            item.md5 = md5;
+        }
+    }
+}
+
+fn same_account(a: &Session, b: &Session) -> bool {
+    a.remote.endpoint == b.remote.endpoint && a.remote.username.is_some() && a.remote.username == b.remote.username
+}
+
+fn spawn_progress(exec: Arc<Exec>, bytes_total: u64, files_total: u64) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut last = (u64::MAX, u64::MAX);
+        let mut rate = 0f64;
+        let mut prev_bytes = 0u64;
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            let b = exec.bytes_done.load(Ordering::Relaxed);
+            let f = exec.files_done.load(Ordering::Relaxed);
+            rate = rate * 0.8 + (b.saturating_sub(prev_bytes) as f64 * 10.0) * 0.2;
+            prev_bytes = b;
+            if (b, f) != last {
+                last = (b, f);
+                exec.emit_progress(bytes_total, files_total, rate as u64);
+            }
+        }
+    })
+}
+
+/// Everything a worker needs.
+struct Exec {
+    run: i64,
+    kind: TaskKind,
+    src: Side,
+    dst: Side,
+    hard_delete: bool,
+    attempts: u32,
+    cache: Arc<HashCache>,
+    writer: WriterHandle,
+    events: EventSink,
+    cancel: CancellationToken,
+    db: Arc<StateDb>,
+    throttle: Option<Arc<Throttle>>,
+    bytes_done: Arc<AtomicU64>,
+    files_done: Arc<AtomicU64>,
+    counters: Mutex<Counters>,
+    stash_dir: PathBuf,
+}
+
+/// What a successful step leaves for the journal.
+#[derive(Default)]
+struct Done {
+    bytes: u64,
+    resumed: u64,
+    dedup: bool,
+    new_md5: Option<String>,
+    trashed: bool,
+    stash: Option<String>,
+}
+
+impl Exec {
+    fn emit_progress(&self, bytes_total: u64, files_total: u64, rate: u64) {
+        let bytes_done = self.bytes_done.load(Ordering::Relaxed);
+        let eta = (rate > 0).then(|| bytes_total.saturating_sub(bytes_done) / rate);
+        (self.events)(TaskEvent::Progress {
+            bytes_done,
+            bytes_total,
+            files_done: self.files_done.load(Ordering::Relaxed),
+            files_total,
+            rate,
+            eta,
+        });
+    }
+
+    async fn run_all(self: &Arc<Self>, steps: &[&Step], n: usize) {
+        futures_util::stream::iter(steps.iter().copied()).for_each_concurrent(n, |s| self.run_one(s)).await;
+    }
+
+    fn action_name(&self, step: &Step) -> &'static str {
+        match step.action {
+            Action::Create if self.dst.is_local() => "download",
+            Action::Create if self.src.is_local() => "upload",
+            Action::Create => "copy",
+            a => a.as_str(),
+        }
+    }
+
+    fn skip(&self, step: &Step, reason: &str) {
+        let action = self.action_name(step);
+        self.counters.lock().unwrap_or_else(|p| p.into_inner()).skipped += 1;
+        self.record(step, action, "skipped", Some(reason.to_string()), Done::default());
+        (self.events)(TaskEvent::FileFailed {
+            path: user_path(&step.key),
+            action: action.into(),
+            error: reason.into(),
+            skipped: true,
+        });
+    }
+
+    fn record(&self, step: &Step, action: &str, result: &str, error: Option<String>, done: Done) {
+        let side = if action == "delete-source" { &self.src } else { &self.dst };
+        self.writer.send(DbOp::Event(FileEvent {
+            run: self.run,
+            path: user_path(&step.key),
+            key: step.key.clone(),
+            action: action.into(),
+            bytes: done.bytes,
+            result: result.into(),
+            error,
+            target: side.describe(&step.key),
+            prev_md5: step.dst.as_ref().and_then(|d| d.md5.clone()),
+            prev_size: step.dst.as_ref().map(|d| d.size),
+            prev_mtime: step.dst.as_ref().map(|d| d.mtime),
+            new_md5: done.new_md5,
+            trashed: done.trashed,
+            stash: done.stash,
+        }));
+    }
+
+    async fn run_one(self: &Arc<Self>, step: &Step) {
+        if self.cancel.is_cancelled() {
+            return;
+        }
+        let action = self.action_name(step);
+        let size = step.src.as_ref().map_or(0, |s| s.size);
+        let transfers = matches!(step.action, Action::Create | Action::Update);
+        if transfers {
+            (self.events)(TaskEvent::FileStarted { path: user_path(&step.key), action: action.into(), bytes: size });
+        }
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            let r = tokio::select! {
+                r = self.apply(step) => r,
+                _ = self.cancel.cancelled() => Err(TransferError::Cancelled),
+            };
+            match r {
+                Err(e) if e.is_retryable() && attempt < self.attempts && !self.cancel.is_cancelled() => {
+                    tracing::debug!(key = %step.key, attempt, "retrying: {e}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(transfer::backoff(attempt)) => {}
+                        _ = self.cancel.cancelled() => break Err(TransferError::Cancelled),
+                    }
+                }
+                r => break r,
+            }
+        };
+        if transfers {
+            self.files_done.fetch_add(1, Ordering::Relaxed);
+        }
+        match result {
+            Ok(done) => {
+                {
+                    let mut c = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+                    match (step.action, action) {
+                        (Action::Create, "upload") => c.uploaded += 1,
+                        (Action::Create, "download") => c.downloaded += 1,
+                        (Action::Create, _) => c.copied += 1,
+                        (Action::Update, _) => c.updated += 1,
+                        (Action::Retime, _) => c.retimed += 1,
+                        (Action::Delete, _) => c.deleted += 1,
+                        (Action::Mkdir, _) => c.mkdirs += 1,
+                        _ => {}
+                    }
+                    if done.dedup {
+                        c.deduplicated += 1;
+                    }
+                    c.bytes += done.bytes;
+                    c.resumed_bytes += done.resumed;
+                }
+                let bytes = done.bytes;
+                if step.action != Action::Unchanged {
+                    self.record(step, action, "completed", None, done);
+                    (self.events)(TaskEvent::FileFinished { path: user_path(&step.key), action: action.into(), bytes });
+                }
+                if self.kind == TaskKind::Move && step.src.is_some() && !self.cancel.is_cancelled() {
+                    self.delete_source(step).await;
+                }
+            }
+            Err(TransferError::Cancelled) => {}
+            Err(e) => {
+                self.counters.lock().unwrap_or_else(|p| p.into_inner()).failed += 1;
+                let error = e.to_string();
+                self.record(step, action, "failed", Some(error.clone()), Done::default());
+                (self.events)(TaskEvent::FileFailed {
+                    path: user_path(&step.key),
+                    action: action.into(),
+                    error,
+                    skipped: false,
+                });
+            }
+        }
+    }
+
+    /// `move`: the destination now holds verified content; remove the source
+    /// (remote: to the trash; local: deleted, since freeing the space is the
+    /// point of a move; undo downloads it back from the destination).
+    async fn delete_source(&self, step: &Step) {
+        let r: std::result::Result<Done, TransferError> = async {
+            match &self.src {
+                Side::Remote(s, _) => {
+                    s.client.delete_file(&self.src.remote_path(&step.key)?, false).await?;
+                    Ok(Done { trashed: true, ..Default::default() })
+                }
+                Side::Local(_) => {
+                    tokio::fs::remove_file(self.src.local_path(&step.key)?).await?;
+                    Ok(Done::default())
+                }
+            }
+        }
+        .await;
+        match r {
+            Ok(done) => {
+                self.counters.lock().unwrap_or_else(|p| p.into_inner()).moved += 1;
+                let mut s = step.clone();
+                s.dst = step.src.clone();
+                self.record(&s, "delete-source", "completed", None, done);
+            }
+            Err(e) => {
+                self.counters.lock().unwrap_or_else(|p| p.into_inner()).failed += 1;
+                self.record(step, "delete-source", "failed", Some(e.to_string()), Done::default());
+                (self.events)(TaskEvent::FileFailed {
+                    path: user_path(&step.key),
+                    action: "delete-source".into(),
+                    error: e.to_string(),
+                    skipped: false,
+                });
+            }
+        }
+    }
+
+    /// Moves a local file into the run's stash (rename; copy when the stash is
+    /// on another disk).
+    fn stash(&self, path: &Path, key: &str) -> std::io::Result<PathBuf> {
+        let target = local::local_path(&self.stash_dir, key).map_err(std::io::Error::other)?;
+        if let Some(p) = target.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        if std::fs::rename(path, &target).is_err() {
+            std::fs::copy(path, &target)?;
+            std::fs::remove_file(path)?;
+        }
+        Ok(target)
+    }
+
+    /// Keeps a copy of a local file about to be replaced (hard link, or copy).
+    fn stash_copy(stash_dir: &Path, path: &Path, key: &str) -> std::io::Result<PathBuf> {
+        let target = local::local_path(stash_dir, key).map_err(std::io::Error::other)?;
+        if let Some(p) = target.parent() {
+            std::fs::create_dir_all(p)?;
+        }
+        let _ = std::fs::remove_file(&target);
+        if std::fs::hard_link(path, &target).is_err() {
+            std::fs::copy(path, &target)?;
+        }
+        Ok(target)
+    }
+
+    async fn apply(&self, step: &Step) -> std::result::Result<Done, TransferError> {
+        match step.action {
+            Action::Unchanged => Ok(Done::default()),
+            Action::Create | Action::Update => self.transfer(step).await,
+            Action::Retime => {
+                let s = step.src.as_ref().ok_or(TransferError::Unsupported("retime without a source".into()))?;
+                match &self.dst {
+                    Side::Remote(sess, _) => {
+                        let md5 = s.md5.clone().or_else(|| step.dst.as_ref().and_then(|d| d.md5.clone()));
+                        let md5 = md5.ok_or(TransferError::Unsupported("no MD5 to set the time with".into()))?;
+                        let t = Timestamp::from_second(s.mtime).ok();
+                        let h = CpHash { md5, size: s.size, created: t, modified: t };
+                        sess.client.cphash(&self.dst.remote_path(&step.key)?, &h).await?;
+                    }
+                    Side::Local(_) => transfer::set_mtime(&self.dst.local_path(&step.key)?, s.mtime)?,
+                }
+                Ok(Done::default())
+            }
+            Action::Delete => match &self.dst {
+                Side::Remote(sess, _) => {
+                    sess.client.delete_file(&self.dst.remote_path(&step.key)?, self.hard_delete).await?;
+                    Ok(Done { trashed: !self.hard_delete, ..Default::default() })
+                }
+                Side::Local(_) => {
+                    let path = self.dst.local_path(&step.key)?;
+                    let stash = self.stash(&path, &step.key)?;
+                    Ok(Done { trashed: true, stash: Some(stash.display().to_string()), ..Default::default() })
+                }
+            },
+            Action::Mkdir => {
+                match &self.dst {
+                    Side::Remote(sess, _) => sess.client.mkdir(&self.dst.remote_path(&step.key)?).await?,
+                    Side::Local(_) => tokio::fs::create_dir_all(self.dst.local_path(&step.key)?).await?,
+                }
+                Ok(Done::default())
+            }
+            Action::Rmdir => {
+                match &self.dst {
+                    Side::Remote(sess, _) => {
+                        sess.client.delete_folder(&self.dst.remote_path(&step.key)?, self.hard_delete).await?;
+                    }
+                    Side::Local(root) => {
+                        if let Ok(p) = local::local_path(root, &step.key) {
+                            remove_empty_dirs(&p);
+                        }
+                    }
+                }
+                Ok(Done { trashed: !self.dst.is_local() && !self.hard_delete, ..Default::default() })
+            }
+        }
+    }
+
+    async fn transfer(&self, step: &Step) -> std::result::Result<Done, TransferError> {
+        let s = step.src.as_ref().ok_or(TransferError::Unsupported("transfer without a source".into()))?;
+        match (&self.src, &self.dst) {
+            (Side::Local(_), Side::Remote(sess, _)) => {
+                let local = self.src.local_path(&step.key)?;
+                let remote = self.dst.remote_path(&step.key)?;
+                self.upload_checked(&sess.client, &local, &remote, s).await
+            }
+            (Side::Remote(sess, _), Side::Local(_)) => {
+                let remote = self.src.remote_path(&step.key)?;
+                let local = self.dst.local_path(&step.key)?;
+                let md5 = s.md5.clone().unwrap_or_default();
+                let stash_dir = self.stash_dir.clone();
+                let key = step.key.clone();
+                let stashed: Arc<Mutex<Option<PathBuf>>> = Arc::default();
+                let stashed_in = stashed.clone();
+                let replacing = step.action == Action::Update;
+                let local_for_stash = local.clone();
+                let bytes = transfer::download(
+                    &sess.client,
+                    &remote,
+                    &local,
+                    &md5,
+                    s.size,
+                    s.mtime,
+                    self.throttle.clone(),
+                    self.bytes_done.clone(),
+                    move || {
+                        if replacing && local_for_stash.exists() {
+                            let p = Exec::stash_copy(&stash_dir, &local_for_stash, &key)?;
+                            *stashed_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(p);
+                        }
+                        Ok(())
+                    },
+                )
+                .await?;
+                if let Ok(item) = stat_item(&local, &step.key) {
+                    self.cache.remember(&local, &item, &md5);
+                }
+                let stash = stashed.lock().unwrap_or_else(|p| p.into_inner()).take();
+                Ok(Done {
+                    bytes,
+                    new_md5: Some(md5),
+                    trashed: stash.is_some(),
+                    stash: stash.map(|p| p.display().to_string()),
+                    ..Default::default()
+                })
+            }
+            (Side::Remote(from, _), Side::Remote(..)) => {
+                let src = self.src.remote_path(&step.key)?;
+                let dst = self.dst.remote_path(&step.key)?;
+                from.client.copy_file(&src, &dst).await?;
+                Ok(Done { new_md5: s.md5.clone(), ..Default::default() })
+            }
+            (Side::Local(_), Side::Local(_)) => Err(TransferError::Unsupported("local to local".into())),
+        }
+    }
+
+    /// Uploads with a check that the file did not change meanwhile: the
+    /// file is re-read from disk before and after; a change means one more
+    /// round with the new content, then the file is reported.
+    async fn upload_checked(
+        &self,
+        client: &fjordsync_jottacloud::Client,
+        local: &Path,
+        remote: &RemotePath,
+        planned: &FileItem,
+    ) -> std::result::Result<Done, TransferError> {
+        for _round in 0..2 {
+            let item = stat_item(local, &planned.key)?;
+            let cache = self.cache.clone();
+            let (path, it) = (local.to_path_buf(), item.clone());
+            let md5 = tokio::task::spawn_blocking(move || cache.md5(&path, &it))
+                .await
+                .map_err(|e| TransferError::Unsupported(format!("hashing failed: {e}")))??;
+            let result = transfer::upload(
+                client,
+                Some(&self.db),
+                local,
+                remote,
+                &item,
+                &md5,
+                self.throttle.clone(),
+                self.bytes_done.clone(),
+            )
+            .await;
+            let after = stat_item(local, &planned.key)?;
+            let changed = after.size != item.size || after.mtime_ns != item.mtime_ns;
+            match result {
+                Ok(done) if !changed => {
+                    return Ok(Done {
+                        bytes: done.bytes,
+                        resumed: done.resumed_from,
+                        dedup: done.deduplicated,
+                        new_md5: Some(md5),
+                        ..Default::default()
+                    });
+                }
+                Ok(_) => tracing::info!(?local, "changed while uploading; uploading again"),
+                Err(_) if changed => tracing::info!(?local, "changed while uploading; uploading again"),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(TransferError::Changed)
+    }
+}
+
+/// How long local files a run deleted or overwrote are kept for undo.
+const STASH_DAYS: u64 = 30;
+
+/// Drops stashes older than [`STASH_DAYS`], so the stash does not grow forever.
+fn prune_stash(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let limit = Duration::from_secs(STASH_DAYS * 86400);
+    for e in entries.flatten() {
+        let old = e.metadata().ok().and_then(|m| m.modified().ok()).and_then(|t| t.elapsed().ok());
+        if old.is_some_and(|age| age > limit) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+fn stat_item(path: &Path, key: &str) -> std::io::Result<FileItem> {
+    let meta = std::fs::metadata(path)?;
+    let (mtime, mtime_ns) = crate::local::times(&meta);
+    Ok(FileItem {
+        key: key.to_string(),
+        size: meta.len(),
+        mtime,
+        mtime_ns,
+        inode: crate::local::inode(&meta),
+        md5: None,
+    })
+}
+
+/// Removes a folder tree bottom-up, keeping any folder that still has files
+/// (files the filter hid are not ours to delete).
+fn remove_empty_dirs(p: &Path) {
+    if let Ok(entries) = std::fs::read_dir(p) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_dirs(&e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(p);
+}
+
+/// Folded keys, for callers that match paths the way the service does.
+pub fn fold_key(key: &str) -> String {
+    fold_case(key)
+}

@@ -1,0 +1,463 @@
+//! The state database: one SQLite file (WAL) holding tasks, runs, per-file
+//! events, the local hash cache and resumable uploads.
+//!
+//! Every write that happens per file goes through [`crate::state::Writer`] so
+//! that thousands of events cost a handful of transactions, not one each.
+
+mod schema;
+mod writer;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+pub use writer::{DbOp, Writer, WriterHandle};
+
+use crate::task::TaskSpec;
+
+/// A state database failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// SQLite refused an operation.
+    #[error("state database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The schema could not be brought up to date.
+    #[error("state database migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// A stored value could not be read back.
+    #[error("state database: {0}")]
+    Corrupt(String),
+    /// The folder for the database could not be created.
+    #[error("creating {path}: {source}")]
+    Io {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Where the state database lives: `FJORDSYNC_STATE_DB`, or `state.db` in the
+/// configuration directory.
+pub fn default_path(config_dir: &Path) -> PathBuf {
+    match std::env::var_os("FJORDSYNC_STATE_DB") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => config_dir.join("state.db"),
+    }
+}
+
+/// The open database. Cheap to share behind an `Arc`; calls are short and
+/// serialised by a mutex (SQLite connections are not `Sync`).
+pub struct StateDb {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// One run as the log lists it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunRecord {
+    /// Run id (what `log`, `undo` and `retry` take).
+    pub id: i64,
+    /// The task's kind (`copy`, `sync`, ...).
+    pub kind: String,
+    /// Source as typed.
+    pub source: String,
+    /// Destination as typed.
+    pub destination: String,
+    /// Unix milliseconds.
+    pub started_ms: i64,
+    /// Unix milliseconds; `None` while running (or after a crash).
+    pub ended_ms: Option<i64>,
+    /// `running`, `ok`, `failed`, `refused`, `cancelled`, `crashed`.
+    pub outcome: String,
+    /// Counters at the end.
+    pub counters: crate::events::Counters,
+    /// The run this one retried or undid, if any.
+    pub parent: Option<i64>,
+    /// The full task spec (JSON), so a run can be repeated.
+    #[serde(skip)]
+    pub spec_json: String,
+}
+
+/// One per-file event.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FileEvent {
+    /// Run id.
+    pub run: i64,
+    /// Relative path as the user sees it.
+    pub path: String,
+    /// Relative path in remote form (the plan's key).
+    pub key: String,
+    /// What was done: `upload`, `update`, `retime`, `download`, `delete`, `mkdir`, `rmdir`, `copy`, `delete-source`, `skip`, ...
+    pub action: String,
+    /// Bytes moved (0 for dedup, retime, delete).
+    pub bytes: u64,
+    /// `completed`, `skipped` or `failed`.
+    pub result: String,
+    /// Why it failed or was skipped.
+    pub error: Option<String>,
+    /// Where the change happened: a remote path (`Jotta/Archive/a`) or a local path.
+    pub target: String,
+    /// MD5 of what the destination held before (for undo of overwrites).
+    pub prev_md5: Option<String>,
+    /// Size of what the destination held before.
+    pub prev_size: Option<u64>,
+    /// Modification time (Unix seconds) of what the destination held before.
+    pub prev_mtime: Option<i64>,
+    /// MD5 of what the run wrote.
+    pub new_md5: Option<String>,
+    /// True when the old content went to a trash (remote trash, or the local stash).
+    pub trashed: bool,
+    /// Where a local file was stashed instead of being deleted.
+    pub stash: Option<String>,
+}
+
+/// A filter for [`StateDb::events`].
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Only this result (`completed`, `skipped`, `failed`).
+    pub result: Option<String>,
+    /// Only paths containing this text (case-insensitive).
+    pub grep: Option<String>,
+}
+
+/// A cached local hash: valid while path, size, mtime and inode are unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedHash {
+    /// Size when hashed.
+    pub size: u64,
+    /// Modification time (ns since the epoch) when hashed.
+    pub mtime_ns: i64,
+    /// Inode / file id when hashed.
+    pub inode: u64,
+    /// Lower-case hex MD5.
+    pub md5: String,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+impl StateDb {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<StateDb, StateError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StateError::Io { path: dir.to_path_buf(), source })?;
+        }
+        let mut conn = Connection::open(path)?;
+        schema::prepare(&mut conn)?;
+        mark_interrupted(&conn)?;
+        Ok(StateDb { conn: Mutex::new(conn), path: path.to_path_buf() })
+    }
+
+    /// The file this database lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records (or finds) the task and opens a run row.
+    pub fn start_run(&self, spec: &TaskSpec, parent: Option<i64>) -> Result<i64, StateError> {
+        let spec_json = serde_json::to_string(spec).map_err(|e| StateError::Corrupt(e.to_string()))?;
+        let conn = self.conn();
+        let task: Option<i64> =
+            conn.query_row("SELECT id FROM tasks WHERE spec = ?1", [&spec_json], |r| r.get(0)).optional()?;
+        let task = match task {
+            Some(t) => t,
+            None => {
+                conn.execute("INSERT INTO tasks (spec, created_ms) VALUES (?1, ?2)", params![spec_json, now_ms()])?;
+                conn.last_insert_rowid()
+            }
+        };
+        conn.execute(
+            "INSERT INTO runs (task, kind, source, destination, spec, started_ms, outcome, parent, pid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8)",
+            params![
+                task,
+                spec.kind.as_str(),
+                spec.source.to_string(),
+                spec.destination.to_string(),
+                spec_json,
+                now_ms(),
+                parent,
+                std::process::id()
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Relabels a run (an undo is recorded with its original task but kind `undo`).
+    pub fn set_run_kind(&self, run: i64, kind: &str) -> Result<(), StateError> {
+        self.conn().execute("UPDATE runs SET kind = ?2 WHERE id = ?1", params![run, kind])?;
+        Ok(())
+    }
+
+    /// Closes a run with its outcome and counters.
+    pub fn finish_run(&self, run: i64, outcome: &str, c: &crate::events::Counters) -> Result<(), StateError> {
+        let counters = serde_json::to_string(c).map_err(|e| StateError::Corrupt(e.to_string()))?;
+        self.conn().execute(
+            "UPDATE runs SET ended_ms = ?2, outcome = ?3, counters = ?4 WHERE id = ?1",
+            params![run, now_ms(), outcome, counters],
+        )?;
+        Ok(())
+    }
+
+    /// The most recent runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StateError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT id, kind, source, destination, started_ms, ended_ms, outcome, counters, parent, spec
+             FROM runs ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = st.query_map([limit as i64], run_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// One run.
+    pub fn run(&self, id: i64) -> Result<Option<RunRecord>, StateError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT id, kind, source, destination, started_ms, ended_ms, outcome, counters, parent, spec
+                 FROM runs WHERE id = ?1",
+                [id],
+                run_from_row,
+            )
+            .optional()?)
+    }
+
+    /// A run's per-file events, in the order they happened.
+    pub fn events(&self, run: i64, filter: &EventFilter) -> Result<Vec<FileEvent>, StateError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT run, path, key, action, bytes, result, error, target, prev_md5, prev_size, prev_mtime,
+                    new_md5, trashed, stash
+             FROM file_events
+             WHERE run = ?1 AND (?2 IS NULL OR result = ?2) AND (?3 IS NULL OR instr(lower(path), lower(?3)) > 0)
+             ORDER BY id",
+        )?;
+        let rows = st.query_map(params![run, filter.result, filter.grep], |r| {
+            Ok(FileEvent {
+                run: r.get(0)?,
+                path: r.get(1)?,
+                key: r.get(2)?,
+                action: r.get(3)?,
+                bytes: r.get::<_, i64>(4)? as u64,
+                result: r.get(5)?,
+                error: r.get(6)?,
+                target: r.get(7)?,
+                prev_md5: r.get(8)?,
+                prev_size: r.get::<_, Option<i64>>(9)?.map(|v| v as u64),
+                prev_mtime: r.get(10)?,
+                new_md5: r.get(11)?,
+                trashed: r.get(12)?,
+                stash: r.get(13)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// All cached hashes for files below `prefix` (an absolute local folder),
+    /// loaded at once so that planning 100k files costs one query.
+    pub fn hashes_under(&self, prefix: &str) -> Result<HashMap<String, CachedHash>, StateError> {
+        let conn = self.conn();
+        let mut st =
+            conn.prepare("SELECT path, size, mtime_ns, inode, md5 FROM hash_cache WHERE path >= ?1 AND path < ?2")?;
+        let upper = format!("{prefix}\u{10FFFF}");
+        let rows = st.query_map(params![prefix, upper], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                CachedHash {
+                    size: r.get::<_, i64>(1)? as u64,
+                    mtime_ns: r.get(2)?,
+                    inode: r.get::<_, i64>(3)? as u64,
+                    md5: r.get(4)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
+    }
+
+    /// An upload left unfinished by an earlier run (crash or cancel) for this remote path.
+    pub fn pending_upload(&self, remote_path: &str) -> Result<Option<(String, u64, i64)>, StateError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row("SELECT md5, size, mtime FROM uploads WHERE remote_path = ?1", [remote_path], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
+            })
+            .optional()?)
+    }
+
+    /// Remembers an upload before its bytes are sent, so that a crash leaves a
+    /// trace the next run can resume from.
+    pub fn begin_upload(
+        &self,
+        remote_path: &str,
+        local: &str,
+        md5: &str,
+        size: u64,
+        mtime: i64,
+    ) -> Result<(), StateError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO uploads (remote_path, local_path, md5, size, mtime, started_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![remote_path, local, md5, size as i64, mtime, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a finished (or abandoned) upload.
+    pub fn end_upload(&self, remote_path: &str) -> Result<(), StateError> {
+        self.conn().execute("DELETE FROM uploads WHERE remote_path = ?1", [remote_path])?;
+        Ok(())
+    }
+
+    /// Uploads still recorded as in progress (remote path, size).
+    pub fn pending_uploads(&self) -> Result<Vec<(String, u64)>, StateError> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT remote_path, size FROM uploads ORDER BY remote_path")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Writes a batch of operations in one transaction.
+    pub fn apply(&self, ops: &[DbOp]) -> Result<(), StateError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut ev = tx.prepare_cached(
+                "INSERT INTO file_events (run, path, key, action, bytes, result, error, target, prev_md5, prev_size,
+                    prev_mtime, new_md5, trashed, stash, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            let mut hc = tx.prepare_cached(
+                "INSERT OR REPLACE INTO hash_cache (path, size, mtime_ns, inode, md5) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let at = now_ms();
+            for op in ops {
+                match op {
+                    DbOp::Event(e) => {
+                        ev.execute(params![
+                            e.run,
+                            e.path,
+                            e.key,
+                            e.action,
+                            e.bytes as i64,
+                            e.result,
+                            e.error,
+                            e.target,
+                            e.prev_md5,
+                            e.prev_size.map(|v| v as i64),
+                            e.prev_mtime,
+                            e.new_md5,
+                            e.trashed,
+                            e.stash,
+                            at
+                        ])?;
+                    }
+                    DbOp::Hash { path, hash } => {
+                        hc.execute(params![path, hash.size as i64, hash.mtime_ns, hash.inode as i64, hash.md5])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// A run still marked `running` whose process is gone was killed (crash,
+/// `kill -9`, power loss): it becomes `interrupted` so the log tells the truth.
+fn mark_interrupted(conn: &Connection) -> Result<(), StateError> {
+    let mut st = conn.prepare("SELECT id, pid FROM runs WHERE outcome = 'running'")?;
+    let rows: Vec<(i64, Option<i64>)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    for (id, pid) in rows {
+        if pid.is_some_and(|p| !process_alive(p)) {
+            conn.execute("UPDATE runs SET outcome = 'interrupted' WHERE id = ?1", [id])?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn process_alive(pid: i64) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_alive(_pid: i64) -> bool {
+    // Without a cheap check, assume alive: the run stays `running` in the log.
+    true
+}
+
+fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
+    let counters: Option<String> = r.get(7)?;
+    Ok(RunRecord {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        source: r.get(2)?,
+        destination: r.get(3)?,
+        started_ms: r.get(4)?,
+        ended_ms: r.get(5)?,
+        outcome: r.get(6)?,
+        counters: counters.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
+        parent: r.get(8)?,
+        spec_json: r.get(9)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::{Location, TaskKind, TaskOptions};
+
+    #[test]
+    fn runs_events_and_hashes_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(&dir.path().join("s.db")).unwrap();
+        let spec = TaskSpec {
+            kind: TaskKind::Sync,
+            source: Location::Local { path: "/tmp/a".into() },
+            destination: Location::Remote { remote: "demo".into(), path: "x".into() },
+            options: TaskOptions::default(),
+        };
+        let run = db.start_run(&spec, None).unwrap();
+        let ev = FileEvent {
+            run,
+            path: "a b.txt".into(),
+            key: "a b.txt".into(),
+            action: "upload".into(),
+            bytes: 3,
+            result: "completed".into(),
+            error: None,
+            target: "Jotta/Archive/x/a b.txt".into(),
+            prev_md5: None,
+            prev_size: None,
+            prev_mtime: None,
+            new_md5: Some("abc".into()),
+            trashed: false,
+            stash: None,
+        };
+        let hash = CachedHash { size: 3, mtime_ns: 5, inode: 7, md5: "abc".into() };
+        db.apply(&[DbOp::Event(ev.clone()), DbOp::Hash { path: "/tmp/a/a b.txt".into(), hash: hash.clone() }]).unwrap();
+        db.finish_run(run, "ok", &Default::default()).unwrap();
+        assert_eq!(db.events(run, &EventFilter::default()).unwrap(), vec![ev]);
+        let f = EventFilter { grep: Some("B.TXT".into()), ..Default::default() };
+        assert_eq!(db.events(run, &f).unwrap().len(), 1);
+        let f = EventFilter { result: Some("failed".into()), ..Default::default() };
+        assert!(db.events(run, &f).unwrap().is_empty());
+        assert_eq!(db.hashes_under("/tmp/a/").unwrap().get("/tmp/a/a b.txt"), Some(&hash));
+        assert!(db.hashes_under("/tmp/b/").unwrap().is_empty());
+        let r = db.run(run).unwrap().unwrap();
+        assert_eq!(r.outcome, "ok");
+        // Same spec: same task row.
+        let run2 = db.start_run(&spec, Some(run)).unwrap();
+        assert_eq!(db.runs(10).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![run2, run]);
+    }
+}

@@ -1,0 +1,91 @@
+//! The schema, as migrations tracked in `PRAGMA user_version`. Never edit a
+//! released migration: append a new one.
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use super::StateError;
+
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE tasks (
+        id INTEGER PRIMARY KEY,
+        name TEXT,
+        spec TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE INDEX tasks_spec ON tasks (spec);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        task INTEGER NOT NULL REFERENCES tasks (id),
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        ended_ms INTEGER,
+        outcome TEXT NOT NULL,
+        counters TEXT,
+        parent INTEGER
+    );
+    CREATE TABLE file_events (
+        id INTEGER PRIMARY KEY,
+        run INTEGER NOT NULL REFERENCES runs (id),
+        path TEXT NOT NULL,
+        key TEXT NOT NULL,
+        action TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        error TEXT,
+        target TEXT NOT NULL,
+        prev_md5 TEXT,
+        prev_size INTEGER,
+        prev_mtime INTEGER,
+        new_md5 TEXT,
+        trashed INTEGER NOT NULL DEFAULT 0,
+        stash TEXT,
+        at_ms INTEGER NOT NULL
+    );
+    CREATE INDEX file_events_run ON file_events (run, result);
+    CREATE TABLE hash_cache (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        md5 TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE uploads (
+        remote_path TEXT PRIMARY KEY,
+        local_path TEXT NOT NULL,
+        md5 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime INTEGER NOT NULL,
+        started_ms INTEGER NOT NULL
+    );
+    CREATE TABLE remotes (
+        name TEXT PRIMARY KEY,
+        settings TEXT NOT NULL
+    );",
+    ),
+    // The process that runs a run, so that a killed run shows as interrupted.
+    M::up("ALTER TABLE runs ADD COLUMN pid INTEGER;"),
+];
+
+/// WAL (readers never block the writer, and a crash loses at most the last
+/// batch), a busy timeout for two processes, then the migrations.
+pub(super) fn prepare(conn: &mut Connection) -> Result<(), StateError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Migrations::from_slice(MIGRATIONS).to_latest(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid() {
+        assert!(rusqlite_migration::Migrations::from_slice(super::MIGRATIONS).validate().is_ok());
+    }
+}

@@ -1,0 +1,190 @@
+//! A task is a value: what to do (kind), from where, to where, and how
+//! (options). It can be stored (serde), run, cancelled and run again; the
+//! app will keep tasks in the state database. New kinds (backup, two-way
+//! sync, mount) add variants here without touching the existing ones.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// What a task does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// Copy new and changed files; never delete on the destination.
+    Copy,
+    /// Make the destination an exact mirror of the source (deletes extras).
+    Sync,
+    /// Copy, verify, then delete each source file.
+    Move,
+    /// Compare both sides by size and MD5; change nothing.
+    Check,
+}
+
+impl TaskKind {
+    /// The verb, as the CLI spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Copy => "copy",
+            TaskKind::Sync => "sync",
+            TaskKind::Move => "move",
+            TaskKind::Check => "check",
+        }
+    }
+}
+
+/// One side of a task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Location {
+    /// A folder on this machine.
+    Local {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A folder on a configured remote; `path` is the user's `/`-separated
+    /// path below the remote's mountpoint ("" for the root).
+    Remote {
+        /// Remote name.
+        remote: String,
+        /// User path (names as typed; mapped to remote names when used).
+        path: String,
+    },
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Local { path } => write!(f, "{}", path.display()),
+            Location::Remote { remote, path } => write!(f, "{remote}:{path}"),
+        }
+    }
+}
+
+/// How many deletes a sync may do before the guard refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxDelete {
+    /// At most this many files.
+    Count(u64),
+    /// At most this share of the destination's files (100 allows anything,
+    /// including emptying the destination from an empty source).
+    Percent(f64),
+}
+
+impl MaxDelete {
+    /// Parses `N` or `N%`.
+    pub fn parse(s: &str) -> Result<MaxDelete, String> {
+        let s = s.trim();
+        if let Some(p) = s.strip_suffix('%') {
+            let v: f64 = p.trim().parse().map_err(|_| format!("{s:?} is not a percentage"))?;
+            if !(0.0..=100.0).contains(&v) {
+                return Err(format!("{s:?}: a percentage is between 0% and 100%"));
+            }
+            Ok(MaxDelete::Percent(v))
+        } else {
+            s.parse().map(MaxDelete::Count).map_err(|_| format!("{s:?} is not a number of files or a percentage"))
+        }
+    }
+}
+
+/// How a task runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskOptions {
+    /// Plan and report; change nothing.
+    pub dry_run: bool,
+    /// Compare by MD5 instead of size + modification time.
+    pub checksum: bool,
+    /// Parallel file transfers.
+    pub transfers: usize,
+    /// Parallel hashers (checkers).
+    pub checkers: usize,
+    /// Bandwidth limit in bytes per second (both directions together).
+    pub bwlimit: Option<u64>,
+    /// Gitignore-style globs: only matching files are considered.
+    pub include: Vec<String>,
+    /// Gitignore-style globs: matching files and folders are left alone.
+    pub exclude: Vec<String>,
+    /// Smallest file considered (bytes).
+    pub min_size: Option<u64>,
+    /// Largest file considered (bytes).
+    pub max_size: Option<u64>,
+    /// Only files modified at least this many seconds ago.
+    pub min_age_secs: Option<u64>,
+    /// Only files modified at most this many seconds ago.
+    pub max_age_secs: Option<u64>,
+    /// Delete guard override.
+    pub max_delete: Option<MaxDelete>,
+    /// Delete remote files permanently instead of moving them to the trash.
+    pub hard_delete: bool,
+    /// Follow symbolic links (loop-safe) instead of skipping them.
+    pub follow_symlinks: bool,
+    /// Only these relative paths (remote form), for "retry failed only".
+    pub only: Option<Vec<String>>,
+    /// Per-file attempts before a file is reported failed.
+    pub attempts: u32,
+}
+
+impl Default for TaskOptions {
+    fn default() -> Self {
+        TaskOptions {
+            dry_run: false,
+            checksum: false,
+            transfers: 4,
+            checkers: 8,
+            bwlimit: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            min_size: None,
+            max_size: None,
+            min_age_secs: None,
+            max_age_secs: None,
+            max_delete: None,
+            hard_delete: false,
+            follow_symlinks: false,
+            only: None,
+            attempts: 3,
+        }
+    }
+}
+
+/// A complete task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskSpec {
+    /// What it does.
+    pub kind: TaskKind,
+    /// Where files come from.
+    pub source: Location,
+    /// Where they go.
+    pub destination: Location,
+    /// How.
+    #[serde(default)]
+    pub options: TaskOptions,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_delete_forms() {
+        assert_eq!(MaxDelete::parse("10"), Ok(MaxDelete::Count(10)));
+        assert_eq!(MaxDelete::parse("100%"), Ok(MaxDelete::Percent(100.0)));
+        assert!(MaxDelete::parse("abc").is_err());
+        assert!(MaxDelete::parse("101%").is_err());
+    }
+
+    #[test]
+    fn spec_round_trips() {
+        let spec = TaskSpec {
+            kind: TaskKind::Copy,
+            source: Location::Remote { remote: "demo".into(), path: "a".into() },
+            destination: Location::Local { path: "/x".into() },
+            options: TaskOptions::default(),
+        };
+        let json = serde_json::to_string(&spec).unwrap();
+        assert_eq!(serde_json::from_str::<TaskSpec>(&json).unwrap(), spec);
+    }
+}

@@ -1,0 +1,70 @@
+//! Moving bytes: uploads (precomputed MD5 so dedup skips bytes, resumable
+//! after a crash), downloads (temp file, MD5 check, mtime, atomic rename),
+//! a shared bandwidth limit and the per-file retry policy.
+
+mod download;
+mod throttle;
+mod upload;
+
+pub use download::{download, set_mtime, temp_name};
+pub use throttle::Throttle;
+pub use upload::{UploadDone, upload};
+
+use std::time::Duration;
+
+/// A per-file failure.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// The service or the client failed.
+    #[error(transparent)]
+    Api(#[from] fjordsync_jottacloud::Error),
+    /// A local file operation failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The local file changed while it was being uploaded.
+    #[error("the file changed while it was being uploaded")]
+    Changed,
+    /// The downloaded bytes do not match the listing.
+    #[error("downloaded content does not match: expected MD5 {expected}, got {actual}")]
+    Mismatch {
+        /// From the listing.
+        expected: String,
+        /// What arrived.
+        actual: String,
+    },
+    /// The task was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+    /// Something we do not do (yet).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The state database failed.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}
+
+impl TransferError {
+    /// Worth another attempt: network trouble, busy service, a cut or
+    /// corrupted transfer, a file that changed.
+    pub fn is_retryable(&self) -> bool {
+        use fjordsync_jottacloud::Error as E;
+        match self {
+            TransferError::Api(e) => matches!(
+                e,
+                E::Http(_)
+                    | E::RateLimited { .. }
+                    | E::Server(_)
+                    | E::Timeout(_)
+                    | E::Protocol(_)
+                    | E::Md5Mismatch { .. }
+            ),
+            TransferError::Io(_) | TransferError::Changed | TransferError::Mismatch { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Delay before attempt `n` (1-based retries): 0.5 s, 1 s, 2 s, ... capped at 8 s.
+pub fn backoff(n: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1 << n.min(4).saturating_sub(1))).min(Duration::from_secs(8))
+}

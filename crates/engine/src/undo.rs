@@ -1,0 +1,237 @@
+//! "Undo this run" and "retry failed only", both driven by the run's journal.
+//!
+//! Undo walks the run's completed events backwards: what it trashed comes
+//! back from the trash, what it overwrote gets its previous revision back,
+//! what it added goes to the trash (only if it still holds what the run
+//! wrote), local files return from the run's stash. The undo is itself a
+//! run, so it has a log.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use fjordsync_jottacloud::{CpHash, Timestamp};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{EngineError, Result};
+use crate::events::{Counters, EventSink, TaskEvent};
+use crate::runner::{RunReport, Runner, Side};
+use crate::state::{DbOp, EventFilter, FileEvent, Writer};
+use crate::task::TaskSpec;
+use crate::transfer::TransferError;
+
+impl Runner {
+    fn load_spec(&self, run: i64) -> Result<TaskSpec> {
+        let rec = self.db().run(run)?.ok_or_else(|| EngineError::Invalid(format!("there is no run {run}")))?;
+        serde_json::from_str(&rec.spec_json)
+            .map_err(|e| EngineError::Invalid(format!("run {run} has an unreadable task: {e}")))
+    }
+
+    /// Runs the files that failed in `run` again (same task, only those paths).
+    pub async fn retry(&self, run: i64, events: EventSink, cancel: CancellationToken) -> Result<RunReport> {
+        let mut spec = self.load_spec(run)?;
+        let failed = self.db().events(run, &EventFilter { result: Some("failed".into()), grep: None })?;
+        let keys: Vec<String> =
+            failed.into_iter().filter(|e| e.action != "preflight" && !e.key.is_empty()).map(|e| e.key).collect();
+        if keys.is_empty() {
+            return Err(EngineError::Invalid(format!("run {run} has no failed files to retry")));
+        }
+        spec.options.only = Some(keys);
+        spec.options.dry_run = false;
+        self.run(&spec, Some(run), events, cancel).await
+    }
+
+    /// Puts back what `run` changed on its destination (and, for `move`, its source).
+    pub async fn undo(&self, run: i64, events: EventSink, cancel: CancellationToken) -> Result<RunReport> {
+        let started = Instant::now();
+        let spec = self.load_spec(run)?;
+        let src = self.resolve(&spec.source)?;
+        let dst = self.resolve(&spec.destination)?;
+        let done = self.db().events(run, &EventFilter { result: Some("completed".into()), grep: None })?;
+        let mut undo_spec = spec.clone();
+        undo_spec.options.only = Some(vec![format!("undo of run {run}")]);
+        let id = self.db().start_run(&undo_spec, Some(run))?;
+        self.db().set_run_kind(id, "undo")?;
+        events(TaskEvent::Started {
+            run: id,
+            kind: "undo".into(),
+            source: spec.source.to_string(),
+            destination: spec.destination.to_string(),
+        });
+        let writer = Writer::start(self.db().clone());
+        let w = writer.handle();
+        let mut counters = Counters::default();
+        for ev in done.iter().rev() {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let (side, other) = if ev.action == "delete-source" { (&src, &dst) } else { (&dst, &src) };
+            let r = undo_one(side, other, ev).await;
+            let (result, error) = match &r {
+                Ok(true) => ("completed", None),
+                Ok(false) => ("skipped", Some("nothing to undo".to_string())),
+                Err(e) => ("failed", Some(e.to_string())),
+            };
+            match result {
+                "completed" => counters.updated += 1,
+                "skipped" => counters.skipped += 1,
+                _ => counters.failed += 1,
+            }
+            let mut rec = ev.clone();
+            rec.run = id;
+            rec.action = format!("undo-{}", ev.action);
+            rec.result = result.into();
+            rec.error = error.clone();
+            w.send(DbOp::Event(rec));
+            match error {
+                Some(error) => events(TaskEvent::FileFailed {
+                    path: ev.path.clone(),
+                    action: format!("undo-{}", ev.action),
+                    error,
+                    skipped: result == "skipped",
+                }),
+                None => events(TaskEvent::FileFinished {
+                    path: ev.path.clone(),
+                    action: format!("undo-{}", ev.action),
+                    bytes: 0,
+                }),
+            }
+        }
+        writer.finish()?;
+        let outcome = if cancel.is_cancelled() {
+            "cancelled"
+        } else if counters.failed > 0 {
+            "failed"
+        } else {
+            "ok"
+        };
+        self.db().finish_run(id, outcome, &counters)?;
+        let duration = started.elapsed();
+        events(TaskEvent::Finished {
+            run: id,
+            outcome: outcome.into(),
+            duration_ms: duration.as_millis() as u64,
+            counters: counters.clone(),
+        });
+        Ok(RunReport { run: id, outcome: outcome.into(), counters, plan: Default::default(), refusal: None, duration })
+    }
+}
+
+/// Undoes one journal entry. Ok(false): nothing to do.
+async fn undo_one(side: &Side, other: &Side, ev: &FileEvent) -> std::result::Result<bool, TransferError> {
+    match side {
+        Side::Remote(sess, _) => {
+            let c = &sess.client;
+            let path = side.remote_path(&ev.key)?;
+            match ev.action.as_str() {
+                "upload" | "copy" => {
+                    let info = match c.file_info(&path).await {
+                        Ok(i) => i,
+                        Err(e) if e.is_not_found() => return Ok(false),
+                        Err(e) => return Err(e.into()),
+                    };
+                    if ev.new_md5.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(&info.md5)) {
+                        return Err(TransferError::Unsupported("changed since the run; left as it is".into()));
+                    }
+                    c.delete_file(&path, false).await?;
+                    Ok(true)
+                }
+                "update" => {
+                    let prev = ev.prev_md5.as_deref().ok_or(TransferError::Unsupported("no previous MD5".into()))?;
+                    let revs = c.revisions(&path).await?;
+                    let old = revs
+                        .iter()
+                        .filter(|r| !r.current && r.md5.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(prev)))
+                        .max_by_key(|r| r.number)
+                        .ok_or(TransferError::Unsupported("the previous revision is gone".into()))?;
+                    c.restore_revision(&path, old.number).await?;
+                    Ok(true)
+                }
+                "retime" => {
+                    let (Some(md5), Some(size), Some(mtime)) = (&ev.prev_md5, ev.prev_size, ev.prev_mtime) else {
+                        return Ok(false);
+                    };
+                    let t = Timestamp::from_second(mtime).ok();
+                    c.cphash(&path, &CpHash { md5: md5.clone(), size, created: t, modified: t }).await?;
+                    Ok(true)
+                }
+                "delete" | "rmdir" | "delete-source" if ev.trashed => {
+                    c.restore(&path).await?;
+                    Ok(true)
+                }
+                // A folder the run created goes only if it is still empty:
+                // anything put there since is not the run's to remove.
+                "mkdir" => match c.list_folder(&path, fjordsync_jottacloud::ListMode::Live).await {
+                    Ok(l) if l.files.is_empty() && l.folders.is_empty() => {
+                        c.delete_folder(&path, false).await?;
+                        Ok(true)
+                    }
+                    Ok(_) => Ok(false),
+                    Err(e) if e.is_not_found() => Ok(false),
+                    Err(e) => Err(e.into()),
+                },
+                _ => Ok(false),
+            }
+        }
+        Side::Local(_) => {
+            let path = side.local_path(&ev.key)?;
+            match ev.action.as_str() {
+                "download" => {
+                    if !path.exists() {
+                        return Ok(false);
+                    }
+                    if let Some(m) = &ev.new_md5 {
+                        let actual = crate::local::md5_of_file(&path)?;
+                        if !actual.eq_ignore_ascii_case(m) {
+                            return Err(TransferError::Unsupported("changed since the run; left as it is".into()));
+                        }
+                    }
+                    std::fs::remove_file(&path)?;
+                    Ok(true)
+                }
+                "delete-source" if ev.stash.is_none() => {
+                    // A moved local file: bring it back from where it was moved to.
+                    let Side::Remote(sess, _) = other else { return Ok(false) };
+                    let from = other.remote_path(&ev.key)?;
+                    let info = sess.client.file_info(&from).await?;
+                    let mtime = info.modified.map_or(0, |t| t.as_second());
+                    let progress = Arc::new(std::sync::atomic::AtomicU64::new(0));
+                    crate::transfer::download(
+                        &sess.client,
+                        &from,
+                        &path,
+                        &info.md5,
+                        info.size,
+                        mtime,
+                        None,
+                        progress,
+                        || Ok(()),
+                    )
+                    .await?;
+                    Ok(true)
+                }
+                "update" | "delete" | "delete-source" => {
+                    let Some(stash) = &ev.stash else { return Ok(false) };
+                    if let Some(p) = path.parent() {
+                        std::fs::create_dir_all(p)?;
+                    }
+                    std::fs::rename(stash, &path).or_else(|_| std::fs::copy(stash, &path).map(|_| ()))?;
+                    Ok(true)
+                }
+                "retime" => match ev.prev_mtime {
+                    Some(t) => {
+                        crate::transfer::set_mtime(&path, t)?;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                },
+                "mkdir" => Ok(std::fs::remove_dir(&path).is_ok()),
+                _ => Ok(false),
+            }
+        }
+    }
+}
+
+/// Shared by shells: open the state database and a runner in one call.
+pub fn runner_for(db_path: &std::path::Path, opener: crate::runner::Opener) -> Result<Runner> {
+    Ok(Runner::new(Arc::new(crate::state::StateDb::open(db_path)?), opener))
+}
