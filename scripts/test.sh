@@ -10,6 +10,11 @@ bash scripts/setup.sh
 
 step() { printf '\n=== %s\n' "$*"; }
 
+# --- desktop app (issue 5): the UI's own checks -----------------------------
+step "UI: eslint, svelte-check, vitest"
+(cd ui && npm run --silent lint && npm run --silent check && npm test --silent)
+# --- end desktop app ---------------------------------------------------------
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -30,6 +35,27 @@ XDG_DATA_HOME="$KEYRING_HOME" FJORDSYNC_TEST_KEYRING=1 dbus-run-session -- bash 
   echo "ci-keyring-pass" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   cargo test --workspace --locked
 ' 2> >(grep -v "Failed to set fd limit" >&2)
+
+# --- desktop app (issue 5): end to end --------------------------------------
+# Playwright (playwright-core + Debian's chromium) through the web bridge
+# (`fjordsync-app --bridge`) against the real engine and the emulator, with a
+# real Secret Service; one test also runs a bridge without D-Bus on purpose.
+step "desktop app: UI end to end in headless chromium (web bridge)"
+XDG_DATA_HOME="$KEYRING_HOME" dbus-run-session -- bash -c '
+  set -euo pipefail
+  echo "ci-keyring-pass" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  node tests/e2e/run.mjs target/debug/fjordsync-app
+' 2> >(grep -v "Failed to set fd limit" >&2)
+
+# The real window needs the UI embedded (without custom-protocol the binary
+# loads the vite dev server), so build that variant last: switching rebuilds
+# only a few tauri crates.
+step "desktop app: the real window under Xvfb (smoke + WebDriver)"
+cargo build -p fjordsync-app --locked --features tauri/custom-protocol
+XDG_DATA_HOME="$KEYRING_HOME" dbus-run-session -- \
+  xvfb-run -a -s "-screen 0 1280x800x24" bash tests/app/run.sh target/debug/fjordsync-app \
+  2> >(grep -v -e "Failed to set fd limit" -e "org.a11y" -e "SpiRegistry" >&2)
+# --- end desktop app ---------------------------------------------------------
 
 step "interop: real rclone against the emulator (jotta-net)"
 bash crates/emulator/tests/rclone_interop.sh "$ROOT/target/debug/fjordsync-emulator"

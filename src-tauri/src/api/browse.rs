@@ -1,0 +1,197 @@
+//! The storage browser: listing, folders, rename/move, delete to trash,
+//! download, share links.
+//!
+//! Paths are lists of server names below the storage's root, exactly as the
+//! listing returned them; names the user types (new folder, rename) are
+//! mapped with the service's look-alike rules, as the CLI does.
+
+use std::path::{Path, PathBuf};
+
+use fjordsync_engine::Session;
+use fjordsync_jottacloud::{Entry, ListMode, RemotePath};
+
+use super::Api;
+use super::dto::{AppEvent, EntryDto, ListingDto, ShareDto, display_name, file_entry, time};
+use crate::error::{AppError, AppResult};
+
+/// The remote path of server segments below the session's root.
+fn at(s: &Session, path: &[String]) -> AppResult<RemotePath> {
+    let mut p = s.root.clone();
+    for seg in path {
+        p = p.join(seg)?;
+    }
+    Ok(p)
+}
+
+fn non_empty(path: &[String]) -> AppResult<()> {
+    if path.is_empty() {
+        return Err(AppError::invalid("the storage's root folder cannot be changed"));
+    }
+    Ok(())
+}
+
+impl Api {
+    /// A folder's visible (not trashed) folders and files.
+    pub async fn list_folder(&self, storage: String, path: Vec<String>) -> AppResult<ListingDto> {
+        let s = self.session(&storage).await?;
+        let listing = s.client.list_folder(&at(&s, &path)?, ListMode::default()).await?;
+        let mut entries: Vec<EntryDto> = listing
+            .folders
+            .iter()
+            .filter(|f| f.deleted.is_none())
+            .map(|f| EntryDto {
+                name: f.name.clone(),
+                display_name: display_name(&f.name),
+                folder: true,
+                size: None,
+                md5: None,
+                created: None,
+                modified: time(f.modified),
+                uploaded: None,
+                mime: None,
+            })
+            .collect();
+        entries.extend(listing.files.iter().filter(|f| !f.is_deleted()).map(file_entry));
+        entries.sort_by(|a, b| b.folder.cmp(&a.folder).then_with(|| a.display_name.cmp(&b.display_name)));
+        Ok(ListingDto { path, entries })
+    }
+
+    /// Creates a folder named `name` (as typed) inside `parent`.
+    pub async fn create_folder(&self, storage: String, parent: Vec<String>, name: String) -> AppResult<Vec<String>> {
+        let s = self.session(&storage).await?;
+        let target = at(&s, &parent)?.join_local(name.trim().as_bytes())?;
+        if s.client.stat(&target).await.is_ok_and(|e| !is_trashed(&e)) {
+            return Err(AppError::new("already_exists", format!("{name:?} already exists here")));
+        }
+        s.client.mkdir(&target).await?;
+        self.emit(AppEvent::StorageChanged { storage });
+        let mut out = parent;
+        out.push(target.name().to_string());
+        Ok(out)
+    }
+
+    /// Renames or moves a file or folder to `to_parent` / `new_name` (as typed).
+    pub async fn move_item(
+        &self,
+        storage: String,
+        path: Vec<String>,
+        to_parent: Vec<String>,
+        new_name: String,
+    ) -> AppResult<Vec<String>> {
+        non_empty(&path)?;
+        let s = self.session(&storage).await?;
+        let src = at(&s, &path)?;
+        let dst = at(&s, &to_parent)?.join_local(new_name.trim().as_bytes())?;
+        if dst == src {
+            return Ok(path);
+        }
+        if src.contains(&dst) {
+            return Err(AppError::invalid("a folder cannot be moved into itself"));
+        }
+        if s.client.stat(&dst).await.is_ok_and(|e| !is_trashed(&e)) {
+            return Err(AppError::new("already_exists", format!("{new_name:?} already exists there")));
+        }
+        match s.client.stat(&src).await? {
+            Entry::File(_) => drop(s.client.move_file(&src, &dst).await?),
+            _ => s.client.move_folder(&src, &dst).await?,
+        }
+        self.emit(AppEvent::StorageChanged { storage });
+        let mut out = to_parent;
+        out.push(dst.name().to_string());
+        Ok(out)
+    }
+
+    /// Moves a file or folder to the trash (restorable).
+    pub async fn delete_item(&self, storage: String, path: Vec<String>) -> AppResult<()> {
+        non_empty(&path)?;
+        let s = self.session(&storage).await?;
+        let p = at(&s, &path)?;
+        match s.client.stat(&p).await? {
+            Entry::File(_) => s.client.delete_file(&p, false).await?,
+            _ => s.client.delete_folder(&p, false).await?,
+        }
+        self.emit(AppEvent::StorageChanged { storage });
+        Ok(())
+    }
+
+    /// Downloads a file into `folder`, never overwriting: an existing name
+    /// gets " (2)", " (3)", ... Returns the local file written.
+    pub async fn download(&self, storage: String, path: Vec<String>, folder: String) -> AppResult<String> {
+        non_empty(&path)?;
+        let s = self.session(&storage).await?;
+        let p = at(&s, &path)?;
+        let folder = PathBuf::from(folder);
+        if !folder.is_dir() {
+            return Err(AppError::invalid(format!("{} is not a folder", folder.display())));
+        }
+        let target = free_name(&folder, &local_file_name(p.name())?);
+        s.client.download_to_file(&p, &target).await?;
+        Ok(target.display().to_string())
+    }
+
+    /// Turns the public link of a file or folder on (returning it) or off.
+    pub async fn set_share(&self, storage: String, path: Vec<String>, on: bool) -> AppResult<Option<ShareDto>> {
+        non_empty(&path)?;
+        let s = self.session(&storage).await?;
+        let p = at(&s, &path)?;
+        if on {
+            let link = s.client.enable_share(&p).await?;
+            let url = link.web_url.map(|u| u.to_string()).unwrap_or_else(|| link.direct_url.to_string());
+            Ok(Some(ShareDto { url }))
+        } else {
+            s.client.disable_share(&p).await?;
+            Ok(None)
+        }
+    }
+}
+
+fn is_trashed(e: &Entry) -> bool {
+    match e {
+        Entry::File(f) => f.is_deleted(),
+        Entry::Folder(l) | Entry::MountPoint(l) => l.deleted,
+    }
+}
+
+/// The local name for a server name, refusing anything that could leave the
+/// chosen folder (ARCHITECTURE.md: server paths never escape their target).
+fn local_file_name(server: &str) -> AppResult<String> {
+    let name = display_name(server);
+    let bad = name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']);
+    if bad {
+        return Err(AppError::invalid(format!("{name:?} cannot be a local file name")));
+    }
+    Ok(name)
+}
+
+fn free_name(folder: &Path, name: &str) -> PathBuf {
+    let first = folder.join(name);
+    if !first.exists() {
+        return first;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_string(), format!(".{e}")),
+        _ => (name.to_string(), String::new()),
+    };
+    (2..).map(|i| folder.join(format!("{stem} ({i}){ext}"))).find(|p| !p.exists()).expect("some name is free")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_names_cannot_escape() {
+        assert!(local_file_name("..").is_err());
+        assert!(local_file_name("a/b").is_err());
+        assert_eq!(local_file_name("a\u{FF1A}b").unwrap(), "a:b");
+    }
+
+    #[test]
+    fn free_name_counts_up() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "x").unwrap();
+        std::fs::write(dir.path().join("a (2).txt"), "x").unwrap();
+        assert_eq!(free_name(dir.path(), "a.txt"), dir.path().join("a (3).txt"));
+        assert_eq!(free_name(dir.path(), "b"), dir.path().join("b"));
+    }
+}

@@ -1,0 +1,263 @@
+//! Transport types: what the UI receives and sends, in camelCase JSON.
+//!
+//! They live at the boundary (GitButler's `json` modules) so that engine and
+//! client types never have to take the UI's shape. `ui/src/lib/api/types.ts`
+//! mirrors them; `tests` in this module pin the field names.
+
+use fjordsync_jottacloud::{FileInfo, RemotePath, Timestamp, names::decode_name};
+use serde::{Deserialize, Serialize};
+
+/// Which secret store tokens go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretKind {
+    /// The OS keyring (default).
+    Keyring,
+    /// The explicit 0600 file store the user opted into.
+    File,
+}
+
+/// Facts the UI needs at start.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    /// The app's version.
+    pub version: String,
+    /// Where tokens are kept.
+    pub secret_store: SecretKind,
+    /// The configuration folder (shown in settings and error texts).
+    pub config_dir: String,
+}
+
+/// A white-label service the wizard can sign in to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceDto {
+    /// Key (`jottacloud`, `telia_no`, ...).
+    pub key: String,
+    /// Brand name.
+    pub name: String,
+    /// Where a personal login token is made, when the brand offers one.
+    pub login_token_url: Option<String>,
+}
+
+/// One configured storage (an engine remote).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageDto {
+    /// Its name (`demo`, `jotta`, ...).
+    pub name: String,
+    /// Service key.
+    pub service: String,
+    /// Service brand name.
+    pub service_name: String,
+    /// `standard`, `traditional` or `legacy`.
+    pub sign_in: String,
+    /// Device it works in.
+    pub device: String,
+    /// Mountpoint it works in.
+    pub mountpoint: String,
+    /// Account username, when known.
+    pub username: Option<String>,
+    /// True for the built-in demo storage.
+    pub demo: bool,
+}
+
+/// Quota and usage of a storage's account.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaDto {
+    /// Bytes used.
+    pub used: u64,
+    /// Bytes available in total; `None` for unlimited accounts.
+    pub total: Option<u64>,
+    /// The account cannot take new data (quota full or locked by the service).
+    pub write_locked: bool,
+    /// Reads are refused too.
+    pub read_locked: bool,
+    /// Usage per device and mountpoint.
+    pub devices: Vec<DeviceDto>,
+}
+
+/// A device of the account with its mountpoints.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceDto {
+    /// Device name.
+    pub name: String,
+    /// Bytes it holds, if the service says.
+    pub size: Option<u64>,
+    /// Its mountpoints.
+    pub mountpoints: Vec<MountpointDto>,
+}
+
+/// A mountpoint of a device.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MountpointDto {
+    /// Mountpoint name.
+    pub name: String,
+    /// Bytes it holds, if the service says.
+    pub size: Option<u64>,
+}
+
+/// The account a wizard sign-in reached, waiting for the user to pick a place.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WizardAccountDto {
+    /// Handle for `wizard_save`; the token itself never leaves the app.
+    pub pending_id: String,
+    /// Account username.
+    pub username: String,
+    /// Devices and mountpoints to choose from.
+    pub devices: Vec<DeviceDto>,
+}
+
+/// One row of a folder listing.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryDto {
+    /// The name on the server (the path segment used in later calls).
+    pub name: String,
+    /// The name as a local file would have it (look-alike characters mapped back).
+    pub display_name: String,
+    /// Folder or file.
+    pub folder: bool,
+    /// Size in bytes (files).
+    pub size: Option<u64>,
+    /// Lower-case hex MD5 (files).
+    pub md5: Option<String>,
+    /// Birth time, RFC 3339.
+    pub created: Option<String>,
+    /// Modification time, RFC 3339.
+    pub modified: Option<String>,
+    /// Upload time on the server, RFC 3339.
+    pub uploaded: Option<String>,
+    /// MIME type, if known.
+    pub mime: Option<String>,
+}
+
+/// A folder listing.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListingDto {
+    /// The listed path (server segments below the storage root).
+    pub path: Vec<String>,
+    /// Folders first, then files, each by name.
+    pub entries: Vec<EntryDto>,
+}
+
+/// A public share link.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShareDto {
+    /// The link to give people.
+    pub url: String,
+}
+
+/// A top-level item in the trash.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrashItemDto {
+    /// Its full original path: device, mountpoint, then folders and name.
+    /// `None` when the service did not say where it came from.
+    pub path: Option<Vec<String>>,
+    /// Where it came from (its parent), for people: `Jotta / Archive / a: b`.
+    pub place: Option<String>,
+    /// Name as a local file would have it.
+    pub display_name: String,
+    /// Folder or file.
+    pub folder: bool,
+    /// Size in bytes (files).
+    pub size: Option<u64>,
+    /// When it was deleted, RFC 3339.
+    pub deleted: Option<String>,
+}
+
+/// Result of emptying the trash.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PurgeDto {
+    /// Folders removed.
+    pub folders: u64,
+    /// Files removed.
+    pub files: u64,
+}
+
+/// An event for the UI (Tauri event or bridge WebSocket message).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum AppEvent {
+    /// The storage list changed (added, removed, demo started).
+    StoragesChanged,
+    /// A storage's content changed; listings of it are stale.
+    StorageChanged {
+        /// The storage.
+        storage: String,
+    },
+    /// The browser sign-in opened this URL (shown so the user can copy it).
+    SignInUrl {
+        /// The service's authorization URL.
+        url: String,
+    },
+}
+
+/// RFC 3339 text for a time.
+pub fn time(t: Option<Timestamp>) -> Option<String> {
+    t.map(|t| t.to_string())
+}
+
+/// The name a local file would have for a server name.
+pub fn display_name(server: &str) -> String {
+    String::from_utf8_lossy(&decode_name(server)).into_owned()
+}
+
+/// A file row.
+pub fn file_entry(f: &FileInfo) -> EntryDto {
+    EntryDto {
+        name: f.name.clone(),
+        display_name: display_name(&f.name),
+        folder: false,
+        size: Some(f.size),
+        md5: Some(f.md5.clone()),
+        created: time(f.created),
+        modified: time(f.modified),
+        uploaded: time(f.updated),
+        mime: f.mime.clone(),
+    }
+}
+
+/// The full path of a remote path: device, mountpoint, segments.
+pub fn full_path(p: &RemotePath) -> Vec<String> {
+    let mut v = vec![p.device().to_string(), p.mountpoint().to_string()];
+    v.extend(p.segments().iter().cloned());
+    v
+}
+
+/// The parent of a full path, as names a person reads, joined by " / ".
+pub fn place(full: &[String]) -> String {
+    let parent = &full[..full.len().saturating_sub(1)];
+    parent.iter().map(|s| display_name(s)).collect::<Vec<_>>().join(" / ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_camel_case() {
+        let v = serde_json::to_value(AppEvent::StorageChanged { storage: "demo".into() }).unwrap();
+        assert_eq!(v, serde_json::json!({"kind": "storageChanged", "storage": "demo"}));
+    }
+
+    #[test]
+    fn display_names_map_lookalikes_back() {
+        assert_eq!(display_name("Notes\u{FF1A} what changed\u{FF1F}.md"), "Notes: what changed?.md");
+    }
+
+    #[test]
+    fn places_read_like_folders() {
+        let full: Vec<String> = ["Jotta", "Archive", "a\u{FF1A} b", "f.txt"].map(String::from).into();
+        assert_eq!(place(&full), "Jotta / Archive / a: b");
+    }
+}

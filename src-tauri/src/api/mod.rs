@@ -1,0 +1,175 @@
+//! The app's one door into the engine: every command the UI can call, as a
+//! plain async method on [`Api`].
+//!
+//! Tauri commands (`commands/*.rs`) and the web bridge (`bridge.rs`) are both
+//! thin wrappers over these methods, so the browser end-to-end tests exercise
+//! exactly the code the desktop window runs. Nothing here knows about Tauri.
+
+pub mod dto;
+
+mod browse;
+mod demo;
+mod storages;
+mod trash;
+mod wizard;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use fjordsync_engine::secrets::{FileStore, KeyringStore};
+use fjordsync_engine::{ConfigDir, SecretStore, Session, session};
+use tokio::sync::broadcast;
+
+use crate::error::{AppError, AppResult};
+use dto::{AppEvent, AppInfo, SecretKind};
+
+pub use demo::DEMO_STORAGE;
+
+/// Opens URLs for the browser sign-in. The desktop app uses the opener
+/// plugin; the bridge and tests substitute their own.
+pub type UrlOpener = Arc<dyn Fn(&str) -> std::io::Result<()> + Send + Sync>;
+
+/// Shared state of the app: the configuration, the secret store, open
+/// sessions, the demo emulator and pending wizard sign-ins.
+pub struct Api {
+    config: ConfigDir,
+    data_dir: PathBuf,
+    secrets: RwLock<(SecretKind, Arc<dyn SecretStore>)>,
+    sessions: Mutex<HashMap<String, Session>>,
+    demo: tokio::sync::Mutex<Option<demo::Demo>>,
+    wizard: wizard::Wizard,
+    events: broadcast::Sender<AppEvent>,
+    opener: RwLock<Option<UrlOpener>>,
+}
+
+impl Api {
+    /// The app over a configuration directory (shared with the CLI) and a
+    /// data directory (the demo emulator's state). The secret store follows
+    /// `FJORDSYNC_SECRET_STORE` exactly like the CLI: the keyring unless the
+    /// user chose the file store.
+    pub fn new(config: ConfigDir, data_dir: PathBuf) -> AppResult<Api> {
+        let kind = match std::env::var(fjordsync_engine::secrets::SECRET_STORE_ENV).unwrap_or_default().trim() {
+            "file" => SecretKind::File,
+            "" | "keyring" => SecretKind::Keyring,
+            other => return Err(AppError::invalid(format!("unknown FJORDSYNC_SECRET_STORE value {other:?}"))),
+        };
+        let store = make_store(&config, kind)?;
+        let (events, _) = broadcast::channel(64);
+        Ok(Api {
+            config,
+            data_dir,
+            secrets: RwLock::new((kind, store)),
+            sessions: Mutex::new(HashMap::new()),
+            demo: tokio::sync::Mutex::new(None),
+            wizard: wizard::Wizard::default(),
+            events,
+            opener: RwLock::new(None),
+        })
+    }
+
+    /// The app from the environment: `FJORDSYNC_CONFIG_DIR` or the platform
+    /// config folder, and the platform data folder (`~/.local/share/fjordsync`).
+    pub fn from_env() -> AppResult<Api> {
+        let config = ConfigDir::resolve(None)?;
+        let data = match std::env::var_os("FJORDSYNC_DATA_DIR") {
+            Some(d) if !d.is_empty() => PathBuf::from(d),
+            _ => dirs::data_dir()
+                .ok_or_else(|| AppError::new("config", "no data folder found; set FJORDSYNC_DATA_DIR"))?
+                .join("fjordsync"),
+        };
+        Api::new(config, data)
+    }
+
+    /// Events for the UI (storage list changes, sign-in URLs).
+    pub fn subscribe(&self) -> broadcast::Receiver<AppEvent> {
+        self.events.subscribe()
+    }
+
+    /// Replaces how the browser sign-in opens URLs.
+    pub fn set_opener(&self, opener: UrlOpener) {
+        *self.opener.write().expect("opener lock") = Some(opener);
+    }
+
+    pub(crate) fn emit(&self, e: AppEvent) {
+        let _ = self.events.send(e);
+    }
+
+    pub(crate) fn secrets(&self) -> Arc<dyn SecretStore> {
+        self.secrets.read().expect("secrets lock").1.clone()
+    }
+
+    /// Facts for the UI's first screen.
+    pub async fn app_info(&self) -> AppResult<AppInfo> {
+        Ok(AppInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            secret_store: self.secrets.read().expect("secrets lock").0,
+            config_dir: self.config.path().display().to_string(),
+        })
+    }
+
+    /// The user chose, after the keyring failed, to keep tokens in the
+    /// documented 0600 file store for this run of the app. Never done
+    /// without that explicit choice.
+    pub async fn use_file_store(&self) -> AppResult<AppInfo> {
+        let store = make_store(&self.config, SecretKind::File)?;
+        *self.secrets.write().expect("secrets lock") = (SecretKind::File, store);
+        self.sessions.lock().expect("sessions lock").clear();
+        self.app_info().await
+    }
+
+    /// Fails early with `keyring_unavailable` when the secret store cannot be
+    /// reached, before anything is created that would then be orphaned.
+    pub(crate) fn probe_secrets(&self) -> AppResult<()> {
+        self.secrets().get("fjordsync-probe").map(|_| ()).map_err(AppError::from)
+    }
+
+    /// A connected session for a storage, cached after the first open.
+    pub(crate) async fn session(&self, name: &str) -> AppResult<Session> {
+        if let Some(s) = self.sessions.lock().expect("sessions lock").get(name) {
+            return Ok(s.clone());
+        }
+        if name == DEMO_STORAGE {
+            self.ensure_demo_running().await?;
+        }
+        let config = self.config.clone();
+        let secrets = self.secrets();
+        let owned = name.to_string();
+        // Keyring calls block (D-Bus round trips): keep them off the runtime.
+        let s = tokio::task::spawn_blocking(move || session::open(&config, secrets, &owned))
+            .await
+            .map_err(|e| AppError::new("internal", e.to_string()))??;
+        self.sessions.lock().expect("sessions lock").insert(name.to_string(), s.clone());
+        Ok(s)
+    }
+
+    pub(crate) fn forget_session(&self, name: &str) {
+        self.sessions.lock().expect("sessions lock").remove(name);
+    }
+
+    pub(crate) fn config(&self) -> &ConfigDir {
+        &self.config
+    }
+
+    pub(crate) fn data_dir(&self) -> &PathBuf {
+        &self.data_dir
+    }
+
+    pub(crate) fn opener(&self) -> Option<UrlOpener> {
+        self.opener.read().expect("opener lock").clone()
+    }
+
+    /// Stops the demo emulator (app exit).
+    pub async fn shutdown(&self) {
+        if let Some(d) = self.demo.lock().await.take() {
+            d.emulator.shutdown().await;
+        }
+    }
+}
+
+fn make_store(config: &ConfigDir, kind: SecretKind) -> AppResult<Arc<dyn SecretStore>> {
+    Ok(match kind {
+        SecretKind::Keyring => Arc::new(KeyringStore::new(config)),
+        SecretKind::File => Arc::new(FileStore::new(config)?),
+    })
+}

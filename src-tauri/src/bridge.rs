@@ -1,0 +1,259 @@
+//! The web bridge: the app's commands over HTTP for browser tests.
+//!
+//! `fjordsync-app --bridge PORT` serves the built UI and `POST /api/<command>`
+//! (JSON arguments in, JSON result out, errors as `{code, message}` with a
+//! 4xx/5xx status) plus a WebSocket at `/api/events` for [`AppEvent`]s. The
+//! UI's `web.ts` backend talks to it, so Playwright in a plain headless
+//! Chromium drives the real engine against the emulator (GitButler's
+//! `but-server` idea).
+//!
+//! It binds 127.0.0.1 only and refuses requests whose `Origin` is not the
+//! bridge itself, so a web page in the user's browser cannot call it; JSON
+//! bodies are required, which a cross-site form cannot send without a
+//! (refused) preflight.
+
+use std::net::SocketAddr;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path as UrlPath, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::api::Api;
+use crate::error::AppError;
+
+#[derive(Clone)]
+struct Bridge {
+    api: Arc<Api>,
+    ui_dir: PathBuf,
+    port: u16,
+}
+
+/// Serves the bridge on `127.0.0.1:port` (0 picks a free port) until the
+/// process ends. Prints `bridge listening on http://127.0.0.1:PORT` once
+/// ready, which tests wait for.
+pub async fn serve(api: Arc<Api>, port: u16, ui_dir: PathBuf) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    let port = listener.local_addr()?.port();
+    let app = router(Bridge { api, ui_dir, port });
+    println!("bridge listening on http://127.0.0.1:{port}");
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+fn router(state: Bridge) -> Router {
+    Router::new()
+        .route("/api/events", get(events))
+        .route("/api/{command}", post(command))
+        .fallback(get(static_file))
+        .layer(middleware::from_fn_with_state(state.clone(), check_origin))
+        .with_state(state)
+}
+
+/// Only the bridge's own pages may call it.
+async fn check_origin(State(b): State<Bridge>, req: Request, next: Next) -> Response {
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let ok = [format!("http://127.0.0.1:{}", b.port), format!("http://localhost:{}", b.port)]
+            .iter()
+            .any(|o| origin.as_bytes() == o.as_bytes());
+        if !ok {
+            return error_response(StatusCode::FORBIDDEN, AppError::new("forbidden", "origin not allowed"));
+        }
+    }
+    next.run(req).await
+}
+
+async fn command(
+    State(b): State<Bridge>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let json = headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::invalid("send JSON (Content-Type: application/json)"),
+        );
+    }
+    let args: Value = if body.is_empty() {
+        Value::Object(Default::default())
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, e.into()),
+        }
+    };
+    match dispatch(&b.api, &name, args).await {
+        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Err(e) => {
+            let status = match e.code {
+                "unknown_command" | "not_found" => StatusCode::NOT_FOUND,
+                "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            error_response(status, e)
+        }
+    }
+}
+
+fn error_response(status: StatusCode, e: AppError) -> Response {
+    (status, axum::Json(e)).into_response()
+}
+
+/// Calls `api.$method` with the named (camelCase) arguments of the JSON body.
+macro_rules! call {
+    ($api:expr, $args:expr, $method:ident($($arg:ident: $ty:ty),*)) => {{
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct Args { $($arg: $ty),* }
+        #[allow(unused_variables)]
+        let a: Args = serde_json::from_value($args)?;
+        Ok(serde_json::to_value($api.$method($(a.$arg),*).await?)?)
+    }};
+}
+
+/// One match arm per command in [`crate::commands::NAMES`], with the same
+/// argument names as the Tauri commands.
+pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppError> {
+    type P = Vec<String>;
+    match name {
+        "app_info" => call!(api, args, app_info()),
+        "use_file_store" => call!(api, args, use_file_store()),
+        "list_storages" => call!(api, args, list_storages()),
+        "list_services" => call!(api, args, list_services()),
+        "storage_quota" => call!(api, args, storage_quota(storage: String)),
+        "remove_storage" => call!(api, args, remove_storage(storage: String)),
+        "start_demo" => call!(api, args, start_demo()),
+        "wizard_login_token" => {
+            call!(api, args, wizard_login_token(service: String, login_token: String, endpoint: Option<String>))
+        }
+        "wizard_browser" => call!(api, args, wizard_browser(service: String, endpoint: Option<String>)),
+        "wizard_cancel" => call!(api, args, wizard_cancel()),
+        "wizard_save" => call!(
+            api,
+            args,
+            wizard_save(pending_id: String, name: String, device: String, mountpoint: String, create: bool)
+        ),
+        "reconnect_login_token" => call!(api, args, reconnect_login_token(storage: String, login_token: String)),
+        "reconnect_browser" => call!(api, args, reconnect_browser(storage: String)),
+        "list_folder" => call!(api, args, list_folder(storage: String, path: P)),
+        "create_folder" => call!(api, args, create_folder(storage: String, parent: P, name: String)),
+        "move_item" => call!(api, args, move_item(storage: String, path: P, to_parent: P, new_name: String)),
+        "delete_item" => call!(api, args, delete_item(storage: String, path: P)),
+        "download" => call!(api, args, download(storage: String, path: P, folder: String)),
+        "set_share" => call!(api, args, set_share(storage: String, path: P, on: bool)),
+        "list_trash" => call!(api, args, list_trash(storage: String)),
+        "restore_trash_item" => call!(api, args, restore_trash_item(storage: String, path: P)),
+        "delete_trash_item" => call!(api, args, delete_trash_item(storage: String, path: P, folder: bool)),
+        "empty_trash" => call!(api, args, empty_trash(storage: String)),
+        other => Err(AppError::new("unknown_command", format!("no command {other:?}"))),
+    }
+}
+
+async fn events(State(b): State<Bridge>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| forward_events(b.api, socket))
+}
+
+async fn forward_events(api: Arc<Api>, mut socket: WebSocket) {
+    let mut rx = api.subscribe();
+    loop {
+        tokio::select! {
+            ev = rx.recv() => match ev {
+                Ok(ev) => {
+                    let Ok(text) = serde_json::to_string(&ev) else { continue };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            },
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+/// The built UI; unknown paths get `index.html` (a single-page app).
+async fn static_file(State(b): State<Bridge>, uri: axum::http::Uri) -> Response {
+    let Some(rel) = safe_relative(uri.path()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut file = b.ui_dir.join(&rel);
+    if rel.as_os_str().is_empty() || !file.is_file() {
+        file = b.ui_dir.join("index.html");
+    }
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&file))], Body::from(bytes)).into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "the UI is not built: run `npm run build` in ui/").into_response(),
+    }
+}
+
+/// The URL path as a relative file path, or `None` if it tries to leave
+/// the UI folder.
+fn safe_relative(url_path: &str) -> Option<PathBuf> {
+    let p = Path::new(url_path.trim_start_matches('/'));
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(s) => out.push(s),
+            Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn content_type(p: &Path) -> &'static str {
+    match p.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("json") => "application/json",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_paths_stay_inside() {
+        assert_eq!(safe_relative("/assets/app.js"), Some(PathBuf::from("assets/app.js")));
+        assert_eq!(safe_relative("/"), Some(PathBuf::new()));
+        assert_eq!(safe_relative("/../etc/passwd"), None);
+    }
+
+    #[tokio::test]
+    async fn every_command_is_dispatched() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Api::new(config, dir.path().join("data")).unwrap();
+        // start_demo would really start the demo; it is covered end to end.
+        for name in crate::commands::NAMES.iter().filter(|n| **n != "start_demo") {
+            // Empty arguments: either it runs or it complains about them, never "unknown".
+            let r = dispatch(&api, name, serde_json::json!({})).await;
+            if let Err(e) = r {
+                assert_ne!(e.code, "unknown_command", "{name}");
+            }
+        }
+        assert_eq!(dispatch(&api, "nope", serde_json::json!({})).await.unwrap_err().code, "unknown_command");
+    }
+}

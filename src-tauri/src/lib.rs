@@ -1,0 +1,149 @@
+//! Fjordsync's desktop app: a thin Tauri 2 shell over the engine.
+//!
+//! - [`api`]: every command as a plain async method (the one door to the engine).
+//! - [`commands`]: the Tauri commands, a few lines each, over [`api::Api`].
+//! - [`bridge`]: the same commands over HTTP + WebSocket for browser tests.
+//! - [`tray`]: the tray icon; closing the window hides it to the tray.
+//! - [`error`]: the `{code, message}` error the UI branches on.
+
+pub mod api;
+pub mod bridge;
+pub mod commands;
+pub mod error;
+pub mod tray;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tauri::{Emitter, Manager, WindowEvent};
+
+use api::Api;
+
+/// The binary's entry: the desktop app, or `--bridge PORT [--ui DIR]`.
+pub fn main_entry() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("FJORDSYNC_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(i) = args.iter().position(|a| a == "--bridge") {
+        let port = args.get(i + 1).and_then(|p| p.parse().ok()).unwrap_or(0);
+        let ui = match args.iter().position(|a| a == "--ui") {
+            Some(j) => args.get(j + 1).map(PathBuf::from),
+            None => None,
+        }
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/dist")));
+        if let Err(e) = run_bridge(port, ui) {
+            eprintln!("fjordsync-app: {e:#}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    run_app();
+}
+
+fn run_bridge(port: u16, ui: PathBuf) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let api = Arc::new(Api::from_env()?);
+        let starting = api.clone();
+        // The demo's emulator comes back with the app (its state is on disk).
+        tokio::spawn(async move { starting.ensure_demo_running().await });
+        tokio::select! {
+            r = bridge::serve(api.clone(), port, ui) => r?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        api.shutdown().await;
+        Ok(())
+    })
+}
+
+/// Runs the desktop app until Quit.
+pub fn run_app() {
+    let api = match Api::from_env() {
+        Ok(a) => Arc::new(a),
+        Err(e) => {
+            eprintln!("fjordsync-app: {}", e.message);
+            std::process::exit(1);
+        }
+    };
+    let result = tauri::Builder::default()
+        // First, so a second launch focuses this one before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| tray::show_main(app)))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_autostart::Builder::new().build())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .manage(api.clone())
+        .setup(move |app| {
+            tray::create(app.handle())?;
+            let handle = app.handle().clone();
+            let opener_handle = handle.clone();
+            api.set_opener(Arc::new(move |url: &str| {
+                use tauri_plugin_opener::OpenerExt;
+                opener_handle.opener().open_url(url, None::<&str>).map_err(std::io::Error::other)
+            }));
+            let mut events = api.subscribe();
+            let starting = api.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = starting.ensure_demo_running().await {
+                    tracing::warn!("demo storage: {}", e.message);
+                }
+            });
+            tauri::async_runtime::spawn(async move {
+                while let Ok(ev) = events.recv().await {
+                    let _ = handle.emit("fjordsync://event", ev);
+                }
+            });
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Close to tray: the app keeps running (and, later, syncing).
+            if let WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == "main"
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app::app_info,
+            commands::app::use_file_store,
+            commands::storages::list_storages,
+            commands::storages::list_services,
+            commands::storages::storage_quota,
+            commands::storages::remove_storage,
+            commands::storages::start_demo,
+            commands::wizard::wizard_login_token,
+            commands::wizard::wizard_browser,
+            commands::wizard::wizard_cancel,
+            commands::wizard::wizard_save,
+            commands::wizard::reconnect_login_token,
+            commands::wizard::reconnect_browser,
+            commands::browse::list_folder,
+            commands::browse::create_folder,
+            commands::browse::move_item,
+            commands::browse::delete_item,
+            commands::browse::download,
+            commands::browse::set_share,
+            commands::trash::list_trash,
+            commands::trash::restore_trash_item,
+            commands::trash::delete_trash_item,
+            commands::trash::empty_trash,
+        ])
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                let api = handle.state::<Arc<Api>>().inner().clone();
+                tauri::async_runtime::block_on(api.shutdown());
+            }
+        }),
+        Err(e) => {
+            eprintln!("fjordsync-app: {e}");
+            std::process::exit(1);
+        }
+    }
+}

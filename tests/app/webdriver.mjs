@@ -1,0 +1,106 @@
+// The real app window, driven over WebDriver: tauri-driver + Debian's
+// WebKitWebDriver, under Xvfb (see run.sh). A tiny W3C client over fetch
+// keeps this free of extra npm packages.
+//
+// Usage: node tests/app/webdriver.mjs /abs/path/fjordsync-app
+// Expects tauri-driver listening on TAURI_DRIVER_URL (run.sh starts it with
+// a fresh HOME, config and data folder, and a Secret Service).
+
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const APP = resolve(process.argv[2]);
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const ARTIFACTS = join(here, "..", "e2e", "artifacts");
+mkdirSync(ARTIFACTS, { recursive: true });
+const limit = setTimeout(() => (console.error("webdriver: over 180 s; giving up"), process.exit(2)), 180_000);
+
+async function wd(method, path, body) {
+  const r = await fetch(`${DRIVER}${path}`, {
+    method,
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await r.json();
+  if (!r.ok || json.value?.error) throw new Error(`${method} ${path}: ${JSON.stringify(json.value ?? json)}`);
+  return json.value;
+}
+
+const ELEMENT = "element-6066-11e4-a52f-4a0e6e8d6e3a";
+const session = await wd("POST", "/session", {
+  capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application: APP } } },
+});
+const sid = session.sessionId;
+const s = (p) => `/session/${sid}${p}`;
+
+/** Waits (bounded) for an element by XPath; returns its id. */
+async function find(xpath, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const el = await wd("POST", s("/element"), { using: "xpath", value: xpath });
+      const id = el[ELEMENT] ?? Object.values(el)[0];
+      if (!id) throw new Error(`no element id in ${JSON.stringify(el)}`);
+      return id;
+    } catch (e) {
+      if (Date.now() > until) throw new Error(`not found in ${timeoutMs} ms: ${xpath}\n${e.message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+async function gone(xpath, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const els = await wd("POST", s("/elements"), { using: "xpath", value: xpath });
+    if (els.length === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`still there after ${timeoutMs} ms: ${xpath}`);
+}
+const click = async (xpath) => wd("POST", s(`/element/${await find(xpath)}/click`), {});
+const button = (label) => `//button[normalize-space()='${label}']`;
+const row = (name) => `//*[@role='row'][@data-name='${name}']`;
+async function shot(name) {
+  const png = await wd("GET", s("/screenshot"));
+  writeFileSync(join(ARTIFACTS, name), Buffer.from(png, "base64"));
+}
+
+let failed = false;
+try {
+  await click(button("Try with demo storage"));
+  await find(row("Documents"));
+  await find(row("Photos"));
+  await shot("app-browser.png");
+  console.log("ok   real app: demo storage starts and lists its files");
+
+  await click(`${row("Documents")}//button`);
+  await click(row("Welcome.txt"));
+  await click(button("Move to trash"));
+  await click(`//dialog${button("Move to trash")}`);
+  await gone(row("Welcome.txt"));
+  await click(`//*[@role='tab'][normalize-space()='Trash']`);
+  await find(`//li[@data-name='Welcome.txt']`);
+  await shot("app-trash.png");
+  await click(`//li[@data-name='Welcome.txt']${button("Restore")}`);
+  await gone(`//li[@data-name='Welcome.txt']`);
+  await click(`//*[@role='tab'][normalize-space()='Files']`);
+  await find(row("Documents"));
+  await click(`${row("Documents")}//button`);
+  await find(row("Welcome.txt"));
+  console.log("ok   real app: delete a file to the trash and restore it");
+
+  await click(`//*[@role='tab'][normalize-space()='Quota']`);
+  await find(`//*[@data-testid='quota-text'][contains(., 'of 5 GiB used')]`);
+  await shot("app-quota.png");
+  console.log("ok   real app: quota");
+} catch (e) {
+  failed = true;
+  console.log(`FAIL real app: ${e.message}`);
+  await shot("app-failure.png").catch(() => undefined);
+} finally {
+  await wd("DELETE", s("")).catch(() => undefined);
+  clearTimeout(limit);
+}
+process.exit(failed ? 1 : 0);

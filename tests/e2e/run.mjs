@@ -1,0 +1,482 @@
+// End-to-end tests of the UI in headless Debian Chromium (playwright-core,
+// never a downloaded browser) through the web bridge (`fjordsync-app
+// --bridge`), which runs the real engine against the built-in emulator.
+//
+// Usage: node tests/e2e/run.mjs [path/to/fjordsync-app]
+// Needs: ui/dist built, /usr/bin/chromium, and a Secret Service (CI runs this
+// under dbus-run-session with gnome-keyring unlocked; the keyring test starts
+// its own bridge without D-Bus to see the "keyring unavailable" path).
+// Every wait is bounded; the whole run is capped at RUN_LIMIT_MS.
+
+import { execFileSync, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, existsSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const require = createRequire(join(root, "ui/package.json"));
+const { chromium } = require("playwright-core");
+
+const APP = resolve(process.argv[2] ?? join(root, "target/debug/fjordsync-app"));
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(here, "artifacts");
+const RUN_LIMIT_MS = 240_000;
+const TEST_LIMIT_MS = 60_000;
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const deadline = setTimeout(() => {
+  console.error(`e2e: the whole run took more than ${RUN_LIMIT_MS / 1000} s; giving up`);
+  process.exit(2);
+}, RUN_LIMIT_MS);
+
+const children = [];
+const temps = [];
+
+/** Starts a bridge with its own HOME/config/data; resolves with its URL. */
+function startBridge(name, { withDbus = true, reuseHome = null } = {}) {
+  const home = reuseHome ?? mkdtempSync(join(tmpdir(), `fjordsync-e2e-${name}-`));
+  if (!reuseHome) temps.push(home);
+  const env = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, "config"),
+    FJORDSYNC_CONFIG_DIR: join(home, "config/fjordsync"),
+    FJORDSYNC_DATA_DIR: join(home, "data/fjordsync"),
+  };
+  delete env.FJORDSYNC_SECRET_STORE;
+  if (!withDbus) {
+    delete env.DBUS_SESSION_BUS_ADDRESS;
+    delete env.DISPLAY;
+  }
+  const child = spawn(APP, ["--bridge", "0", "--ui", join(root, "ui/dist")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`bridge ${name} did not start in 20 s: ${err}`)), 20_000);
+    child.stdout.on("data", (d) => {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(String(d));
+      if (m) {
+        clearTimeout(timer);
+        ok({ url: m[1], home, config: env.FJORDSYNC_CONFIG_DIR, data: env.FJORDSYNC_DATA_DIR, child });
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`bridge ${name} exited (${code}): ${err}`)));
+  });
+}
+
+/** A separate emulator with known credentials (for the browser sign-in). */
+function startEmulator() {
+  const bin = join(dirname(APP), "fjordsync-emulator");
+  const child = spawn(bin, ["--port", "0", "--username", "e2e-user", "--password", "e2e-pass-123"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let out = "";
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`emulator did not start in 20 s: ${out}`)), 20_000);
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok({ url: m[1], username: "e2e-user", password: "e2e-pass-123" });
+      }
+    });
+    child.on("exit", (code) => fail(new Error(`emulator exited (${code}): ${out}`)));
+  });
+}
+
+const results = [];
+async function test(name, fn) {
+  const started = Date.now();
+  let timer;
+  try {
+    await Promise.race([
+      fn(),
+      new Promise((_, fail) => (timer = setTimeout(() => fail(new Error(`timed out after ${TEST_LIMIT_MS} ms`)), TEST_LIMIT_MS))),
+    ]);
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}: ${e?.stack ?? e}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+});
+
+async function newPage(url, locale = "en-US", colorScheme = "light") {
+  const context = await browser.newContext({ locale, colorScheme, viewport: { width: 1180, height: 760 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (e) => console.log(`  page error: ${e.message}`));
+  await page.goto(url);
+  return page;
+}
+
+const row = (page, name) => page.locator(`[role=row][data-name="${name}"]`);
+
+try {
+  const main = await startBridge("main");
+  const page = await newPage(main.url);
+
+  await test("first start offers demo storage, which opens in the browser with sample files", async () => {
+    await page.getByRole("button", { name: "Try with demo storage" }).click();
+    await page.getByRole("heading", { name: "demo" }).waitFor();
+    await row(page, "Documents").waitFor();
+    await row(page, "Photos").waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "browser.png") });
+  });
+
+  await test("browsing: open a folder, see details with MD5, breadcrumbs back", async () => {
+    await row(page, "Documents").getByRole("button", { name: "Documents" }).click();
+    await row(page, "Notes: what changed?.md").click();
+    const details = page.getByRole("complementary", { name: "Details" });
+    await details.getByRole("heading", { name: "Notes: what changed?.md" }).waitFor();
+    const md5 = await details.locator("dd.mono").textContent();
+    expect(/^[0-9a-f]{32}$/.test(md5 ?? ""), `md5 shown: ${md5}`);
+    await page.screenshot({ path: join(ARTIFACTS, "details.png") });
+    await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+    await row(page, "Photos").waitFor();
+  });
+
+  await test("new folder, rename and move a file into it", async () => {
+    await page.getByRole("button", { name: "+ New folder" }).click();
+    await page.getByRole("textbox", { name: "Folder name" }).fill("Reports: 2026");
+    await page.getByRole("button", { name: "Create" }).click();
+    await row(page, "Reports: 2026").waitFor();
+    await row(page, "Documents").getByRole("button", { name: "Documents" }).click();
+    await row(page, "Budget 2026.csv").click();
+    await page.getByRole("button", { name: "Rename or move" }).click();
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill("Budget final.csv");
+    await page.getByRole("textbox", { name: /^Folder/ }).fill("Reports： 2026");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await row(page, "Budget 2026.csv").waitFor({ state: "detached" });
+    await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+    await row(page, "Reports: 2026").getByRole("button").click();
+    await row(page, "Budget final.csv").waitFor();
+    await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "Reports: 2026" }).waitFor();
+  });
+
+  await test("share link on, shown, then off", async () => {
+    await row(page, "Budget final.csv").click();
+    await page.getByRole("button", { name: "Create link" }).click();
+    const url = await page.getByTestId("share-url").textContent();
+    expect(url?.includes("/s/"), `share url: ${url}`);
+    const res = await fetch(url);
+    expect(res.ok, `the public link works (${res.status})`);
+    await page.getByRole("button", { name: "Remove link" }).click();
+    await page.getByText("The link no longer works.").waitFor();
+  });
+
+  await test("download to a folder (the bridge asks for a path)", async () => {
+    const target = join(main.home, "downloads");
+    mkdirSync(target);
+    page.once("dialog", (d) => d.accept(target));
+    await page.getByRole("button", { name: "Download…" }).click();
+    await page.getByText(`Saved to ${join(target, "Budget final.csv")}`).waitFor();
+    expect(readFileSync(join(target, "Budget final.csv"), "utf8").startsWith("month,amount"), "downloaded content");
+  });
+
+  await test("delete to trash with confirm, restore from the trash", async () => {
+    await page.getByRole("button", { name: "Move to trash" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Move to trash" }).click();
+    await row(page, "Budget final.csv").waitFor({ state: "detached" });
+    await page.getByRole("tab", { name: "Trash" }).click();
+    const item = page.locator('li[data-name="Budget final.csv"]');
+    await item.waitFor();
+    await page.locator('li[data-name="Old draft.txt"]').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "trash.png") });
+    await item.getByRole("button", { name: "Restore" }).click();
+    await page.getByText("“Budget final.csv” is back in Jotta / Archive / Reports: 2026.").waitFor();
+    await item.waitFor({ state: "detached" });
+    await page.getByRole("tab", { name: "Files" }).click();
+    await row(page, "Reports: 2026").getByRole("button").click();
+    await row(page, "Budget final.csv").waitFor();
+  });
+
+  await test("delete permanently and empty the trash, both confirmed", async () => {
+    await page.getByRole("tab", { name: "Trash" }).click();
+    const draft = page.locator('li[data-name="Old draft.txt"]');
+    await draft.getByRole("button", { name: "Delete permanently" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    await draft.waitFor();
+    await draft.getByRole("button", { name: "Delete permanently" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete permanently" }).click();
+    await draft.waitFor({ state: "detached" });
+    await page.getByRole("tab", { name: "Files" }).click();
+    await row(page, "Photos").click();
+    await page.getByRole("button", { name: "Move to trash" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Move to trash" }).click();
+    await row(page, "Photos").waitFor({ state: "detached" });
+    await page.getByRole("tab", { name: "Trash" }).click();
+    await page.locator('li[data-name="Photos"]').waitFor();
+    await page.getByRole("button", { name: "Empty trash" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Empty trash" }).click();
+    await page.getByText("The trash is empty.").waitFor();
+  });
+
+  await test("quota: used of total and usage per device", async () => {
+    await page.getByRole("tab", { name: "Quota" }).click();
+    const text = await page.getByTestId("quota-text").textContent();
+    expect(/ of 5 GiB used$/.test(text ?? ""), `quota text: ${text}`);
+    await page.getByRole("cell", { name: "Archive" }).waitFor();
+    const line = await page.getByTestId("quota-line").first().textContent();
+    expect(/ of 5 GiB used/.test(line ?? ""), `sidebar quota: ${line}`);
+    await page.screenshot({ path: join(ARTIFACTS, "quota.png") });
+  });
+
+  await test("wizard: a bad login token is refused, a real one adds a storage", async () => {
+    const demoPort = JSON.parse(readFileSync(join(main.data, "demo/app-demo.json"), "utf8")).port;
+    const emulator = `http://127.0.0.1:${demoPort}`;
+    await page.getByRole("button", { name: "+ Add storage" }).click();
+    await page.getByText("Telia Sky (Norway)").waitFor();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("checkbox", { name: /Server address/ }).check();
+    await page.getByRole("textbox", { name: /Server address/ }).fill(emulator);
+    await page.getByRole("textbox", { name: "Personal login token" }).fill("not-a-token");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    expect((await alert.getAttribute("data-code")) === "bad_login_token", "bad token code");
+    const { login_token } = await (await fetch(`${emulator}/emulator/login-tokens`, { method: "POST" })).json();
+    await page.getByRole("textbox", { name: "Personal login token" }).fill(login_token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText(/^Signed in as /).waitFor();
+    await page.getByRole("combobox", { name: "Folder on the device" }).selectOption("Sync");
+    await page.screenshot({ path: join(ARTIFACTS, "wizard.png") });
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("textbox", { name: "Name for this storage" }).fill("demo");
+    await page.getByRole("button", { name: "Test and save" }).click();
+    expect((await page.getByRole("alert").getAttribute("data-code")) === "already_exists", "duplicate name refused");
+    await page.getByRole("textbox", { name: "Name for this storage" }).fill("second");
+    await page.getByRole("button", { name: "Test and save" }).click();
+    await page.getByRole("heading", { name: "second" }).waitFor();
+    await page.getByText("Jottacloud · Jotta / Sync").waitFor();
+    const remotes = JSON.parse(readFileSync(join(main.config, "remotes.json"), "utf8"));
+    const text = JSON.stringify(remotes);
+    expect(!text.includes(login_token) && !/refresh_token|access_token/.test(text), "no token in remotes.json");
+  });
+
+  await test("quota: a write-locked account says so", async () => {
+    const demoPort = JSON.parse(readFileSync(join(main.data, "demo/app-demo.json"), "utf8")).port;
+    const control = (body) =>
+      fetch(`http://127.0.0.1:${demoPort}/emulator/control`, { method: "POST", body: JSON.stringify(body) });
+    await control({ write_locked: true });
+    try {
+      await page.getByRole("button", { name: /^demo/ }).click();
+      await page.getByRole("tab", { name: "Quota" }).click();
+      await page.getByText(/This account is write-locked/).waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, "quota-write-locked.png") });
+    } finally {
+      await control({ write_locked: false });
+    }
+  });
+
+  await test("wizard: browser sign-in through the service's login page, and cancel", async () => {
+    const emu = await startEmulator();
+    await page.getByRole("button", { name: "+ Add storage" }).click();
+    await page.getByRole("radio", { name: "Telia Sky (Norway)" }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("radio", { name: /Sign in with the browser/ }).check();
+    await page.getByRole("checkbox", { name: /Server address/ }).check();
+    await page.getByRole("textbox", { name: /Server address/ }).fill(emu.url);
+    // Cancel while waiting: the wizard stays on the sign-in step, no error.
+    await page.getByRole("button", { name: "Sign in with the browser" }).click();
+    await page.getByTestId("signin-url").waitFor();
+    await page.getByRole("status").getByRole("button", { name: "Cancel" }).click();
+    await page.getByTestId("signin-url").waitFor({ state: "detached" });
+    expect((await page.getByRole("alert").count()) === 0, "cancel is not an error");
+    // Now for real: "the browser" is a second page that opens the URL the app opened.
+    await page.getByRole("button", { name: "Sign in with the browser" }).click();
+    const url = await page.getByTestId("signin-url").textContent();
+    expect(url.includes("/auth/realms/get/") && url.includes("code_challenge="), `authorization URL with PKCE: ${url}`);
+    const login = await page.context().newPage();
+    await login.goto(url);
+    await login.fill("#username", emu.username);
+    await login.fill("#password", emu.password);
+    await login.click("input[type=submit]");
+    await page.getByText(`Signed in as ${emu.username}.`).waitFor();
+    await login.close();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("textbox", { name: "Name for this storage" }).fill("telia");
+    await page.getByRole("button", { name: "Test and save" }).click();
+    await page.getByRole("heading", { name: "telia" }).waitFor();
+    await page.getByText("Telia Sky (Norway) · Jotta / Archive").waitFor();
+  });
+
+  await test("language: Norwegian bokmål throughout", async () => {
+    await page.getByRole("combobox", { name: "Language" }).selectOption("nb");
+    await page.getByRole("tab", { name: "Papirkurv" }).waitFor();
+    await page.getByRole("button", { name: "+ Legg til lagring" }).waitFor();
+    await page.getByRole("combobox", { name: "Språk" }).selectOption("en");
+  });
+
+  await test("theme follows the OS (dark) and the language follows the system (nb)", async () => {
+    const p = await newPage(main.url, "nb-NO", "dark");
+    await p.getByRole("tab", { name: "Papirkurv" }).waitFor();
+    const bg = await p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    expect(bg === "rgb(18, 23, 29)", `dark background, got ${bg}`);
+    await p.screenshot({ path: join(ARTIFACTS, "dark-nb.png") });
+    await p.context().close();
+  });
+
+  await test("100,000 entries: only visible rows are in the DOM, scrolling to the end stays fast", async () => {
+    // The real UI and bridge; only this one listing is replaced in the
+    // browser (no emulator folder of 100,000 files needed).
+    const p = await newPage("about:blank");
+    const entries = Array.from({ length: 100_000 }, (_, i) => ({
+      name: `file ${String(i).padStart(6, "0")}.txt`,
+      displayName: `file ${String(i).padStart(6, "0")}.txt`,
+      folder: false,
+      size: i,
+      md5: "0".repeat(32),
+      created: null,
+      modified: "2026-01-01T00:00:00Z",
+      uploaded: null,
+      mime: null,
+    }));
+    const body = JSON.stringify({ path: [], entries });
+    await p.route("**/api/list_folder", (r) => r.fulfill({ status: 200, contentType: "application/json", body }));
+    await p.goto(main.url);
+    const t0 = Date.now();
+    await row(p, "file 000000.txt").waitFor();
+    const firstPaint = Date.now() - t0;
+    const domRows = await p.locator("[role=row][data-name]").count();
+    expect(domRows < 200, `virtualized: ${domRows} rows in the DOM`);
+    await p.getByText("100,000 files").waitFor();
+    const scrollMs = await p.evaluate(async () => {
+      const grid = document.querySelector("[role=grid]");
+      const viewport = [...grid.querySelectorAll("div")].find((d) => d.scrollHeight > d.clientHeight + 1000);
+      const start = performance.now();
+      let frames = 0;
+      let worst = 0;
+      let last = start;
+      while (viewport.scrollTop + viewport.clientHeight < viewport.scrollHeight - 2 && frames < 2000) {
+        viewport.scrollTop += 16000;
+        await new Promise((r) => requestAnimationFrame(r));
+        const now = performance.now();
+        worst = Math.max(worst, now - last);
+        last = now;
+        frames++;
+      }
+      return { total: performance.now() - start, frames, worst };
+    });
+    await row(p, "file 099999.txt").waitFor();
+    console.log(`  100k rows: first paint ${firstPaint} ms, scrolled to the end in ${scrollMs.frames} frames, ` +
+      `${Math.round(scrollMs.total)} ms, worst frame ${Math.round(scrollMs.worst)} ms`);
+    // Bounds loose enough for a shared 2-core CI box, tight enough to catch a
+    // list that renders every row (that takes seconds per frame).
+    const mean = scrollMs.total / scrollMs.frames;
+    expect(mean < 60, `mean frame under 60 ms while scrolling (${mean} ms)`);
+    expect(scrollMs.worst < 1000, `no frame over 1 s while scrolling (worst ${scrollMs.worst} ms)`);
+    await p.screenshot({ path: join(ARTIFACTS, "browser-100k.png") });
+    await p.context().close();
+  });
+
+  await test("the bridge refuses other origins and non-JSON posts", async () => {
+    const evil = await fetch(`${main.url}/api/list_storages`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Origin: "http://evil.example" },
+      body: "{}",
+    });
+    expect(evil.status === 403, `cross-origin status ${evil.status}`);
+    const form = await fetch(`${main.url}/api/list_storages`, { method: "POST", body: "a=b" });
+    expect(form.status === 415, `form post status ${form.status}`);
+  });
+
+  await test("keyring for real: secret-tool reads the token; a lost sign-in reconnects with only the sign-in step", async () => {
+    const emu = await startEmulator();
+    const b = await startBridge("reconnect");
+    const api = async (command, args) => {
+      const r = await fetch(`${b.url}/api/${command}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(args),
+      });
+      const body = await r.json();
+      if (!r.ok) throw new Error(`${command}: ${JSON.stringify(body)}`);
+      return body;
+    };
+    const newToken = async () =>
+      (await (await fetch(`${emu.url}/emulator/login-tokens`, { method: "POST" })).json()).login_token;
+    const acct = await api("wizard_login_token", { service: "jottacloud", loginToken: await newToken(), endpoint: emu.url });
+    await api("wizard_save", { pendingId: acct.pendingId, name: "work", device: "Jotta", mountpoint: "Archive", create: false });
+    await api("create_folder", { storage: "work", parent: [], name: "Projects" });
+    // Another process reads the token pair from the Secret Service.
+    const entry = ["service", "fjordsync", "username", `work @ ${b.config}`];
+    const stored = execFileSync("secret-tool", ["lookup", ...entry], { encoding: "utf8" });
+    const pair = JSON.parse(stored);
+    expect(pair.refresh_token?.length > 10, "secret-tool sees the refresh token");
+    // ...and it is nowhere in the config folder.
+    const grep = spawn("grep", ["-rlF", pair.refresh_token, b.config]);
+    const hits = await new Promise((r) => { let o = ""; grep.stdout.on("data", (d) => (o += d)); grep.on("close", () => r(o)); });
+    expect(hits.trim() === "", `token found in config files: ${hits}`);
+    // The sign-in is lost (its token is gone from the keyring): after a
+    // restart the app asks to reconnect instead of failing obscurely.
+    execFileSync("secret-tool", ["clear", ...entry]);
+    b.child.kill("SIGTERM");
+    await new Promise((r) => b.child.once("exit", r));
+    const b2 = await startBridge("reconnect2", { reuseHome: b.home });
+    const p = await newPage(b2.url);
+    await p.getByText("This storage needs you to sign in again.").waitFor();
+    await p.screenshot({ path: join(ARTIFACTS, "reconnect.png") });
+    await p.getByRole("button", { name: "Reconnect" }).click();
+    await p.getByRole("textbox", { name: "Personal login token" }).fill(await newToken());
+    await p.getByRole("button", { name: "Sign in", exact: true }).click();
+    await row(p, "Projects").waitFor();
+    expect(execFileSync("secret-tool", ["lookup", ...entry], { encoding: "utf8" }).includes("refresh_token"), "new pair stored");
+    await p.context().close();
+  });
+
+  await test("without a keyring: a clear error, and the file store only when chosen", async () => {
+    const bare = await startBridge("nokeyring", { withDbus: false });
+    const p = await newPage(bare.url);
+    await p.getByRole("button", { name: "Try with demo storage" }).click();
+    await p.getByText("Your keyring is not available").waitFor();
+    expect(!existsSync(join(bare.config, "secrets")), "nothing written to disk before the choice");
+    expect(!existsSync(join(bare.config, "remotes.json")), "no half-added storage");
+    await p.screenshot({ path: join(ARTIFACTS, "keyring-error.png") });
+    await p.getByRole("button", { name: "Keep tokens in a file" }).click();
+    await p.getByText("Your keyring is not available").waitFor({ state: "detached" });
+    await p.getByRole("button", { name: "Try with demo storage" }).click();
+    await row(p, "Documents").waitFor();
+    const secrets = join(bare.config, "secrets");
+    const files = readdirSync(secrets);
+    expect(files.length === 1, `one secret file: ${files}`);
+    expect((statSync(join(secrets, files[0])).mode & 0o777) === 0o600, "secret file is 0600");
+    await p.context().close();
+  });
+} finally {
+  await browser.close();
+  for (const c of children) c.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 300));
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+  clearTimeout(deadline);
+}
+
+const failed = results.filter((r) => !r.ok);
+console.log(`\ne2e: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${ARTIFACTS}`);
+process.exit(failed.length ? 1 : 0);

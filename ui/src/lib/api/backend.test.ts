@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { createBackend } from "./backend";
+import { ApiError } from "./types";
+
+const platform = {
+  pickFolder: async () => null,
+  openUrl: async () => undefined,
+  copyText: async () => undefined,
+  onEvent: () => () => undefined,
+};
+
+describe("createBackend", () => {
+  it("passes camelCase arguments by command name", async () => {
+    const seen: unknown[] = [];
+    const b = createBackend(async (c, a) => (seen.push([c, a]), null), platform);
+    await b.moveItem("demo", ["a"], ["b"], "c");
+    await b.wizardLoginToken("jottacloud", "tok");
+    expect(seen).toEqual([
+      ["move_item", { storage: "demo", path: ["a"], toParent: ["b"], newName: "c" }],
+      ["wizard_login_token", { service: "jottacloud", loginToken: "tok", endpoint: null }],
+    ]);
+  });
+
+  it("turns {code, message} rejections into ApiError", async () => {
+    const b = createBackend(async () => Promise.reject({ code: "not_found", message: "gone" }), platform);
+    const err = await b.listStorages().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).code).toBe("not_found");
+    expect((err as ApiError).message).toBe("gone");
+  });
+
+  it("keeps other failures as internal errors", async () => {
+    const b = createBackend(async () => Promise.reject(new Error("boom")), platform);
+    await expect(b.appInfo()).rejects.toMatchObject({ code: "internal", message: "boom" });
+  });
+});

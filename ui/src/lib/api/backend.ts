@@ -1,0 +1,98 @@
+// The one interface the UI uses to reach the app (GitButler's IBackend).
+// Three implementations: tauri.ts (the desktop app), web.ts (the HTTP bridge
+// used by browser tests) and mock.ts (unit and component tests).
+
+import type {
+  AppEvent,
+  AppInfo,
+  Listing,
+  Purge,
+  Quota,
+  Service,
+  Share,
+  Storage,
+  TrashItem,
+  WizardAccount,
+} from "./types";
+import { ApiError } from "./types";
+
+/** Calls one app command by name with camelCase arguments. */
+export type Invoke = (command: string, args?: Record<string, unknown>) => Promise<unknown>;
+
+/** What differs between the desktop window and a browser. */
+export interface Platform {
+  /** Ask for a local folder; null when the user cancels. */
+  pickFolder(): Promise<string | null>;
+  openUrl(url: string): Promise<void>;
+  copyText(text: string): Promise<void>;
+  /** Subscribe to app events; returns the unsubscribe function. */
+  onEvent(cb: (e: AppEvent) => void): () => void;
+}
+
+export interface Backend extends Platform {
+  appInfo(): Promise<AppInfo>;
+  useFileStore(): Promise<AppInfo>;
+  listStorages(): Promise<Storage[]>;
+  listServices(): Promise<Service[]>;
+  storageQuota(storage: string): Promise<Quota>;
+  removeStorage(storage: string): Promise<void>;
+  startDemo(): Promise<Storage>;
+  wizardLoginToken(service: string, loginToken: string, endpoint?: string): Promise<WizardAccount>;
+  wizardBrowser(service: string, endpoint?: string): Promise<WizardAccount>;
+  wizardCancel(): Promise<void>;
+  wizardSave(pendingId: string, name: string, device: string, mountpoint: string, create: boolean): Promise<Storage>;
+  reconnectLoginToken(storage: string, loginToken: string): Promise<Storage>;
+  reconnectBrowser(storage: string): Promise<Storage>;
+  listFolder(storage: string, path: string[]): Promise<Listing>;
+  createFolder(storage: string, parent: string[], name: string): Promise<string[]>;
+  moveItem(storage: string, path: string[], toParent: string[], newName: string): Promise<string[]>;
+  deleteItem(storage: string, path: string[]): Promise<void>;
+  download(storage: string, path: string[], folder: string): Promise<string>;
+  setShare(storage: string, path: string[], on: boolean): Promise<Share | null>;
+  listTrash(storage: string): Promise<TrashItem[]>;
+  restoreTrashItem(storage: string, path: string[]): Promise<void>;
+  deleteTrashItem(storage: string, path: string[], folder: boolean): Promise<void>;
+  emptyTrash(storage: string): Promise<Purge>;
+}
+
+/** The command half of a Backend over any Invoke; errors become ApiError. */
+export function createBackend(invoke: Invoke, platform: Platform): Backend {
+  const call = async <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
+    try {
+      return (await invoke(command, args)) as T;
+    } catch (e) {
+      throw ApiError.from(e);
+    }
+  };
+  return {
+    pickFolder: () => platform.pickFolder(),
+    openUrl: (url) => platform.openUrl(url),
+    copyText: (text) => platform.copyText(text),
+    onEvent: (cb) => platform.onEvent(cb),
+    appInfo: () => call("app_info"),
+    useFileStore: () => call("use_file_store"),
+    listStorages: () => call("list_storages"),
+    listServices: () => call("list_services"),
+    storageQuota: (storage) => call("storage_quota", { storage }),
+    removeStorage: (storage) => call("remove_storage", { storage }),
+    startDemo: () => call("start_demo"),
+    wizardLoginToken: (service, loginToken, endpoint) =>
+      call("wizard_login_token", { service, loginToken, endpoint: endpoint || null }),
+    wizardBrowser: (service, endpoint) => call("wizard_browser", { service, endpoint: endpoint || null }),
+    wizardCancel: () => call("wizard_cancel"),
+    wizardSave: (pendingId, name, device, mountpoint, create) =>
+      call("wizard_save", { pendingId, name, device, mountpoint, create }),
+    reconnectLoginToken: (storage, loginToken) => call("reconnect_login_token", { storage, loginToken }),
+    reconnectBrowser: (storage) => call("reconnect_browser", { storage }),
+    listFolder: (storage, path) => call("list_folder", { storage, path }),
+    createFolder: (storage, parent, name) => call("create_folder", { storage, parent, name }),
+    moveItem: (storage, path, toParent, newName) => call("move_item", { storage, path, toParent, newName }),
+    deleteItem: (storage, path) => call("delete_item", { storage, path }),
+    download: (storage, path, folder) => call("download", { storage, path, folder }),
+    setShare: (storage, path, on) => call("set_share", { storage, path, on }),
+    listTrash: (storage) => call("list_trash", { storage }),
+    restoreTrashItem: (storage, path) => call("restore_trash_item", { storage, path }),
+    deleteTrashItem: (storage, path, folder) => call("delete_trash_item", { storage, path, folder }),
+    emptyTrash: (storage) => call("empty_trash", { storage }),
+  };
+}

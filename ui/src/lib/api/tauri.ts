@@ -1,0 +1,30 @@
+// The desktop app: Tauri IPC plus the plugins' JS guests. The only file
+// that imports @tauri-apps/*.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { open } from "@tauri-apps/plugin-dialog";
+import { openUrl } from "@tauri-apps/plugin-opener";
+import { writeText } from "@tauri-apps/plugin-clipboard-manager";
+import { createBackend, type Backend } from "./backend";
+import type { AppEvent } from "./types";
+
+export function tauriBackend(): Backend {
+  return createBackend((command, args) => invoke(command, args), {
+    async pickFolder() {
+      const dir = await open({ directory: true, multiple: false });
+      return typeof dir === "string" ? dir : null;
+    },
+    openUrl: (url) => openUrl(url),
+    copyText: (text) => writeText(text),
+    onEvent(cb) {
+      const un = listen<AppEvent>("fjordsync://event", (e) => cb(e.payload));
+      return () => void un.then((f) => f());
+    },
+  });
+}
+
+/** True inside the Tauri window. */
+export function inTauri(): boolean {
+  return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
+}

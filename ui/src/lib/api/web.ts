@@ -1,0 +1,51 @@
+// The web bridge (src-tauri/src/bridge.rs): POST /api/<command> with JSON,
+// events over a WebSocket. Used by the browser end-to-end tests, which run
+// the real engine against the emulator without a desktop window.
+
+import { createBackend, type Backend } from "./backend";
+import { ApiError, type AppEvent } from "./types";
+
+export function webBackend(base = ""): Backend {
+  const listeners = new Set<(e: AppEvent) => void>();
+  let socket: WebSocket | null = null;
+  const connect = () => {
+    if (socket || typeof WebSocket === "undefined") return;
+    const url = new URL(`${base}/api/events`, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    socket = new WebSocket(url);
+    socket.onmessage = (m) => {
+      const e = JSON.parse(String(m.data)) as AppEvent;
+      listeners.forEach((cb) => cb(e));
+    };
+    socket.onclose = () => {
+      socket = null;
+      // Reconnect while someone listens (the bridge may restart in tests).
+      if (listeners.size) setTimeout(connect, 1000);
+    };
+  };
+  return createBackend(
+    async (command, args) => {
+      const r = await fetch(`${base}/api/${command}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(args ?? {}),
+      });
+      const body: unknown = await r.json().catch(() => null);
+      if (!r.ok) throw ApiError.from(body ?? { code: "network", message: `HTTP ${r.status}` });
+      return body;
+    },
+    {
+      // A browser cannot show the OS folder picker: ask for a path instead.
+      pickFolder: async () => window.prompt("Folder to download to (a path on the machine running the bridge)"),
+      openUrl: async (url) => void window.open(url, "_blank", "noopener"),
+      copyText: async (text) => {
+        await navigator.clipboard?.writeText(text).catch(() => undefined);
+      },
+      onEvent(cb) {
+        listeners.add(cb);
+        connect();
+        return () => listeners.delete(cb);
+      },
+    },
+  );
+}

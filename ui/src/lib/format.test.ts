@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { formatBytes, formatDate, percentUsed, sortEntries, splitPath } from "./format";
+import type { Entry } from "./api/types";
+
+const e = (name: string, folder: boolean, size: number | null = null, modified: string | null = null): Entry => ({
+  name,
+  displayName: name,
+  folder,
+  size,
+  md5: null,
+  created: null,
+  modified,
+  uploaded: null,
+  mime: null,
+});
+
+describe("formatBytes", () => {
+  it("uses binary units with sensible precision", () => {
+    expect(formatBytes(0)).toBe("0 B");
+    expect(formatBytes(1023)).toBe("1,023 B");
+    expect(formatBytes(1536)).toBe("1.5 KiB");
+    expect(formatBytes(5 * 1024 ** 3)).toBe("5 GiB");
+    expect(formatBytes(150 * 1024 ** 2)).toBe("150 MiB");
+  });
+  it("follows the locale", () => {
+    expect(formatBytes(1536, "nb")).toBe("1,5 KiB");
+  });
+  it("shows a dash for unknown sizes", () => {
+    expect(formatBytes(null)).toBe("—");
+  });
+});
+
+describe("formatDate", () => {
+  it("formats RFC 3339 and rejects garbage", () => {
+    expect(formatDate("2026-01-02T03:04:05Z")).toMatch(/2026/);
+    expect(formatDate("not a date")).toBe("—");
+    expect(formatDate(null)).toBe("—");
+  });
+});
+
+describe("percentUsed", () => {
+  it("rounds and caps, and knows unlimited accounts", () => {
+    expect(percentUsed(50, 200)).toBe(25);
+    expect(percentUsed(300, 200)).toBe(100);
+    expect(percentUsed(5, null)).toBeNull();
+  });
+});
+
+describe("sortEntries", () => {
+  const list = [e("b.txt", false, 5, "2026-01-03"), e("Zeta", true), e("a10.txt", false, 50, "2026-01-01"), e("a9.txt", false, 1, "2026-01-02"), e("alpha", true)];
+  it("puts folders first and sorts names naturally", () => {
+    expect(sortEntries(list, "name").map((x) => x.name)).toEqual(["alpha", "Zeta", "a9.txt", "a10.txt", "b.txt"]);
+  });
+  it("sorts by size and reverses within groups", () => {
+    expect(sortEntries(list, "size", true).map((x) => x.name)).toEqual(["Zeta", "alpha", "a10.txt", "b.txt", "a9.txt"]);
+  });
+  it("sorts by modification time", () => {
+    expect(sortEntries(list, "modified").slice(2).map((x) => x.name)).toEqual(["a10.txt", "a9.txt", "b.txt"]);
+  });
+  it("sorts 100,000 entries quickly", () => {
+    const many = Array.from({ length: 100_000 }, (_, i) => e(`file ${i}.txt`, i % 10 === 0, i));
+    const t0 = performance.now();
+    const out = sortEntries(many, "name");
+    expect(out).toHaveLength(100_000);
+    expect(out[0]!.folder).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(3000);
+  });
+});
+
+describe("splitPath", () => {
+  it("drops empty segments", () => {
+    expect(splitPath(" Photos / 2026/ ")).toEqual(["Photos", "2026"]);
+    expect(splitPath("")).toEqual([]);
+  });
+});

@@ -1,0 +1,58 @@
+// Formatting shared by the screens: sizes, dates, sorting.
+
+import type { Entry } from "./api/types";
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** 1536 → "1.5 KiB" (binary units, as the service counts them). */
+export function formatBytes(n: number | null | undefined, locale = "en"): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  let v = Math.max(0, n);
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const digits = u === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  const num = new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(v);
+  return `${num} ${UNITS[u]}`;
+}
+
+/** An RFC 3339 time as a short local date and time; "—" when unknown. */
+export function formatDate(iso: string | null | undefined, locale = "en"): string {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "—";
+  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(d);
+}
+
+/** Whole percent used, or null for unlimited accounts. */
+export function percentUsed(used: number, total: number | null): number | null {
+  if (!total || total <= 0) return null;
+  return Math.min(100, Math.round((used / total) * 100));
+}
+
+export type SortKey = "name" | "size" | "modified";
+
+/** Folders first, then by the key (ties by name); `desc` reverses within each group. */
+export function sortEntries(entries: readonly Entry[], key: SortKey, desc = false, locale = "en"): Entry[] {
+  const collator = new Intl.Collator(locale, { numeric: true, sensitivity: "base" });
+  const byName = (a: Entry, b: Entry) => collator.compare(a.displayName, b.displayName);
+  const cmp = (a: Entry, b: Entry): number => {
+    if (key === "size") return (a.size ?? -1) - (b.size ?? -1) || byName(a, b);
+    if (key === "modified") return (a.modified ?? "").localeCompare(b.modified ?? "") || byName(a, b);
+    return byName(a, b);
+  };
+  return [...entries].sort((a, b) => {
+    if (a.folder !== b.folder) return a.folder ? -1 : 1;
+    return desc ? -cmp(a, b) : cmp(a, b);
+  });
+}
+
+/** Local name typed by the user, as path segments ("a/b" → ["a", "b"]). */
+export function splitPath(text: string): string[] {
+  return text
+    .split("/")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
