@@ -5,34 +5,11 @@
 //! permissions for them; only commands granted in
 //! `src-tauri/capabilities/main.json` can then be called from the UI.
 
-const COMMANDS: &[&str] = &[
-    "app_info",
-    "use_file_store",
-    "list_storages",
-    "list_services",
-    "storage_quota",
-    "remove_storage",
-    "start_demo",
-    "wizard_login_token",
-    "wizard_browser",
-    "wizard_cancel",
-    "wizard_save",
-    "reconnect_login_token",
-    "reconnect_browser",
-    "list_folder",
-    "create_folder",
-    "move_item",
-    "delete_item",
-    "download",
-    "set_share",
-    "list_trash",
-    "restore_trash_item",
-    "delete_trash_item",
-    "empty_trash",
-];
+const COMMANDS: &[&str] = include!("command_names.rs");
 
 fn main() {
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
+    println!("cargo:rerun-if-changed=src-tauri/command_names.rs");
     let attrs = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/*.json")
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));

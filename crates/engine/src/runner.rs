@@ -416,14 +416,19 @@ impl Runner {
         ticker.abort();
         exec.emit_progress(plan.totals.bytes, plan.totals.files, 0);
         let counters = exec.counters.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let outcome = if cancel.is_cancelled() {
-            "cancelled"
-        } else if counters.failed > 0 {
-            "failed"
-        } else {
-            "ok"
-        };
+        let outcome = outcome_of(&cancel, &counters);
         Ok((outcome.into(), counters, plan, None))
+    }
+}
+
+/// How an applied run ended: cancelled wins, then any failed file.
+pub(crate) fn outcome_of(cancel: &CancellationToken, counters: &Counters) -> &'static str {
+    if cancel.is_cancelled() {
+        "cancelled"
+    } else if counters.failed > 0 {
+        "failed"
+    } else {
+        "ok"
     }
 }
 

@@ -145,7 +145,7 @@ impl Default for TaskOptions {
             hard_delete: false,
             follow_symlinks: false,
             only: None,
-            attempts: 3,
+            attempts: 5,
         }
     }
 }

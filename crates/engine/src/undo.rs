@@ -97,13 +97,7 @@ impl Runner {
             }
         }
         writer.finish()?;
-        let outcome = if cancel.is_cancelled() {
-            "cancelled"
-        } else if counters.failed > 0 {
-            "failed"
-        } else {
-            "ok"
-        };
+        let outcome = crate::runner::outcome_of(&cancel, &counters);
         self.db().finish_run(id, outcome, &counters)?;
         let duration = started.elapsed();
         events(TaskEvent::Finished {

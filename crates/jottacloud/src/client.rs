@@ -126,7 +126,11 @@ impl Client {
                 Ok(r) => decode_error(r).await,
                 Err(e) => Error::Http(e),
             };
-            if req.retry && err.is_transient() {
+            // 429 and 503 say the request was not processed, so even calls
+            // that are never retried blindly (allocate, cp, mv) can be sent again.
+            let not_processed =
+                matches!(&err, Error::RateLimited { .. }) || matches!(&err, Error::Server(a) if a.status == 503);
+            if (req.retry && err.is_transient()) || not_processed {
                 let retry_after = match &err {
                     Error::RateLimited { retry_after, .. } => *retry_after,
                     _ => None,

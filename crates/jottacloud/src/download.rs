@@ -104,7 +104,9 @@ impl Client {
         md5_hex: &str,
         size: u64,
     ) -> Result<()> {
-        let mut file = tokio::fs::File::create(tmp).await?;
+        // Chunks arrive in TLS-record sizes; a large buffer turns them into
+        // few blocking-pool writes.
+        let mut file = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::create(tmp).await?);
         let mut hasher = md5::Md5::new();
         let mut got: u64 = 0;
         // Bounded *consecutive attempts without progress*; any progress
@@ -166,7 +168,7 @@ impl Client {
             }
         }
         file.flush().await?;
-        file.sync_all().await?;
+        file.get_ref().sync_all().await?;
         drop(file);
         let actual = hex(&hasher.finalize());
         if !md5_hex.is_empty() && !actual.eq_ignore_ascii_case(md5_hex) {

@@ -66,7 +66,9 @@ pub async fn download(
     }
     let tmp = temp_name(target);
     let mut guard = TempGuard(Some(tmp.clone()));
-    let mut file = tokio::fs::File::create(&tmp).await?;
+    // Chunks arrive in TLS-record sizes; a large buffer turns them into few
+    // blocking-pool writes.
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::create(&tmp).await?);
     let mut hasher = md5::Md5::new();
     let mut got = 0u64;
     let mut stream = client.download(remote, DownloadOptions::default()).await?;
@@ -91,6 +93,7 @@ pub async fn download(
         return Err(TransferError::Mismatch { expected: md5.to_string(), actual });
     }
     file.flush().await?;
+    let file = file.into_inner();
     file.sync_all().await?;
     let std_file = file.into_std().await;
     std_file.set_modified(system_time(mtime))?;
