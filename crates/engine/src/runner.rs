@@ -21,7 +21,7 @@ use crate::filter::Filter;
 use crate::guard::{self, Refusal};
 use crate::local::{self, HashCache};
 use crate::plan::{self, Action, Plan, Problem, Step};
-use crate::session::Session;
+use crate::session::{Session, same_account};
 use crate::state::{DbOp, FileEvent, StateDb, Writer, WriterHandle};
 use crate::task::{Location, TaskKind, TaskSpec};
 use crate::transfer::{self, Throttle, TransferError};
@@ -77,13 +77,6 @@ impl Side {
         match self {
             Side::Remote(_, root) => Ok(root.join_path(key)?),
             Side::Local(_) => Err(TransferError::Unsupported("not a remote side".into())),
-        }
-    }
-
-    pub(crate) fn session(&self) -> Option<&Session> {
-        match self {
-            Side::Remote(s, _) => Some(s),
-            Side::Local(_) => None,
         }
     }
 
@@ -254,21 +247,16 @@ impl Runner {
                 plan.skipped.push(Skipped { key: s.key, reason });
             }
         }
-        if let Side::Remote(session, _) = dst
-            && !src.is_local()
-            && let Some(s) = src.session()
-            && !same_account(s, session)
-            && plan.totals.files > 0
-        {
-            plan.problems.push(Problem {
-                kind: "unsupported",
-                path: String::new(),
-                message: "copying between two different accounts is not supported yet".into(),
-            });
-        }
+        // Bytes that will land on the destination account (a server-side copy
+        // within one account is not checked: the service deduplicates it).
+        let new_bytes_on_dst = match (&src, &dst) {
+            (Side::Local(_), Side::Remote(..)) => true,
+            (Side::Remote(a, _), Side::Remote(b, _)) => !same_account(a, b),
+            _ => false,
+        };
         if let Side::Remote(session, _) = dst
             && plan.totals.bytes > 0
-            && src.is_local()
+            && new_bytes_on_dst
             && let Ok(drive) = session.client.drive_info().await
             && let Some(cap) = drive.capacity
         {
@@ -483,10 +471,6 @@ async fn fill_md5s(
             item.md5 = md5;
         }
     }
-}
-
-fn same_account(a: &Session, b: &Session) -> bool {
-    a.remote.endpoint == b.remote.endpoint && a.remote.username.is_some() && a.remote.username == b.remote.username
 }
 
 fn spawn_progress(exec: Arc<Exec>, bytes_total: u64, files_total: u64) -> tokio::task::JoinHandle<()> {
@@ -838,11 +822,32 @@ impl Exec {
                     ..Default::default()
                 })
             }
-            (Side::Remote(from, _), Side::Remote(..)) => {
+            (Side::Remote(from, _), Side::Remote(to, _)) => {
                 let src = self.src.remote_path(&step.key)?;
                 let dst = self.dst.remote_path(&step.key)?;
-                from.client.copy_file(&src, &dst).await?;
-                Ok(Done { new_md5: s.md5.clone(), ..Default::default() })
+                if same_account(from, to) {
+                    from.client.copy_file(&src, &dst).await?;
+                    return Ok(Done { new_md5: s.md5.clone(), ..Default::default() });
+                }
+                let md5 = s.md5.clone().ok_or(TransferError::Unsupported("the source listing has no MD5".into()))?;
+                let source = transfer::Source { md5, size: s.size, modified: Timestamp::from_second(s.mtime).ok() };
+                let up = transfer::relay(
+                    &from.client,
+                    &src,
+                    &to.client,
+                    &dst,
+                    &source,
+                    self.throttle.clone(),
+                    self.bytes_done.clone(),
+                )
+                .await?;
+                Ok(Done {
+                    bytes: up.bytes,
+                    resumed: up.resumed_from,
+                    dedup: up.deduplicated,
+                    new_md5: s.md5.clone(),
+                    ..Default::default()
+                })
             }
             (Side::Local(_), Side::Local(_)) => Err(TransferError::Unsupported("local to local".into())),
         }

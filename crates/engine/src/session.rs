@@ -46,6 +46,12 @@ impl Session {
     }
 }
 
+/// True when both sessions are the same account on the same service, so a
+/// server-side copy works between them.
+pub fn same_account(a: &Session, b: &Session) -> bool {
+    a.remote.endpoint == b.remote.endpoint && a.remote.username.is_some() && a.remote.username == b.remote.username
+}
+
 /// Endpoints for a remote: its `endpoint` origin, or the production hosts.
 pub fn endpoints_for(endpoint: Option<&str>) -> Result<Endpoints> {
     match endpoint {

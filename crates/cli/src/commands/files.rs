@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use fjordsync_engine::Session;
-use fjordsync_jottacloud::{AllocateRequest, DownloadOptions, Entry, ListMode, TreeEntry, UploadOptions};
+use fjordsync_engine::transfer;
+use fjordsync_jottacloud::{DownloadOptions, Entry, ListMode, TreeEntry, UploadOptions};
 use futures_util::StreamExt;
 use serde_json::json;
 
@@ -185,38 +186,20 @@ pub async fn copyto(ctx: &Context, src: &str, dst: &str) -> anyhow::Result<()> {
 }
 
 /// Same account: a server-side copy, no bytes through us. Different accounts:
-/// the source's MD5 is known, so allocate first (dedup may skip everything)
-/// and stream the download straight into the upload.
+/// the engine's relay streams the download into the upload (dedup may skip it).
 async fn remote_to_remote(
     from: &Session,
     src: &fjordsync_jottacloud::RemotePath,
     to: &Session,
     dst: &fjordsync_jottacloud::RemotePath,
 ) -> anyhow::Result<()> {
-    let same_account = from.remote.endpoint == to.remote.endpoint
-        && from.remote.username.is_some()
-        && from.remote.username == to.remote.username;
-    if same_account {
+    if fjordsync_engine::session::same_account(from, to) {
         from.client.copy_file(src, dst).await?;
         return Ok(());
     }
     let info = from.client.file_info(src).await?;
-    let alloc = to
-        .client
-        .allocate(&AllocateRequest {
-            path: dst.clone(),
-            md5: info.md5.clone(),
-            size: info.size,
-            created: info.created,
-            modified: info.modified,
-        })
-        .await?;
-    if alloc.completed {
-        return Ok(());
-    }
-    let opts = DownloadOptions { start: alloc.resume_pos, ..Default::default() };
-    let body = from.client.download(src, opts).await?;
-    to.client.upload_body(&alloc, body.map(|r| r.map_err(std::io::Error::other))).await?;
+    let source = transfer::Source { md5: info.md5, size: info.size, modified: info.modified };
+    transfer::relay(&from.client, src, &to.client, dst, &source, None, Default::default()).await?;
     Ok(())
 }
 

@@ -336,3 +336,30 @@ fn write_all(root: &Path, files: &[(&str, &[u8])]) {
         std::fs::write(p, content).unwrap();
     }
 }
+
+/// Two accounts (two services, even): no server-side copy exists, so the
+/// files stream from one to the other without touching the local disk.
+#[tokio::test(flavor = "multi_thread")]
+async fn copy_between_two_accounts() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let other = fjordsync_emulator::Emulator::start(Default::default()).await.unwrap();
+    let t = other.issue_login_token();
+    env.ok(&["remote", "add", "other", "--login-token", &t, "--endpoint", &other.base_url()]).await;
+    let src = env.path("src");
+    make_tree(&src);
+    env.ok(&["copy", src.to_str().unwrap(), "demo:from"]).await;
+    let sent_to_demo = env.emu.stats().bytes_uploaded;
+
+    let (ok, done, err) = run_json(&env, &["sync", "demo:from", "other:to"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(count(&done, "copied"), 7, "{done}");
+    assert_eq!(remote_md5s(&env, "other:to").await, local_md5s(&src));
+    assert_eq!(other.stats().bytes_uploaded, sent_to_demo, "every byte arrived once");
+    let (_, done, _) = run_json(&env, &["sync", "demo:from", "other:to"]).await;
+    assert_eq!(count(&done, "copied"), 0, "a second run copies nothing: {done}");
+    env.ok(&["check", "demo:from", "other:to"]).await;
+    // One file with copyto takes the same road.
+    env.ok(&["copyto", "demo:from/docs/report.pdf", "other:single/report.pdf"]).await;
+    assert_eq!(env.run(&["cat", "other:single/report.pdf"]).await.stdout, vec![7u8; 10_000]);
+}

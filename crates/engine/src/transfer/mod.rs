@@ -1,12 +1,15 @@
 //! Moving bytes: uploads (precomputed MD5 so dedup skips bytes, resumable
 //! after a crash), downloads (temp file, MD5 check, mtime, atomic rename),
-//! a shared bandwidth limit and the per-file retry policy.
+//! copies between accounts streamed from one to the other, a shared
+//! bandwidth limit and the per-file retry policy.
 
 mod download;
+mod relay;
 mod throttle;
 mod upload;
 
 pub use download::{download, set_mtime, temp_name};
+pub use relay::{Source, relay};
 pub use throttle::Throttle;
 pub use upload::{UploadDone, upload};
 
