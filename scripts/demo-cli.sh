@@ -54,6 +54,8 @@ In another terminal:
   $BIN ls demo:
   $BIN copyto /etc/hostname demo:hostname.txt
   $BIN trash list demo:
+  $BIN sync --dry-run ~/Documents demo:Documents    # then without --dry-run
+  $BIN log
 
 Press Ctrl-C to stop.
 EOT
