@@ -28,6 +28,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::Api;
+use crate::api::dto::{AppEvent, TaskDto};
 use crate::error::AppError;
 
 #[derive(Clone)]
@@ -156,6 +157,29 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
         "restore_trash_item" => call!(api, args, restore_trash_item(storage: String, path: P)),
         "delete_trash_item" => call!(api, args, delete_trash_item(storage: String, path: P, folder: bool)),
         "empty_trash" => call!(api, args, empty_trash(storage: String)),
+        "list_tasks" => call!(api, args, list_tasks()),
+        "save_task" => call!(api, args, save_task(task: TaskDto)),
+        "delete_task" => call!(api, args, delete_task(id: String)),
+        "preview_task" => call!(api, args, preview_task(id: String)),
+        "run_task" => {
+            // The window gets a channel; the bridge sends progress over the WebSocket.
+            #[derive(Deserialize)]
+            struct Args {
+                id: String,
+            }
+            let a: Args = serde_json::from_value(args)?;
+            let (events, task) = (api.event_sender(), a.id.clone());
+            let sink: crate::api::ProgressSink = Arc::new(move |progress| {
+                let _ = events.send(AppEvent::TaskProgress { task: task.clone(), progress });
+            });
+            Ok(serde_json::to_value(api.run_task(a.id, sink).await?)?)
+        }
+        "cancel_task" => call!(api, args, cancel_task(id: String)),
+        "running_tasks" => call!(api, args, running_tasks()),
+        "list_runs" => call!(api, args, list_runs(task: String)),
+        "run_files" => call!(api, args, run_files(run: i64, result: Option<String>, text: Option<String>)),
+        "undo_run" => call!(api, args, undo_run(task: String, run: i64)),
+        "retry_run" => call!(api, args, retry_run(task: String, run: i64)),
         other => Err(AppError::new("unknown_command", format!("no command {other:?}"))),
     }
 }

@@ -132,6 +132,17 @@ pub fn run_app() {
             commands::trash::restore_trash_item,
             commands::trash::delete_trash_item,
             commands::trash::empty_trash,
+            commands::tasks::list_tasks,
+            commands::tasks::save_task,
+            commands::tasks::delete_task,
+            commands::tasks::preview_task,
+            commands::tasks::run_task,
+            commands::tasks::cancel_task,
+            commands::tasks::running_tasks,
+            commands::tasks::list_runs,
+            commands::tasks::run_files,
+            commands::tasks::undo_run,
+            commands::tasks::retry_run,
         ])
         .build(tauri::generate_context!());
     match result {

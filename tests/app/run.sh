@@ -3,7 +3,7 @@
 #  1. smoke: the window and the tray icon appear, a second launch exits and
 #     leaves one window (single instance), a screenshot of the screen;
 #  2. WebDriver (tauri-driver + WebKitWebDriver): demo storage, browse,
-#     delete and restore, quota.
+#     delete and restore, quota, a sync task run and its log.
 # Usage (what scripts/test.sh runs):
 #   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" bash tests/app/run.sh target/debug/fjordsync-app
 # The binary must be built with the UI embedded:

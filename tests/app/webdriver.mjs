@@ -62,6 +62,8 @@ async function gone(xpath, timeoutMs = 20_000) {
 const click = async (xpath) => wd("POST", s(`/element/${await find(xpath)}/click`), {});
 const button = (label) => `//button[normalize-space()='${label}']`;
 const row = (name) => `//*[@role='row'][@data-name='${name}']`;
+const type = async (xpath, text) => wd("POST", s(`/element/${await find(xpath)}/value`), { text });
+const field = (label) => `//label[contains(normalize-space(), '${label}')]//*[self::input or self::textarea]`;
 async function shot(name) {
   const png = await wd("GET", s("/screenshot"));
   writeFileSync(join(ARTIFACTS, name), Buffer.from(png, "base64"));
@@ -95,6 +97,29 @@ try {
   await find(`//*[@data-testid='quota-text'][contains(., 'of 5 GiB used')]`);
   await shot("app-quota.png");
   console.log("ok   real app: quota");
+
+  // A sync task from a local folder: preview, run (progress over a Tauri channel), log.
+  const local = join(process.env.HOME ?? "/tmp", "to-sync");
+  mkdirSync(join(local, "sub"), { recursive: true });
+  writeFileSync(join(local, "a.txt"), "alpha\n");
+  writeFileSync(join(local, "sub", "b.txt"), "beta\n");
+  await click(`//*[@role='tab'][normalize-space()='Tasks']`);
+  await click(button("+ New task"));
+  await type(field("Task name"), "Window backup");
+  await type(field("Folder on this computer"), local);
+  await type(field("Folder in demo"), "WindowBackup");
+  await click(button("Save"));
+  await find(`//li[@data-task]//*[normalize-space()='Not run yet.']`);
+  await click(`//li[@data-task]${button("Preview")}`);
+  await find(`//*[@data-k='creates'][normalize-space()='2']`);
+  await click(`//li[@data-task]${button("Run now")}`);
+  await find(`//*[@role='status'][starts-with(normalize-space(), 'Run ')][contains(., ': Done')]`, 60_000);
+  await find(`//li[@data-task]//*[@data-outcome='ok']`);
+  await click(`//li[@data-task]${button("Log")}`);
+  await find(`//tr[@data-outcome='ok']`);
+  await find(`//*[@data-result='completed']//*[normalize-space()='sub/b.txt']`);
+  await shot("app-tasks.png");
+  console.log("ok   real app: create, preview and run a sync task; its run is in the log");
 } catch (e) {
   failed = true;
   console.log(`FAIL real app: ${e.message}`);

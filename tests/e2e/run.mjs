@@ -10,7 +10,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, existsSync, readdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -246,6 +246,92 @@ try {
     const line = await page.getByTestId("quota-line").first().textContent();
     expect(/ of 5 GiB used/.test(line ?? ""), `sidebar quota: ${line}`);
     await page.screenshot({ path: join(ARTIFACTS, "quota.png") });
+  });
+
+  await test("tasks: create a sync task from a local folder, preview, run with progress, log, filter, undo", async () => {
+    const local = join(main.home, "to-sync");
+    mkdirSync(join(local, "sub"), { recursive: true });
+    writeFileSync(join(local, "a.txt"), "alpha\n");
+    writeFileSync(join(local, "sub/b.txt"), "beta\n");
+    writeFileSync(join(local, "big.bin"), Buffer.alloc(24 * 1024 * 1024, 7));
+    writeFileSync(join(local, "scratch.tmp"), "left out\n");
+    await page.getByRole("tab", { name: "Tasks" }).click();
+    await page.getByRole("button", { name: "+ New task" }).click();
+    const form = page.getByRole("form", { name: "New task" });
+    await form.getByRole("textbox", { name: "Task name" }).fill("Backup");
+    await form.getByRole("combobox", { name: "What to do" }).selectOption("sync");
+    await form.getByRole("textbox", { name: "Folder on this computer" }).fill(local);
+    await form.getByRole("textbox", { name: /^Folder in demo/ }).fill("Backup");
+    await form.getByRole("textbox", { name: /^Leave out/ }).fill("*.tmp");
+    await form.getByRole("button", { name: "Save" }).click();
+    const card = page.getByRole("listitem", { name: "Backup" });
+    await card.getByText("Not run yet.").waitFor();
+
+    await card.getByRole("button", { name: "Preview" }).click();
+    const plan = card.getByLabel("Plan preview");
+    await plan.waitFor();
+    expect((await plan.locator('[data-k="creates"]').textContent()) === "3", "plan: 3 new files");
+    expect((await plan.locator('[data-k="deletes"]').textContent()) === "0", "plan: nothing deleted");
+    expect((await plan.locator('[data-k="bytes"]').textContent())?.startsWith("24"), "plan: about 24 MiB");
+    await plan.getByText("sub/b.txt").waitFor();
+    expect((await plan.getByText("scratch.tmp").count()) === 0, "excluded file is not in the plan");
+    await page.screenshot({ path: join(ARTIFACTS, "task-preview.png") });
+
+    // Watch for the live progress bar while the run goes.
+    await page.evaluate(() => {
+      window.__sawProgress = false;
+      new MutationObserver(() => {
+        if (document.querySelector("[data-task] progress")) window.__sawProgress = true;
+      }).observe(document.body, { subtree: true, childList: true });
+    });
+    await card.getByRole("button", { name: "Run now" }).click();
+    await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 45_000 });
+    await card.getByRole("status", { name: "Running" }).waitFor({ state: "detached" });
+    expect(await card.locator('.last[data-outcome="ok"]').count() === 1, "last result on the card");
+    const sawProgress = await page.evaluate(() => window.__sawProgress);
+    expect(sawProgress, "the live progress bar showed during the run");
+
+    await card.getByRole("button", { name: "Log" }).click();
+    const log = page.getByRole("region", { name: "Runs of “Backup”" });
+    await log.locator('tr[data-outcome="ok"]').waitFor();
+    await log.locator('[data-result="completed"]').first().waitFor();
+    const completed = await log.locator('[data-result="completed"]').count();
+    expect(completed >= 3, `completed rows: ${completed}`);
+    await page.screenshot({ path: join(ARTIFACTS, "task-log.png") });
+    await log.getByRole("button", { name: "Failed", exact: true }).click();
+    await log.getByText("No files match.").waitFor();
+    await log.getByRole("button", { name: "All", exact: true }).click();
+    await log.getByRole("searchbox", { name: "Filter by path" }).fill("b.txt");
+    await log.locator(".path", { hasText: "sub/b.txt" }).waitFor();
+    await log.locator(".path", { hasText: "a.txt" }).filter({ hasNotText: "b.txt" }).waitFor({ state: "detached" });
+
+    await log.getByRole("button", { name: "Undo this run" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Undo this run" }).click();
+    await log.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
+    await log.locator("tr[data-run]").nth(1).waitFor();
+    expect((await log.locator("tr[data-run]").first().textContent())?.includes("undo"), "the undo run is listed first");
+    // The uploaded files are gone from the storage again.
+    await page.getByRole("tab", { name: "Files" }).click();
+    const backup = row(page, "Backup");
+    if (await backup.count()) {
+      await backup.getByRole("button", { name: "Backup" }).click();
+      await row(page, "a.txt").waitFor({ state: "detached" });
+      await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+    }
+    expect(existsSync(join(local, "a.txt")), "local files untouched by a sync upload and its undo");
+
+    // The delete guard: sync again, empty the local folder, and the plan (and the run) are refused.
+    await page.getByRole("tab", { name: "Tasks" }).click();
+    await card.getByRole("button", { name: "Run now" }).click();
+    await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 45_000 });
+    for (const f of ["a.txt", "sub", "big.bin", "scratch.tmp"]) rmSync(join(local, f), { recursive: true });
+    await card.getByRole("button", { name: "Preview" }).click();
+    await plan.getByRole("alert").filter({ hasText: "This run would be refused" }).waitFor();
+    expect((await plan.locator('[data-k="deletes"]').textContent()) === "3", "plan: 3 deletes");
+    await page.screenshot({ path: join(ARTIFACTS, "task-refused.png") });
+    await card.getByRole("button", { name: "Run now" }).click();
+    await page.getByRole("status").filter({ hasText: /^Run \d+: Refused$/ }).waitFor({ timeout: 30_000 });
+    await card.locator('.last[data-outcome="refused"]').waitFor();
   });
 
   await test("wizard: a bad login token is refused, a real one adds a storage", async () => {

@@ -200,6 +200,229 @@ pub enum AppEvent {
         /// The service's authorization URL.
         url: String,
     },
+    /// Live progress of a task run (the web bridge's stand-in for the
+    /// Tauri channel the desktop window gets).
+    TaskProgress {
+        /// The task.
+        task: String,
+        /// What happened.
+        progress: TaskProgressDto,
+    },
+}
+
+/// A saved task as the UI edits it: one local folder, one remote folder.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskDto {
+    /// Stable id (`t1`, `t2`, ...); empty when creating.
+    #[serde(default)]
+    pub id: String,
+    /// The user's name for it.
+    pub name: String,
+    /// `copy`, `sync` or `move`.
+    pub kind: String,
+    /// `upload` (local to remote) or `download` (remote to local).
+    pub direction: String,
+    /// The local folder.
+    pub local: String,
+    /// The storage.
+    pub storage: String,
+    /// `/`-separated path below the storage's mountpoint ("" for its root).
+    #[serde(default)]
+    pub remote: String,
+    /// Gitignore-style globs: only matching files.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Gitignore-style globs: left alone.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// The last real run (not previews).
+    #[serde(default)]
+    pub last_run: Option<RunDto>,
+}
+
+/// A run's counters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CountersDto {
+    pub uploaded: u64,
+    pub downloaded: u64,
+    pub updated: u64,
+    pub retimed: u64,
+    pub copied: u64,
+    pub deleted: u64,
+    pub moved: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub deduplicated: u64,
+    pub bytes: u64,
+}
+
+impl From<&fjordsync_engine::events::Counters> for CountersDto {
+    fn from(c: &fjordsync_engine::events::Counters) -> Self {
+        CountersDto {
+            uploaded: c.uploaded,
+            downloaded: c.downloaded,
+            updated: c.updated,
+            retimed: c.retimed,
+            copied: c.copied,
+            deleted: c.deleted,
+            moved: c.moved,
+            unchanged: c.unchanged,
+            skipped: c.skipped,
+            failed: c.failed,
+            deduplicated: c.deduplicated,
+            bytes: c.bytes,
+        }
+    }
+}
+
+/// One run in the log.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RunDto {
+    /// Run id.
+    pub id: i64,
+    /// `copy`, `sync`, `move`, `undo`, ...
+    pub kind: String,
+    /// Source as shown.
+    pub source: String,
+    /// Destination as shown.
+    pub destination: String,
+    /// Unix milliseconds.
+    pub started_ms: i64,
+    /// Unix milliseconds; `None` while running.
+    pub ended_ms: Option<i64>,
+    /// `running`, `ok`, `failed`, `refused`, `cancelled`, `crashed`.
+    pub outcome: String,
+    /// Counters.
+    pub counters: CountersDto,
+    /// The run this one retried or undid.
+    pub parent: Option<i64>,
+}
+
+impl From<&fjordsync_engine::state::RunRecord> for RunDto {
+    fn from(r: &fjordsync_engine::state::RunRecord) -> Self {
+        RunDto {
+            id: r.id,
+            kind: r.kind.clone(),
+            source: r.source.clone(),
+            destination: r.destination.clone(),
+            started_ms: r.started_ms,
+            ended_ms: r.ended_ms,
+            outcome: r.outcome.clone(),
+            counters: (&r.counters).into(),
+            parent: r.parent,
+        }
+    }
+}
+
+/// One file row of a run.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileRowDto {
+    /// User path.
+    pub path: String,
+    /// `upload`, `download`, `delete`, ...
+    pub action: String,
+    /// Bytes moved.
+    pub bytes: u64,
+    /// `completed`, `skipped` or `failed`.
+    pub result: String,
+    /// Why it failed or was skipped.
+    pub error: Option<String>,
+}
+
+/// A preflight problem.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProblemDto {
+    pub kind: String,
+    pub path: String,
+    pub message: String,
+}
+
+/// One planned step.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StepDto {
+    /// `create`, `update`, `retime`, `delete`, `mkdir`, `rmdir`.
+    pub action: String,
+    /// User path.
+    pub path: String,
+    /// Source size (0 for deletes and folders).
+    pub bytes: u64,
+}
+
+/// What a run would do (a dry run).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewDto {
+    pub creates: u64,
+    pub updates: u64,
+    pub retimes: u64,
+    pub deletes: u64,
+    pub mkdirs: u64,
+    pub unchanged: u64,
+    /// Bytes to transfer at most.
+    pub bytes: u64,
+    /// Files to transfer.
+    pub files: u64,
+    /// Bytes the upload adds to the account.
+    pub quota_bytes: Option<u64>,
+    /// The account's free space, when limited.
+    pub quota_free: Option<u64>,
+    /// What the preflight refuses.
+    pub problems: Vec<ProblemDto>,
+    /// Why the run would be refused (delete guard or preflight).
+    pub refusal: Option<RefusalDto>,
+    /// The first steps (at most [`PREVIEW_STEPS`]).
+    pub steps: Vec<StepDto>,
+    /// Steps not included in `steps`.
+    pub more_steps: u64,
+    /// Worth knowing, not errors.
+    pub notes: Vec<String>,
+}
+
+/// The most steps a preview lists.
+pub const PREVIEW_STEPS: usize = 500;
+
+/// A refusal.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RefusalDto {
+    pub message: String,
+    pub hint: String,
+}
+
+/// Live progress: coalesced from the engine's events so 100,000 files cost
+/// about ten messages a second, not one per file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum TaskProgressDto {
+    /// The run exists.
+    #[serde(rename_all = "camelCase")]
+    Started { run: i64 },
+    /// Counts and bytes so far.
+    #[serde(rename_all = "camelCase")]
+    Progress {
+        bytes_done: u64,
+        bytes_total: u64,
+        files_done: u64,
+        files_total: u64,
+        /// Bytes per second.
+        rate: u64,
+        /// Seconds left, when known.
+        eta: Option<u64>,
+        /// Files in flight.
+        current: Vec<String>,
+        /// Files failed so far.
+        failed: u64,
+    },
+    /// The run ended.
+    #[serde(rename_all = "camelCase")]
+    Finished { run: i64, outcome: String, duration_ms: u64, counters: CountersDto },
 }
 
 /// RFC 3339 text for a time.

@@ -10,6 +10,7 @@ pub mod dto;
 mod browse;
 mod demo;
 mod storages;
+mod tasks;
 mod trash;
 mod wizard;
 
@@ -25,6 +26,7 @@ use crate::error::{AppError, AppResult};
 use dto::{AppEvent, AppInfo, SecretKind};
 
 pub use demo::DEMO_STORAGE;
+pub use tasks::ProgressSink;
 
 /// Opens URLs for the browser sign-in. The desktop app uses the opener
 /// plugin; the bridge and tests substitute their own.
@@ -41,6 +43,7 @@ pub struct Api {
     wizard: wizard::Wizard,
     events: broadcast::Sender<AppEvent>,
     opener: RwLock<Option<UrlOpener>>,
+    tasks: tasks::Tasks,
 }
 
 impl Api {
@@ -65,6 +68,7 @@ impl Api {
             wizard: wizard::Wizard::default(),
             events,
             opener: RwLock::new(None),
+            tasks: tasks::Tasks::default(),
         })
     }
 
@@ -89,6 +93,11 @@ impl Api {
     /// Replaces how the browser sign-in opens URLs.
     pub fn set_opener(&self, opener: UrlOpener) {
         *self.opener.write().expect("opener lock") = Some(opener);
+    }
+
+    /// The event sender, for progress sinks that outlive a borrow of the Api.
+    pub fn event_sender(&self) -> broadcast::Sender<AppEvent> {
+        self.events.clone()
     }
 
     pub(crate) fn emit(&self, e: AppEvent) {

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod browse;
 pub mod storages;
+pub mod tasks;
 pub mod trash;
 pub mod wizard;
 

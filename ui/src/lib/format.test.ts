@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDate, percentUsed, sortEntries, splitPath } from "./format";
+import { formatBytes, formatDate, formatDuration, percentUsed, sortEntries, splitPath } from "./format";
 import type { Entry } from "./api/types";
 
 const e = (name: string, folder: boolean, size: number | null = null, modified: string | null = null): Entry => ({
@@ -71,5 +71,14 @@ describe("splitPath", () => {
   it("drops empty segments", () => {
     expect(splitPath(" Photos / 2026/ ")).toEqual(["Photos", "2026"]);
     expect(splitPath("")).toEqual([]);
+  });
+});
+
+describe("formatDuration", () => {
+  it("reads like a clock for people", () => {
+    expect(formatDuration(400)).toBe("0 s");
+    expect(formatDuration(75_000)).toBe("1 min 15 s");
+    expect(formatDuration(3_720_000)).toBe("1 h 2 min");
+    expect(formatDuration(null)).toBe("—");
   });
 });

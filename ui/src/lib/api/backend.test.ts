@@ -7,6 +7,7 @@ const platform = {
   openUrl: async () => undefined,
   copyText: async () => undefined,
   onEvent: () => () => undefined,
+  progress: () => ({ args: {}, close: () => undefined }),
 };
 
 describe("createBackend", () => {
@@ -32,5 +33,21 @@ describe("createBackend", () => {
   it("keeps other failures as internal errors", async () => {
     const b = createBackend(async () => Promise.reject(new Error("boom")), platform);
     await expect(b.appInfo()).rejects.toMatchObject({ code: "internal", message: "boom" });
+  });
+
+  it("runs a task with the platform's progress argument and closes it after", async () => {
+    const seen: unknown[] = [];
+    let closed = false;
+    const b = createBackend(async (c, a) => (seen.push([c, a]), { id: 1 }), {
+      ...platform,
+      progress: () => ({ args: { onProgress: "channel" }, close: () => void (closed = true) }),
+    });
+    await b.runTask("t1", () => undefined);
+    await b.runFiles(1, null, "");
+    expect(seen).toEqual([
+      ["run_task", { id: "t1", onProgress: "channel" }],
+      ["run_files", { run: 1, result: null, text: null }],
+    ]);
+    expect(closed).toBe(true);
   });
 });

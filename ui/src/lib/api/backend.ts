@@ -9,8 +9,14 @@ import type {
   Purge,
   Quota,
   Service,
+  FileResult,
+  FileRow,
+  Preview,
+  Run,
   Share,
   Storage,
+  Task,
+  TaskProgress,
   TrashItem,
   WizardAccount,
 } from "./types";
@@ -27,6 +33,11 @@ export interface Platform {
   copyText(text: string): Promise<void>;
   /** Subscribe to app events; returns the unsubscribe function. */
   onEvent(cb: (e: AppEvent) => void): () => void;
+  /**
+   * Where a task run's progress goes: the desktop app passes a Tauri channel
+   * as the `onProgress` argument; the bridge sends `taskProgress` events.
+   */
+  progress(task: string, cb: (p: TaskProgress) => void): { args: Record<string, unknown>; close(): void };
 }
 
 export interface Backend extends Platform {
@@ -53,6 +64,18 @@ export interface Backend extends Platform {
   restoreTrashItem(storage: string, path: string[]): Promise<void>;
   deleteTrashItem(storage: string, path: string[], folder: boolean): Promise<void>;
   emptyTrash(storage: string): Promise<Purge>;
+  listTasks(): Promise<Task[]>;
+  saveTask(task: Task): Promise<Task>;
+  deleteTask(id: string): Promise<void>;
+  previewTask(id: string): Promise<Preview>;
+  /** Runs a task to its end, calling `onProgress` meanwhile; resolves with the recorded run. */
+  runTask(id: string, onProgress: (p: TaskProgress) => void): Promise<Run>;
+  cancelTask(id: string): Promise<boolean>;
+  runningTasks(): Promise<string[]>;
+  listRuns(task: string): Promise<Run[]>;
+  runFiles(run: number, result: FileResult | null, text: string): Promise<FileRow[]>;
+  undoRun(task: string, run: number): Promise<Run>;
+  retryRun(task: string, run: number): Promise<Run>;
 }
 
 /** The command half of a Backend over any Invoke; errors become ApiError. */
@@ -69,6 +92,7 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     openUrl: (url) => platform.openUrl(url),
     copyText: (text) => platform.copyText(text),
     onEvent: (cb) => platform.onEvent(cb),
+    progress: (task, cb) => platform.progress(task, cb),
     appInfo: () => call("app_info"),
     useFileStore: () => call("use_file_store"),
     listStorages: () => call("list_storages"),
@@ -94,5 +118,23 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     restoreTrashItem: (storage, path) => call("restore_trash_item", { storage, path }),
     deleteTrashItem: (storage, path, folder) => call("delete_trash_item", { storage, path, folder }),
     emptyTrash: (storage) => call("empty_trash", { storage }),
+    listTasks: () => call("list_tasks"),
+    saveTask: (task) => call("save_task", { task }),
+    deleteTask: (id) => call("delete_task", { id }),
+    previewTask: (id) => call("preview_task", { id }),
+    runTask: async (id, onProgress) => {
+      const p = platform.progress(id, onProgress);
+      try {
+        return await call<Run>("run_task", { id, ...p.args });
+      } finally {
+        p.close();
+      }
+    },
+    cancelTask: (id) => call("cancel_task", { id }),
+    runningTasks: () => call("running_tasks"),
+    listRuns: (task) => call("list_runs", { task }),
+    runFiles: (run, result, text) => call("run_files", { run, result, text: text || null }),
+    undoRun: (task, run) => call("undo_run", { task, run }),
+    retryRun: (task, run) => call("retry_run", { task, run }),
   };
 }

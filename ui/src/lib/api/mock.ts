@@ -3,7 +3,19 @@
 // same error codes. Never used by the app itself.
 
 import { createBackend, type Backend } from "./backend";
-import { ApiError, type AppEvent, type Entry, type Storage, type TrashItem } from "./types";
+import {
+  ApiError,
+  type AppEvent,
+  type Counters,
+  type Entry,
+  type FileRow,
+  type Preview,
+  type Run,
+  type Storage,
+  type Task,
+  type TaskProgress,
+  type TrashItem,
+} from "./types";
 
 interface Node {
   entry: Entry;
@@ -18,6 +30,12 @@ export interface MockOptions {
   keyringMissing?: boolean;
   /** Storages whose sign-in ended (listings fail with reconnect_needed). */
   signedOut?: string[];
+  /** Saved tasks at start. */
+  tasks?: Task[];
+  /** Make previews show the delete guard refusing. */
+  refuseDeletes?: boolean;
+  /** Keep run_task pending until cancel_task (to test progress and cancel). */
+  holdRuns?: boolean;
 }
 
 export interface MockBackend extends Backend {
@@ -56,7 +74,49 @@ export const demoStorage: Storage = {
   demo: true,
 };
 
+export const zeroCounters: Counters = {
+  uploaded: 0,
+  downloaded: 0,
+  updated: 0,
+  retimed: 0,
+  copied: 0,
+  deleted: 0,
+  moved: 0,
+  unchanged: 0,
+  skipped: 0,
+  failed: 0,
+  deduplicated: 0,
+  bytes: 0,
+};
+
 export function mockBackend(opts: MockOptions = {}): MockBackend {
+  let tasks: Task[] = structuredClone(opts.tasks ?? []);
+  const runs: (Run & { task: string })[] = [];
+  const files = new Map<number, FileRow[]>();
+  const progressCbs = new Map<string, (p: TaskProgress) => void>();
+  const holds = new Map<string, () => void>();
+  const findTask = (id: unknown): Task => {
+    const t = tasks.find((x) => x.id === id);
+    if (!t) throw new ApiError("not_found", `no task "${String(id)}"`);
+    return t;
+  };
+  const record = (task: Task, kind: string, outcome: string, counters: Counters, parent: number | null, rows: FileRow[]): Run => {
+    const run = {
+      id: runs.length + 1,
+      kind,
+      source: task.direction === "upload" ? task.local : `${task.storage}:${task.remote}`,
+      destination: task.direction === "upload" ? `${task.storage}:${task.remote}` : task.local,
+      startedMs: Date.now() - 1500,
+      endedMs: Date.now(),
+      outcome,
+      counters,
+      parent,
+    };
+    runs.push({ ...run, task: task.id });
+    files.set(run.id, rows);
+    task.lastRun = run;
+    return run;
+  };
   let storages = [...(opts.storages ?? [])];
   let keyringMissing = opts.keyringMissing ?? false;
   const roots = new Map<string, Node>();
@@ -99,6 +159,115 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
   };
 
   const handlers: Record<string, (a: Record<string, unknown>) => unknown> = {
+    list_tasks: () => structuredClone(tasks),
+    save_task: (a) => {
+      const t = structuredClone(a.task) as Task;
+      if (!t.name.trim()) throw new ApiError("invalid", "give the task a name");
+      if (!t.local.startsWith("/")) throw new ApiError("invalid", "the local folder must be a full path");
+      if (!t.id) {
+        t.id = `t${tasks.length + 1}`;
+        t.lastRun = null;
+        tasks.push(t);
+      } else {
+        tasks = tasks.map((x) => (x.id === t.id ? { ...t, lastRun: x.lastRun } : x));
+      }
+      return t;
+    },
+    delete_task: (a) => {
+      findTask(a.id);
+      tasks = tasks.filter((x) => x.id !== a.id);
+    },
+    preview_task: (a): Preview => {
+      const t = findTask(a.id);
+      return {
+        creates: 2,
+        updates: 1,
+        retimes: 0,
+        deletes: t.kind === "sync" ? 3 : 0,
+        mkdirs: 1,
+        unchanged: 4,
+        bytes: 3072,
+        files: 3,
+        quotaBytes: 3072,
+        quotaFree: null,
+        problems: [],
+        refusal: opts.refuseDeletes
+          ? { message: "sync would delete 3 of 4 files on the destination (more than half)", hint: "raise the limit" }
+          : null,
+        steps: [
+          { action: "mkdir", path: "new", bytes: 0 },
+          { action: "create", path: "new/a.txt", bytes: 1024 },
+          { action: "update", path: "b.txt", bytes: 2048 },
+        ],
+        moreSteps: 0,
+        notes: [],
+      };
+    },
+    run_task: async (a) => {
+      const t = findTask(a.id);
+      const cb = progressCbs.get(t.id);
+      cb?.({ type: "started", run: runs.length + 1 });
+      cb?.({
+        type: "progress",
+        bytesDone: 1024,
+        bytesTotal: 3072,
+        filesDone: 1,
+        filesTotal: 3,
+        rate: 2048,
+        eta: 1,
+        current: ["b.txt"],
+        failed: 0,
+      });
+      let outcome = "ok";
+      if (opts.holdRuns) {
+        outcome = await new Promise<string>((resolve) => holds.set(t.id, () => resolve("cancelled")));
+      }
+      const counters = { ...zeroCounters, uploaded: 1, updated: 1, failed: 1, bytes: 3072 };
+      const run = record(t, t.kind, outcome === "ok" ? "failed" : outcome, counters, null, [
+        { path: "new/a.txt", action: "upload", bytes: 1024, result: "completed", error: null },
+        { path: "b.txt", action: "update", bytes: 2048, result: "completed", error: null },
+        { path: "c.txt", action: "upload", bytes: 0, result: "failed", error: "the service refused the name" },
+        { path: "link", action: "skip", bytes: 0, result: "skipped", error: "symbolic link" },
+      ]);
+      cb?.({ type: "finished", run: run.id, outcome: run.outcome, durationMs: 1500, counters });
+      return run;
+    },
+    cancel_task: (a) => {
+      const h = holds.get(String(a.id));
+      holds.delete(String(a.id));
+      h?.();
+      return !!h;
+    },
+    running_tasks: () => [...holds.keys()],
+    list_runs: (a) => {
+      findTask(a.task);
+      return runs
+        .filter((r) => r.task === a.task)
+        .reverse()
+        .map((r): Run => {
+          const { task, ...run } = r;
+          void task;
+          return run;
+        });
+    },
+    run_files: (a) =>
+      (files.get(Number(a.run)) ?? []).filter(
+        (f) =>
+          (!a.result || f.result === a.result) &&
+          (!a.text || f.path.toLowerCase().includes(String(a.text).toLowerCase())),
+      ),
+    undo_run: (a) => {
+      const t = findTask(a.task);
+      return record(t, "undo", "ok", { ...zeroCounters, deleted: 1 }, Number(a.run), [
+        { path: "new/a.txt", action: "delete", bytes: 0, result: "completed", error: null },
+      ]);
+    },
+    retry_run: (a) => {
+      const t = findTask(a.task);
+      return record(t, t.kind, "ok", { ...zeroCounters, uploaded: 1 }, Number(a.run), [
+        { path: "c.txt", action: "upload", bytes: 10, result: "completed", error: null },
+      ]);
+    },
     app_info: () => ({ version: "0.1.0", secretStore: keyringMissing ? "keyring" : "keyring", configDir: "/mock" }),
     use_file_store: () => {
       keyringMissing = false;
@@ -250,6 +419,10 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       onEvent(cb) {
         listeners.add(cb);
         return () => listeners.delete(cb);
+      },
+      progress(task, cb) {
+        progressCbs.set(task, cb);
+        return { args: {}, close: () => progressCbs.delete(task) };
       },
     },
   );

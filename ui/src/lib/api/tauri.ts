@@ -1,13 +1,13 @@
 // The desktop app: Tauri IPC plus the plugins' JS guests. The only file
 // that imports @tauri-apps/*.
 
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { open } from "@tauri-apps/plugin-dialog";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import { writeText } from "@tauri-apps/plugin-clipboard-manager";
 import { createBackend, type Backend } from "./backend";
-import type { AppEvent } from "./types";
+import type { AppEvent, TaskProgress } from "./types";
 
 export function tauriBackend(): Backend {
   return createBackend((command, args) => invoke(command, args), {
@@ -20,6 +20,11 @@ export function tauriBackend(): Backend {
     onEvent(cb) {
       const un = listen<AppEvent>("fjordsync://event", (e) => cb(e.payload));
       return () => void un.then((f) => f());
+    },
+    progress(_task, cb) {
+      const onProgress = new Channel<TaskProgress>();
+      onProgress.onmessage = cb;
+      return { args: { onProgress }, close: () => undefined };
     },
   });
 }

@@ -86,10 +86,107 @@ export interface Purge {
   files: number;
 }
 
+export type TaskKind = "copy" | "sync" | "move";
+export type Direction = "upload" | "download";
+
+/** A saved task: one local folder and one folder of a storage. */
+export interface Task {
+  /** Empty when creating. */
+  id: string;
+  name: string;
+  kind: TaskKind;
+  direction: Direction;
+  local: string;
+  storage: string;
+  /** "/"-separated path below the storage's device folder; "" for its top. */
+  remote: string;
+  include: string[];
+  exclude: string[];
+  lastRun: Run | null;
+}
+
+export interface Counters {
+  uploaded: number;
+  downloaded: number;
+  updated: number;
+  retimed: number;
+  copied: number;
+  deleted: number;
+  moved: number;
+  unchanged: number;
+  skipped: number;
+  failed: number;
+  deduplicated: number;
+  bytes: number;
+}
+
+export interface Run {
+  id: number;
+  kind: string;
+  source: string;
+  destination: string;
+  startedMs: number;
+  endedMs: number | null;
+  /** running, ok, failed, refused, cancelled, crashed */
+  outcome: string;
+  counters: Counters;
+  parent: number | null;
+}
+
+export type FileResult = "completed" | "skipped" | "failed";
+
+export interface FileRow {
+  path: string;
+  action: string;
+  bytes: number;
+  result: FileResult;
+  error: string | null;
+}
+
+export interface Problem {
+  kind: string;
+  path: string;
+  message: string;
+}
+
+export interface Preview {
+  creates: number;
+  updates: number;
+  retimes: number;
+  deletes: number;
+  mkdirs: number;
+  unchanged: number;
+  bytes: number;
+  files: number;
+  quotaBytes: number | null;
+  quotaFree: number | null;
+  problems: Problem[];
+  refusal: { message: string; hint: string } | null;
+  steps: { action: string; path: string; bytes: number }[];
+  moreSteps: number;
+  notes: string[];
+}
+
+export type TaskProgress =
+  | { type: "started"; run: number }
+  | {
+      type: "progress";
+      bytesDone: number;
+      bytesTotal: number;
+      filesDone: number;
+      filesTotal: number;
+      rate: number;
+      eta: number | null;
+      current: string[];
+      failed: number;
+    }
+  | { type: "finished"; run: number; outcome: string; durationMs: number; counters: Counters };
+
 export type AppEvent =
   | { kind: "storagesChanged" }
   | { kind: "storageChanged"; storage: string }
-  | { kind: "signInUrl"; url: string };
+  | { kind: "signInUrl"; url: string }
+  | { kind: "taskProgress"; task: string; progress: TaskProgress };
 
 /** The `{code, message}` error every command rejects with. */
 export class ApiError extends Error {

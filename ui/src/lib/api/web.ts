@@ -23,6 +23,11 @@ export function webBackend(base = ""): Backend {
       if (listeners.size) setTimeout(connect, 1000);
     };
   };
+  const onEvent = (cb: (e: AppEvent) => void) => {
+    listeners.add(cb);
+    connect();
+    return () => void listeners.delete(cb);
+  };
   return createBackend(
     async (command, args) => {
       const r = await fetch(`${base}/api/${command}`, {
@@ -36,15 +41,18 @@ export function webBackend(base = ""): Backend {
     },
     {
       // A browser cannot show the OS folder picker: ask for a path instead.
-      pickFolder: async () => window.prompt("Folder to download to (a path on the machine running the bridge)"),
+      pickFolder: async () => window.prompt("Folder (a path on the machine running the bridge)"),
       openUrl: async (url) => void window.open(url, "_blank", "noopener"),
       copyText: async (text) => {
         await navigator.clipboard?.writeText(text).catch(() => undefined);
       },
-      onEvent(cb) {
-        listeners.add(cb);
-        connect();
-        return () => listeners.delete(cb);
+      onEvent,
+      // The bridge streams a run's progress over the event WebSocket.
+      progress(task, cb) {
+        const close = onEvent((e) => {
+          if (e.kind === "taskProgress" && e.task === task) cb(e.progress);
+        });
+        return { args: {}, close };
       },
     },
   );

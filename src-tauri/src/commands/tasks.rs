@@ -1,0 +1,80 @@
+//! Tasks, their preview, runs with live progress over a channel, and the log.
+
+use std::sync::Arc;
+
+use tauri::ipc::Channel;
+
+use super::ApiState;
+use crate::api::dto::{FileRowDto, PreviewDto, RunDto, TaskDto, TaskProgressDto};
+use crate::error::AppResult;
+
+/// Saved tasks.
+#[tauri::command]
+pub async fn list_tasks(api: ApiState<'_>) -> AppResult<Vec<TaskDto>> {
+    api.list_tasks().await
+}
+
+/// Create or update a task.
+#[tauri::command]
+pub async fn save_task(api: ApiState<'_>, task: TaskDto) -> AppResult<TaskDto> {
+    api.save_task(task).await
+}
+
+/// Forget a task.
+#[tauri::command]
+pub async fn delete_task(api: ApiState<'_>, id: String) -> AppResult<()> {
+    api.delete_task(id).await
+}
+
+/// The plan of a task (a dry run).
+#[tauri::command]
+pub async fn preview_task(api: ApiState<'_>, id: String) -> AppResult<PreviewDto> {
+    api.preview_task(id).await
+}
+
+/// Run a task; progress goes to `on_progress`.
+#[tauri::command]
+pub async fn run_task(api: ApiState<'_>, id: String, on_progress: Channel<TaskProgressDto>) -> AppResult<RunDto> {
+    api.run_task(id, Arc::new(move |p| drop(on_progress.send(p)))).await
+}
+
+/// Stop a running task.
+#[tauri::command]
+pub async fn cancel_task(api: ApiState<'_>, id: String) -> AppResult<bool> {
+    api.cancel_task(id).await
+}
+
+/// Tasks running now.
+#[tauri::command]
+pub async fn running_tasks(api: ApiState<'_>) -> AppResult<Vec<String>> {
+    api.running_tasks().await
+}
+
+/// A task's runs.
+#[tauri::command]
+pub async fn list_runs(api: ApiState<'_>, task: String) -> AppResult<Vec<RunDto>> {
+    api.list_runs(task).await
+}
+
+/// A run's file rows, filtered.
+#[tauri::command]
+pub async fn run_files(
+    api: ApiState<'_>,
+    run: i64,
+    result: Option<String>,
+    text: Option<String>,
+) -> AppResult<Vec<FileRowDto>> {
+    api.run_files(run, result, text).await
+}
+
+/// Undo a run.
+#[tauri::command]
+pub async fn undo_run(api: ApiState<'_>, task: String, run: i64) -> AppResult<RunDto> {
+    api.undo_run(task, run).await
+}
+
+/// Retry a run's failed files.
+#[tauri::command]
+pub async fn retry_run(api: ApiState<'_>, task: String, run: i64) -> AppResult<RunDto> {
+    api.retry_run(task, run).await
+}

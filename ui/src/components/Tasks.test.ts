@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import App from "../App.svelte";
+import { demoStorage, mockBackend, type MockOptions } from "../lib/api/mock";
+import type { Task } from "../lib/api/types";
+
+const saved: Task = {
+  id: "t1",
+  name: "Photos",
+  kind: "sync",
+  direction: "upload",
+  local: "/home/me/Photos",
+  storage: "demo",
+  remote: "Photos",
+  include: [],
+  exclude: ["*.tmp"],
+  lastRun: null,
+};
+
+async function openTasks(opts: MockOptions = {}) {
+  const backend = mockBackend({ storages: [demoStorage], ...opts });
+  render(App, { props: { backend } });
+  await fireEvent.click(await screen.findByRole("tab", { name: "Tasks" }));
+  return backend;
+}
+
+describe("tasks", () => {
+  it("creates a sync task with filters from the form", async () => {
+    const backend = await openTasks();
+    await screen.findByText(/No tasks yet/);
+    await fireEvent.click(screen.getByRole("button", { name: "+ New task" }));
+    const form = screen.getByRole("form", { name: "New task" });
+    const f = within(form);
+    await fireEvent.input(f.getByRole("textbox", { name: "Task name" }), { target: { value: "Docs" } });
+    await fireEvent.click(f.getByRole("button", { name: "Choose…" }));
+    await waitFor(() => expect((f.getByRole("textbox", { name: "Folder on this computer" }) as HTMLInputElement).value).toBe("/home/me/Downloads"));
+    await fireEvent.input(f.getByRole("textbox", { name: /Folder in demo/ }), { target: { value: "Backup/Docs" } });
+    await fireEvent.input(f.getByRole("textbox", { name: /Leave out/ }), { target: { value: "*.tmp\n\n node_modules/ " } });
+    await fireEvent.click(f.getByRole("button", { name: "Save" }));
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    expect(within(card).getByText("Not run yet.")).toBeTruthy();
+    const call = backend.calls.find((c) => c.command === "save_task")!;
+    expect(call.args.task).toMatchObject({
+      name: "Docs",
+      kind: "sync",
+      direction: "upload",
+      local: "/home/me/Downloads",
+      storage: "demo",
+      remote: "Backup/Docs",
+      exclude: ["*.tmp", "node_modules/"],
+    });
+  });
+
+  it("previews the plan with the delete guard's refusal", async () => {
+    await openTasks({ tasks: [saved], refuseDeletes: true });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Preview" }));
+    const plan = await within(card).findByLabelText("Plan preview");
+    expect(plan.querySelector('[data-k="creates"]')!.textContent).toBe("2");
+    expect(plan.querySelector('[data-k="deletes"]')!.textContent).toBe("3");
+    expect(plan.querySelector('[data-k="bytes"]')!.textContent).toBe("3 KiB");
+    expect(within(plan).getByRole("alert").textContent).toContain("would be refused");
+    expect(within(plan).getByText("new/a.txt")).toBeTruthy();
+  });
+
+  it("shows live progress, stops, and records the result on the card", async () => {
+    const backend = await openTasks({ tasks: [saved], holdRuns: true });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    const live = await within(card).findByRole("status", { name: "Running" });
+    await waitFor(() => expect(live.textContent).toContain("1 of 3 files"));
+    expect(live.textContent).toContain("1 KiB of 3 KiB");
+    expect(live.textContent).toContain("2 KiB/s");
+    expect(live.textContent).toContain("b.txt");
+    await fireEvent.click(within(card).getByRole("button", { name: "Stop" }));
+    await waitFor(() => expect(backend.calls.map((c) => c.command)).toContain("cancel_task"));
+    await waitFor(() => expect(within(card).getByText(/Last run .*: Stopped/)).toBeTruthy());
+  });
+
+  it("still shows a run started before the screen was opened again, and its end", async () => {
+    await openTasks({ tasks: [saved], holdRuns: true });
+    let card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    await within(card).findByRole("status", { name: "Running" });
+    await fireEvent.click(screen.getByRole("tab", { name: "Files" }));
+    await fireEvent.click(screen.getByRole("tab", { name: "Tasks" }));
+    card = await screen.findByRole("listitem", { name: "Photos" });
+    await within(card).findByText("Starting…");
+    await fireEvent.click(within(card).getByRole("button", { name: "Stop" }));
+    await waitFor(() => expect(within(card).getByText(/Last run .*: Stopped/)).toBeTruthy(), { timeout: 4000 });
+    expect(within(card).queryByRole("status", { name: "Running" })).toBeNull();
+  });
+
+  it("lists runs, filters file rows, retries failed files and undoes a run", async () => {
+    const backend = await openTasks({ tasks: [saved] });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());
+    await fireEvent.click(within(card).getByRole("button", { name: "Log" }));
+    const log = await screen.findByRole("region", { name: "Runs of “Photos”" });
+    await within(log).findByText("b.txt");
+    expect(log.querySelectorAll("[data-result]").length).toBe(4);
+    await fireEvent.click(within(log).getByRole("button", { name: "Failed" }));
+    await waitFor(() => expect(log.querySelectorAll("[data-result]").length).toBe(1));
+    expect(within(log).getByText("the service refused the name")).toBeTruthy();
+    await fireEvent.click(within(log).getByRole("button", { name: "All" }));
+    await fireEvent.input(within(log).getByRole("searchbox", { name: "Filter by path" }), { target: { value: "NEW/" } });
+    await waitFor(() => expect(log.querySelectorAll("[data-result]").length).toBe(1));
+    await fireEvent.click(within(log).getByRole("button", { name: "Retry failed only" }));
+    await within(log).findByText("Run 2: Done");
+    expect(backend.calls.find((c) => c.command === "retry_run")!.args).toEqual({ task: "t1", run: 1 });
+    const undo = within(log).getByRole("button", { name: "Undo this run" }) as HTMLButtonElement;
+    await waitFor(() => expect(undo.disabled).toBe(false));
+    await fireEvent.click(undo);
+    const dialog = await screen.findByRole("dialog");
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Undo this run" }));
+    await within(log).findByText("Run 3: Done");
+    expect(backend.calls.find((c) => c.command === "undo_run")!.args).toEqual({ task: "t1", run: 2 });
+    expect(log.querySelectorAll("[data-run]").length).toBe(3);
+  });
+
+  it("has every text in Norwegian too", async () => {
+    const { nb } = await import("../lib/i18n/nb");
+    expect(nb["nav.tasks"]).toBe("Oppgaver");
+    expect(nb["log.retry"]).toBeTruthy();
+  });
+});
