@@ -204,28 +204,20 @@ async fn remote_to_remote(
 }
 
 /// A local destination that is an existing folder receives the file under
-/// the source's name (mapped back to the user's characters). The name comes
-/// from the server, so it must stay a single path component.
+/// the source's name, mapped back to the user's characters by the engine's
+/// `local_path`, which also refuses names that would leave the folder.
 fn local_target(local: &Path, remote_name: &str) -> anyhow::Result<PathBuf> {
     if !local.is_dir() {
         return Ok(local.to_path_buf());
     }
-    let name = render::user_name(remote_name);
-    let safe = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
-    if !safe {
-        bail!("the remote name {remote_name:?} cannot be used as a local file name; give the full destination path");
-    }
-    Ok(local.join(name))
+    fjordsync_engine::local::local_path(local, remote_name)
+        .with_context(|| format!("{remote_name:?} cannot be a local file name; give the full destination path"))
 }
 
+/// Gives the download the remote modification time (whole seconds).
 fn set_mtime(path: &Path, modified: Option<fjordsync_jottacloud::Timestamp>) {
-    let Some(t) = modified else { return };
-    let Ok(d) = std::time::Duration::try_from(t.duration_since(fjordsync_jottacloud::Timestamp::UNIX_EPOCH)) else {
-        return;
-    };
-    let when = std::time::UNIX_EPOCH + d;
-    if let Ok(f) = std::fs::File::options().write(true).open(path) {
-        let _ = f.set_modified(when);
+    if let Some(t) = modified {
+        let _ = transfer::set_mtime(path, t.as_second());
     }
 }
 
