@@ -59,7 +59,20 @@ async function gone(xpath, timeoutMs = 20_000) {
   }
   throw new Error(`still there after ${timeoutMs} ms: ${xpath}`);
 }
-const click = async (xpath) => wd("POST", s(`/element/${await find(xpath)}/click`), {});
+// An element can exist before it can take a click (a dialog still opening, a
+// row being re-rendered): retry "not interactable" / "stale" for a bounded time.
+async function click(xpath, timeoutMs = 20_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await wd("POST", s(`/element/${await find(xpath, timeoutMs)}/click`), {});
+    } catch (e) {
+      const transient = /not interactable|stale element|click intercepted/.test(e.message);
+      if (!transient || Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
 const button = (label) => `//button[normalize-space()='${label}']`;
 const row = (name) => `//*[@role='row'][@data-name='${name}']`;
 const type = async (xpath, text) => wd("POST", s(`/element/${await find(xpath)}/value`), { text });
