@@ -37,4 +37,6 @@
     "run_files",
     "undo_run",
     "retry_run",
+    "export_run",
+    "export_run_text",
 ]

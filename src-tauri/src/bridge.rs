@@ -164,24 +164,48 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
         "run_task" => {
             // The window gets a channel; the bridge sends progress over the WebSocket.
             #[derive(Deserialize)]
+            #[serde(rename_all = "camelCase")]
             struct Args {
                 id: String,
+                #[serde(default)]
+                allow_deletes: Option<bool>,
             }
             let a: Args = serde_json::from_value(args)?;
-            let (events, task) = (api.event_sender(), a.id.clone());
-            let sink: crate::api::ProgressSink = Arc::new(move |progress| {
-                let _ = events.send(AppEvent::TaskProgress { task: task.clone(), progress });
-            });
-            Ok(serde_json::to_value(api.run_task(a.id, sink).await?)?)
+            let sink = progress_sink(api, &a.id);
+            Ok(serde_json::to_value(api.run_task_with(a.id, a.allow_deletes.unwrap_or(false), sink).await?)?)
         }
         "cancel_task" => call!(api, args, cancel_task(id: String)),
         "running_tasks" => call!(api, args, running_tasks()),
         "list_runs" => call!(api, args, list_runs(task: String)),
         "run_files" => call!(api, args, run_files(run: i64, result: Option<String>, text: Option<String>)),
-        "undo_run" => call!(api, args, undo_run(task: String, run: i64)),
-        "retry_run" => call!(api, args, retry_run(task: String, run: i64)),
+        "undo_run" | "retry_run" => {
+            #[derive(Deserialize)]
+            struct Args {
+                task: String,
+                run: i64,
+            }
+            let a: Args = serde_json::from_value(args)?;
+            let sink = progress_sink(api, &a.task);
+            let r = if name == "undo_run" {
+                api.undo_run(a.task, a.run, sink).await?
+            } else {
+                api.retry_run(a.task, a.run, sink).await?
+            };
+            Ok(serde_json::to_value(r)?)
+        }
+        // The window writes the file the save dialog picked; a browser downloads the text.
+        "export_run" => call!(api, args, export_run(run: i64, format: String, path: String)),
+        "export_run_text" => call!(api, args, export_run_text(run: i64, format: String)),
         other => Err(AppError::new("unknown_command", format!("no command {other:?}"))),
     }
+}
+
+/// A run's progress as `taskProgress` events on the WebSocket.
+fn progress_sink(api: &Api, task: &str) -> crate::api::ProgressSink {
+    let (events, task) = (api.event_sender(), task.to_string());
+    Arc::new(move |progress| {
+        let _ = events.send(AppEvent::TaskProgress { task: task.clone(), progress });
+    })
 }
 
 async fn events(State(b): State<Bridge>, ws: WebSocketUpgrade) -> Response {

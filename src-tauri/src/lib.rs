@@ -143,6 +143,8 @@ pub fn run_app() {
             commands::tasks::run_files,
             commands::tasks::undo_run,
             commands::tasks::retry_run,
+            commands::tasks::export_run,
+            commands::tasks::export_run_text,
         ])
         .build(tauri::generate_context!());
     match result {

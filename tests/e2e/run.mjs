@@ -23,8 +23,8 @@ const { chromium } = require("playwright-core");
 const APP = resolve(process.argv[2] ?? join(root, "target/debug/fjordsync-app"));
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(here, "artifacts");
-const RUN_LIMIT_MS = 240_000;
-const TEST_LIMIT_MS = 60_000;
+const RUN_LIMIT_MS = 360_000;
+const TEST_LIMIT_MS = 90_000;
 mkdirSync(ARTIFACTS, { recursive: true });
 
 const deadline = setTimeout(() => {
@@ -305,11 +305,37 @@ try {
     await log.locator(".path", { hasText: "sub/b.txt" }).waitFor();
     await log.locator(".path", { hasText: "a.txt" }).filter({ hasNotText: "b.txt" }).waitFor({ state: "detached" });
 
+    // Export the run: the browser downloads what the bridge returns.
+    const exported = async (label) => {
+      const [dl] = await Promise.all([page.waitForEvent("download"), log.getByRole("button", { name: label }).click()]);
+      await log.getByRole("status").filter({ hasText: /^Exported to fjordsync-run-\d+\.(json|csv)$/ }).waitFor();
+      return { name: dl.suggestedFilename(), text: readFileSync(await dl.path(), "utf8") };
+    };
+    const json = await exported("Export JSON…");
+    const data = JSON.parse(json.text);
+    expect(/^fjordsync-run-\d+\.json$/.test(json.name), `json file name ${json.name}`);
+    expect(data.run.outcome === "ok" && data.run.kind === "sync", `run summary: ${JSON.stringify(data.run)}`);
+    const exportedPaths = data.files.filter((f) => f.result === "completed").map((f) => f.path).sort();
+    expect(["a.txt", "big.bin", "sub/b.txt"].every((p) => exportedPaths.includes(p)), `exported rows: ${exportedPaths}`);
+    expect(data.files.every((f) => "action" in f && "bytes" in f && "error" in f), "every row has its fields");
+    const csv = await exported("Export CSV…");
+    const lines = csv.text.split("\r\n");
+    expect(lines[0].startsWith("run,kind,source,destination,started,ended,outcome"), `csv summary header: ${lines[0]}`);
+    expect(lines.includes("path,action,bytes,result,error"), "csv file table header");
+    expect(lines.some((l) => l.startsWith("sub/b.txt,upload,")), "csv has the file rows");
+
+    await page.evaluate(() => {
+      window.__sawUndo = false;
+      new MutationObserver(() => {
+        if (document.querySelector('[data-live="undo"]')) window.__sawUndo = true;
+      }).observe(document.body, { subtree: true, childList: true });
+    });
     await log.getByRole("button", { name: "Undo this run" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Undo this run" }).click();
     await log.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
     await log.locator("tr[data-run]").nth(1).waitFor();
     expect((await log.locator("tr[data-run]").first().textContent())?.includes("undo"), "the undo run is listed first");
+    expect(await page.evaluate(() => window.__sawUndo), "the undo showed its progress");
     // The uploaded files are gone from the storage again.
     await page.getByRole("tab", { name: "Files" }).click();
     const backup = row(page, "Backup");
@@ -332,6 +358,21 @@ try {
     await card.getByRole("button", { name: "Run now" }).click();
     await page.getByRole("status").filter({ hasText: /^Run \d+: Refused$/ }).waitFor({ timeout: 30_000 });
     await card.locator('.last[data-outcome="refused"]').waitFor();
+    // The warning has the numbers; "Delete anyway" runs again with the guard lifted, after a confirm.
+    const refused = card.getByTestId("run-refused");
+    expect((await refused.getByTestId("guard-numbers").textContent()) === "It would delete 3 of the 3 files in the destination.",
+      `guard numbers: ${await refused.textContent()}`);
+    await refused.getByRole("button", { name: "Delete anyway…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    expect(await card.locator('.last[data-outcome="refused"]').count() === 1, "cancel runs nothing");
+    await refused.getByRole("button", { name: "Delete anyway…" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete anyway" }).click();
+    await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
+    await card.locator('.last[data-outcome="ok"]').waitFor();
+    await refused.waitFor({ state: "detached" });
+    const lastRun = (await (await fetch(`${main.url}/api/list_tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json())
+      .find((t) => t.name === "Backup").lastRun;
+    expect(lastRun.counters.deleted === 3, `the override deleted 3 files: ${JSON.stringify(lastRun.counters)}`);
   });
 
   await test("wizard: a bad login token is refused, a real one adds a storage", async () => {

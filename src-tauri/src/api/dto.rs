@@ -300,6 +300,9 @@ pub struct RunDto {
     pub counters: CountersDto,
     /// The run this one retried or undid.
     pub parent: Option<i64>,
+    /// Why the run was refused (on the answer to a run; the log does not keep it).
+    #[serde(default)]
+    pub refusal: Option<RefusalDto>,
 }
 
 impl From<&fjordsync_engine::state::RunRecord> for RunDto {
@@ -314,6 +317,7 @@ impl From<&fjordsync_engine::state::RunRecord> for RunDto {
             outcome: r.outcome.clone(),
             counters: (&r.counters).into(),
             parent: r.parent,
+            refusal: None,
         }
     }
 }
@@ -389,11 +393,24 @@ pub struct PreviewDto {
 pub const PREVIEW_STEPS: usize = 500;
 
 /// A refusal.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RefusalDto {
+    /// In words, with the numbers.
     pub message: String,
+    /// How to go ahead anyway.
     pub hint: String,
+    /// Files the run would delete.
+    #[serde(default)]
+    pub deletes: u64,
+    /// Files on the destination now.
+    #[serde(default)]
+    pub destination_files: u64,
+    /// True when the delete guard refused and "delete anyway" (running with
+    /// the guard's limit lifted) would go ahead; false for a missing source
+    /// or preflight problems, which no override fixes.
+    #[serde(default)]
+    pub overridable: bool,
 }
 
 /// Live progress: coalesced from the engine's events so 100,000 files cost

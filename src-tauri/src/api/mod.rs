@@ -9,6 +9,7 @@ pub mod dto;
 
 mod browse;
 mod demo;
+mod export;
 mod storages;
 mod tasks;
 mod trash;

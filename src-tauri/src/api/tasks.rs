@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use fjordsync_engine::events::{EventSink, TaskEvent};
 use fjordsync_engine::state::{EventFilter, StateDb};
-use fjordsync_engine::{Location, RunReport, Runner, TaskKind, TaskOptions, TaskSpec, session};
+use fjordsync_engine::{Location, MaxDelete, RunReport, Runner, TaskKind, TaskOptions, TaskSpec, session};
 use tokio_util::sync::CancellationToken;
 
 use super::Api;
@@ -109,6 +109,20 @@ fn run_matches(spec: &TaskSpec, spec_json: &str) -> bool {
         .is_ok_and(|s| s.source == spec.source && s.destination == spec.destination)
 }
 
+/// The refusal with the numbers the warning shows, and whether lifting the
+/// delete guard's limit would let the run go ahead.
+fn refusal_of(r: &RunReport) -> Option<RefusalDto> {
+    let f = r.refusal.as_ref()?;
+    let deletes = r.plan.totals.deletes;
+    Some(RefusalDto {
+        message: f.message.clone(),
+        hint: f.hint.clone(),
+        deletes,
+        destination_files: r.plan.destination_files,
+        overridable: r.plan.problems.is_empty() && r.plan.source_exists && deletes > 0,
+    })
+}
+
 fn preview_of(r: &RunReport) -> PreviewDto {
     let t = &r.plan.totals;
     let steps: Vec<StepDto> = r
@@ -140,7 +154,7 @@ fn preview_of(r: &RunReport) -> PreviewDto {
             .iter()
             .map(|p| ProblemDto { kind: p.kind.to_string(), path: p.path.clone(), message: p.message.clone() })
             .collect(),
-        refusal: r.refusal.as_ref().map(|f| RefusalDto { message: f.message.clone(), hint: f.hint.clone() }),
+        refusal: refusal_of(r),
         steps: steps.into_iter().take(PREVIEW_STEPS).collect(),
         more_steps: more,
         notes: r.plan.notes.clone(),
@@ -196,7 +210,7 @@ fn coalescing_sink(out: ProgressSink) -> EventSink {
 }
 
 impl Api {
-    fn state_db(&self) -> AppResult<Arc<StateDb>> {
+    pub(super) fn state_db(&self) -> AppResult<Arc<StateDb>> {
         if let Some(db) = self.tasks.db.get() {
             return Ok(db.clone());
         }
@@ -286,8 +300,18 @@ impl Api {
     /// Runs the task, streaming coalesced progress to `progress`; returns the
     /// recorded run. One run per task at a time.
     pub async fn run_task(&self, id: String, progress: ProgressSink) -> AppResult<RunDto> {
+        self.run_task_with(id, false, progress).await
+    }
+
+    /// [`Api::run_task`], optionally with the delete guard's limit lifted
+    /// (`allow_deletes`: the user saw the refusal and chose "delete anyway").
+    /// A missing source is still refused.
+    pub async fn run_task_with(&self, id: String, allow_deletes: bool, progress: ProgressSink) -> AppResult<RunDto> {
         let t = self.task(&id).await?;
-        let spec = spec_of(&t, false)?;
+        let mut spec = spec_of(&t, false)?;
+        if allow_deletes {
+            spec.options.max_delete = Some(MaxDelete::Percent(100.0));
+        }
         let runner = self.runner(&[t.storage.as_str()]).await?;
         let cancel = CancellationToken::new();
         {
@@ -300,7 +324,9 @@ impl Api {
         let report = runner.run(&spec, None, coalescing_sink(progress), cancel).await;
         self.tasks.running.lock().expect("running lock").remove(&id);
         let report = report?;
-        self.finish_run(&id, &t.storage, &runner, report.run).await
+        let mut dto = self.finish_run(&id, &t.storage, &runner, report.run).await?;
+        dto.refusal = refusal_of(&report);
+        Ok(dto)
     }
 
     /// Records the run as the task's last result.
@@ -374,16 +400,18 @@ impl Api {
     }
 
     /// Undoes a run of the task (puts back what it changed); a new run.
-    pub async fn undo_run(&self, task: String, run: i64) -> AppResult<RunDto> {
-        self.repeat_run(task, run, true).await
+    /// Progress: started, then finished with the counters.
+    pub async fn undo_run(&self, task: String, run: i64, progress: ProgressSink) -> AppResult<RunDto> {
+        self.repeat_run(task, run, true, progress).await
     }
 
-    /// Runs the failed files of a run again; a new run.
-    pub async fn retry_run(&self, task: String, run: i64) -> AppResult<RunDto> {
-        self.repeat_run(task, run, false).await
+    /// Runs the failed files of a run again; a new run, with progress like
+    /// [`Api::run_task`].
+    pub async fn retry_run(&self, task: String, run: i64, progress: ProgressSink) -> AppResult<RunDto> {
+        self.repeat_run(task, run, false, progress).await
     }
 
-    async fn repeat_run(&self, task: String, run: i64, undo: bool) -> AppResult<RunDto> {
+    async fn repeat_run(&self, task: String, run: i64, undo: bool, progress: ProgressSink) -> AppResult<RunDto> {
         let t = self.task(&task).await?;
         let runner = self.runner(&[t.storage.as_str()]).await?;
         let cancel = CancellationToken::new();
@@ -394,7 +422,7 @@ impl Api {
             }
             running.insert(task.clone(), cancel.clone());
         }
-        let sink = fjordsync_engine::events::discard();
+        let sink = coalescing_sink(progress);
         let report = if undo { runner.undo(run, sink, cancel).await } else { runner.retry(run, sink, cancel).await };
         self.tasks.running.lock().expect("running lock").remove(&task);
         let report = report?;

@@ -32,10 +32,20 @@ pub async fn preview_task(api: ApiState<'_>, id: String) -> AppResult<PreviewDto
     api.preview_task(id).await
 }
 
-/// Run a task; progress goes to `on_progress`.
+/// Run a task; progress goes to `on_progress`. `allow_deletes`: the user
+/// chose "delete anyway" after the delete guard refused.
 #[tauri::command]
-pub async fn run_task(api: ApiState<'_>, id: String, on_progress: Channel<TaskProgressDto>) -> AppResult<RunDto> {
-    api.run_task(id, Arc::new(move |p| drop(on_progress.send(p)))).await
+pub async fn run_task(
+    api: ApiState<'_>,
+    id: String,
+    allow_deletes: Option<bool>,
+    on_progress: Channel<TaskProgressDto>,
+) -> AppResult<RunDto> {
+    api.run_task_with(id, allow_deletes.unwrap_or(false), sink(on_progress)).await
+}
+
+fn sink(channel: Channel<TaskProgressDto>) -> crate::api::ProgressSink {
+    Arc::new(move |p| drop(channel.send(p)))
 }
 
 /// Stop a running task.
@@ -67,14 +77,36 @@ pub async fn run_files(
     api.run_files(run, result, text).await
 }
 
-/// Undo a run.
+/// Undo a run; progress goes to `on_progress`.
 #[tauri::command]
-pub async fn undo_run(api: ApiState<'_>, task: String, run: i64) -> AppResult<RunDto> {
-    api.undo_run(task, run).await
+pub async fn undo_run(
+    api: ApiState<'_>,
+    task: String,
+    run: i64,
+    on_progress: Channel<TaskProgressDto>,
+) -> AppResult<RunDto> {
+    api.undo_run(task, run, sink(on_progress)).await
 }
 
-/// Retry a run's failed files.
+/// Retry a run's failed files; progress goes to `on_progress`.
 #[tauri::command]
-pub async fn retry_run(api: ApiState<'_>, task: String, run: i64) -> AppResult<RunDto> {
-    api.retry_run(task, run).await
+pub async fn retry_run(
+    api: ApiState<'_>,
+    task: String,
+    run: i64,
+    on_progress: Channel<TaskProgressDto>,
+) -> AppResult<RunDto> {
+    api.retry_run(task, run, sink(on_progress)).await
+}
+
+/// Write a run's export (CSV or JSON) to the path picked in the save dialog.
+#[tauri::command]
+pub async fn export_run(api: ApiState<'_>, run: i64, format: String, path: String) -> AppResult<String> {
+    api.export_run(run, format, path).await
+}
+
+/// A run's export as text (the browser downloads it).
+#[tauri::command]
+pub async fn export_run_text(api: ApiState<'_>, run: i64, format: String) -> AppResult<String> {
+    api.export_run_text(run, format).await
 }

@@ -119,6 +119,61 @@ describe("tasks", () => {
     expect(log.querySelectorAll("[data-run]").length).toBe(3);
   });
 
+  it("shows the delete guard's numbers and runs again with the override only after a confirm", async () => {
+    const backend = await openTasks({ tasks: [saved], refuseDeletes: true });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Preview" }));
+    const plan = await within(card).findByLabelText("Plan preview");
+    expect(within(plan).getByTestId("guard-numbers").textContent).toBe("It would delete 3 of the 4 files in the destination.");
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    const refusedBox = await within(card).findByTestId("run-refused");
+    expect(refusedBox.textContent).toContain("The delete guard stopped this run");
+    expect(refusedBox.textContent).toContain("3 of the 4 files");
+    await fireEvent.click(within(refusedBox).getByRole("button", { name: "Delete anyway…" }));
+    let dialog = await screen.findByRole("dialog");
+    expect(dialog.textContent).toContain("delete 3 of the 4 files");
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(backend.calls.filter((c) => c.command === "run_task").map((c) => c.args.allowDeletes)).toEqual([false]);
+    await fireEvent.click(within(refusedBox).getByRole("button", { name: "Delete anyway…" }));
+    dialog = await screen.findByRole("dialog");
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Delete anyway" }));
+    await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());
+    expect(backend.calls.filter((c) => c.command === "run_task").map((c) => c.args.allowDeletes)).toEqual([false, true]);
+    expect(within(card).queryByTestId("run-refused")).toBeNull();
+  });
+
+  it("exports the selected run as CSV or JSON", async () => {
+    const backend = await openTasks({ tasks: [saved] });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());
+    await fireEvent.click(within(card).getByRole("button", { name: "Log" }));
+    const log = await screen.findByRole("region", { name: "Runs of “Photos”" });
+    await within(log).findByText("b.txt");
+    await fireEvent.click(within(log).getByRole("button", { name: "Export JSON…" }));
+    await within(log).findByText("Exported to /home/me/fjordsync-run-1.json");
+    await fireEvent.click(within(log).getByRole("button", { name: "Export CSV…" }));
+    await within(log).findByText("Exported to /home/me/fjordsync-run-1.csv");
+    expect(backend.calls.filter((c) => c.command === "export_run").map((c) => c.args.format)).toEqual(["json", "csv"]);
+  });
+
+  it("shows undo progress while it runs", async () => {
+    const backend = await openTasks({ tasks: [saved] });
+    const seen: string[] = [];
+    const undo = backend.undoRun.bind(backend);
+    backend.undoRun = (task, run, cb) => undo(task, run, (p) => (seen.push(p.type), cb?.(p)));
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());
+    await fireEvent.click(within(card).getByRole("button", { name: "Log" }));
+    const log = await screen.findByRole("region", { name: "Runs of “Photos”" });
+    await within(log).findByText("b.txt");
+    await fireEvent.click(within(log).getByRole("button", { name: "Undo this run" }));
+    await fireEvent.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Undo this run" }));
+    await within(log).findByText("Run 2: Done");
+    expect(seen).toEqual(["started", "finished"]);
+  });
+
   it("has every text in Norwegian too", async () => {
     const { nb } = await import("../lib/i18n/nb");
     expect(nb["nav.tasks"]).toBe("Oppgaver");

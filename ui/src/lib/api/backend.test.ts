@@ -8,6 +8,7 @@ const platform = {
   copyText: async () => undefined,
   onEvent: () => () => undefined,
   progress: () => ({ args: {}, close: () => undefined }),
+  exportRun: async () => null,
 };
 
 describe("createBackend", () => {
@@ -45,9 +46,37 @@ describe("createBackend", () => {
     await b.runTask("t1", () => undefined);
     await b.runFiles(1, null, "");
     expect(seen).toEqual([
-      ["run_task", { id: "t1", onProgress: "channel" }],
+      ["run_task", { id: "t1", allowDeletes: false, onProgress: "channel" }],
       ["run_files", { run: 1, result: null, text: null }],
     ]);
     expect(closed).toBe(true);
+  });
+
+  it("passes the delete-guard override and streams undo and retry progress the same way", async () => {
+    const seen: unknown[] = [];
+    let opened = 0;
+    const b = createBackend(async (c, a) => (seen.push([c, a]), { id: 2 }), {
+      ...platform,
+      progress: () => (opened++, { args: { onProgress: "channel" }, close: () => undefined }),
+    });
+    await b.runTask("t1", () => undefined, { allowDeletes: true });
+    await b.undoRun("t1", 1, () => undefined);
+    await b.retryRun("t1", 1);
+    expect(seen).toEqual([
+      ["run_task", { id: "t1", allowDeletes: true, onProgress: "channel" }],
+      ["undo_run", { task: "t1", run: 1, onProgress: "channel" }],
+      ["retry_run", { task: "t1", run: 1, onProgress: "channel" }],
+    ]);
+    expect(opened).toBe(3);
+  });
+
+  it("exports through the platform: the window saves, the browser downloads", async () => {
+    const seen: unknown[] = [];
+    const b = createBackend(async (c, a) => (seen.push([c, a]), "/tmp/r.json"), {
+      ...platform,
+      exportRun: async (run, format, call) => (await call("export_run", { run, format, path: "/tmp/r.json" })) as string,
+    });
+    expect(await b.exportRun(3, "json")).toBe("/tmp/r.json");
+    expect(seen).toEqual([["export_run", { run: 3, format: "json", path: "/tmp/r.json" }]]);
   });
 });

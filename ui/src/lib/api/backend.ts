@@ -4,6 +4,7 @@
 
 import type {
   AppEvent,
+  ExportFormat,
   AppInfo,
   Listing,
   Purge,
@@ -38,9 +39,17 @@ export interface Platform {
    * as the `onProgress` argument; the bridge sends `taskProgress` events.
    */
   progress(task: string, cb: (p: TaskProgress) => void): { args: Record<string, unknown>; close(): void };
+  /**
+   * Saves a run's export: the window asks for a path with the OS save dialog
+   * and the app writes it there (`export_run`); a browser downloads the text
+   * (`export_run_text`). Resolves with where it went, or null when cancelled.
+   */
+  exportRun(run: number, format: ExportFormat, call: Invoke): Promise<string | null>;
 }
 
-export interface Backend extends Platform {
+export interface Backend extends Omit<Platform, "exportRun"> {
+  /** Saves a run's export (see Platform.exportRun); null when cancelled. */
+  exportRun(run: number, format: ExportFormat): Promise<string | null>;
   appInfo(): Promise<AppInfo>;
   useFileStore(): Promise<AppInfo>;
   listStorages(): Promise<Storage[]>;
@@ -69,13 +78,13 @@ export interface Backend extends Platform {
   deleteTask(id: string): Promise<void>;
   previewTask(id: string): Promise<Preview>;
   /** Runs a task to its end, calling `onProgress` meanwhile; resolves with the recorded run. */
-  runTask(id: string, onProgress: (p: TaskProgress) => void): Promise<Run>;
+  runTask(id: string, onProgress: (p: TaskProgress) => void, opts?: { allowDeletes?: boolean }): Promise<Run>;
   cancelTask(id: string): Promise<boolean>;
   runningTasks(): Promise<string[]>;
   listRuns(task: string): Promise<Run[]>;
   runFiles(run: number, result: FileResult | null, text: string): Promise<FileRow[]>;
-  undoRun(task: string, run: number): Promise<Run>;
-  retryRun(task: string, run: number): Promise<Run>;
+  undoRun(task: string, run: number, onProgress?: (p: TaskProgress) => void): Promise<Run>;
+  retryRun(task: string, run: number, onProgress?: (p: TaskProgress) => void): Promise<Run>;
 }
 
 /** The command half of a Backend over any Invoke; errors become ApiError. */
@@ -87,12 +96,26 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
       throw ApiError.from(e);
     }
   };
+  // A run, undo or retry with its progress going to `onProgress` meanwhile.
+  const withProgress = async (
+    task: string,
+    onProgress: ((p: TaskProgress) => void) | undefined,
+    f: (args: Record<string, unknown>) => Promise<Run>,
+  ): Promise<Run> => {
+    const p = platform.progress(task, onProgress ?? (() => undefined));
+    try {
+      return await f(p.args);
+    } finally {
+      p.close();
+    }
+  };
   return {
     pickFolder: () => platform.pickFolder(),
     openUrl: (url) => platform.openUrl(url),
     copyText: (text) => platform.copyText(text),
     onEvent: (cb) => platform.onEvent(cb),
     progress: (task, cb) => platform.progress(task, cb),
+    exportRun: (run, format) => platform.exportRun(run, format, (command, args) => call(command, args)),
     appInfo: () => call("app_info"),
     useFileStore: () => call("use_file_store"),
     listStorages: () => call("list_storages"),
@@ -122,19 +145,13 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     saveTask: (task) => call("save_task", { task }),
     deleteTask: (id) => call("delete_task", { id }),
     previewTask: (id) => call("preview_task", { id }),
-    runTask: async (id, onProgress) => {
-      const p = platform.progress(id, onProgress);
-      try {
-        return await call<Run>("run_task", { id, ...p.args });
-      } finally {
-        p.close();
-      }
-    },
+    runTask: (id, onProgress, opts) =>
+      withProgress(id, onProgress, (args) => call("run_task", { id, allowDeletes: opts?.allowDeletes ?? false, ...args })),
     cancelTask: (id) => call("cancel_task", { id }),
     runningTasks: () => call("running_tasks"),
     listRuns: (task) => call("list_runs", { task }),
     runFiles: (run, result, text) => call("run_files", { run, result, text: text || null }),
-    undoRun: (task, run) => call("undo_run", { task, run }),
-    retryRun: (task, run) => call("retry_run", { task, run }),
+    undoRun: (task, run, onProgress) => withProgress(task, onProgress, (args) => call("undo_run", { task, run, ...args })),
+    retryRun: (task, run, onProgress) => withProgress(task, onProgress, (args) => call("retry_run", { task, run, ...args })),
   };
 }

@@ -158,7 +158,27 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     return n;
   };
 
+  const refusal = {
+    message: "refusing to delete 3 of 4 destination files (75%): more than half of the destination",
+    hint: "if this is intended, allow it with --max-delete N or --max-delete 100%",
+    deletes: 3,
+    destinationFiles: 4,
+    overridable: true,
+  };
+  const exportText = (run: number, format: unknown): string => {
+    const r = runs.find((x) => x.id === run);
+    if (!r) throw new ApiError("not_found", `no run ${run}`);
+    const rows = files.get(run) ?? [];
+    if (format === "json") return JSON.stringify({ run: r, files: rows });
+    return ["path,action,bytes,result,error", ...rows.map((f) => [f.path, f.action, f.bytes, f.result, f.error ?? ""].join(","))].join("\r\n");
+  };
+
   const handlers: Record<string, (a: Record<string, unknown>) => unknown> = {
+    export_run_text: (a) => exportText(Number(a.run), a.format),
+    export_run: (a) => {
+      exportText(Number(a.run), a.format);
+      return String(a.path);
+    },
     list_tasks: () => structuredClone(tasks),
     save_task: (a) => {
       const t = structuredClone(a.task) as Task;
@@ -191,9 +211,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
         quotaBytes: 3072,
         quotaFree: null,
         problems: [],
-        refusal: opts.refuseDeletes
-          ? { message: "sync would delete 3 of 4 files on the destination (more than half)", hint: "raise the limit" }
-          : null,
+        refusal: opts.refuseDeletes ? refusal : null,
         steps: [
           { action: "mkdir", path: "new", bytes: 0 },
           { action: "create", path: "new/a.txt", bytes: 1024 },
@@ -207,6 +225,11 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       const t = findTask(a.id);
       const cb = progressCbs.get(t.id);
       cb?.({ type: "started", run: runs.length + 1 });
+      if (opts.refuseDeletes && !a.allowDeletes) {
+        const run = record(t, t.kind, "refused", zeroCounters, null, []);
+        cb?.({ type: "finished", run: run.id, outcome: "refused", durationMs: 10, counters: zeroCounters });
+        return { ...run, refusal };
+      }
       cb?.({
         type: "progress",
         bytesDone: 1024,
@@ -258,15 +281,24 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       ),
     undo_run: (a) => {
       const t = findTask(a.task);
-      return record(t, "undo", "ok", { ...zeroCounters, deleted: 1 }, Number(a.run), [
+      const cb = progressCbs.get(t.id);
+      cb?.({ type: "started", run: runs.length + 1 });
+      const run = record(t, "undo", "ok", { ...zeroCounters, deleted: 1 }, Number(a.run), [
         { path: "new/a.txt", action: "delete", bytes: 0, result: "completed", error: null },
       ]);
+      cb?.({ type: "finished", run: run.id, outcome: "ok", durationMs: 10, counters: run.counters });
+      return run;
     },
     retry_run: (a) => {
       const t = findTask(a.task);
-      return record(t, t.kind, "ok", { ...zeroCounters, uploaded: 1 }, Number(a.run), [
+      const cb = progressCbs.get(t.id);
+      cb?.({ type: "started", run: runs.length + 1 });
+      cb?.({ type: "progress", bytesDone: 5, bytesTotal: 10, filesDone: 0, filesTotal: 1, rate: 5, eta: 1, current: ["c.txt"], failed: 0 });
+      const run = record(t, t.kind, "ok", { ...zeroCounters, uploaded: 1 }, Number(a.run), [
         { path: "c.txt", action: "upload", bytes: 10, result: "completed", error: null },
       ]);
+      cb?.({ type: "finished", run: run.id, outcome: "ok", durationMs: 10, counters: run.counters });
+      return run;
     },
     app_info: () => ({ version: "0.1.0", secretStore: keyringMissing ? "keyring" : "keyring", configDir: "/mock" }),
     use_file_store: () => {
@@ -419,6 +451,9 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       onEvent(cb) {
         listeners.add(cb);
         return () => listeners.delete(cb);
+      },
+      async exportRun(run, format, call) {
+        return (await call("export_run", { run, format, path: `/home/me/fjordsync-run-${run}.${format}` })) as string;
       },
       progress(task, cb) {
         progressCbs.set(task, cb);

@@ -3,7 +3,7 @@
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { open } from "@tauri-apps/plugin-dialog";
+import { open, save } from "@tauri-apps/plugin-dialog";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import { writeText } from "@tauri-apps/plugin-clipboard-manager";
 import { createBackend, type Backend } from "./backend";
@@ -20,6 +20,14 @@ export function tauriBackend(): Backend {
     onEvent(cb) {
       const un = listen<AppEvent>("fjordsync://event", (e) => cb(e.payload));
       return () => void un.then((f) => f());
+    },
+    async exportRun(run, format, call) {
+      const path = await save({
+        defaultPath: `fjordsync-run-${run}.${format}`,
+        filters: [{ name: format.toUpperCase(), extensions: [format] }],
+      });
+      if (!path) return null;
+      return (await call("export_run", { run, format, path })) as string;
     },
     progress(_task, cb) {
       const onProgress = new Channel<TaskProgress>();

@@ -131,7 +131,23 @@ export interface Run {
   outcome: string;
   counters: Counters;
   parent: number | null;
+  /** Why the run was refused (on the answer to a run; runs in the log have none). */
+  refusal?: Refusal | null;
 }
+
+/** Why a run is (or would be) refused. */
+export interface Refusal {
+  message: string;
+  hint: string;
+  /** Files the run would delete. */
+  deletes: number;
+  /** Files on the destination now. */
+  destinationFiles: number;
+  /** The delete guard refused: "Delete anyway" (the limit lifted) would go ahead. */
+  overridable: boolean;
+}
+
+export type ExportFormat = "csv" | "json";
 
 export type FileResult = "completed" | "skipped" | "failed";
 
@@ -161,7 +177,7 @@ export interface Preview {
   quotaBytes: number | null;
   quotaFree: number | null;
   problems: Problem[];
-  refusal: { message: string; hint: string } | null;
+  refusal: Refusal | null;
   steps: { action: string; path: string; bytes: number }[];
   moreSteps: number;
   notes: string[];

@@ -47,6 +47,21 @@ export function webBackend(base = ""): Backend {
         await navigator.clipboard?.writeText(text).catch(() => undefined);
       },
       onEvent,
+      // A browser cannot write files where it likes: it downloads the text.
+      async exportRun(run, format, call) {
+        const text = (await call("export_run_text", { run, format })) as string;
+        const name = `fjordsync-run-${run}.${format}`;
+        const type = format === "json" ? "application/json" : "text/csv";
+        const url = URL.createObjectURL(new Blob([text], { type: `${type};charset=utf-8` }));
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = name;
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+        return name;
+      },
       // The bridge streams a run's progress over the event WebSocket.
       progress(task, cb) {
         const close = onEvent((e) => {
