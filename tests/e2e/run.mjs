@@ -375,6 +375,45 @@ try {
     expect(lastRun.counters.deleted === 3, `the override deleted 3 files: ${JSON.stringify(lastRun.counters)}`);
   });
 
+  await test("tasks: the remote folder is picked in the storage browser (folders only, new folder)", async () => {
+    const local = join(main.home, "picked-local");
+    mkdirSync(local);
+    writeFileSync(join(local, "one.txt"), "one\n");
+    await page.getByRole("tab", { name: "Tasks" }).click();
+    await page.getByRole("button", { name: "+ New task" }).click();
+    const form = page.getByRole("form", { name: "New task" });
+    expect((await form.getByRole("button", { name: "Choose…", exact: true }).count()) === 0, "no OS dialog in a browser: the path is typed");
+    await form.getByRole("textbox", { name: "Task name" }).fill("Picked");
+    await form.getByRole("combobox", { name: "What to do" }).selectOption("copy");
+    await form.getByRole("textbox", { name: "Folder on this computer" }).fill(local);
+    await form.getByRole("button", { name: "Choose folder…" }).click();
+    const picker = page.getByRole("dialog", { name: "Choose a folder in demo" });
+    await row(picker, "Reports: 2026").waitFor();
+    expect((await row(picker, "Budget 2026.csv").count()) === 0 && (await picker.locator("[role=row][data-name$='.md']").count()) === 0, "files are not listed");
+    await row(picker, "Reports: 2026").getByRole("button").click();
+    await picker.getByTestId("picked-path").filter({ hasText: "Chosen: /Reports: 2026" }).waitFor();
+    expect((await row(picker, "Budget final.csv").count()) === 0, "no files in the picker");
+    await picker.getByRole("button", { name: "+ New folder" }).click();
+    await picker.getByRole("textbox", { name: "Folder name" }).fill("Picked here");
+    await picker.getByRole("button", { name: "Create" }).click();
+    await row(picker, "Picked here").getByRole("button").click();
+    await picker.getByTestId("picked-path").filter({ hasText: "Chosen: /Reports: 2026/Picked here" }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "remote-picker.png") });
+    await picker.getByRole("button", { name: "Choose this folder" }).click();
+    await picker.waitFor({ state: "detached" });
+    const remote = await form.getByRole("textbox", { name: /^Folder in demo/ }).inputValue();
+    expect(remote === "Reports: 2026/Picked here", `remote path: ${remote}`);
+    await form.getByRole("button", { name: "Save" }).click();
+    const card = page.getByRole("listitem", { name: "Picked" });
+    await card.getByRole("button", { name: "Run now" }).click();
+    await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole("tab", { name: "Files" }).click();
+    await row(page, "Reports: 2026").getByRole("button").click();
+    await row(page, "Picked here").getByRole("button").click();
+    await row(page, "one.txt").waitFor();
+    await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+  });
+
   await test("wizard: a bad login token is refused, a real one adds a storage", async () => {
     const demoPort = JSON.parse(readFileSync(join(main.data, "demo/app-demo.json"), "utf8")).port;
     const emulator = `http://127.0.0.1:${demoPort}`;

@@ -174,6 +174,45 @@ describe("tasks", () => {
     expect(seen).toEqual(["started", "finished"]);
   });
 
+  it("picks the remote folder with the storage browser (folders only, new folder allowed)", async () => {
+    // Rows of the virtualized list need real layout (the e2e test opens
+    // folders); here: folders only, a new folder, choose, cancel.
+    const backend = await openTasks({ files: ["Photos/2025/a.jpg", "notes.txt"] });
+    await screen.findByText(/No tasks yet/);
+    await fireEvent.click(screen.getByRole("button", { name: "+ New task" }));
+    const form = within(screen.getByRole("form", { name: "New task" }));
+    const remote = form.getByRole("textbox", { name: /Folder in demo/ }) as HTMLInputElement;
+    await fireEvent.input(remote, { target: { value: "Old" } });
+    await fireEvent.click(form.getByRole("button", { name: "Choose folder…" }));
+    let picker = within(await screen.findByRole("dialog", { name: "Choose a folder in demo" }));
+    await picker.findByText("1 folder");
+    await fireEvent.click(picker.getByRole("button", { name: "Cancel" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(remote.value).toBe("Old");
+    await fireEvent.click(form.getByRole("button", { name: "Choose folder…" }));
+    picker = within(await screen.findByRole("dialog", { name: "Choose a folder in demo" }));
+    await picker.findByText("1 folder");
+    expect(picker.queryByText(/file/)).toBeNull();
+    await fireEvent.click(picker.getByRole("button", { name: "+ New folder" }));
+    await fireEvent.input(picker.getByRole("textbox", { name: "Folder name" }), { target: { value: "Summer" } });
+    await fireEvent.click(picker.getByRole("button", { name: "Create" }));
+    await picker.findByText("2 folders");
+    expect(picker.getByTestId("picked-path").textContent).toBe("Chosen: /");
+    await fireEvent.click(picker.getByRole("button", { name: "Choose this folder" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(remote.value).toBe("");
+    expect(backend.calls.find((c) => c.command === "create_folder")!.args).toMatchObject({ parent: [], name: "Summer" });
+  });
+
+  it("in a browser the local folder is typed: no picker button", async () => {
+    await openTasks({ canPickFolder: false });
+    await screen.findByText(/No tasks yet/);
+    await fireEvent.click(screen.getByRole("button", { name: "+ New task" }));
+    const form = within(screen.getByRole("form", { name: "New task" }));
+    expect(form.queryByRole("button", { name: "Choose…" })).toBeNull();
+    expect(form.getByRole("textbox", { name: "Folder on this computer" })).toBeTruthy();
+  });
+
   it("has every text in Norwegian too", async () => {
     const { nb } = await import("../lib/i18n/nb");
     expect(nb["nav.tasks"]).toBe("Oppgaver");

@@ -3,6 +3,7 @@ import { createBackend } from "./backend";
 import { ApiError } from "./types";
 
 const platform = {
+  canPickFolder: false,
   pickFolder: async () => null,
   openUrl: async () => undefined,
   copyText: async () => undefined,

@@ -28,6 +28,8 @@ export type Invoke = (command: string, args?: Record<string, unknown>) => Promis
 
 /** What differs between the desktop window and a browser. */
 export interface Platform {
+  /** True when pickFolder shows the OS folder dialog (the window); a browser only has a text prompt. */
+  readonly canPickFolder: boolean;
   /** Ask for a local folder; null when the user cancels. */
   pickFolder(): Promise<string | null>;
   openUrl(url: string): Promise<void>;
@@ -110,6 +112,7 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     }
   };
   return {
+    canPickFolder: platform.canPickFolder,
     pickFolder: () => platform.pickFolder(),
     openUrl: (url) => platform.openUrl(url),
     copyText: (text) => platform.copyText(text),

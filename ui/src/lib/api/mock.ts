@@ -36,6 +36,8 @@ export interface MockOptions {
   refuseDeletes?: boolean;
   /** Keep run_task pending until cancel_task (to test progress and cancel). */
   holdRuns?: boolean;
+  /** Like the window (OS folder dialog), or like a browser (false). */
+  canPickFolder?: boolean;
 }
 
 export interface MockBackend extends Backend {
@@ -445,6 +447,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       return h(args);
     },
     {
+      canPickFolder: opts.canPickFolder ?? true,
       pickFolder: async () => "/home/me/Downloads",
       openUrl: async () => undefined,
       copyText: async () => undefined,

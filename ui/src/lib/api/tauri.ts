@@ -11,6 +11,7 @@ import type { AppEvent, TaskProgress } from "./types";
 
 export function tauriBackend(): Backend {
   return createBackend((command, args) => invoke(command, args), {
+    canPickFolder: true,
     async pickFolder() {
       const dir = await open({ directory: true, multiple: false });
       return typeof dir === "string" ? dir : null;

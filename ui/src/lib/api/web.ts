@@ -40,7 +40,9 @@ export function webBackend(base = ""): Backend {
       return body;
     },
     {
-      // A browser cannot show the OS folder picker: ask for a path instead.
+      // A browser cannot show the OS folder picker: ask for a path instead
+      // (forms that have a path field show no picker button at all).
+      canPickFolder: false,
       pickFolder: async () => window.prompt("Folder (a path on the machine running the bridge)"),
       openUrl: async (url) => void window.open(url, "_blank", "noopener"),
       copyText: async (text) => {

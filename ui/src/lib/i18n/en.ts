@@ -212,6 +212,7 @@ export const en = {
   "tasks.pickRemote": "Choose folder…",
   "picker.title": "Choose a folder in {storage}",
   "picker.choose": "Choose this folder",
+  "picker.noFolders": "No folders here.",
   "picker.current": "Chosen: {path}",
   "wizard.method.legacy": "Username and password",
   "wizard.method.legacyHelp": "The older sign-in this service still accepts. If the account has two-step verification, the service sends a code by SMS.",

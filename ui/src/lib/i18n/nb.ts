@@ -213,6 +213,7 @@ export const nb: Record<MessageKey, string> = {
   "tasks.pickRemote": "Velg mappe …",
   "picker.title": "Velg en mappe i {storage}",
   "picker.choose": "Velg denne mappen",
+  "picker.noFolders": "Ingen mapper her.",
   "picker.current": "Valgt: {path}",
   "wizard.method.legacy": "Brukernavn og passord",
   "wizard.method.legacyHelp": "Den eldre innloggingen denne tjenesten fortsatt godtar. Har kontoen totrinnsbekreftelse, sender tjenesten en kode på SMS.",
