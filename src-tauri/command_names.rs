@@ -11,6 +11,7 @@
     "remove_storage",
     "start_demo",
     "wizard_login_token",
+    "wizard_legacy",
     "wizard_browser",
     "wizard_cancel",
     "wizard_save",

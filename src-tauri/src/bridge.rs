@@ -138,6 +138,17 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
         "wizard_login_token" => {
             call!(api, args, wizard_login_token(service: String, login_token: String, endpoint: Option<String>))
         }
+        "wizard_legacy" => call!(
+            api,
+            args,
+            wizard_legacy(
+                service: String,
+                username: String,
+                password: String,
+                code: Option<String>,
+                endpoint: Option<String>
+            )
+        ),
         "wizard_browser" => call!(api, args, wizard_browser(service: String, endpoint: Option<String>)),
         "wizard_cancel" => call!(api, args, wizard_cancel()),
         "wizard_save" => call!(

@@ -117,6 +117,7 @@ pub fn run_app() {
             commands::storages::remove_storage,
             commands::storages::start_demo,
             commands::wizard::wizard_login_token,
+            commands::wizard::wizard_legacy,
             commands::wizard::wizard_browser,
             commands::wizard::wizard_cancel,
             commands::wizard::wizard_save,

@@ -69,9 +69,9 @@ function startBridge(name, { withDbus = true, reuseHome = null } = {}) {
 }
 
 /** A separate emulator with known credentials (for the browser sign-in). */
-function startEmulator() {
+function startEmulator(extra = []) {
   const bin = join(dirname(APP), "fjordsync-emulator");
-  const child = spawn(bin, ["--port", "0", "--username", "e2e-user", "--password", "e2e-pass-123"], {
+  const child = spawn(bin, ["--port", "0", "--username", "e2e-user", "--password", "e2e-pass-123", ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -491,6 +491,49 @@ try {
     await page.getByRole("button", { name: "Test and save" }).click();
     await page.getByRole("heading", { name: "telia" }).waitFor();
     await page.getByText("Telia Sky (Norway) · Jotta / Archive").waitFor();
+  });
+
+  await test("wizard: username and password with an SMS code (legacy service), on a new device", async () => {
+    const emu = await startEmulator(["--require-2fa", "123456"]);
+    await page.getByRole("button", { name: "+ Add storage" }).click();
+    await page.getByRole("button", { name: "Next" }).click();
+    expect((await page.getByRole("radio", { name: /Username and password/ }).count()) === 0, "not offered for Jottacloud");
+    await page.getByRole("button", { name: "Back" }).click();
+    await page.getByRole("radio", { name: "Elkjøp Cloud (Norway)" }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("radio", { name: /Username and password/ }).check();
+    await page.getByRole("checkbox", { name: /Server address/ }).check();
+    await page.getByRole("textbox", { name: /Server address/ }).fill(emu.url);
+    await page.getByRole("textbox", { name: "Username or e-mail" }).fill(emu.username);
+    await page.getByLabel("Password", { exact: true }).fill("not-the-password");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    expect((await page.getByRole("alert").getAttribute("data-code")) === "bad_credentials", "a wrong password is refused");
+    await page.getByLabel("Password", { exact: true }).fill(emu.password);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    const code = page.getByRole("textbox", { name: "Code from the SMS" });
+    await code.fill("999-999");
+    await page.getByRole("button", { name: "Verify" }).click();
+    expect((await page.getByRole("alert").getAttribute("data-code")) === "bad_otp", "a wrong code is refused");
+    await code.fill("123-456");
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.getByText(`Signed in as ${emu.username}.`).waitFor();
+    await page.getByRole("combobox", { name: "Device", exact: true }).selectOption({ label: "New device…" });
+    await page.getByRole("textbox", { name: "New device name" }).fill("Laptop");
+    await page.getByRole("textbox", { name: "New folder name" }).fill("Backup");
+    await page.screenshot({ path: join(ARTIFACTS, "wizard-new-device.png") });
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("textbox", { name: "Name for this storage" }).fill("elk");
+    await page.getByRole("button", { name: "Test and save" }).click();
+    await page.getByRole("heading", { name: "elk" }).waitFor();
+    await page.getByText("Elkjøp Cloud (Norway) · Laptop / Backup").waitFor();
+    const remotes = readFileSync(join(main.config, "remotes.json"), "utf8");
+    const elk = JSON.stringify(JSON.parse(remotes)).match(/\{[^{}]*"name":"elk"[^{}]*\}/)?.[0] ?? "";
+    expect(elk.includes('"sign_in":"legacy"') && elk.includes(`"login":"${emu.username}"`), `remote: ${elk}`);
+    expect(!remotes.includes(emu.password), "the password is not stored");
+    await page.getByRole("button", { name: "+ New folder" }).click();
+    await page.getByRole("textbox", { name: "Folder name" }).fill("works");
+    await page.getByRole("button", { name: "Create" }).click();
+    await row(page, "works").waitFor();
   });
 
   await test("language: Norwegian bokmål throughout", async () => {

@@ -56,6 +56,50 @@ describe("add-storage wizard", () => {
   });
 });
 
+describe("add-storage wizard: username and password", () => {
+  it("is offered only for legacy services, asks for the SMS code, and makes a new device", async () => {
+    const backend = mockBackend({ files });
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByRole("button", { name: "Add my storage" }));
+    await screen.findByText("Telia Sky (Norway)");
+    await fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    expect(screen.queryByRole("radio", { name: /Username and password/ })).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "Back" }));
+    await fireEvent.click(screen.getByRole("radio", { name: "Elkjøp Cloud (Norway)" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Next" }));
+    await fireEvent.click(screen.getByRole("radio", { name: /Username and password/ }));
+    await fireEvent.input(screen.getByRole("textbox", { name: "Username or e-mail" }), { target: { value: "someone" } });
+    const password = screen.getByLabelText("Password");
+    await fireEvent.input(password, { target: { value: "wrong" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    expect((await screen.findByRole("alert")).dataset.code).toBe("bad_credentials");
+    await fireEvent.input(password, { target: { value: "secret" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    const codeBox = await screen.findByRole("textbox", { name: "Code from the SMS" });
+    await fireEvent.input(codeBox, { target: { value: "000-000" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Verify" }));
+    expect((await screen.findByRole("alert")).dataset.code).toBe("bad_otp");
+    await fireEvent.input(codeBox, { target: { value: "123-456" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Verify" }));
+    await screen.findByText("Signed in as someone.");
+    const legacy = backend.calls.filter((c) => c.command === "wizard_legacy").map((c) => c.args.code);
+    expect(legacy).toEqual([null, null, "000-000", "123-456"]);
+    const device = screen.getByRole("combobox", { name: "Device" }) as HTMLSelectElement;
+    await fireEvent.change(device, { target: { value: "__newdevice__" } });
+    const next = screen.getByRole("button", { name: "Next" }) as HTMLButtonElement;
+    expect(next.disabled).toBe(true);
+    await fireEvent.input(screen.getByRole("textbox", { name: "New device name" }), { target: { value: "Laptop" } });
+    await fireEvent.input(screen.getByRole("textbox", { name: "New folder name" }), { target: { value: "Backup" } });
+    await waitFor(() => expect(next.disabled).toBe(false));
+    await fireEvent.click(next);
+    await fireEvent.input(screen.getByRole("textbox", { name: "Name for this storage" }), { target: { value: "old" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Test and save" }));
+    expect(await screen.findByRole("heading", { name: "old" })).toBeTruthy();
+    const save = backend.calls.find((c) => c.command === "wizard_save");
+    expect(save?.args).toEqual({ pendingId: "p2", name: "old", device: "Laptop", mountpoint: "Backup", create: true });
+  });
+});
+
 describe("trash", () => {
   it("restores a deleted file after confirming the delete", async () => {
     const backend = mockBackend({ files, storages: [demoStorage] });

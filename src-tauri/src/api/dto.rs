@@ -39,6 +39,8 @@ pub struct ServiceDto {
     pub name: String,
     /// Where a personal login token is made, when the brand offers one.
     pub login_token_url: Option<String>,
+    /// The brand still takes the legacy username + password sign-in.
+    pub legacy: bool,
 }
 
 /// One configured storage (an engine remote).

@@ -37,6 +37,7 @@ impl Api {
                 name: s.name.to_string(),
                 // Only Jottacloud documents where personal login tokens are made.
                 login_token_url: (s.key == "jottacloud").then(|| "https://www.jottacloud.com/web/secure".to_string()),
+                legacy: super::wizard::supports_legacy(s.key),
             })
             .collect())
     }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use fjordsync_engine::{RemoteConfig, Remotes, SignIn, session};
-use fjordsync_jottacloud::auth::{self, TraditionalOptions};
+use fjordsync_jottacloud::auth::{self, LegacyClient, TraditionalOptions};
 use fjordsync_jottacloud::{Client, MemoryTokenStore, Token};
 use tokio::task::AbortHandle;
 
@@ -32,6 +32,19 @@ struct Pending {
     service: String,
     sign_in: SignIn,
     endpoint: Option<String>,
+    /// The username a legacy sign-in used (kept so a reconnect can ask for
+    /// the password only).
+    login: Option<String>,
+}
+
+/// Services that still take the legacy username + password sign-in: the
+/// protocol reference (section 2.1) knows it only from the Elkjøp
+/// white-labels, i.e. the Elkjøp Nordic brands of the service table (2.6).
+pub(crate) const LEGACY_SERVICES: &[&str] = &["elkjop", "elgiganten_dk", "elgiganten_se", "elko", "gigantti"];
+
+/// True when the wizard offers the legacy sign-in for `service`.
+pub(crate) fn supports_legacy(service: &str) -> bool {
+    LEGACY_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(service))
 }
 
 impl Api {
@@ -48,6 +61,54 @@ impl Api {
             .await
             .map_err(|e| login_error(e, "bad_login_token"))?;
         self.wizard_account(token, service, SignIn::Standard, endpoint).await
+    }
+
+    /// Signs in with username and password (the legacy flow, only for the
+    /// services in [`LEGACY_SERVICES`]). When the account uses SMS two-factor
+    /// authentication and no `code` was given, fails with `otp_required`: the
+    /// wizard then asks for the code and calls again with it (a wrong code
+    /// fails with `bad_otp`). Nothing is kept between the two calls.
+    pub async fn wizard_legacy(
+        &self,
+        service: String,
+        username: String,
+        password: String,
+        code: Option<String>,
+        endpoint: Option<String>,
+    ) -> AppResult<WizardAccountDto> {
+        if !supports_legacy(&service) {
+            return Err(AppError::invalid(format!("{service:?} does not offer the username and password sign-in")));
+        }
+        let username = username.trim().to_string();
+        if username.is_empty() || password.is_empty() {
+            return Err(AppError::invalid("give the username and the password"));
+        }
+        let endpoint = endpoint.filter(|e| !e.trim().is_empty());
+        let endpoints = session::endpoints_for(endpoint.as_deref())?;
+        let code = code.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        let asked = std::sync::atomic::AtomicBool::new(false);
+        let given = code.is_some();
+        let result = auth::login_legacy(
+            &endpoints,
+            &session::client_options(),
+            &LegacyClient::default(),
+            &username,
+            &password,
+            || {
+                asked.store(true, std::sync::atomic::Ordering::Relaxed);
+                std::future::ready(code)
+            },
+        )
+        .await;
+        let token = match result {
+            Ok(t) => t,
+            Err(_) if asked.load(std::sync::atomic::Ordering::Relaxed) && !given => {
+                return Err(AppError::new("otp_required", "the service sent a code by SMS; enter it to finish"));
+            }
+            Err(e) if asked.load(std::sync::atomic::Ordering::Relaxed) => return Err(login_error(e, "bad_otp")),
+            Err(e) => return Err(login_error(e, "bad_credentials")),
+        };
+        self.wizard_account_as(token, service, SignIn::Legacy, endpoint, Some(username)).await
     }
 
     /// Signs in through the system browser (authorization code + PKCE, the
@@ -131,6 +192,17 @@ impl Api {
         sign_in: SignIn,
         endpoint: Option<String>,
     ) -> AppResult<WizardAccountDto> {
+        self.wizard_account_as(token, service, sign_in, endpoint, None).await
+    }
+
+    async fn wizard_account_as(
+        &self,
+        token: Token,
+        service: String,
+        sign_in: SignIn,
+        endpoint: Option<String>,
+        login: Option<String>,
+    ) -> AppResult<WizardAccountDto> {
         let endpoints = session::endpoints_for(endpoint.as_deref())?;
         let store = Arc::new(MemoryTokenStore::new(Some(token.clone())));
         let client = Client::new(endpoints, token, store, session::client_options())?;
@@ -149,7 +221,7 @@ impl Api {
             });
         }
         // The client may have refreshed: keep the pair it holds now.
-        let pending = Pending { token: client.token(), service, sign_in, endpoint };
+        let pending = Pending { token: client.token(), service, sign_in, endpoint, login };
         let id = format!("p{}", self.wizard.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         self.wizard.pending.lock().expect("wizard lock").insert(id.clone(), pending);
         Ok(WizardAccountDto { pending_id: id, username: drive.username, devices })
@@ -180,7 +252,7 @@ impl Api {
                 device,
                 mountpoint,
                 username: None,
-                login: None,
+                login: p.login.clone(),
             };
             (p.token.clone(), remote)
         };
@@ -199,5 +271,31 @@ fn login_error(e: fjordsync_jottacloud::Error, code: &'static str) -> AppError {
         E::InvalidArgument(m) | E::Auth(m) | E::ReconnectNeeded(m) => AppError::new(code, m),
         E::Unauthorized(a) | E::BadRequest(a) => AppError::new(code, a.to_string()),
         other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_only_for_the_elkjop_brands() {
+        assert!(supports_legacy("elkjop") && supports_legacy("Gigantti"));
+        assert!(!supports_legacy("jottacloud") && !supports_legacy("telia_no"));
+        for key in LEGACY_SERVICES {
+            assert!(auth::service(key).is_some(), "{key} is in the service table");
+        }
+    }
+
+    #[tokio::test]
+    async fn legacy_is_refused_for_other_services_before_any_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Api::new(config, dir.path().join("data")).unwrap();
+        let e = api
+            .wizard_legacy("jottacloud".into(), "u".into(), "p".into(), None, Some("http://127.0.0.1:9".into()))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, "invalid");
     }
 }

@@ -15,6 +15,20 @@ pub async fn wizard_login_token(
     api.wizard_login_token(service, login_token, endpoint).await
 }
 
+/// Sign in with username and password (legacy services); `code` is the SMS
+/// code, on the second call when the first failed with `otp_required`.
+#[tauri::command]
+pub async fn wizard_legacy(
+    api: ApiState<'_>,
+    service: String,
+    username: String,
+    password: String,
+    code: Option<String>,
+    endpoint: Option<String>,
+) -> AppResult<WizardAccountDto> {
+    api.wizard_legacy(service, username, password, code, endpoint).await
+}
+
 /// Sign in through the system browser; returns when the browser comes back.
 #[tauri::command]
 pub async fn wizard_browser(

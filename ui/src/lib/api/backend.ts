@@ -61,6 +61,11 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   startDemo(): Promise<Storage>;
   wizardLoginToken(service: string, loginToken: string, endpoint?: string): Promise<WizardAccount>;
   wizardBrowser(service: string, endpoint?: string): Promise<WizardAccount>;
+  /**
+   * Username + password (legacy services). Rejects with `otp_required` when
+   * the service sent an SMS code: call again with `code`.
+   */
+  wizardLegacy(service: string, username: string, password: string, code?: string, endpoint?: string): Promise<WizardAccount>;
   wizardCancel(): Promise<void>;
   wizardSave(pendingId: string, name: string, device: string, mountpoint: string, create: boolean): Promise<Storage>;
   reconnectLoginToken(storage: string, loginToken: string): Promise<Storage>;
@@ -128,6 +133,8 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     startDemo: () => call("start_demo"),
     wizardLoginToken: (service, loginToken, endpoint) =>
       call("wizard_login_token", { service, loginToken, endpoint: endpoint || null }),
+    wizardLegacy: (service, username, password, code, endpoint) =>
+      call("wizard_legacy", { service, username, password, code: code || null, endpoint: endpoint || null }),
     wizardBrowser: (service, endpoint) => call("wizard_browser", { service, endpoint: endpoint || null }),
     wizardCancel: () => call("wizard_cancel"),
     wizardSave: (pendingId, name, device, mountpoint, create) =>

@@ -309,8 +309,9 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     },
     list_storages: () => storages,
     list_services: () => [
-      { key: "jottacloud", name: "Jottacloud", loginTokenUrl: "https://www.jottacloud.com/web/secure" },
-      { key: "telia_no", name: "Telia Sky (Norway)", loginTokenUrl: null },
+      { key: "jottacloud", name: "Jottacloud", loginTokenUrl: "https://www.jottacloud.com/web/secure", legacy: false },
+      { key: "elkjop", name: "Elkjøp Cloud (Norway)", loginTokenUrl: null, legacy: true },
+      { key: "telia_no", name: "Telia Sky (Norway)", loginTokenUrl: null, legacy: false },
     ],
     storage_quota: (a) => {
       rootOf(String(a.storage));
@@ -343,6 +344,17 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
           { name: "Jotta", size: 0, mountpoints: [{ name: "Archive", size: 0 }, { name: "Sync", size: 0 }] },
           { name: "Laptop", size: 0, mountpoints: [{ name: "Backup", size: 0 }] },
         ],
+      };
+    },
+    wizard_legacy: (a) => {
+      if (a.service !== "elkjop") throw new ApiError("invalid", "no legacy sign-in");
+      if (a.username !== "someone" || a.password !== "secret") throw new ApiError("bad_credentials", "Invalid user credentials");
+      if (!a.code) throw new ApiError("otp_required", "the service sent a code by SMS");
+      if (String(a.code).replace(/-/g, "") !== "123456") throw new ApiError("bad_otp", "Invalid one-time code");
+      return {
+        pendingId: "p2",
+        username: "someone",
+        devices: [{ name: "Jotta", size: 0, mountpoints: [{ name: "Archive", size: 0 }, { name: "Sync", size: 0 }] }],
       };
     },
     wizard_browser: () => new Promise(() => undefined),

@@ -12,6 +12,8 @@ export interface Service {
   key: string;
   name: string;
   loginTokenUrl: string | null;
+  /** Still takes the legacy username + password sign-in. */
+  legacy: boolean;
 }
 
 export interface Storage {
