@@ -164,6 +164,11 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
         "delete_item" => call!(api, args, delete_item(storage: String, path: P)),
         "download" => call!(api, args, download(storage: String, path: P, folder: String)),
         "set_share" => call!(api, args, set_share(storage: String, path: P, on: bool)),
+        "list_revisions" => call!(api, args, list_revisions(storage: String, path: P)),
+        "download_revision" => {
+            call!(api, args, download_revision(storage: String, path: P, number: u32, folder: String))
+        }
+        "restore_revision" => call!(api, args, restore_revision(storage: String, path: P, number: u32)),
         "list_trash" => call!(api, args, list_trash(storage: String)),
         "restore_trash_item" => call!(api, args, restore_trash_item(storage: String, path: P)),
         "delete_trash_item" => call!(api, args, delete_trash_item(storage: String, path: P, folder: bool)),

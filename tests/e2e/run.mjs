@@ -414,6 +414,69 @@ try {
     await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
   });
 
+  await test("file versions: an overwritten file has 2 versions; download the old one, restore it (confirmed)", async () => {
+    const api = async (command, args) => {
+      const r = await fetch(`${main.url}/api/${command}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(args),
+      });
+      const body = await r.json();
+      if (!r.ok) throw new Error(`${command}: ${JSON.stringify(body)}`);
+      return body;
+    };
+    // Upload v1, overwrite it with v2 (a second run of a copy task).
+    const local = join(main.home, "versions-local");
+    mkdirSync(local);
+    writeFileSync(join(local, "notes.txt"), "first version\n");
+    const task = await api("save_task", {
+      task: { id: "", name: "Versions", kind: "copy", direction: "upload", local, storage: "demo", remote: "Versions", include: [], exclude: [], lastRun: null },
+    });
+    expect((await api("run_task", { id: task.id })).outcome === "ok", "first upload");
+    writeFileSync(join(local, "notes.txt"), "the second, longer version\n");
+    expect((await api("run_task", { id: task.id })).outcome === "ok", "second upload");
+
+    await page.getByRole("tab", { name: "Files" }).click();
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await row(page, "Versions").getByRole("button").click();
+    await row(page, "notes.txt").click();
+    const details = page.getByRole("complementary", { name: "Details" });
+    await details.getByRole("button", { name: "Versions" }).click();
+    const panel = details.getByRole("region", { name: "Versions" });
+    await panel.locator("li[data-version]").nth(1).waitFor();
+    expect((await panel.locator("li[data-version]").count()) === 2, "two versions");
+    expect((await panel.locator('li[data-current="true"]').getAttribute("data-version")) === "2", "version 2 is current");
+    const v1 = panel.locator('li[data-version="1"]');
+    expect(/^[0-9a-f]{32}$/.test((await v1.locator(".md5").textContent()) ?? ""), "the MD5 is shown");
+    await page.screenshot({ path: join(ARTIFACTS, "versions.png") });
+
+    // Download the old one to a chosen folder (the bridge asks for a path).
+    const target = join(main.home, "old-versions");
+    mkdirSync(target);
+    page.once("dialog", (d) => d.accept(target));
+    await v1.getByRole("button", { name: "Download…" }).click();
+    await page.getByText(`Saved to ${join(target, "notes (version 1).txt")}`).waitFor();
+    expect(readFileSync(join(target, "notes (version 1).txt"), "utf8") === "first version\n", "the old content downloaded");
+
+    // Restore it: a confirm first (cancel changes nothing), then version 1's content is current.
+    await v1.getByRole("button", { name: "Restore" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    expect((await panel.locator("li[data-version]").count()) === 2, "cancel restores nothing");
+    await v1.getByRole("button", { name: "Restore" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Restore" }).click();
+    await page.getByText("Version 1 is the current content again.").waitFor();
+    await panel.locator("li[data-version]").nth(2).waitFor();
+    expect((await panel.locator('li[data-current="true"]').getAttribute("data-version")) === "3", "the restore is the new current version");
+    const listing = await api("list_folder", { storage: "demo", path: ["Versions"] });
+    const entry = listing.entries.find((e) => e.name === "notes.txt");
+    expect(entry.size === "first version\n".length, `current size ${entry.size}`);
+    const current = join(main.home, "current");
+    mkdirSync(current);
+    await api("download", { storage: "demo", path: ["Versions", "notes.txt"], folder: current });
+    expect(readFileSync(join(current, "notes.txt"), "utf8") === "first version\n", "the current content is version 1's");
+    await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+  });
+
   await test("wizard: a bad login token is refused, a real one adds a storage", async () => {
     const demoPort = JSON.parse(readFileSync(join(main.data, "demo/app-demo.json"), "utf8")).port;
     const emulator = `http://127.0.0.1:${demoPort}`;

@@ -15,7 +15,7 @@ use super::dto::{AppEvent, EntryDto, ListingDto, ShareDto, display_name, file_en
 use crate::error::{AppError, AppResult};
 
 /// The remote path of server segments below the session's root.
-fn at(s: &Session, path: &[String]) -> AppResult<RemotePath> {
+pub(super) fn at(s: &Session, path: &[String]) -> AppResult<RemotePath> {
     let mut p = s.root.clone();
     for seg in path {
         p = p.join(seg)?;
@@ -23,7 +23,7 @@ fn at(s: &Session, path: &[String]) -> AppResult<RemotePath> {
     Ok(p)
 }
 
-fn non_empty(path: &[String]) -> AppResult<()> {
+pub(super) fn non_empty(path: &[String]) -> AppResult<()> {
     if path.is_empty() {
         return Err(AppError::invalid("the storage's root folder cannot be changed"));
     }
@@ -154,7 +154,7 @@ fn is_trashed(e: &Entry) -> bool {
 
 /// The local name for a server name, refusing anything that could leave the
 /// chosen folder (ARCHITECTURE.md: server paths never escape their target).
-fn local_file_name(server: &str) -> AppResult<String> {
+pub(super) fn local_file_name(server: &str) -> AppResult<String> {
     let name = display_name(server);
     let bad = name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']);
     if bad {
@@ -163,7 +163,7 @@ fn local_file_name(server: &str) -> AppResult<String> {
     Ok(name)
 }
 
-fn free_name(folder: &Path, name: &str) -> PathBuf {
+pub(super) fn free_name(folder: &Path, name: &str) -> PathBuf {
     let first = folder.join(name);
     if !first.exists() {
         return first;

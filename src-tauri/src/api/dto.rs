@@ -149,6 +149,28 @@ pub struct ListingDto {
     pub entries: Vec<EntryDto>,
 }
 
+/// One revision (version) of a file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RevisionDto {
+    /// Revision number (1 is the first upload).
+    pub number: u32,
+    /// The file's current content.
+    pub current: bool,
+    /// `completed`, `incomplete`, `corrupt`, ...
+    pub state: String,
+    /// Size in bytes (absent for incomplete revisions).
+    pub size: Option<u64>,
+    /// Lower-case hex MD5.
+    pub md5: Option<String>,
+    /// Birth time, RFC 3339.
+    pub created: Option<String>,
+    /// Modification time, RFC 3339.
+    pub modified: Option<String>,
+    /// When it was uploaded, RFC 3339.
+    pub uploaded: Option<String>,
+}
+
 /// A public share link.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -13,6 +13,7 @@ mod export;
 mod storages;
 mod tasks;
 mod trash;
+mod versions;
 mod wizard;
 
 use std::collections::HashMap;

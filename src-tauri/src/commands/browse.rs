@@ -1,7 +1,7 @@
 //! The storage browser.
 
 use super::ApiState;
-use crate::api::dto::{ListingDto, ShareDto};
+use crate::api::dto::{EntryDto, ListingDto, RevisionDto, ShareDto};
 use crate::error::AppResult;
 
 /// A folder's contents.
@@ -43,6 +43,35 @@ pub async fn delete_item(api: ApiState<'_>, storage: String, path: Vec<String>) 
 #[tauri::command]
 pub async fn download(api: ApiState<'_>, storage: String, path: Vec<String>, folder: String) -> AppResult<String> {
     api.download(storage, path, folder).await
+}
+
+/// A file's versions, newest first.
+#[tauri::command]
+pub async fn list_revisions(api: ApiState<'_>, storage: String, path: Vec<String>) -> AppResult<Vec<RevisionDto>> {
+    api.list_revisions(storage, path).await
+}
+
+/// Download one version of a file into a local folder.
+#[tauri::command]
+pub async fn download_revision(
+    api: ApiState<'_>,
+    storage: String,
+    path: Vec<String>,
+    number: u32,
+    folder: String,
+) -> AppResult<String> {
+    api.download_revision(storage, path, number, folder).await
+}
+
+/// Make an old version the current one.
+#[tauri::command]
+pub async fn restore_revision(
+    api: ApiState<'_>,
+    storage: String,
+    path: Vec<String>,
+    number: u32,
+) -> AppResult<EntryDto> {
+    api.restore_revision(storage, path, number).await
 }
 
 /// Share link on or off.

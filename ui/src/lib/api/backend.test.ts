@@ -71,6 +71,19 @@ describe("createBackend", () => {
     expect(opened).toBe(3);
   });
 
+  it("names the file version commands' arguments", async () => {
+    const seen: unknown[] = [];
+    const b = createBackend(async (c, a) => (seen.push([c, a]), null), platform);
+    await b.listRevisions("demo", ["a.txt"]);
+    await b.downloadRevision("demo", ["a.txt"], 1, "/tmp");
+    await b.restoreRevision("demo", ["a.txt"], 1);
+    expect(seen).toEqual([
+      ["list_revisions", { storage: "demo", path: ["a.txt"] }],
+      ["download_revision", { storage: "demo", path: ["a.txt"], number: 1, folder: "/tmp" }],
+      ["restore_revision", { storage: "demo", path: ["a.txt"], number: 1 }],
+    ]);
+  });
+
   it("exports through the platform: the window saves, the browser downloads", async () => {
     const seen: unknown[] = [];
     const b = createBackend(async (c, a) => (seen.push([c, a]), "/tmp/r.json"), {

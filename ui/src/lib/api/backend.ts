@@ -4,6 +4,7 @@
 
 import type {
   AppEvent,
+  Entry,
   ExportFormat,
   AppInfo,
   Listing,
@@ -13,6 +14,7 @@ import type {
   FileResult,
   FileRow,
   Preview,
+  Revision,
   Run,
   Share,
   Storage,
@@ -76,6 +78,9 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   deleteItem(storage: string, path: string[]): Promise<void>;
   download(storage: string, path: string[], folder: string): Promise<string>;
   setShare(storage: string, path: string[], on: boolean): Promise<Share | null>;
+  listRevisions(storage: string, path: string[]): Promise<Revision[]>;
+  downloadRevision(storage: string, path: string[], number: number, folder: string): Promise<string>;
+  restoreRevision(storage: string, path: string[], number: number): Promise<Entry>;
   listTrash(storage: string): Promise<TrashItem[]>;
   restoreTrashItem(storage: string, path: string[]): Promise<void>;
   deleteTrashItem(storage: string, path: string[], folder: boolean): Promise<void>;
@@ -147,6 +152,9 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     deleteItem: (storage, path) => call("delete_item", { storage, path }),
     download: (storage, path, folder) => call("download", { storage, path, folder }),
     setShare: (storage, path, on) => call("set_share", { storage, path, on }),
+    listRevisions: (storage, path) => call("list_revisions", { storage, path }),
+    downloadRevision: (storage, path, number, folder) => call("download_revision", { storage, path, number, folder }),
+    restoreRevision: (storage, path, number) => call("restore_revision", { storage, path, number }),
     listTrash: (storage) => call("list_trash", { storage }),
     restoreTrashItem: (storage, path) => call("restore_trash_item", { storage, path }),
     deleteTrashItem: (storage, path, folder) => call("delete_trash_item", { storage, path, folder }),

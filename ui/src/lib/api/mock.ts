@@ -122,6 +122,8 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
   let storages = [...(opts.storages ?? [])];
   let keyringMissing = opts.keyringMissing ?? false;
   const roots = new Map<string, Node>();
+  // Files' current revision numbers (2 unless a restore added one).
+  const revisions = new Map<Node, number>();
   const trash = new Map<string, { item: TrashItem; node: Node; parent: string[] }[]>();
   const listeners = new Set<(e: AppEvent) => void>();
   const calls: MockBackend["calls"] = [];
@@ -428,6 +430,36 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       trash.set(storage, list);
     },
     download: (a) => `${String(a.folder)}/${(a.path as string[]).at(-1)}`,
+    list_revisions: (a) => {
+      const n = walk(String(a.storage), a.path as string[]);
+      if (n.entry.folder) throw new ApiError("not_found", "not a file");
+      const current = revisions.get(n) ?? 2;
+      return Array.from({ length: current }, (_, i) => current - i).map((number) => ({
+        number,
+        current: number === current,
+        state: "completed",
+        size: number * 10,
+        md5: String(number).repeat(32),
+        created: "2026-01-02T03:04:05Z",
+        modified: `2026-01-0${Math.min(number, 9)}T10:00:00Z`,
+        uploaded: `2026-01-0${Math.min(number, 9)}T10:00:01Z`,
+      }));
+    },
+    download_revision: (a) => {
+      const name = (a.path as string[]).at(-1)!;
+      const dot = name.lastIndexOf(".");
+      const versioned = dot > 0 ? `${name.slice(0, dot)} (version ${String(a.number)})${name.slice(dot)}` : `${name} (version ${String(a.number)})`;
+      return `${String(a.folder)}/${versioned}`;
+    },
+    restore_revision: (a) => {
+      const n = walk(String(a.storage), a.path as string[]);
+      const current = revisions.get(n) ?? 2;
+      if (Number(a.number) < 1 || Number(a.number) > current) throw new ApiError("not_found", "no such version");
+      revisions.set(n, current + 1);
+      n.entry = { ...n.entry, size: Number(a.number) * 10 };
+      emit({ kind: "storageChanged", storage: String(a.storage) });
+      return n.entry;
+    },
     set_share: (a) => (a.on ? { url: "https://www.jottacloud.com/s/mock" } : null),
     list_trash: (a) => (trash.get(String(a.storage)) ?? []).map((t) => t.item),
     restore_trash_item: (a) => {

@@ -69,6 +69,19 @@ export interface Listing {
   entries: Entry[];
 }
 
+/** One version (revision) of a file. */
+export interface Revision {
+  number: number;
+  current: boolean;
+  /** completed, incomplete, corrupt, ... */
+  state: string;
+  size: number | null;
+  md5: string | null;
+  created: string | null;
+  modified: string | null;
+  uploaded: string | null;
+}
+
 export interface Share {
   url: string;
 }
