@@ -133,6 +133,12 @@ try {
   await find(`//*[@data-result='completed']//*[normalize-space()='sub/b.txt']`);
   await shot("app-tasks.png");
   console.log("ok   real app: create, preview and run a sync task; its run is in the log");
+
+  // Undo streams its progress over a Tauri channel too; the undo run is listed.
+  await click(button("Undo this run"));
+  await click(`//dialog${button("Undo this run")}`);
+  await find(`//tr[@data-run][td[normalize-space()='undo']]`, 60_000);
+  console.log("ok   real app: undo the run (progress over the channel)");
 } catch (e) {
   failed = true;
   console.log(`FAIL real app: ${e.message}`);

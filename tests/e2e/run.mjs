@@ -136,6 +136,18 @@ async function newPage(url, locale = "en-US", colorScheme = "light") {
   return page;
 }
 
+/** Calls a bridge command directly (setup and checks beside the UI). */
+const bridgeApi = (url) => async (command, args = {}) => {
+  const r = await fetch(`${url}/api/${command}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(args),
+  });
+  const body = await r.json();
+  if (!r.ok) throw new Error(`${command}: ${JSON.stringify(body)}`);
+  return body;
+};
+
 const row = (page, name) => page.locator(`[role=row][data-name="${name}"]`);
 
 try {
@@ -370,8 +382,7 @@ try {
     await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
     await card.locator('.last[data-outcome="ok"]').waitFor();
     await refused.waitFor({ state: "detached" });
-    const lastRun = (await (await fetch(`${main.url}/api/list_tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).json())
-      .find((t) => t.name === "Backup").lastRun;
+    const lastRun = (await bridgeApi(main.url)("list_tasks")).find((t) => t.name === "Backup").lastRun;
     expect(lastRun.counters.deleted === 3, `the override deleted 3 files: ${JSON.stringify(lastRun.counters)}`);
   });
 
@@ -415,16 +426,7 @@ try {
   });
 
   await test("file versions: an overwritten file has 2 versions; download the old one, restore it (confirmed)", async () => {
-    const api = async (command, args) => {
-      const r = await fetch(`${main.url}/api/${command}`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(args),
-      });
-      const body = await r.json();
-      if (!r.ok) throw new Error(`${command}: ${JSON.stringify(body)}`);
-      return body;
-    };
+    const api = bridgeApi(main.url);
     // Upload v1, overwrite it with v2 (a second run of a copy task).
     const local = join(main.home, "versions-local");
     mkdirSync(local);
@@ -682,16 +684,7 @@ try {
   await test("keyring for real: secret-tool reads the token; a lost sign-in reconnects with only the sign-in step", async () => {
     const emu = await startEmulator();
     const b = await startBridge("reconnect");
-    const api = async (command, args) => {
-      const r = await fetch(`${b.url}/api/${command}`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(args),
-      });
-      const body = await r.json();
-      if (!r.ok) throw new Error(`${command}: ${JSON.stringify(body)}`);
-      return body;
-    };
+    const api = bridgeApi(b.url);
     const newToken = async () =>
       (await (await fetch(`${emu.url}/emulator/login-tokens`, { method: "POST" })).json()).login_token;
     const acct = await api("wizard_login_token", { service: "jottacloud", loginToken: await newToken(), endpoint: emu.url });

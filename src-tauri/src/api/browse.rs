@@ -117,16 +117,27 @@ impl Api {
     /// Downloads a file into `folder`, never overwriting: an existing name
     /// gets " (2)", " (3)", ... Returns the local file written.
     pub async fn download(&self, storage: String, path: Vec<String>, folder: String) -> AppResult<String> {
-        non_empty(&path)?;
-        let s = self.session(&storage).await?;
-        let p = at(&s, &path)?;
+        let (s, p, folder) = self.download_from(&storage, &path, folder).await?;
+        let target = free_name(&folder, &local_file_name(p.name())?);
+        s.client.download_to_file(&p, &target).await?;
+        Ok(target.display().to_string())
+    }
+
+    /// The session, the remote file and the existing local folder of a download.
+    pub(super) async fn download_from(
+        &self,
+        storage: &str,
+        path: &[String],
+        folder: String,
+    ) -> AppResult<(Session, RemotePath, PathBuf)> {
+        non_empty(path)?;
+        let s = self.session(storage).await?;
+        let p = at(&s, path)?;
         let folder = PathBuf::from(folder);
         if !folder.is_dir() {
             return Err(AppError::invalid(format!("{} is not a folder", folder.display())));
         }
-        let target = free_name(&folder, &local_file_name(p.name())?);
-        s.client.download_to_file(&p, &target).await?;
-        Ok(target.display().to_string())
+        Ok((s, p, folder))
     }
 
     /// Turns the public link of a file or folder on (returning it) or off.

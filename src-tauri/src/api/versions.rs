@@ -3,8 +3,6 @@
 //!
 //! Paths are server segments below the storage's root, as in `browse`.
 
-use std::path::PathBuf;
-
 use fjordsync_jottacloud::{Revision, RevisionState};
 
 use super::Api;
@@ -62,13 +60,7 @@ impl Api {
         number: u32,
         folder: String,
     ) -> AppResult<String> {
-        non_empty(&path)?;
-        let s = self.session(&storage).await?;
-        let p = at(&s, &path)?;
-        let folder = PathBuf::from(folder);
-        if !folder.is_dir() {
-            return Err(AppError::invalid(format!("{} is not a folder", folder.display())));
-        }
+        let (s, p, folder) = self.download_from(&storage, &path, folder).await?;
         let revs = s.client.revisions(&p).await?;
         let r = revs
             .iter()

@@ -24,6 +24,17 @@ async function openTasks(opts: MockOptions = {}) {
   return backend;
 }
 
+/** Runs the "Photos" task (the mock records failures) and opens its log. */
+async function runAndOpenLog(): Promise<HTMLElement> {
+  const card = await screen.findByRole("listitem", { name: "Photos" });
+  await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+  await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());
+  await fireEvent.click(within(card).getByRole("button", { name: "Log" }));
+  const log = await screen.findByRole("region", { name: "Runs of “Photos”" });
+  await within(log).findByText("b.txt");
+  return log;
+}
+
 describe("tasks", () => {
   it("creates a sync task with filters from the form", async () => {
     const backend = await openTasks();
@@ -93,12 +104,7 @@ describe("tasks", () => {
 
   it("lists runs, filters file rows, retries failed files and undoes a run", async () => {
     const backend = await openTasks({ tasks: [saved] });
-    const card = await screen.findByRole("listitem", { name: "Photos" });
-    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
-    await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());
-    await fireEvent.click(within(card).getByRole("button", { name: "Log" }));
-    const log = await screen.findByRole("region", { name: "Runs of “Photos”" });
-    await within(log).findByText("b.txt");
+    const log = await runAndOpenLog();
     expect(log.querySelectorAll("[data-result]").length).toBe(4);
     await fireEvent.click(within(log).getByRole("button", { name: "Failed" }));
     await waitFor(() => expect(log.querySelectorAll("[data-result]").length).toBe(1));
@@ -144,12 +150,7 @@ describe("tasks", () => {
 
   it("exports the selected run as CSV or JSON", async () => {
     const backend = await openTasks({ tasks: [saved] });
-    const card = await screen.findByRole("listitem", { name: "Photos" });
-    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
-    await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());
-    await fireEvent.click(within(card).getByRole("button", { name: "Log" }));
-    const log = await screen.findByRole("region", { name: "Runs of “Photos”" });
-    await within(log).findByText("b.txt");
+    const log = await runAndOpenLog();
     await fireEvent.click(within(log).getByRole("button", { name: "Export JSON…" }));
     await within(log).findByText("Exported to /home/me/fjordsync-run-1.json");
     await fireEvent.click(within(log).getByRole("button", { name: "Export CSV…" }));
@@ -162,12 +163,7 @@ describe("tasks", () => {
     const seen: string[] = [];
     const undo = backend.undoRun.bind(backend);
     backend.undoRun = (task, run, cb) => undo(task, run, (p) => (seen.push(p.type), cb?.(p)));
-    const card = await screen.findByRole("listitem", { name: "Photos" });
-    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
-    await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());
-    await fireEvent.click(within(card).getByRole("button", { name: "Log" }));
-    const log = await screen.findByRole("region", { name: "Runs of “Photos”" });
-    await within(log).findByText("b.txt");
+    const log = await runAndOpenLog();
     await fireEvent.click(within(log).getByRole("button", { name: "Undo this run" }));
     await fireEvent.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Undo this run" }));
     await within(log).findByText("Run 2: Done");
