@@ -374,6 +374,7 @@ try {
     const refused = card.getByTestId("run-refused");
     expect((await refused.getByTestId("guard-numbers").textContent()) === "It would delete 3 of the 3 files in the destination.",
       `guard numbers: ${await refused.textContent()}`);
+    await page.screenshot({ path: join(ARTIFACTS, "task-guard.png") });
     await refused.getByRole("button", { name: "Delete anyway…" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
     expect(await card.locator('.last[data-outcome="refused"]').count() === 1, "cancel runs nothing");
