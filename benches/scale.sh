@@ -2,7 +2,10 @@
 # Scale benchmark: many small files, the release emulator without added
 # latency, wall time and peak RSS of fjordsync per scenario.
 #
-#   bash benches/scale.sh [--files N] [--per-folder N] [--seed-max N] [--rclone]
+#   bash benches/scale.sh [--files N] [--per-folder N] [--seed-max N] [--rclone] [--tree DIR]
+#
+# --tree DIR keeps the generated files in DIR (generated only when DIR does
+# not exist yet) so that repeated runs of a million files skip generating.
 #
 # Scenarios:
 #   seed      first upload of N files (`copy --transfers 16`), only when
@@ -18,13 +21,14 @@
 # is removed on exit; every command is bounded by a timeout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FILES=100000 PER_FOLDER=1000 SEED_MAX=200000 RCLONE=0
+FILES=100000 PER_FOLDER=1000 SEED_MAX=200000 RCLONE=0 TREE=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --files) FILES="$2"; shift 2 ;;
     --per-folder) PER_FOLDER="$2"; shift 2 ;;
     --seed-max) SEED_MAX="$2"; shift 2 ;;
     --rclone) RCLONE=1; shift ;;
+    --tree) TREE="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -44,9 +48,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "generating $FILES files, $PER_FOLDER per folder, in $WORK/tree"
+TREE="${TREE:-$WORK/tree}"
+if [[ -d "$TREE" ]]; then
+  echo "using the files in $TREE"
+else
+echo "generating $FILES files, $PER_FOLDER per folder, in $TREE"
 start=$(date +%s.%N)
-python3 - "$WORK/tree" "$FILES" "$PER_FOLDER" <<'PY'
+python3 - "$TREE" "$FILES" "$PER_FOLDER" <<'PY'
 import os, sys
 root, n, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 for i in range(n):
@@ -58,6 +66,7 @@ for i in range(n):
     os.close(fd)
 PY
 echo "generated in $(python3 -c "import time; print(round(time.time() - $start, 1))") s"
+fi
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$EMU" --port "$PORT" --state-dir "$WORK/emu" >"$WORK/emu.log" 2>&1 &
@@ -88,11 +97,11 @@ measure() { # name, timeout seconds, command...
 }
 
 if [[ "$FILES" -le "$SEED_MAX" ]]; then
-  measure seed 3600 "$BIN" copy --transfers 16 "$WORK/tree" b:tree
-  measure noop 600 "$BIN" sync "$WORK/tree" b:tree
-  measure noop-dry 600 "$BIN" sync --dry-run "$WORK/tree" b:tree
+  measure seed 3600 "$BIN" copy --transfers 16 "$TREE" b:tree
+  measure noop 600 "$BIN" sync "$TREE" b:tree
+  measure noop-dry 600 "$BIN" sync --dry-run "$TREE" b:tree
 fi
-measure plan-new 1800 "$BIN" sync --dry-run "$WORK/tree" b:empty
+measure plan-new 1800 "$BIN" sync --dry-run "$TREE" b:empty
 
 if [[ "$RCLONE" == 1 && "$FILES" -le "$SEED_MAX" ]]; then
   # rclone needs the real host names and TLS: jotta-net fronts the same
@@ -104,7 +113,7 @@ if [[ "$RCLONE" == 1 && "$FILES" -le "$SEED_MAX" ]]; then
 set -euo pipefail
 cfg="$WORK/rclone.conf"
 "$RCLONE_BIN" --config "\$cfg" config create jt jottacloud config_type=standard config_login_token="\$JOTTA_LOGIN_TOKEN" >/dev/null
-timeout 1800 "$TIME" -f '%e s %M KiB' -o "$WORK/t.txt" "$RCLONE_BIN" --config "\$cfg" sync "$WORK/tree" jt:tree >"$WORK/rclone.out" 2>&1
+timeout 1800 "$TIME" -f '%e s %M KiB' -o "$WORK/t.txt" "$RCLONE_BIN" --config "\$cfg" sync "$TREE" jt:tree >"$WORK/rclone.out" 2>&1
 echo "rclone-noop \$(tail -1 "$WORK/t.txt")" >>"$RESULTS"
 EOS
   timeout 2400 bash "$JOTTA_NET" --server "$EMU --port 8089 --state-dir $WORK/emu" --backend http://127.0.0.1:8089 \

@@ -20,7 +20,7 @@ use crate::events::{Counters, EventSink, TaskEvent};
 use crate::filter::Filter;
 use crate::guard::{self, Refusal};
 use crate::local::{self, HashCache};
-use crate::plan::{self, Action, Plan, Planner, Problem, Step};
+use crate::plan::{self, Action, Group, Plan, Planner, Problem, Step};
 use crate::session::{Session, same_account};
 use crate::state::{DbOp, FileEvent, StateDb, Writer, WriterHandle};
 use crate::task::{Location, TaskKind, TaskSpec};
@@ -206,18 +206,10 @@ impl Runner {
         plan.problems = plan::preflight(&listed.collisions, &listed.refused, !dst.is_local());
         plan.notes =
             listed.mapped.iter().map(|(u, r)| format!("{u:?} is stored as {r:?} (look-alike characters)")).collect();
-        plan.skipped = listed.skipped;
-        // Remote names that cannot be local names here are skipped, not written.
-        if dst.is_local() {
-            let (bad, good): (Vec<Step>, Vec<Step>) = std::mem::take(&mut plan.steps)
-                .into_iter()
-                .partition(|s| s.action != Action::Rmdir && dst.local_path(&s.key).is_err());
-            plan.steps = good;
-            for s in bad {
-                let reason = dst.local_path(&s.key).err().map(|e| e.to_string()).unwrap_or_default();
-                plan.skipped.push(Skipped { key: s.key, reason });
-            }
-        }
+        // Source entries left out come first, then names the destination refused.
+        let mut skipped = listed.skipped;
+        skipped.append(&mut plan.skipped);
+        plan.skipped = skipped;
         // Bytes that will land on the destination account (a server-side copy
         // within one account is not checked: the service deduplicates it).
         let new_bytes_on_dst = match (&src, &dst) {
@@ -278,7 +270,7 @@ impl Runner {
             });
         }
         if opts.dry_run {
-            for s in &plan.steps {
+            for s in plan.steps.iter() {
                 events(TaskEvent::PlannedFile {
                     action: s.action.as_str().into(),
                     path: user_path(&s.key),
@@ -354,22 +346,20 @@ impl Runner {
         });
         let ticker = spawn_progress(exec.clone(), plan.totals.bytes, plan.totals.files);
         let transfers = spec.options.transfers.max(1);
-        let (dirs, rest): (Vec<&Step>, Vec<&Step>) = plan.steps.iter().partition(|s| s.action == Action::Mkdir);
-        let (deletes, files): (Vec<&Step>, Vec<&Step>) =
-            rest.into_iter().partition(|s| matches!(s.action, Action::Delete | Action::Rmdir));
-        exec.run_all(&dirs, transfers).await;
-        exec.run_all(&files, transfers).await;
+        // The steps are read group by group (from disk, for a large plan).
+        exec.run_all(plan.steps.group(Group::Mkdirs), transfers).await;
+        exec.run_all(plan.steps.group(Group::Transfers), transfers).await;
         let failed_so_far = exec.counters.lock().unwrap_or_else(|p| p.into_inner()).failed;
-        if failed_so_far > 0 && !deletes.is_empty() {
+        let deletes = plan.steps.group_len(Group::Deletes) + plan.steps.group_len(Group::Rmdirs);
+        if failed_so_far > 0 && deletes > 0 {
             // Never delete on the destination while some source files did not arrive.
-            for s in &deletes {
-                exec.skip(s, "not deleted because other files failed; re-run (or retry) first");
+            for s in plan.steps.group(Group::Deletes).chain(plan.steps.group(Group::Rmdirs)) {
+                exec.skip(&s, "not deleted because other files failed; re-run (or retry) first");
             }
         } else {
-            let (files, dirs): (Vec<&Step>, Vec<&Step>) = deletes.into_iter().partition(|s| s.action == Action::Delete);
-            exec.run_all(&files, transfers).await;
-            for d in dirs {
-                exec.run_one(d).await;
+            exec.run_all(plan.steps.group(Group::Deletes), transfers).await;
+            for d in plan.steps.group(Group::Rmdirs) {
+                exec.run_one(&d).await;
             }
         }
         ticker.abort();
@@ -423,7 +413,12 @@ impl Runner {
         cancel: &CancellationToken,
     ) -> Result<Listed> {
         let (kind, opts) = (spec.kind, &spec.options);
-        let planner = Planner::new(kind, opts.checksum);
+        let mut planner = Planner::new(kind, opts.checksum);
+        if let Side::Local(root) = dst {
+            // Remote names that cannot be local names here are skipped, not written.
+            let root = root.clone();
+            planner = planner.refusing(Box::new(move |key| local::local_path(&root, key).err().map(|e| e.to_string())));
+        }
         let (local, remote, local_is_src) = match (src, dst) {
             (Side::Local(root), Side::Remote(s, r)) => (root.clone(), (s, r), true),
             (Side::Remote(s, r), Side::Local(root)) => (root.clone(), (s, r), false),
@@ -635,8 +630,8 @@ impl Exec {
         });
     }
 
-    async fn run_all(self: &Arc<Self>, steps: &[&Step], n: usize) {
-        futures_util::stream::iter(steps.iter().copied()).for_each_concurrent(n, |s| self.run_one(s)).await;
+    async fn run_all(self: &Arc<Self>, steps: impl Iterator<Item = Step>, n: usize) {
+        futures_util::stream::iter(steps).for_each_concurrent(n, |s| async move { self.run_one(&s).await }).await;
     }
 
     fn action_name(&self, step: &Step) -> &'static str {

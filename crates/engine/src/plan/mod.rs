@@ -6,6 +6,7 @@
 //! it holds one folder of each side at a time plus what must change.
 
 mod preflight;
+mod steps;
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +14,7 @@ use fjordsync_jottacloud::names::fold_case;
 use serde::Serialize;
 
 pub use preflight::{Problem, preflight};
+pub use steps::{Group, SPILL_AT, StepIter, Steps};
 
 use crate::events::PlanTotals;
 use crate::task::TaskKind;
@@ -21,6 +23,7 @@ use crate::tree::{Entry, FileItem, Folder, Listing, Skipped, parent_key};
 /// What to do with one file or folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[repr(u8)]
 pub enum Action {
     /// New on the destination.
     Create,
@@ -78,8 +81,10 @@ pub struct Difference {
 /// The whole plan.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// Steps in order: folders, transfers, then deletes (deepest first).
-    pub steps: Vec<Step>,
+    /// Steps in order: folders, transfers, then deletes (deepest first),
+    /// then folders to remove. A large plan keeps most of them in a
+    /// temporary file: read them with `steps.iter()` (by value).
+    pub steps: Steps,
     /// Counts and bytes.
     pub totals: PlanTotals,
     /// What the service (or the destination) cannot take; non-empty refuses the task.
@@ -135,9 +140,10 @@ pub struct Planner {
     kind: TaskKind,
     checksum: bool,
     plan: Plan,
-    transfers: Vec<Step>,
-    /// Files only on the destination (deleted by `sync`, reported by `check`).
-    extra: Vec<(String, FileItem)>,
+    /// Keys only on the destination, for `check` to report.
+    extra: Vec<String>,
+    /// Why a key cannot be written on the destination (see [`Planner::refusing`]).
+    refuse: Option<RefuseFn>,
     /// Folded keys of folders that a transfer creates (it and its ancestors).
     covered: HashSet<String>,
     /// Source folders missing on the destination: (folded, key).
@@ -148,6 +154,9 @@ pub struct Planner {
     src_dirs: HashSet<String>,
 }
 
+/// See [`Planner::refusing`].
+pub type RefuseFn = Box<dyn Fn(&str) -> Option<String> + Send>;
+
 impl Planner {
     /// A planner for `kind`; `checksum` compares content whatever the times
     /// say (`--checksum`, and always for `check`).
@@ -156,8 +165,8 @@ impl Planner {
             kind,
             checksum: checksum || kind == TaskKind::Check,
             plan: Plan::default(),
-            transfers: Vec::new(),
             extra: Vec::new(),
+            refuse: None,
             covered: HashSet::new(),
             mkdirs: Vec::new(),
             rmdirs: Vec::new(),
@@ -165,10 +174,28 @@ impl Planner {
         }
     }
 
-    /// Entries the planner holds beyond counters (steps to be, findings,
-    /// folders to create or remove): what a no-op keeps per file is zero.
+    /// Steps whose key `refuse` gives a reason against (a local destination
+    /// that cannot take the name) are skipped with that reason instead of
+    /// planned; folders to remove are not asked about.
+    pub fn refusing(mut self, refuse: RefuseFn) -> Planner {
+        self.refuse = Some(refuse);
+        self
+    }
+
+    /// Per-file entries the planner holds in memory (steps not spilled to
+    /// disk, `check` findings): a no-op holds none, whatever the number of files.
     pub fn retained(&self) -> usize {
-        self.transfers.len() + self.extra.len() + self.plan.differences.len()
+        self.plan.steps.in_memory() + self.extra.len() + self.plan.differences.len()
+    }
+
+    fn push(&mut self, step: Step) {
+        if step.action != Action::Rmdir
+            && let Some(reason) = self.refuse.as_ref().and_then(|f| f(&step.key))
+        {
+            self.plan.skipped.push(Skipped { key: step.key, reason });
+            return;
+        }
+        self.plan.steps.push(step);
     }
 
     /// Plans one folder: `src` and `dst` are the same folder on each side
@@ -215,7 +242,12 @@ impl Planner {
             && let Some(d) = dst
         {
             for (e, _) in d.files.iter().zip(&matched).filter(|(_, m)| !**m) {
-                self.extra.push((d.file_key(&e.name), e.item()));
+                let key = d.file_key(&e.name);
+                if self.kind == TaskKind::Check {
+                    self.extra.push(key);
+                } else {
+                    self.push(Step { action: Action::Delete, key, src: None, dst: Some(e.item()) });
+                }
             }
         }
     }
@@ -243,15 +275,15 @@ impl Planner {
         };
         let totals = &mut self.plan.totals;
         if kind == TaskKind::Check {
-            match action {
-                Action::Create => {
-                    self.plan.differences.push(Difference { kind: "missing-on-dst", key: folder.file_key(&s.name) })
+            let found = match action {
+                Action::Create => "missing-on-dst",
+                Action::Update => "different",
+                _ => {
+                    totals.unchanged += 1;
+                    return false;
                 }
-                Action::Update => {
-                    self.plan.differences.push(Difference { kind: "different", key: folder.file_key(&s.name) })
-                }
-                _ => totals.unchanged += 1,
-            }
+            };
+            self.plan.differences.push(Difference { kind: found, key: folder.file_key(&s.name) });
             return false;
         }
         match action {
@@ -266,69 +298,51 @@ impl Planner {
             totals.files += 1;
         }
         if action != Action::Unchanged || kind == TaskKind::Move {
-            self.transfers.push(Step {
-                action,
-                key: folder.file_key(&s.name),
-                src: Some(s.item()),
-                dst: d.map(Entry::item),
-            });
+            let key = folder.file_key(&s.name);
+            self.push(Step { action, key, src: Some(s.item()), dst: d.map(Entry::item) });
         }
         transfer
     }
 
     /// The plan. `protected` keys (hidden by `.fjordsyncignore`) are never
     /// deleted; `source_exists` is false when the source folder is missing.
-    pub fn finish(self, protected: &[String], source_exists: bool) -> Plan {
-        let Planner { kind, mut plan, mut transfers, mut extra, covered, mut mkdirs, mut rmdirs, src_dirs, .. } = self;
-        plan.source_exists = source_exists;
-        if kind != TaskKind::Check {
-            mkdirs.retain(|(f, _)| !covered.contains(f));
-            mkdirs.sort_by(|a, b| a.1.cmp(&b.1));
-            plan.totals.mkdirs += mkdirs.len() as u64;
-            plan.steps.extend(mkdirs.into_iter().map(|(_, key)| Step {
-                action: Action::Mkdir,
-                key,
-                src: None,
-                dst: None,
-            }));
-        }
-        transfers.sort_unstable_by(|a, b| folded_cmp(&a.key, &b.key));
-        plan.steps.append(&mut transfers);
+    pub fn finish(mut self, protected: &[String], source_exists: bool) -> Plan {
+        let kind = self.kind;
         let protected: Vec<String> = protected.iter().map(|p| fold_case(p)).collect();
         let is_protected = |key: &str| {
             let k = fold_case(key);
             protected.iter().any(|p| k == *p || (k.starts_with(p.as_str()) && k.as_bytes().get(p.len()) == Some(&b'/')))
         };
-        extra.retain(|(k, _)| !is_protected(k));
-        extra.sort_unstable_by(|a, b| b.0.cmp(&a.0));
-        if kind == TaskKind::Check {
-            plan.differences.extend(extra.into_iter().map(|(key, _)| Difference { kind: "extra-on-dst", key }));
-        } else if kind == TaskKind::Sync {
-            plan.totals.deletes += extra.len() as u64;
-            plan.steps.extend(extra.into_iter().map(|(key, d)| Step {
-                action: Action::Delete,
-                key,
-                src: None,
-                dst: Some(d),
-            }));
-            // Only the topmost extra folders; deeper ones go with them.
-            rmdirs.retain(|(f, k)| !is_protected(k) && parent_key(f).is_none_or(|p| src_dirs.contains(p)));
-            rmdirs.sort_by(|a, b| a.1.cmp(&b.1));
-            plan.steps.extend(rmdirs.into_iter().map(|(_, key)| Step {
-                action: Action::Rmdir,
-                key,
-                src: None,
-                dst: None,
-            }));
+        if kind != TaskKind::Check {
+            let covered = std::mem::take(&mut self.covered);
+            for (f, key) in std::mem::take(&mut self.mkdirs) {
+                if !covered.contains(&f) {
+                    self.push(Step { action: Action::Mkdir, key, src: None, dst: None });
+                }
+            }
         }
+        if kind == TaskKind::Sync {
+            // Only the topmost extra folders; deeper ones go with them.
+            let src_dirs = std::mem::take(&mut self.src_dirs);
+            for (f, key) in std::mem::take(&mut self.rmdirs) {
+                if !is_protected(&key) && parent_key(&f).is_none_or(|p| src_dirs.contains(p)) {
+                    self.push(Step { action: Action::Rmdir, key, src: None, dst: None });
+                }
+            }
+        }
+        let mut plan = self.plan;
+        plan.source_exists = source_exists;
+        plan.steps.sort();
+        if !protected.is_empty() && plan.steps.group_len(Group::Deletes) > 0 {
+            plan.steps.retain(|s| s.action != Action::Delete || !is_protected(&s.key));
+        }
+        plan.totals.mkdirs = plan.steps.group_len(Group::Mkdirs) as u64;
+        plan.totals.deletes = plan.steps.group_len(Group::Deletes) as u64;
+        let extra = self.extra.into_iter().filter(|k| !is_protected(k));
+        plan.differences.extend(extra.map(|key| Difference { kind: "extra-on-dst", key }));
         plan.differences.sort_by(|a, b| a.key.cmp(&b.key));
         plan
     }
-}
-
-/// Orders keys the way their folded forms order, without allocating.
-fn folded_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    a.chars().flat_map(char::to_lowercase).cmp(b.chars().flat_map(char::to_lowercase))
 }
 
 /// Plans two whole listings (tests, and callers that hold both sides).
@@ -399,7 +413,8 @@ mod tests {
         need.sort();
         assert_eq!(need, vec!["changed.txt", "touched.txt"]);
         let plan = compare(TaskKind::Sync, &src, &dst, false, &[]);
-        let got: Vec<_> = plan.steps.iter().map(|s| (s.action, s.key.as_str())).collect();
+        let steps: Vec<Step> = plan.steps.iter().collect();
+        let got: Vec<_> = steps.iter().map(|s| (s.action, s.key.as_str())).collect();
         assert_eq!(
             got,
             vec![
@@ -414,7 +429,7 @@ mod tests {
         );
         assert_eq!(plan.totals.bytes, 1 + 4 + 9);
         assert_eq!((plan.source_files, plan.destination_files), (5, 5));
-        let retime = &plan.steps[4];
+        let retime = &steps[4];
         assert_eq!(retime.dst.as_ref().and_then(|d| d.md5.clone()), Some(format!("{:0>32}", "aa")));
         let check = compare(TaskKind::Check, &src, &dst, true, &[]);
         let kinds: Vec<_> = check.differences.iter().map(|d| (d.kind, d.key.as_str())).collect();
@@ -435,7 +450,8 @@ mod tests {
         );
         let dst = tree(&[item("photos/A.JPG", 1, 10, Some("1"))], &["photos"]);
         let plan = compare(TaskKind::Sync, &src, &dst, false, &[]);
-        let got: Vec<_> = plan.steps.iter().map(|s| (s.action, s.key.as_str())).collect();
+        let steps: Vec<Step> = plan.steps.iter().collect();
+        let got: Vec<_> = steps.iter().map(|s| (s.action, s.key.as_str())).collect();
         assert_eq!(got, vec![(Action::Create, "Photos/Sub/b.jpg")], "no mkdir: the upload creates the folder");
         assert_eq!(plan.totals.unchanged, 1);
     }
