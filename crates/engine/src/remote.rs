@@ -94,7 +94,10 @@ async fn list_folders(
                 files.push(entry_of(&f.name, f.size, mtime, &f.md5));
             }
         }
-        tree.add_dir(key.clone()).files.extend(files);
+        tree.add_dir(key.clone());
+        for e in files {
+            tree.add_file(&key, e);
+        }
         for d in listing.folders {
             let k = if key.is_empty() { d.name.clone() } else { format!("{key}/{}", d.name) };
             if filter.skips_dir(&user_path(&k)) {

@@ -427,7 +427,7 @@ impl Runner {
                     crate::remote::list(&a.client, ra, filter),
                     crate::remote::list(&b.client, rb, filter)
                 )?;
-                let plan = plan::compare(kind, &x, &y, opts.checksum, &[]);
+                let plan = plan::compare(kind, x, y, opts.checksum, &[]).map_err(listing_error)?;
                 return Ok(Listed {
                     plan,
                     refused: vec![],
@@ -465,7 +465,7 @@ impl Runner {
         let planned = tokio::task::spawn_blocking(move || -> Result<(Planner, Option<Arc<HashCache>>)> {
             let (mut planner, mut listing) = (planner, listing);
             for mut folder in rx {
-                let other = listing.take(&fold_case(&folder.key));
+                let other = listing.take(&fold_case(&folder.key)).map_err(listing_error)?;
                 let need = plan::needs_md5(&folder, other.as_ref(), md5_checksum);
                 if !need.is_empty() {
                     filler.fill(&mut folder, &need)?;
@@ -477,7 +477,8 @@ impl Runner {
                 }
             }
             // Remote folders the local side does not have.
-            for folder in std::mem::take(&mut listing.folders).into_values() {
+            for key in listing.keys() {
+                let Some(folder) = listing.take(&key).map_err(listing_error)? else { continue };
                 if local_is_src {
                     planner.folder(None, Some(&folder));
                 } else {
@@ -505,6 +506,10 @@ impl Runner {
             cache,
         })
     }
+}
+
+fn listing_error(source: std::io::Error) -> EngineError {
+    EngineError::Io { context: "reading the remote listing back from its temporary file".into(), source }
 }
 
 /// The hash cache for the local root, with new hashes written back through `writer`.

@@ -108,18 +108,59 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// A whole listing held in memory (the remote side), by folded folder key.
-#[derive(Debug, Default)]
+/// Files a [`Listing`] keeps in memory before it moves them to a temporary
+/// file (`FJORDSYNC_LISTING_SPILL_AT` overrides it, for tests).
+pub const LISTING_SPILL_AT: usize = 200_000;
+
+fn listing_spill_at() -> usize {
+    static AT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *AT.get_or_init(|| {
+        std::env::var("FJORDSYNC_LISTING_SPILL_AT").ok().and_then(|v| v.parse().ok()).unwrap_or(LISTING_SPILL_AT)
+    })
+}
+
+/// A whole listing (the remote side), by folded folder key. Up to
+/// [`LISTING_SPILL_AT`] files stay in memory; beyond that the files go to an
+/// anonymous temporary file, in chunks per folder, and [`Listing::take`]
+/// reads a folder's chunks back. So what a listing holds in memory follows
+/// the number of folders, not of files.
+#[derive(Debug)]
 pub struct Listing {
-    /// Folders by folded key; the root is `""`.
-    pub folders: HashMap<Box<str>, Folder>,
+    /// Folders in memory, by folded key; the root is `""`.
+    folders: HashMap<Box<str>, Folder>,
     /// False when the root does not exist at all.
     pub exists: bool,
     /// The folder the last file went to: (key, folded key).
     last: Option<(String, Box<str>)>,
+    /// Files in memory.
+    in_memory: usize,
+    limit: usize,
+    spill: Option<ListingSpill>,
+}
+
+#[derive(Debug)]
+struct ListingSpill {
+    file: std::fs::File,
+    len: u64,
+    /// Folded key -> (key, chunks of its files).
+    index: HashMap<Box<str>, (String, Vec<Chunk>)>,
+}
+
+/// Where some files of one folder are in the temporary file: (offset, bytes).
+type Chunk = (u64, u64);
+
+impl Default for Listing {
+    fn default() -> Listing {
+        Listing::with_limit(listing_spill_at())
+    }
 }
 
 impl Listing {
+    /// A missing listing that keeps up to `limit` files in memory.
+    pub fn with_limit(limit: usize) -> Listing {
+        Listing { folders: HashMap::new(), exists: false, last: None, in_memory: 0, limit: limit.max(1), spill: None }
+    }
+
     /// An existing, empty listing (just the root folder).
     pub fn empty_root() -> Listing {
         let mut l = Listing { exists: true, ..Default::default() };
@@ -128,8 +169,8 @@ impl Listing {
     }
 
     /// Adds a folder (no-op when present).
-    pub fn add_dir(&mut self, key: String) -> &mut Folder {
-        self.folders.entry(fold_case(&key).into_boxed_str()).or_insert_with(|| Folder { key, files: Vec::new() })
+    pub fn add_dir(&mut self, key: String) {
+        self.folders.entry(fold_case(&key).into_boxed_str()).or_insert_with(|| Folder { key, files: Vec::new() });
     }
 
     /// Adds a file to the folder `parent` (created when missing).
@@ -144,17 +185,109 @@ impl Listing {
                 self.folders.insert(folded.clone(), Folder { key: key.clone(), files: vec![entry] });
             }
         }
+        self.in_memory += 1;
+        if self.in_memory >= self.limit
+            && let Err(e) = self.spill_out()
+        {
+            tracing::warn!("cannot move a listing to a temporary file ({e}); keeping it in memory");
+            self.limit = usize::MAX;
+        }
     }
 
-    /// Takes a folder out by its folded key.
-    pub fn take(&mut self, folded: &str) -> Option<Folder> {
-        self.folders.remove(folded)
+    /// Moves every file in memory to the temporary file.
+    fn spill_out(&mut self) -> std::io::Result<()> {
+        use std::io::Write;
+        let spill = match &mut self.spill {
+            Some(s) => s,
+            None => self.spill.insert(ListingSpill { file: crate::spill::temp_file()?, len: 0, index: HashMap::new() }),
+        };
+        let mut w = std::io::BufWriter::with_capacity(256 * 1024, &spill.file);
+        let mut buf = Vec::new();
+        for (folded, folder) in self.folders.drain() {
+            let (_, chunks) = spill.index.entry(folded).or_insert_with(|| (folder.key, Vec::new()));
+            if folder.files.is_empty() {
+                continue;
+            }
+            buf.clear();
+            for e in &folder.files {
+                encode_entry(e, &mut buf);
+            }
+            w.write_all(&buf)?;
+            chunks.push((spill.len, buf.len() as u64));
+            spill.len += buf.len() as u64;
+        }
+        w.flush()?;
+        self.in_memory = 0;
+        self.last = None;
+        Ok(())
     }
 
-    /// Number of files.
-    pub fn file_count(&self) -> usize {
-        self.folders.values().map(|f| f.files.len()).sum()
+    /// Takes a folder out by its folded key (reading its files back from
+    /// the temporary file when they went there).
+    pub fn take(&mut self, folded: &str) -> std::io::Result<Option<Folder>> {
+        let mut folder = self.folders.remove(folded);
+        if let Some(f) = &folder {
+            self.in_memory -= f.files.len();
+            self.last = None;
+        }
+        let Some(spill) = &mut self.spill else { return Ok(folder) };
+        let Some((key, chunks)) = spill.index.remove(folded) else { return Ok(folder) };
+        let mut files = Vec::new();
+        for (off, len) in chunks {
+            let mut buf = vec![0u8; len as usize];
+            crate::spill::read_at(&spill.file, &mut buf, off)?;
+            let mut c = crate::spill::Cursor(&buf);
+            while !c.is_empty() {
+                files.push(decode_entry(&mut c).ok_or_else(|| std::io::Error::other("a listing chunk is damaged"))?);
+            }
+        }
+        match &mut folder {
+            Some(f) => files.append(&mut f.files),
+            None => folder = Some(Folder { key, files: Vec::new() }),
+        }
+        if let Some(f) = &mut folder {
+            f.files = files;
+        }
+        Ok(folder)
     }
+
+    /// Folded keys of the folders not taken yet.
+    pub fn keys(&self) -> Vec<Box<str>> {
+        let mut keys: Vec<Box<str>> = self.folders.keys().cloned().collect();
+        if let Some(s) = &self.spill {
+            keys.extend(s.index.keys().filter(|k| !self.folders.contains_key(*k)).cloned());
+        }
+        keys
+    }
+
+    /// Files kept in memory (the rest are in the temporary file).
+    pub fn files_in_memory(&self) -> usize {
+        self.in_memory
+    }
+}
+
+fn encode_entry(e: &Entry, out: &mut Vec<u8>) {
+    crate::spill::put_str(out, &e.name);
+    for v in [e.size, e.mtime as u64, e.mtime_ns as u64, e.inode] {
+        crate::spill::put_u64(out, v);
+    }
+    match &e.md5 {
+        Some(m) => {
+            out.push(1);
+            out.extend_from_slice(m);
+        }
+        None => out.push(0),
+    }
+}
+
+fn decode_entry(c: &mut crate::spill::Cursor<'_>) -> Option<Entry> {
+    let name = c.string()?.into_boxed_str();
+    let (size, mtime, mtime_ns, inode) = (c.u64()?, c.u64()? as i64, c.u64()? as i64, c.u64()?);
+    let md5 = match c.u8()? {
+        0 => None,
+        _ => Some(c.take(16)?.try_into().ok()?),
+    };
+    Some(Entry { name, size, mtime, mtime_ns, inode, md5 })
 }
 
 /// A remote-form relative path as the user sees it (look-alikes mapped back).
@@ -179,5 +312,44 @@ mod tests {
         assert_eq!(parse_md5("xyz"), None);
         assert_eq!(join_key("", "a"), "a");
         assert_eq!(join_key("a", "b"), "a/b");
+    }
+
+    fn entry(name: &str, md5: Option<Md5>) -> Entry {
+        Entry { name: name.into(), size: name.len() as u64, mtime: -5, mtime_ns: 0, inode: 0, md5 }
+    }
+
+    #[test]
+    fn a_spilled_listing_gives_back_every_folder() {
+        let md5 = parse_md5("0123456789abcdef0123456789abcdef");
+        let mut small = Listing::with_limit(3);
+        let mut big = Listing::with_limit(usize::MAX);
+        for l in [&mut small, &mut big] {
+            l.exists = true;
+            l.add_dir(String::new());
+            l.add_dir("Empty".into());
+            for i in 0..10 {
+                // Files of one folder arrive in two separate stretches.
+                l.add_file("A", entry(&format!("a{i}"), md5));
+                l.add_file("b/C", entry(&format!("c{i}"), None));
+            }
+            l.add_file("a", entry("late", None));
+        }
+        assert!(small.files_in_memory() < 3);
+        let mut keys = small.keys();
+        keys.sort();
+        let mut big_keys = big.keys();
+        big_keys.sort();
+        assert_eq!(keys, big_keys);
+        for k in keys {
+            let (a, b) = (small.take(&k).unwrap().unwrap(), big.take(&k).unwrap().unwrap());
+            let sorted = |f: Folder| {
+                let mut v = f.files;
+                v.sort_by(|x, y| x.name.cmp(&y.name));
+                (f.key, v)
+            };
+            assert_eq!(sorted(a), sorted(b), "{k}");
+        }
+        assert!(small.keys().is_empty());
+        assert_eq!(small.take("a").unwrap(), None);
     }
 }

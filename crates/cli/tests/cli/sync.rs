@@ -112,7 +112,8 @@ async fn first_sync_then_nothing_to_do() {
 }
 
 /// A plan larger than the engine keeps in memory goes to a temporary file in
-/// sorted runs; it must print and apply exactly like a small one.
+/// sorted runs, and so does a large remote listing; both must print and
+/// apply exactly like small ones.
 #[tokio::test(flavor = "multi_thread")]
 async fn spilled_plans_print_and_apply_the_same() {
     let env = Env::start().await;
@@ -122,7 +123,7 @@ async fn spilled_plans_print_and_apply_the_same() {
     let src_s = src.to_str().unwrap();
     let spilled = |args: &[&str]| {
         let mut c = env.cmd(args);
-        c.env("FJORDSYNC_PLAN_SPILL_AT", "2");
+        c.env("FJORDSYNC_PLAN_SPILL_AT", "2").env("FJORDSYNC_LISTING_SPILL_AT", "2");
         tokio::task::spawn_blocking(move || c.output().unwrap())
     };
     let in_memory = env.ok(&["sync", "--dry-run", src_s, "demo:s"]).await;
@@ -137,6 +138,15 @@ async fn spilled_plans_print_and_apply_the_same() {
     let out = spilled(&["sync", src_s, "demo:s"]).await.unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(remote_md5s(&env, "demo:s").await, local_md5s(&src));
+    // And down again, into a folder with a stale file.
+    let back = env.path("back");
+    write_all(&back, &[("stale.txt", b"stale"), ("docs/new.txt", b"older")]);
+    let back_s = back.to_str().unwrap();
+    let out = spilled(&["sync", "--max-delete", "100%", "demo:s", back_s]).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(local_md5s(&back), local_md5s(&src));
+    let out = spilled(&["sync", "--dry-run", "demo:s", back_s]).await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 to create, 0 to update"), "nothing left to do");
 }
 
 #[tokio::test(flavor = "multi_thread")]

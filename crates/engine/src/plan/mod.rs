@@ -345,16 +345,23 @@ impl Planner {
     }
 }
 
-/// Plans two whole listings (tests, and callers that hold both sides).
-pub fn compare(kind: TaskKind, src: &Listing, dst: &Listing, checksum: bool, protected: &[String]) -> Plan {
+/// Plans two whole listings (remote to remote, and tests).
+pub fn compare(
+    kind: TaskKind,
+    mut src: Listing,
+    mut dst: Listing,
+    checksum: bool,
+    protected: &[String],
+) -> std::io::Result<Plan> {
     let mut p = Planner::new(kind, checksum);
-    let mut keys: Vec<&Box<str>> = src.folders.keys().chain(dst.folders.keys()).collect();
+    let mut keys = src.keys();
+    keys.append(&mut dst.keys());
     keys.sort();
     keys.dedup();
     for k in keys {
-        p.folder(src.folders.get(k), dst.folders.get(k));
+        p.folder(src.take(&k)?.as_ref(), dst.take(&k)?.as_ref());
     }
-    p.finish(protected, src.exists)
+    Ok(p.finish(protected, src.exists))
 }
 
 #[cfg(test)]
@@ -385,34 +392,39 @@ mod tests {
 
     #[test]
     fn decides_per_file() {
-        let src = tree(
-            &[
-                item("new.txt", 1, 10, None),
-                item("same.txt", 2, 10, None),
-                item("touched.txt", 3, 20, Some("aa")),
-                item("changed.txt", 4, 20, Some("bb")),
-                item("grown.txt", 9, 10, None),
-            ],
-            &["empty"],
-        );
-        let dst = tree(
-            &[
-                item("same.txt", 2, 10, Some("1")),
-                item("touched.txt", 3, 10, Some("aa")),
-                item("changed.txt", 4, 10, Some("cc")),
-                item("grown.txt", 5, 10, Some("1")),
-                item("old/gone.txt", 1, 10, Some("1")),
-            ],
-            &["old"],
-        );
+        let src = || {
+            tree(
+                &[
+                    item("new.txt", 1, 10, None),
+                    item("same.txt", 2, 10, None),
+                    item("touched.txt", 3, 20, Some("aa")),
+                    item("changed.txt", 4, 20, Some("bb")),
+                    item("grown.txt", 9, 10, None),
+                ],
+                &["empty"],
+            )
+        };
+        let dst = || {
+            tree(
+                &[
+                    item("same.txt", 2, 10, Some("1")),
+                    item("touched.txt", 3, 10, Some("aa")),
+                    item("changed.txt", 4, 10, Some("cc")),
+                    item("grown.txt", 5, 10, Some("1")),
+                    item("old/gone.txt", 1, 10, Some("1")),
+                ],
+                &["old"],
+            )
+        };
         // Which local MD5s the comparison needs (before they are filled in).
-        let mut bare = src.folders[""].clone();
+        let mut bare = src().take("").unwrap().unwrap();
         bare.files.iter_mut().for_each(|e| e.md5 = None);
+        let root = dst().take("").unwrap();
         let mut need: Vec<_> =
-            needs_md5(&bare, dst.folders.get(""), false).into_iter().map(|i| bare.files[i].name.to_string()).collect();
+            needs_md5(&bare, root.as_ref(), false).into_iter().map(|i| bare.files[i].name.to_string()).collect();
         need.sort();
         assert_eq!(need, vec!["changed.txt", "touched.txt"]);
-        let plan = compare(TaskKind::Sync, &src, &dst, false, &[]);
+        let plan = compare(TaskKind::Sync, src(), dst(), false, &[]).unwrap();
         let steps: Vec<Step> = plan.steps.iter().collect();
         let got: Vec<_> = steps.iter().map(|s| (s.action, s.key.as_str())).collect();
         assert_eq!(
@@ -431,14 +443,14 @@ mod tests {
         assert_eq!((plan.source_files, plan.destination_files), (5, 5));
         let retime = &steps[4];
         assert_eq!(retime.dst.as_ref().and_then(|d| d.md5.clone()), Some(format!("{:0>32}", "aa")));
-        let check = compare(TaskKind::Check, &src, &dst, true, &[]);
+        let check = compare(TaskKind::Check, src(), dst(), true, &[]).unwrap();
         let kinds: Vec<_> = check.differences.iter().map(|d| (d.kind, d.key.as_str())).collect();
         assert!(kinds.contains(&("missing-on-dst", "new.txt")));
         assert!(kinds.contains(&("extra-on-dst", "old/gone.txt")));
         assert!(kinds.contains(&("different", "changed.txt")));
-        let protected = compare(TaskKind::Sync, &src, &dst, false, &["old".into()]);
+        let protected = compare(TaskKind::Sync, src(), dst(), false, &["old".into()]).unwrap();
         assert_eq!(protected.totals.deletes, 0);
-        let moved = compare(TaskKind::Move, &src, &dst, false, &[]);
+        let moved = compare(TaskKind::Move, src(), dst(), false, &[]).unwrap();
         assert!(moved.steps.iter().any(|s| s.action == Action::Unchanged && s.key == "same.txt"));
     }
 
@@ -449,7 +461,7 @@ mod tests {
             &["Photos", "Photos/Sub"],
         );
         let dst = tree(&[item("photos/A.JPG", 1, 10, Some("1"))], &["photos"]);
-        let plan = compare(TaskKind::Sync, &src, &dst, false, &[]);
+        let plan = compare(TaskKind::Sync, src, dst, false, &[]).unwrap();
         let steps: Vec<Step> = plan.steps.iter().collect();
         let got: Vec<_> = steps.iter().map(|s| (s.action, s.key.as_str())).collect();
         assert_eq!(got, vec![(Action::Create, "Photos/Sub/b.jpg")], "no mkdir: the upload creates the folder");

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 
 use super::{Action, Step};
+use crate::spill::{Cursor, put_str, put_u64, read_at, temp_file};
 use crate::tree::FileItem;
 
 /// Steps a group keeps in memory before it spills a sorted run to disk
@@ -128,7 +129,7 @@ impl Steps {
     fn spill_group(&mut self, g: usize) -> std::io::Result<()> {
         let file = match &mut self.spill {
             Some(f) => f,
-            None => self.spill.insert(tempfile::tempfile()?),
+            None => self.spill.insert(temp_file()?),
         };
         let seg = &mut self.groups[g];
         let order = seg.order;
@@ -350,24 +351,6 @@ impl<'a> RunReader<'a> {
     }
 }
 
-#[cfg(unix)]
-fn read_at(f: &File, buf: &mut [u8], off: u64) -> std::io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(f, buf, off)
-}
-
-#[cfg(windows)]
-fn read_at(f: &File, mut buf: &mut [u8], mut off: u64) -> std::io::Result<()> {
-    while !buf.is_empty() {
-        let n = std::os::windows::fs::FileExt::seek_read(f, buf, off)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        buf = &mut buf[n..];
-        off += n as u64;
-    }
-    Ok(())
-}
-
 // A step on disk: u32 length, then action, key, source and destination.
 fn encode(s: &Step, out: &mut Vec<u8>) {
     out.extend_from_slice(&[0; 4]);
@@ -378,10 +361,9 @@ fn encode(s: &Step, out: &mut Vec<u8>) {
             None => out.push(0),
             Some(f) => {
                 out.push(1);
-                out.extend_from_slice(&f.size.to_le_bytes());
-                out.extend_from_slice(&f.mtime.to_le_bytes());
-                out.extend_from_slice(&f.mtime_ns.to_le_bytes());
-                out.extend_from_slice(&f.inode.to_le_bytes());
+                for v in [f.size, f.mtime as u64, f.mtime_ns as u64, f.inode] {
+                    put_u64(out, v);
+                }
                 match &f.md5 {
                     None => out.push(0),
                     Some(m) => {
@@ -394,34 +376,6 @@ fn encode(s: &Step, out: &mut Vec<u8>) {
     }
     let n = (out.len() - 4) as u32;
     out[..4].copy_from_slice(&n.to_le_bytes());
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    out.extend_from_slice(s.as_bytes());
-}
-
-struct Cursor<'a>(&'a [u8]);
-
-impl Cursor<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        if self.0.len() < n {
-            return None;
-        }
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Some(a)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn string(&mut self) -> Option<String> {
-        let n = u32::from_le_bytes(self.take(4)?.try_into().ok()?) as usize;
-        String::from_utf8(self.take(n)?.to_vec()).ok()
-    }
 }
 
 fn decode(b: &[u8]) -> Option<Step> {
