@@ -83,6 +83,8 @@ pub struct Steps {
     spill_len: u64,
     limit: usize,
     sorted: bool,
+    /// Steps with [`Action::Unchanged`] (`move` only).
+    unchanged: usize,
 }
 
 impl Default for Steps {
@@ -101,6 +103,7 @@ impl Steps {
             spill_len: 0,
             limit: limit.max(1),
             sorted: true,
+            unchanged: 0,
         }
     }
 
@@ -113,6 +116,7 @@ impl Steps {
     pub fn push(&mut self, step: Step) {
         let g = Self::index(group_of(step.action));
         self.sorted = false;
+        self.unchanged += usize::from(step.action == Action::Unchanged);
         let seg = &mut self.groups[g];
         seg.mem.push(step);
         seg.len += 1;
@@ -166,6 +170,19 @@ impl Steps {
     /// True when there is nothing to do.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Number of steps that change something (all but `move`'s unchanged files).
+    pub fn changes(&self) -> usize {
+        self.len() - self.unchanged
+    }
+
+    /// What a preview shows: the first `n` steps that change something, and
+    /// how many more there are. Reads no further than it shows.
+    pub fn preview(&self, n: usize) -> (Vec<Step>, usize) {
+        let shown: Vec<Step> = self.iter().filter(|s| s.action != Action::Unchanged).take(n).collect();
+        let more = self.changes() - shown.len();
+        (shown, more)
     }
 
     /// Number of steps in a group.
@@ -438,6 +455,9 @@ mod tests {
         assert_eq!(a[2].key, "d0/F0000");
         assert_eq!(a.last().map(|s| s.key.as_str()), Some("old/0000"));
         assert_eq!(small.group_len(Group::Deletes), 1000);
+        let (shown, more) = small.preview(5);
+        assert_eq!((shown.len(), more), (5, input.len() - 5));
+        assert_eq!(shown, b[..5]);
         let removed = small.retain(|s| !s.key.starts_with("d3/"));
         assert_eq!(removed.len(), 143);
         assert_eq!(small.len(), input.len() - 143);
