@@ -13,6 +13,9 @@
 #             files through HTTP takes too long to be part of a benchmark
 #   noop      no-op re-sync of the seeded tree
 #   noop-dry  the same as --dry-run
+#   noop-small-mem  the no-op with the spill limits at 10,000 (listing files
+#             and plan steps kept in memory), as a million files would run
+#   down-dry  --dry-run of the seeded remote into an empty local folder
 #   plan-new  --dry-run of the local tree against an empty remote folder
 #             (every file planned as a create; always run)
 #   rclone    rclone's no-op re-sync of the same tree (--rclone; needs the
@@ -52,9 +55,9 @@ TREE="${TREE:-$WORK/tree}"
 if [[ -d "$TREE" ]]; then
   echo "using the files in $TREE"
 else
-echo "generating $FILES files, $PER_FOLDER per folder, in $TREE"
-start=$(date +%s.%N)
-python3 - "$TREE" "$FILES" "$PER_FOLDER" <<'PY'
+  echo "generating $FILES files, $PER_FOLDER per folder, in $TREE"
+  start=$(date +%s.%N)
+  python3 - "$TREE" "$FILES" "$PER_FOLDER" <<'PY'
 import os, sys
 root, n, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 for i in range(n):
@@ -65,7 +68,7 @@ for i in range(n):
     os.write(fd, b"%d\n" % i)
     os.close(fd)
 PY
-echo "generated in $(python3 -c "import time; print(round(time.time() - $start, 1))") s"
+  echo "generated in $(python3 -c "import time; print(round(time.time() - $start, 1))") s"
 fi
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -100,6 +103,10 @@ if [[ "$FILES" -le "$SEED_MAX" ]]; then
   measure seed 3600 "$BIN" copy --transfers 16 "$TREE" b:tree
   measure noop 600 "$BIN" sync "$TREE" b:tree
   measure noop-dry 600 "$BIN" sync --dry-run "$TREE" b:tree
+  measure noop-small-mem 600 env FJORDSYNC_LISTING_SPILL_AT=10000 FJORDSYNC_PLAN_SPILL_AT=10000 \
+    "$BIN" sync "$TREE" b:tree
+  mkdir -p "$WORK/down"
+  measure down-dry 600 "$BIN" sync --dry-run b:tree "$WORK/down"
 fi
 measure plan-new 1800 "$BIN" sync --dry-run "$TREE" b:empty
 
@@ -116,7 +123,7 @@ cfg="$WORK/rclone.conf"
 timeout 1800 "$TIME" -f '%e s %M KiB' -o "$WORK/t.txt" "$RCLONE_BIN" --config "\$cfg" sync "$TREE" jt:tree >"$WORK/rclone.out" 2>&1
 echo "rclone-noop \$(tail -1 "$WORK/t.txt")" >>"$RESULTS"
 EOS
-  timeout 2400 bash "$JOTTA_NET" --server "$EMU --port 8089 --state-dir $WORK/emu" --backend http://127.0.0.1:8089 \
+  timeout 2400 bash "$JOTTA_NET" --out "$WORK/jotta-net" --server "$EMU --port 8089 --state-dir $WORK/emu" --backend http://127.0.0.1:8089 \
     --exec "bash '$WORK/rclone.sh'" >"$WORK/jn.log" 2>&1 || { tail -30 "$WORK/jn.log" >&2; exit 1; }
   echo "rclone-noop: $(tail -1 "$RESULTS" | cut -d' ' -f2-)"
 fi
