@@ -27,6 +27,7 @@ pub mod remotes;
 pub mod runner;
 pub mod secrets;
 pub mod session;
+mod spill;
 pub mod state;
 pub mod task;
 pub mod token_store;

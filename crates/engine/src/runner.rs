@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,12 +20,12 @@ use crate::events::{Counters, EventSink, TaskEvent};
 use crate::filter::Filter;
 use crate::guard::{self, Refusal};
 use crate::local::{self, HashCache};
-use crate::plan::{self, Action, Plan, Problem, Step};
+use crate::plan::{self, Action, Group, Plan, Planner, Problem, Step};
 use crate::session::{Session, same_account};
 use crate::state::{DbOp, FileEvent, StateDb, Writer, WriterHandle};
 use crate::task::{Location, TaskKind, TaskSpec};
 use crate::transfer::{self, Throttle, TransferError};
-use crate::tree::{FileItem, Skipped, Tree, user_path};
+use crate::tree::{FileItem, Folder, Skipped, parse_md5, user_path};
 
 /// Opens a configured remote by name (the shell decides how secrets are read).
 pub type Opener = Arc<dyn Fn(&str) -> Result<Session> + Send + Sync>;
@@ -195,58 +195,21 @@ impl Runner {
     ) -> Result<(String, Counters, Plan, Option<Refusal>)> {
         let opts = &spec.options;
         let kind = spec.kind;
-        let checksum = opts.checksum || kind == TaskKind::Check;
-        // List both sides at once.
-        let (src_listing, dst_listing) = tokio::try_join!(
-            list_side(src, filter, opts.follow_symlinks),
-            list_side(dst, filter, opts.follow_symlinks)
-        )?;
-        let (mut src_tree, refused, mapped, protected) = src_listing;
-        let (mut dst_tree, _, _, _) = dst_listing;
-        // Local MD5s the comparison needs, through the hash cache, M at a time.
+        // List both sides and plan, folder by folder.
+        let listed = self.list_and_plan(spec, src, dst, filter, writer, &cancel).await?;
+        let mut plan = listed.plan;
+        let cache = listed.cache;
         let local_root = [src, dst].into_iter().find_map(|s| match s {
             Side::Local(p) => Some(p.clone()),
             _ => None,
         });
-        // The cache is loaded only when some local MD5 will be needed, so a
-        // no-op re-sync by size and time never reads it.
-        let load_cache = || -> Result<Arc<HashCache>> {
-            Ok(match &local_root {
-                Some(root) => {
-                    let prefix = format!("{}", root.display());
-                    Arc::new(HashCache::new(self.db.hashes_under(&prefix)?, Some(writer.handle())))
-                }
-                None => Arc::new(HashCache::new(HashMap::new(), None)),
-            })
-        };
-        let need = plan::needs_md5(&src_tree, &dst_tree, checksum);
-        let mut cache = None;
-        if !need.is_empty() {
-            let cache = cache.insert(load_cache()?);
-            let (local_tree, side) = if src.is_local() { (&mut src_tree, src) } else { (&mut dst_tree, dst) };
-            if side.is_local() {
-                fill_md5s(local_tree, side, &need, cache, opts.checkers.max(1), &cancel).await;
-            }
-        }
-        let mut plan = plan::compare(kind, &src_tree, &dst_tree, opts.checksum, &protected);
-        if kind == TaskKind::Check {
-            // `check` compares content whatever the times say.
-            plan = plan::compare(kind, &src_tree, &dst_tree, true, &protected);
-        }
-        plan.problems = plan::preflight(&src_tree, &refused, !dst.is_local());
-        plan.notes = mapped.iter().map(|(u, r)| format!("{u:?} is stored as {r:?} (look-alike characters)")).collect();
-        plan.skipped = std::mem::take(&mut src_tree.skipped);
-        // Remote names that cannot be local names here are skipped, not written.
-        if dst.is_local() {
-            let (bad, good): (Vec<Step>, Vec<Step>) = std::mem::take(&mut plan.steps)
-                .into_iter()
-                .partition(|s| s.action != Action::Rmdir && dst.local_path(&s.key).is_err());
-            plan.steps = good;
-            for s in bad {
-                let reason = dst.local_path(&s.key).err().map(|e| e.to_string()).unwrap_or_default();
-                plan.skipped.push(Skipped { key: s.key, reason });
-            }
-        }
+        plan.problems = plan::preflight(&listed.collisions, &listed.refused, !dst.is_local());
+        plan.notes =
+            listed.mapped.iter().map(|(u, r)| format!("{u:?} is stored as {r:?} (look-alike characters)")).collect();
+        // Source entries left out come first, then names the destination refused.
+        let mut skipped = listed.skipped;
+        skipped.append(&mut plan.skipped);
+        plan.skipped = skipped;
         // Bytes that will land on the destination account (a server-side copy
         // within one account is not checked: the service deduplicates it).
         let new_bytes_on_dst = match (&src, &dst) {
@@ -307,7 +270,7 @@ impl Runner {
             });
         }
         if opts.dry_run {
-            for s in &plan.steps {
+            for s in plan.steps.iter() {
                 events(TaskEvent::PlannedFile {
                     action: s.action.as_str().into(),
                     path: user_path(&s.key),
@@ -360,7 +323,7 @@ impl Runner {
         let uploads_from_local = local_root.is_some() && plan.totals.files > 0;
         let cache = match cache {
             Some(c) => c,
-            None if uploads_from_local => load_cache()?,
+            None if uploads_from_local => load_cache(&self.db, local_root.as_deref(), writer.handle())?,
             None => Arc::new(HashCache::new(HashMap::new(), None)),
         };
         let exec = Arc::new(Exec {
@@ -383,22 +346,20 @@ impl Runner {
         });
         let ticker = spawn_progress(exec.clone(), plan.totals.bytes, plan.totals.files);
         let transfers = spec.options.transfers.max(1);
-        let (dirs, rest): (Vec<&Step>, Vec<&Step>) = plan.steps.iter().partition(|s| s.action == Action::Mkdir);
-        let (deletes, files): (Vec<&Step>, Vec<&Step>) =
-            rest.into_iter().partition(|s| matches!(s.action, Action::Delete | Action::Rmdir));
-        exec.run_all(&dirs, transfers).await;
-        exec.run_all(&files, transfers).await;
+        // The steps are read group by group (from disk, for a large plan).
+        exec.run_all(plan.steps.group(Group::Mkdirs), transfers).await;
+        exec.run_all(plan.steps.group(Group::Transfers), transfers).await;
         let failed_so_far = exec.counters.lock().unwrap_or_else(|p| p.into_inner()).failed;
-        if failed_so_far > 0 && !deletes.is_empty() {
+        let deletes = plan.steps.group_len(Group::Deletes) + plan.steps.group_len(Group::Rmdirs);
+        if failed_so_far > 0 && deletes > 0 {
             // Never delete on the destination while some source files did not arrive.
-            for s in &deletes {
-                exec.skip(s, "not deleted because other files failed; re-run (or retry) first");
+            for s in plan.steps.group(Group::Deletes).chain(plan.steps.group(Group::Rmdirs)) {
+                exec.skip(&s, "not deleted because other files failed; re-run (or retry) first");
             }
         } else {
-            let (files, dirs): (Vec<&Step>, Vec<&Step>) = deletes.into_iter().partition(|s| s.action == Action::Delete);
-            exec.run_all(&files, transfers).await;
-            for d in dirs {
-                exec.run_one(d).await;
+            exec.run_all(plan.steps.group(Group::Deletes), transfers).await;
+            for d in plan.steps.group(Group::Rmdirs) {
+                exec.run_one(&d).await;
             }
         }
         ticker.abort();
@@ -420,56 +381,192 @@ pub(crate) fn outcome_of(cancel: &CancellationToken, counters: &Counters) -> &'s
     }
 }
 
-type Listing = (Tree, Vec<(String, String)>, Vec<(String, String)>, Vec<String>);
+/// How many walked folders may wait for the remote listing: the walk runs
+/// ahead while the remote side is listed, bounded so that it holds a few
+/// folders, not the tree.
+const WALK_AHEAD: usize = 16;
 
-async fn list_side(side: &Side, filter: &Filter, follow: bool) -> Result<Listing> {
-    match side {
-        Side::Local(root) => {
-            let (root, filter) = (root.clone(), filter.clone());
-            let w = tokio::task::spawn_blocking(move || local::walk(&root, &filter, follow))
-                .await
-                .map_err(|e| EngineError::Invalid(format!("local walk failed: {e}")))?;
-            Ok((w.tree, w.refused, w.mapped, w.ignored_prefixes))
+/// What listing and planning yield.
+struct Listed {
+    plan: Plan,
+    refused: Vec<(String, String)>,
+    mapped: Vec<(String, String)>,
+    collisions: Vec<(String, String)>,
+    skipped: Vec<Skipped>,
+    /// The hash cache, when planning needed local MD5s.
+    cache: Option<Arc<HashCache>>,
+}
+
+impl Runner {
+    /// Lists both sides and plans. The remote side is listed into a compact
+    /// [`Listing`]; the local side is walked at the same time and handed to
+    /// the planner one folder at a time, paired with the remote folder of the
+    /// same key, which leaves the listing as it is planned: memory follows
+    /// the largest folder and the changes, not the local tree.
+    async fn list_and_plan(
+        &self,
+        spec: &TaskSpec,
+        src: &Side,
+        dst: &Side,
+        filter: &Filter,
+        writer: &Writer,
+        cancel: &CancellationToken,
+    ) -> Result<Listed> {
+        let (kind, opts) = (spec.kind, &spec.options);
+        let mut planner = Planner::new(kind, opts.checksum);
+        if let Side::Local(root) = dst {
+            // Remote names that cannot be local names here are skipped, not written.
+            let root = root.clone();
+            planner = planner.refusing(Box::new(move |key| local::local_path(&root, key).err().map(|e| e.to_string())));
         }
-        Side::Remote(s, root) => Ok((crate::remote::list(&s.client, root, filter).await?, vec![], vec![], vec![])),
+        let (local, remote, local_is_src) = match (src, dst) {
+            (Side::Local(root), Side::Remote(s, r)) => (root.clone(), (s, r), true),
+            (Side::Remote(s, r), Side::Local(root)) => (root.clone(), (s, r), false),
+            (Side::Remote(a, ra), Side::Remote(b, rb)) => {
+                let (x, y) = tokio::try_join!(
+                    crate::remote::list(&a.client, ra, filter),
+                    crate::remote::list(&b.client, rb, filter)
+                )?;
+                let plan = plan::compare(kind, x, y, opts.checksum, &[]).map_err(listing_error)?;
+                return Ok(Listed {
+                    plan,
+                    refused: vec![],
+                    mapped: vec![],
+                    collisions: vec![],
+                    skipped: vec![],
+                    cache: None,
+                });
+            }
+            (Side::Local(_), Side::Local(_)) => return Err(EngineError::Invalid("both sides are local".into())),
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Folder>(WALK_AHEAD);
+        let walker = {
+            let (root, filter, follow) = (local.clone(), filter.clone(), opts.follow_symlinks);
+            tokio::task::spawn_blocking(move || local::walk(&root, &filter, follow, |f| tx.send(f).is_ok()))
+        };
+        let listing = match crate::remote::list(&remote.0.client, remote.1, filter).await {
+            Ok(l) => l,
+            Err(e) => {
+                drop(rx);
+                let _ = walker.await;
+                return Err(e.into());
+            }
+        };
+        let remote_exists = listing.exists;
+        let mut filler = Md5Filler {
+            db: self.db.clone(),
+            root: local,
+            writer: writer.handle(),
+            cache: None,
+            checkers: opts.checkers.max(1),
+            cancel: cancel.clone(),
+        };
+        let md5_checksum = opts.checksum || kind == TaskKind::Check;
+        let planned = tokio::task::spawn_blocking(move || -> Result<(Planner, Option<Arc<HashCache>>)> {
+            let (mut planner, mut listing) = (planner, listing);
+            for mut folder in rx {
+                let other = listing.take(&fold_case(&folder.key)).map_err(listing_error)?;
+                let need = plan::needs_md5(&folder, other.as_ref(), md5_checksum);
+                if !need.is_empty() {
+                    filler.fill(&mut folder, &need)?;
+                }
+                if local_is_src {
+                    planner.folder(Some(&folder), other.as_ref());
+                } else {
+                    planner.folder(other.as_ref(), Some(&folder));
+                }
+            }
+            // Remote folders the local side does not have.
+            for key in listing.keys() {
+                let Some(folder) = listing.take(&key).map_err(listing_error)? else { continue };
+                if local_is_src {
+                    planner.folder(None, Some(&folder));
+                } else {
+                    planner.folder(Some(&folder), None);
+                }
+            }
+            Ok((planner, filler.cache))
+        })
+        .await
+        .map_err(|e| EngineError::Invalid(format!("planning failed: {e}")))?;
+        let walk = walker.await.map_err(|e| EngineError::Invalid(format!("local walk failed: {e}")))?;
+        let (planner, cache) = planned?;
+        let (source_exists, protected) =
+            if local_is_src { (walk.exists, walk.ignored_prefixes) } else { (remote_exists, vec![]) };
+        let plan = planner.finish(&protected, source_exists);
+        if !local_is_src {
+            return Ok(Listed { plan, refused: vec![], mapped: vec![], collisions: vec![], skipped: vec![], cache });
+        }
+        Ok(Listed {
+            plan,
+            refused: walk.refused,
+            mapped: walk.mapped,
+            collisions: walk.collisions,
+            skipped: walk.skipped,
+            cache,
+        })
     }
 }
 
-async fn fill_md5s(
-    tree: &mut Tree,
-    side: &Side,
-    need: &[String],
-    cache: &Arc<HashCache>,
+fn listing_error(source: std::io::Error) -> EngineError {
+    EngineError::Io { context: "reading the remote listing back from its temporary file".into(), source }
+}
+
+/// The hash cache for the local root, with new hashes written back through `writer`.
+fn load_cache(db: &StateDb, root: Option<&Path>, writer: WriterHandle) -> Result<Arc<HashCache>> {
+    Ok(match root {
+        Some(root) => Arc::new(HashCache::new(db.hashes_under(&format!("{}", root.display()))?, Some(writer))),
+        None => Arc::new(HashCache::new(HashMap::new(), None)),
+    })
+}
+
+/// Fills in local MD5s the comparison needs, through the hash cache (loaded
+/// on first need, so a no-op re-sync by size and time never reads it),
+/// `checkers` files at a time.
+struct Md5Filler {
+    db: Arc<StateDb>,
+    root: PathBuf,
+    writer: WriterHandle,
+    cache: Option<Arc<HashCache>>,
     checkers: usize,
-    cancel: &CancellationToken,
-) {
-    let jobs: Vec<(String, PathBuf, FileItem)> = need
-        .iter()
-        .filter_map(|folded| {
-            let item = tree.files.get(folded)?;
-            let path = side.local_path(&item.key).ok()?;
-            Some((folded.clone(), path, item.clone()))
-        })
-        .collect();
-    let results: Vec<(String, Option<String>)> = futures_util::stream::iter(jobs)
-        .map(|(folded, path, item)| {
-            let cache = cache.clone();
-            let cancel = cancel.clone();
-            async move {
-                if cancel.is_cancelled() {
-                    return (folded, None);
-                }
-                let md5 = tokio::task::spawn_blocking(move || cache.md5(&path, &item).ok()).await.ok().flatten();
-                (folded, md5)
+    cancel: CancellationToken,
+}
+
+impl Md5Filler {
+    fn fill(&mut self, folder: &mut Folder, need: &[usize]) -> Result<()> {
+        let cache = match &self.cache {
+            Some(c) => c.clone(),
+            None => self.cache.insert(load_cache(&self.db, Some(&self.root), self.writer.clone())?).clone(),
+        };
+        let jobs: Vec<(usize, PathBuf, FileItem)> = need
+            .iter()
+            .filter_map(|&i| {
+                let e = &folder.files[i];
+                let path = local::local_path(&self.root, &folder.file_key(&e.name)).ok()?;
+                Some((i, path, e.item()))
+            })
+            .collect();
+        let next = AtomicUsize::new(0);
+        let found: Mutex<Vec<(usize, Option<String>)>> = Mutex::new(Vec::with_capacity(jobs.len()));
+        std::thread::scope(|scope| {
+            for _ in 0..self.checkers.min(jobs.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let j = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((i, path, item)) = jobs.get(j) else { break };
+                        if self.cancel.is_cancelled() {
+                            break;
+                        }
+                        let md5 = cache.md5(path, item).ok();
+                        found.lock().unwrap_or_else(|p| p.into_inner()).push((*i, md5));
+                    }
+                });
             }
-        })
-        .buffer_unordered(checkers)
-        .collect()
-        .await;
-    for (folded, md5) in results {
-        if let Some(item) = tree.files.get_mut(&folded) {
-            item.md5 = md5;
+        });
+        for (i, md5) in found.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            folder.files[i].md5 = md5.as_deref().and_then(parse_md5);
         }
+        Ok(())
     }
 }
 
@@ -538,8 +635,8 @@ impl Exec {
         });
     }
 
-    async fn run_all(self: &Arc<Self>, steps: &[&Step], n: usize) {
-        futures_util::stream::iter(steps.iter().copied()).for_each_concurrent(n, |s| self.run_one(s)).await;
+    async fn run_all(self: &Arc<Self>, steps: impl Iterator<Item = Step>, n: usize) {
+        futures_util::stream::iter(steps).for_each_concurrent(n, |s| async move { self.run_one(&s).await }).await;
     }
 
     fn action_name(&self, step: &Step) -> &'static str {
@@ -780,7 +877,7 @@ impl Exec {
             (Side::Local(_), Side::Remote(sess, _)) => {
                 let local = self.src.local_path(&step.key)?;
                 let remote = self.dst.remote_path(&step.key)?;
-                self.upload_checked(&sess.client, &local, &remote, s).await
+                self.upload_checked(&sess.client, &local, &remote).await
             }
             (Side::Remote(sess, _), Side::Local(_)) => {
                 let remote = self.src.remote_path(&step.key)?;
@@ -810,7 +907,7 @@ impl Exec {
                     },
                 )
                 .await?;
-                if let Ok(item) = stat_item(&local, &step.key) {
+                if let Ok(item) = stat_item(&local) {
                     self.cache.remember(&local, &item, &md5);
                 }
                 let stash = stashed.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -861,10 +958,9 @@ impl Exec {
         client: &fjordsync_jottacloud::Client,
         local: &Path,
         remote: &RemotePath,
-        planned: &FileItem,
     ) -> std::result::Result<Done, TransferError> {
         for _round in 0..2 {
-            let item = stat_item(local, &planned.key)?;
+            let item = stat_item(local)?;
             let cache = self.cache.clone();
             let (path, it) = (local.to_path_buf(), item.clone());
             let md5 = tokio::task::spawn_blocking(move || cache.md5(&path, &it))
@@ -881,7 +977,7 @@ impl Exec {
                 self.bytes_done.clone(),
             )
             .await;
-            let after = stat_item(local, &planned.key)?;
+            let after = stat_item(local)?;
             let changed = after.size != item.size || after.mtime_ns != item.mtime_ns;
             match result {
                 Ok(done) if !changed => {
@@ -917,17 +1013,10 @@ fn prune_stash(root: &Path) {
     }
 }
 
-fn stat_item(path: &Path, key: &str) -> std::io::Result<FileItem> {
+fn stat_item(path: &Path) -> std::io::Result<FileItem> {
     let meta = std::fs::metadata(path)?;
     let (mtime, mtime_ns) = crate::local::times(&meta);
-    Ok(FileItem {
-        key: key.to_string(),
-        size: meta.len(),
-        mtime,
-        mtime_ns,
-        inode: crate::local::inode(&meta),
-        md5: None,
-    })
+    Ok(FileItem { size: meta.len(), mtime, mtime_ns, inode: crate::local::inode(&meta), md5: None })
 }
 
 /// Removes a folder tree bottom-up, keeping any folder that still has files

@@ -111,6 +111,44 @@ async fn first_sync_then_nothing_to_do() {
     env.ok(&["check", src_s, "demo:backup"]).await;
 }
 
+/// A plan larger than the engine keeps in memory goes to a temporary file in
+/// sorted runs, and so does a large remote listing; both must print and
+/// apply exactly like small ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn spilled_plans_print_and_apply_the_same() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    make_tree(&src);
+    let src_s = src.to_str().unwrap();
+    let spilled = |args: &[&str]| {
+        let mut c = env.cmd(args);
+        c.env("FJORDSYNC_PLAN_SPILL_AT", "2").env("FJORDSYNC_LISTING_SPILL_AT", "2");
+        tokio::task::spawn_blocking(move || c.output().unwrap())
+    };
+    let in_memory = env.ok(&["sync", "--dry-run", src_s, "demo:s"]).await;
+    let out = spilled(&["sync", "--dry-run", src_s, "demo:s"]).await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), in_memory);
+    assert!(in_memory.lines().count() > 8, "{in_memory}");
+    assert!(spilled(&["sync", src_s, "demo:s"]).await.unwrap().status.success());
+    assert_eq!(remote_md5s(&env, "demo:s").await, local_md5s(&src));
+    std::fs::remove_file(src.join("docs/report.pdf")).unwrap();
+    std::fs::remove_file(src.join("top.txt")).unwrap();
+    write(&src.join("docs/new.txt"), b"new");
+    let out = spilled(&["sync", src_s, "demo:s"]).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(remote_md5s(&env, "demo:s").await, local_md5s(&src));
+    // And down again, into a folder with a stale file.
+    let back = env.path("back");
+    write_all(&back, &[("stale.txt", b"stale"), ("docs/new.txt", b"older")]);
+    let back_s = back.to_str().unwrap();
+    let out = spilled(&["sync", "--max-delete", "100%", "demo:s", back_s]).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(local_md5s(&back), local_md5s(&src));
+    let out = spilled(&["sync", "--dry-run", "demo:s", back_s]).await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" 0 to create, 0 to update"), "nothing left to do");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn local_changes_are_mirrored() {
     let env = Env::start().await;

@@ -10,4 +10,4 @@ pub(crate) use walk::{inode, times};
 
 pub use hash::{HashCache, hex as hash_hex, md5_of_file};
 pub use paths::{PathError, local_path, path_key};
-pub use walk::{IGNORE_FILE, LocalWalk, walk};
+pub use walk::{IGNORE_FILE, LocalWalk, walk, walk_all};

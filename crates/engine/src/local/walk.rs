@@ -1,24 +1,31 @@
 //! One walk of a local folder: names mapped to remote form, per-folder
 //! `.fjordsyncignore` files (gitignore syntax), the task filter, and
-//! symlinks skipped (or followed, loop-safe, when asked).
+//! symlinks skipped (or followed, loop-safe, when asked). Folders are handed
+//! to the caller one at a time, so the walk holds one folder's files, not
+//! the tree's.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use fjordsync_jottacloud::names::{encode_os_name, validate_remote_name};
+use fjordsync_jottacloud::names::{encode_os_name, fold_case, validate_remote_name};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use crate::filter::Filter;
-use crate::tree::{FileItem, Skipped, Tree};
+use crate::tree::{Entry, Folder, Skipped};
 
 /// The per-folder ignore file.
 pub const IGNORE_FILE: &str = ".fjordsyncignore";
 
-/// The walk's result: the tree plus what the preflight needs.
+/// What the walk keeps besides the folders it hands out: what the
+/// preflight and the plan's notes need.
 #[derive(Debug, Default)]
 pub struct LocalWalk {
-    /// Files and folders.
-    pub tree: Tree,
+    /// False when the root is not a folder (or does not exist).
+    pub exists: bool,
+    /// Left out (symlinks, unreadable entries, ...).
+    pub skipped: Vec<Skipped>,
+    /// Pairs of keys that differ only in case (the service would merge them).
+    pub collisions: Vec<(String, String)>,
     /// Names the service refuses (too long, ...): (user path, reason).
     pub refused: Vec<(String, String)>,
     /// Names stored as look-alikes: (user name, remote name).
@@ -34,11 +41,13 @@ struct Dir {
     ignores: Vec<Gitignore>,
 }
 
-/// Walks `root` (blocking; call from `spawn_blocking`).
-pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool) -> LocalWalk {
+/// Walks `root` (blocking; call from `spawn_blocking`), handing each folder
+/// (the root first, as `""`) with its files to `each`, which returns false
+/// to stop the walk.
+pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool, mut each: impl FnMut(Folder) -> bool) -> LocalWalk {
     let mut out = LocalWalk::default();
     match std::fs::metadata(root) {
-        Ok(m) if m.is_dir() => out.tree.exists = true,
+        Ok(m) if m.is_dir() => out.exists = true,
         _ => return out,
     }
     let mut visited = HashSet::new();
@@ -61,10 +70,13 @@ pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool) -> LocalWalk {
         let entries = match std::fs::read_dir(&dir.path) {
             Ok(e) => e,
             Err(e) => {
-                out.tree.skipped.push(Skipped { key: dir.key.clone(), reason: format!("cannot read folder: {e}") });
+                out.skipped.push(Skipped { key: dir.key.clone(), reason: format!("cannot read folder: {e}") });
                 continue;
             }
         };
+        let mut files = Vec::new();
+        // Folded name -> key, for case collisions among siblings.
+        let mut seen: HashMap<String, String> = HashMap::new();
         for entry in entries.flatten() {
             let name = entry.file_name();
             let remote = encode_os_name(&name);
@@ -78,13 +90,13 @@ pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool) -> LocalWalk {
             let Ok(ft) = entry.file_type() else { continue };
             let meta = if ft.is_symlink() {
                 if !follow_symlinks {
-                    out.tree.skipped.push(Skipped { key, reason: "symbolic link (use --follow-symlinks)".into() });
+                    out.skipped.push(Skipped { key, reason: "symbolic link (use --follow-symlinks)".into() });
                     continue;
                 }
                 match std::fs::metadata(&path) {
                     Ok(m) => m,
                     Err(e) => {
-                        out.tree.skipped.push(Skipped { key, reason: format!("broken symbolic link: {e}") });
+                        out.skipped.push(Skipped { key, reason: format!("broken symbolic link: {e}") });
                         continue;
                     }
                 }
@@ -92,7 +104,7 @@ pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool) -> LocalWalk {
                 match entry.metadata() {
                     Ok(m) => m,
                     Err(e) => {
-                        out.tree.skipped.push(Skipped { key, reason: format!("cannot read: {e}") });
+                        out.skipped.push(Skipped { key, reason: format!("cannot read: {e}") });
                         continue;
                     }
                 }
@@ -121,23 +133,48 @@ pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool) -> LocalWalk {
                     && let Some(id) = dir_id(&path)
                     && !visited.insert(id)
                 {
-                    out.tree.skipped.push(Skipped { key, reason: "symbolic link loop".into() });
+                    out.skipped.push(Skipped { key, reason: "symbolic link loop".into() });
                     continue;
                 }
-                out.tree.add_dir(key.clone());
+                if let Some(other) = seen.get(&fold_case(&remote)) {
+                    if other != &key {
+                        out.collisions.push((other.clone(), key.clone()));
+                    }
+                } else {
+                    seen.insert(fold_case(&remote), key.clone());
+                }
                 stack.push(Dir { path, key, user, ignores: ignores.clone() });
             } else if meta.is_file() {
                 let (mtime, mtime_ns) = times(&meta);
                 if !filter.accepts_file(&user, &key, meta.len(), mtime) {
                     continue;
                 }
-                out.tree.add_file(FileItem { key, size: meta.len(), mtime, mtime_ns, inode: inode(&meta), md5: None });
+                if let Some(other) = seen.get(&fold_case(&remote)) {
+                    out.collisions.push((other.clone(), key));
+                    continue;
+                }
+                seen.insert(fold_case(&remote), key);
+                let (size, inode) = (meta.len(), inode(&meta));
+                files.push(Entry { name: remote.into(), size, mtime, mtime_ns, inode, md5: None });
             } else {
-                out.tree.skipped.push(Skipped { key, reason: "not a regular file".into() });
+                out.skipped.push(Skipped { key, reason: "not a regular file".into() });
             }
+        }
+        if !each(Folder { key: dir.key, files }) {
+            break;
         }
     }
     out
+}
+
+/// Walks `root` into a list of folders (tests and small trees).
+pub fn walk_all(root: &Path, filter: &Filter, follow_symlinks: bool) -> (LocalWalk, Vec<Folder>) {
+    let mut folders = Vec::new();
+    let w = walk(root, filter, follow_symlinks, |f| {
+        folders.push(f);
+        true
+    });
+    (w, folders)
 }
 
 /// Our own download temp files (`.<name>.fjordsync-<hex>.part`).
@@ -196,18 +233,19 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(r, r.join("a/loop")).unwrap();
         let f = Filter::new(&TaskOptions::default()).unwrap();
-        let w = walk(r, &f, false);
-        let mut keys: Vec<_> = w.tree.files.values().map(|f| f.key.clone()).collect();
+        let (w, folders) = walk_all(r, &f, false);
+        let mut keys: Vec<_> = folders.iter().flat_map(|d| d.files.iter().map(|e| d.file_key(&e.name))).collect();
         keys.sort();
         assert_eq!(keys, vec!["a/.fjordsyncignore", "a/b/x\u{FF1A}y.txt"]);
-        assert_eq!(w.tree.dirs.len(), 3);
+        assert_eq!(folders.len(), 4, "the root and three folders");
         assert_eq!(w.mapped.len(), 1);
         assert_eq!(w.ignored_prefixes, vec!["a/skip.log".to_string()]);
         #[cfg(unix)]
         {
-            assert_eq!(w.tree.skipped.len(), 1);
-            let w = walk(r, &f, true);
-            assert_eq!(w.tree.files.len(), 2, "the loop is not followed");
+            assert_eq!(w.skipped.len(), 1);
+            let (_, folders) = walk_all(r, &f, true);
+            let files: usize = folders.iter().map(|d| d.files.len()).sum();
+            assert_eq!(files, 2, "the loop is not followed");
         }
         let long = "x".repeat(300);
         std::fs::write(r.join(&long), b"1").unwrap_or(());

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::tree::{Tree, user_path};
+use crate::tree::user_path;
 
 /// One problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,12 +17,13 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Problems of a source listing bound for the service (case collisions,
-/// refused names). `refused` holds (user path, reason) from the walk.
-pub fn preflight(src: &Tree, refused: &[(String, String)], to_remote: bool) -> Vec<Problem> {
+/// Problems of a source listing bound for the service: `collisions` holds
+/// pairs of keys that differ only in case, `refused` (user path, reason) from
+/// the walk.
+pub fn preflight(collisions: &[(String, String)], refused: &[(String, String)], to_remote: bool) -> Vec<Problem> {
     let mut out = Vec::new();
     if to_remote {
-        for (a, b) in &src.collisions {
+        for (a, b) in collisions {
             let (a, b) = (user_path(a), user_path(b));
             out.push(Problem {
                 kind: "case-collision",
