@@ -120,7 +120,12 @@ impl Emulator {
                     // Debounce: one write for a burst of changes.
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     let a = app.clone();
+                    let started = std::time::Instant::now();
                     let _ = tokio::task::spawn_blocking(move || a.save_now()).await;
+                    // A big tree makes every snapshot slow: pause four times
+                    // as long as it took, so saving stays under a fifth of the
+                    // time and requests are not stuck behind the store's lock.
+                    tokio::time::sleep(started.elapsed() * 4).await;
                 }
             })
         });

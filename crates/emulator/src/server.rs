@@ -136,15 +136,20 @@ impl App {
             return Ok(());
         };
         let _g = lock(&self.save_lock);
-        // Serialise each part under its own lock, one at a time.
-        let store = serde_json::to_value(&*lock(&self.store))?;
-        let tokens = serde_json::to_value(&*lock(&self.tokens))?;
-        let snap = serde_json::json!({
-            "account": self.account,
-            "store": store,
-            "tokens": tokens,
-        });
-        let bytes = serde_json::to_vec(&snap)?;
+        // Serialise each part straight to bytes under its own lock, one at a
+        // time, and splice them: no `serde_json::Value` tree of the whole
+        // store (it cost kilobytes per file and gigabytes at half a million).
+        let account = serde_json::to_vec(&self.account)?;
+        let store = serde_json::to_vec(&*lock(&self.store))?;
+        let tokens = serde_json::to_vec(&*lock(&self.tokens))?;
+        let mut bytes = Vec::with_capacity(account.len() + store.len() + tokens.len() + 40);
+        bytes.extend_from_slice(b"{\"account\":");
+        bytes.extend_from_slice(&account);
+        bytes.extend_from_slice(b",\"store\":");
+        bytes.extend_from_slice(&store);
+        bytes.extend_from_slice(b",\"tokens\":");
+        bytes.extend_from_slice(&tokens);
+        bytes.push(b'}');
         persist::write_atomic(dir, &bytes)?;
         Ok(())
     }

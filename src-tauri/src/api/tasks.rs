@@ -125,18 +125,17 @@ fn refusal_of(r: &RunReport) -> Option<RefusalDto> {
 
 fn preview_of(r: &RunReport) -> PreviewDto {
     let t = &r.plan.totals;
-    let steps: Vec<StepDto> = r
-        .plan
-        .steps
-        .iter()
-        .filter(|s| s.action != fjordsync_engine::plan::Action::Unchanged)
+    // Reads only the steps it shows: a big plan's steps may be on disk.
+    let (shown, more) = r.plan.steps.preview(PREVIEW_STEPS);
+    let steps: Vec<StepDto> = shown
+        .into_iter()
         .map(|s| StepDto {
             action: s.action.as_str().to_string(),
             path: fjordsync_engine::tree::user_path(&s.key),
             bytes: s.src.as_ref().map_or(0, |f| f.size),
         })
         .collect();
-    let more = steps.len().saturating_sub(PREVIEW_STEPS) as u64;
+    let more = more as u64;
     PreviewDto {
         creates: t.creates,
         updates: t.updates,
@@ -155,7 +154,7 @@ fn preview_of(r: &RunReport) -> PreviewDto {
             .map(|p| ProblemDto { kind: p.kind.to_string(), path: p.path.clone(), message: p.message.clone() })
             .collect(),
         refusal: refusal_of(r),
-        steps: steps.into_iter().take(PREVIEW_STEPS).collect(),
+        steps,
         more_steps: more,
         notes: r.plan.notes.clone(),
     }
