@@ -37,4 +37,11 @@
     "run_files",
     "undo_run",
     "retry_run",
+    "get_settings",
+    "save_settings",
+    "app_status",
+    "pause_all",
+    "resume_all",
+    "sync_all_now",
+    "overview",
 ]

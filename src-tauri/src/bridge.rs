@@ -28,7 +28,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::Api;
-use crate::api::dto::{AppEvent, TaskDto};
+use crate::api::dto::TaskDto;
+use crate::api::settings::SettingsDto;
 use crate::error::AppError;
 
 #[derive(Clone)]
@@ -125,7 +126,7 @@ macro_rules! call {
 
 /// One match arm per command in [`crate::commands::NAMES`], with the same
 /// argument names as the Tauri commands.
-pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppError> {
+pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, AppError> {
     type P = Vec<String>;
     match name {
         "app_info" => call!(api, args, app_info()),
@@ -168,10 +169,7 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
                 id: String,
             }
             let a: Args = serde_json::from_value(args)?;
-            let (events, task) = (api.event_sender(), a.id.clone());
-            let sink: crate::api::ProgressSink = Arc::new(move |progress| {
-                let _ = events.send(AppEvent::TaskProgress { task: task.clone(), progress });
-            });
+            let sink = api.broadcast_progress(&a.id);
             Ok(serde_json::to_value(api.run_task(a.id, sink).await?)?)
         }
         "cancel_task" => call!(api, args, cancel_task(id: String)),
@@ -180,6 +178,13 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
         "run_files" => call!(api, args, run_files(run: i64, result: Option<String>, text: Option<String>)),
         "undo_run" => call!(api, args, undo_run(task: String, run: i64)),
         "retry_run" => call!(api, args, retry_run(task: String, run: i64)),
+        "get_settings" => call!(api, args, get_settings()),
+        "save_settings" => call!(api, args, save_settings(settings: SettingsDto)),
+        "app_status" => call!(api, args, app_status()),
+        "pause_all" => call!(api, args, pause_all()),
+        "resume_all" => call!(api, args, resume_all()),
+        "sync_all_now" => call!(api, args, sync_all_now()),
+        "overview" => call!(api, args, overview()),
         other => Err(AppError::new("unknown_command", format!("no command {other:?}"))),
     }
 }
@@ -269,7 +274,7 @@ mod tests {
     async fn every_command_is_dispatched() {
         let dir = tempfile::tempdir().unwrap();
         let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
-        let api = Api::new(config, dir.path().join("data")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
         // start_demo would really start the demo; it is covered end to end.
         for name in crate::commands::NAMES.iter().filter(|n| **n != "start_demo") {
             // Empty arguments: either it runs or it complains about them, never "unknown".

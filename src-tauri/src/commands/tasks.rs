@@ -78,3 +78,9 @@ pub async fn undo_run(api: ApiState<'_>, task: String, run: i64) -> AppResult<Ru
 pub async fn retry_run(api: ApiState<'_>, task: String, run: i64) -> AppResult<RunDto> {
     api.retry_run(task, run).await
 }
+
+/// Is my data safe? Per task: last success, failures since.
+#[tauri::command]
+pub async fn overview(api: ApiState<'_>) -> AppResult<Vec<crate::api::dto::OverviewTaskDto>> {
+    api.overview().await
+}
