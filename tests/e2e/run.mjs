@@ -104,6 +104,11 @@ async function test(name, fn) {
   } catch (e) {
     results.push({ name, ok: false });
     console.log(`FAIL ${name}: ${e?.stack ?? e}`);
+    // What every open page showed when it failed.
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    for (const [i, p] of pages.entries()) {
+      await p.screenshot({ path: join(ARTIFACTS, `failed-${results.length}-${i}.png`) }).catch(() => undefined);
+    }
   } finally {
     clearTimeout(timer);
   }
