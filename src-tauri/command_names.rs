@@ -43,4 +43,11 @@
     "retry_run",
     "export_run",
     "export_run_text",
+    "get_settings",
+    "save_settings",
+    "app_status",
+    "pause_all",
+    "resume_all",
+    "sync_all_now",
+    "overview",
 ]

@@ -28,7 +28,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::Api;
-use crate::api::dto::{AppEvent, TaskDto};
+use crate::api::dto::TaskDto;
+use crate::api::settings::SettingsDto;
 use crate::error::AppError;
 
 #[derive(Clone)]
@@ -125,7 +126,7 @@ macro_rules! call {
 
 /// One match arm per command in [`crate::commands::NAMES`], with the same
 /// argument names as the Tauri commands.
-pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppError> {
+pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, AppError> {
     type P = Vec<String>;
     match name {
         "app_info" => call!(api, args, app_info()),
@@ -187,7 +188,7 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
                 allow_deletes: Option<bool>,
             }
             let a: Args = serde_json::from_value(args)?;
-            let sink = progress_sink(api, &a.id);
+            let sink = api.broadcast_progress(&a.id);
             Ok(serde_json::to_value(api.run_task_with(a.id, a.allow_deletes.unwrap_or(false), sink).await?)?)
         }
         "cancel_task" => call!(api, args, cancel_task(id: String)),
@@ -201,7 +202,7 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
                 run: i64,
             }
             let a: Args = serde_json::from_value(args)?;
-            let sink = progress_sink(api, &a.task);
+            let sink = api.broadcast_progress(&a.task);
             let r = if name == "undo_run" {
                 api.undo_run(a.task, a.run, sink).await?
             } else {
@@ -212,18 +213,18 @@ pub async fn dispatch(api: &Api, name: &str, args: Value) -> Result<Value, AppEr
         // The window writes the file the save dialog picked; a browser downloads the text.
         "export_run" => call!(api, args, export_run(run: i64, format: String, path: String)),
         "export_run_text" => call!(api, args, export_run_text(run: i64, format: String)),
+        "get_settings" => call!(api, args, get_settings()),
+        "save_settings" => call!(api, args, save_settings(settings: SettingsDto)),
+        "app_status" => call!(api, args, app_status()),
+        "pause_all" => call!(api, args, pause_all()),
+        "resume_all" => call!(api, args, resume_all()),
+        "sync_all_now" => call!(api, args, sync_all_now()),
+        "overview" => call!(api, args, overview()),
         other => Err(AppError::new("unknown_command", format!("no command {other:?}"))),
     }
 }
 
-/// A run's progress as `taskProgress` events on the WebSocket.
-fn progress_sink(api: &Api, task: &str) -> crate::api::ProgressSink {
-    let (events, task) = (api.event_sender(), task.to_string());
-    Arc::new(move |progress| {
-        let _ = events.send(AppEvent::TaskProgress { task: task.clone(), progress });
-    })
-}
-
+/// The app's events (including `taskProgress`) on a WebSocket.
 async fn events(State(b): State<Bridge>, ws: WebSocketUpgrade) -> Response {
     ws.on_upgrade(move |socket| forward_events(b.api, socket))
 }
@@ -309,7 +310,7 @@ mod tests {
     async fn every_command_is_dispatched() {
         let dir = tempfile::tempdir().unwrap();
         let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
-        let api = Api::new(config, dir.path().join("data")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
         // start_demo would really start the demo; it is covered end to end.
         for name in crate::commands::NAMES.iter().filter(|n| **n != "start_demo") {
             // Empty arguments: either it runs or it complains about them, never "unknown".

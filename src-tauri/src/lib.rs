@@ -3,7 +3,8 @@
 //! - [`api`]: every command as a plain async method (the one door to the engine).
 //! - [`commands`]: the Tauri commands, a few lines each, over [`api::Api`].
 //! - [`bridge`]: the same commands over HTTP + WebSocket for browser tests.
-//! - [`tray`]: the tray icon; closing the window hides it to the tray.
+//! - [`tray`]: the tray icon (status, quota, last results, Pause / Sync all)
+//!   and notifications; closing the window hides it to the tray.
 //! - [`error`]: the `{code, message}` error the UI branches on.
 
 pub mod api;
@@ -49,6 +50,8 @@ fn run_bridge(port: u16, ui: PathBuf) -> anyhow::Result<()> {
         let starting = api.clone();
         // The demo's emulator comes back with the app (its state is on disk).
         tokio::spawn(async move { starting.ensure_demo_running().await });
+        // Schedules run in the bridge too (same Api).
+        tokio::spawn(api.clone().run_scheduler());
         tokio::select! {
             r = bridge::serve(api.clone(), port, ui) => r?,
             _ = tokio::signal::ctrl_c() => {}
@@ -85,7 +88,16 @@ pub fn run_app() {
                 use tauri_plugin_opener::OpenerExt;
                 opener_handle.opener().open_url(url, None::<&str>).map_err(std::io::Error::other)
             }));
+            let autostart_handle = handle.clone();
+            api.set_autostart(Arc::new(move |on| {
+                use tauri_plugin_autostart::ManagerExt;
+                let l = autostart_handle.autolaunch();
+                if on { l.enable() } else { l.disable() }.map_err(|e| e.to_string())
+            }));
             let mut events = api.subscribe();
+            // The scheduler runs while the app runs, window shown or not.
+            tauri::async_runtime::spawn(api.clone().run_scheduler());
+            tauri::async_runtime::spawn(tray::watch(handle.clone(), api.clone()));
             let starting = api.clone();
             tauri::async_runtime::spawn(async move {
                 if let Err(e) = starting.ensure_demo_running().await {
@@ -100,7 +112,7 @@ pub fn run_app() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Close to tray: the app keeps running (and, later, syncing).
+            // Close to tray: the app keeps running (and its scheduler syncing).
             if let WindowEvent::CloseRequested { api, .. } = event
                 && window.label() == "main"
             {
@@ -149,6 +161,13 @@ pub fn run_app() {
             commands::tasks::retry_run,
             commands::tasks::export_run,
             commands::tasks::export_run_text,
+            commands::settings::get_settings,
+            commands::settings::save_settings,
+            commands::settings::app_status,
+            commands::settings::pause_all,
+            commands::settings::resume_all,
+            commands::settings::sync_all_now,
+            commands::tasks::overview,
         ])
         .build(tauri::generate_context!());
     match result {

@@ -1,33 +1,325 @@
-//! The tray icon and its menu.
+//! The tray icon, its menu, and desktop notifications.
 //!
-//! Closing the window only hides it; the tray keeps the app running and is
-//! the way back (Open) or out (Quit). "Sync all now" and "Pause" act on sync
-//! tasks, which arrive with the transfer engine; until then they are shown
-//! disabled rather than pretending to do something.
+//! Closing the window only hides it; the tray keeps the app (and its
+//! scheduler) running and is the way back (Open) or out (Quit). The icon
+//! shows idle / syncing / error / paused with a coloured badge drawn on the
+//! app icon; the tooltip (and, because Linux tray hosts show no tooltips,
+//! the menu) shows the quota of each storage; the menu lists the last result
+//! of each task. [`watch`] keeps all of it current from the Api's event
+//! broadcast and sends notifications for failed and long runs.
+//!
+//! What to show is decided by pure functions ([`view`], [`notification`],
+//! [`badge`]) that the tests cover; the rest is plumbing.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
+use crate::api::Api;
+use crate::api::dto::{AppEvent, QuotaDto, RunDto, TaskDto};
+
 /// The tray's id.
 pub const TRAY_ID: &str = "main-tray";
 
+/// How long a run must take before its end is worth a notification.
+pub const LONG_RUN_MS: i64 = 60_000;
+/// How many "last results" the menu lists.
+const LAST_SHOWN: usize = 5;
+/// The quota in the tooltip is refreshed at least this often.
+const QUOTA_EVERY: Duration = Duration::from_secs(600);
+/// Ages in the menu ("5 min ago") are refreshed this often.
+const AGE_EVERY: Duration = Duration::from_secs(60);
+
+const BAD: &[&str] = &["failed", "refused", "crashed", "interrupted"];
+
+/// What the icon says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrayState {
+    /// Nothing running, nothing wrong.
+    Idle,
+    /// A run is going.
+    Syncing,
+    /// A task's last run failed (or could not start).
+    Error,
+    /// Pause all is on.
+    Paused,
+}
+
+/// Norwegian or English tray texts (the app's language setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Nb,
+}
+
+impl Lang {
+    /// The language setting (`""` follows `LANG`).
+    pub fn from_setting(s: &str) -> Lang {
+        let sys = std::env::var("LANG").unwrap_or_default();
+        let code = if s.is_empty() { sys.as_str() } else { s };
+        if ["nb", "no", "nn"].iter().any(|p| code.starts_with(p)) { Lang::Nb } else { Lang::En }
+    }
+
+    fn pick(self, en: &'static str, nb: &'static str) -> &'static str {
+        match self {
+            Lang::En => en,
+            Lang::Nb => nb,
+        }
+    }
+}
+
+/// Everything the tray shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrayView {
+    pub state: TrayState,
+    pub tooltip: String,
+    /// One line per storage: `demo: 1.4 GiB of 5 GiB`.
+    pub quota: Vec<String>,
+    /// The last result of each task, newest first.
+    pub last: Vec<String>,
+    pub paused: bool,
+    pub lang: Lang,
+}
+
+/// 1536 → "1.5 KiB" (binary units, like the UI).
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let (mut v, mut u) = (n as f64, 0);
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 || v >= 100.0 { format!("{v:.0} {}", UNITS[u]) } else { format!("{v:.1} {}", UNITS[u]) }
+}
+
+/// "just now", "5 min ago", "3 h ago", "2 d ago".
+pub fn age(ms: i64, lang: Lang) -> String {
+    let s = ms.max(0) / 1000;
+    match (s, lang) {
+        (0..60, _) => lang.pick("just now", "nå nettopp").to_string(),
+        (60..3600, Lang::En) => format!("{} min ago", s / 60),
+        (60..3600, Lang::Nb) => format!("for {} min siden", s / 60),
+        (3600..86_400, Lang::En) => format!("{} h ago", s / 3600),
+        (3600..86_400, Lang::Nb) => format!("for {} t siden", s / 3600),
+        (_, Lang::En) => format!("{} d ago", s / 86_400),
+        (_, Lang::Nb) => format!("for {} d siden", s / 86_400),
+    }
+}
+
+fn outcome(o: &str, lang: Lang) -> &'static str {
+    match o {
+        "ok" => lang.pick("done", "fullført"),
+        "failed" => lang.pick("failures", "feil"),
+        "refused" => lang.pick("refused", "avvist"),
+        "cancelled" => lang.pick("stopped", "stoppet"),
+        "running" => lang.pick("running", "kjører"),
+        _ => lang.pick("interrupted", "avbrutt"),
+    }
+}
+
+/// What the tray shows for these tasks, runs, pause state and quotas.
+pub fn view(
+    tasks: &[TaskDto],
+    running: &[String],
+    paused: bool,
+    quotas: &[(String, Option<QuotaDto>)],
+    now_ms: i64,
+    lang: Lang,
+) -> TrayView {
+    let failing = tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| BAD.contains(&r.outcome.as_str())));
+    let state = if !running.is_empty() {
+        TrayState::Syncing
+    } else if failing {
+        TrayState::Error
+    } else if paused {
+        TrayState::Paused
+    } else {
+        TrayState::Idle
+    };
+    let quota: Vec<String> = quotas
+        .iter()
+        .map(|(name, q)| match q {
+            Some(QuotaDto { used, total: Some(total), .. }) => {
+                let of = lang.pick("of", "av");
+                format!("{name}: {} {of} {}", bytes(*used), bytes(*total))
+            }
+            Some(QuotaDto { used, total: None, .. }) => format!("{name}: {}", bytes(*used)),
+            None => format!("{name}: —"),
+        })
+        .collect();
+    let mut done: Vec<(&TaskDto, &RunDto)> = tasks.iter().filter_map(|t| Some((t, t.last_run.as_ref()?))).collect();
+    done.sort_by_key(|(_, r)| std::cmp::Reverse(r.ended_ms.unwrap_or(r.started_ms)));
+    let last = done
+        .iter()
+        .take(LAST_SHOWN)
+        .map(|(t, r)| {
+            let when = age(now_ms - r.ended_ms.unwrap_or(r.started_ms), lang);
+            format!("{}: {} · {when}", t.name, outcome(&r.outcome, lang))
+        })
+        .collect();
+    let status = match state {
+        TrayState::Idle => lang.pick("up to date", "oppdatert"),
+        TrayState::Syncing => lang.pick("syncing…", "synkroniserer …"),
+        TrayState::Error => lang.pick("a task failed", "en oppgave feilet"),
+        TrayState::Paused => lang.pick("paused", "satt på pause"),
+    };
+    let mut tooltip = format!("Fjordsync: {status}");
+    for q in &quota {
+        tooltip.push('\n');
+        tooltip.push_str(q);
+    }
+    TrayView { state, tooltip, quota, last, paused, lang }
+}
+
+/// Title and body of the notification for a finished run, if it deserves
+/// one: it failed (or could not start), or it took longer than a minute.
+pub fn notification(name: &str, run: Option<&RunDto>, error: Option<&str>, lang: Lang) -> Option<(String, String)> {
+    if let Some(e) = error {
+        return Some((format!("{} “{name}”", lang.pick("Could not run", "Kunne ikke kjøre")), e.to_string()));
+    }
+    let run = run?;
+    let c = &run.counters;
+    if BAD.contains(&run.outcome.as_str()) {
+        let body = match lang {
+            Lang::En => format!("{} files failed. Open Fjordsync to see the log.", c.failed),
+            Lang::Nb => format!("{} filer feilet. Åpne Fjordsync for å se loggen.", c.failed),
+        };
+        let title = match run.outcome.as_str() {
+            "refused" => lang.pick("Refused", "Avvist"),
+            _ => lang.pick("Failed", "Feilet"),
+        };
+        return Some((format!("{title}: “{name}”"), body));
+    }
+    let took = run.ended_ms? - run.started_ms;
+    if run.outcome == "ok" && took > LONG_RUN_MS {
+        let files = c.uploaded + c.downloaded + c.updated + c.copied + c.moved;
+        let mins = took / 60_000;
+        let body = match lang {
+            Lang::En => format!("{files} files, {} in {mins} min.", bytes(c.bytes)),
+            Lang::Nb => format!("{files} filer, {} på {mins} min.", bytes(c.bytes)),
+        };
+        return Some((format!("{}: “{name}”", lang.pick("Finished", "Ferdig")), body));
+    }
+    None
+}
+
+/// The icon with a round badge of `color` in its lower right corner (with a
+/// white ring so it reads on dark and light panels). RGBA, row-major.
+pub fn badge(rgba: &[u8], width: u32, height: u32, color: [u8; 3]) -> Vec<u8> {
+    let mut out = rgba.to_vec();
+    let size = width.min(height) as f32;
+    let r = size * 0.24;
+    let (cx, cy) = (width as f32 - r - 0.5, height as f32 - r - 0.5);
+    for y in 0..height {
+        for x in 0..width {
+            let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
+            let px = match d {
+                d if d <= r * 0.78 => [color[0], color[1], color[2], 255],
+                d if d <= r => [255, 255, 255, 255],
+                _ => continue,
+            };
+            let i = ((y * width + x) * 4) as usize;
+            out[i..i + 4].copy_from_slice(&px);
+        }
+    }
+    out
+}
+
+/// The four icons, made once from the app icon.
+pub struct TrayIcons {
+    idle: Image<'static>,
+    syncing: Image<'static>,
+    error: Image<'static>,
+    paused: Image<'static>,
+}
+
+impl TrayIcons {
+    fn new(base: &Image<'_>) -> TrayIcons {
+        let (w, h) = (base.width(), base.height());
+        let make = |c: [u8; 3]| Image::new_owned(badge(base.rgba(), w, h, c), w, h);
+        TrayIcons {
+            idle: Image::new_owned(base.rgba().to_vec(), w, h),
+            syncing: make([31, 111, 197]),
+            error: make([194, 59, 48]),
+            paused: make([128, 128, 128]),
+        }
+    }
+
+    fn get(&self, s: TrayState) -> Image<'static> {
+        match s {
+            TrayState::Idle => self.idle.clone(),
+            TrayState::Syncing => self.syncing.clone(),
+            TrayState::Error => self.error.clone(),
+            TrayState::Paused => self.paused.clone(),
+        }
+    }
+}
+
+fn menu<R: Runtime>(app: &AppHandle<R>, v: &TrayView) -> tauri::Result<Menu<R>> {
+    let l = v.lang;
+    let menu = Menu::new(app)?;
+    menu.append(&MenuItem::with_id(app, "open", l.pick("Open Fjordsync", "Åpne Fjordsync"), true, None::<&str>)?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(
+        app,
+        "sync-all",
+        l.pick("Sync all now", "Synkroniser alt nå"),
+        true,
+        None::<&str>,
+    )?)?;
+    let pause = if v.paused { l.pick("Resume all", "Fortsett alt") } else { l.pick("Pause all", "Sett alt på pause") };
+    menu.append(&MenuItem::with_id(app, "pause", pause, true, None::<&str>)?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    if v.last.is_empty() {
+        let none = l.pick("No sync results yet", "Ingen resultater ennå");
+        menu.append(&MenuItem::with_id(app, "last", none, false, None::<&str>)?)?;
+    }
+    for (i, line) in v.last.iter().enumerate() {
+        menu.append(&MenuItem::with_id(app, format!("last-{i}"), line, false, None::<&str>)?)?;
+    }
+    if !v.quota.is_empty() {
+        menu.append(&PredefinedMenuItem::separator(app)?)?;
+        for (i, line) in v.quota.iter().enumerate() {
+            menu.append(&MenuItem::with_id(app, format!("quota-{i}"), line, false, None::<&str>)?)?;
+        }
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&MenuItem::with_id(app, "quit", l.pick("Quit Fjordsync", "Avslutt Fjordsync"), true, None::<&str>)?)?;
+    Ok(menu)
+}
+
 /// Builds the tray icon with its menu.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, "open", "Open Fjordsync", true, None::<&str>)?;
-    let sync = MenuItem::with_id(app, "sync-all", "Sync all now", false, None::<&str>)?;
-    let pause = MenuItem::with_id(app, "pause", "Pause all", false, None::<&str>)?;
-    let last = MenuItem::with_id(app, "last", "No sync results yet", false, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit Fjordsync", true, None::<&str>)?;
-    let sep = || PredefinedMenuItem::separator(app);
-    let menu = Menu::with_items(app, &[&open, &sep()?, &sync, &pause, &sep()?, &last, &sep()?, &quit])?;
+    let first = view(&[], &[], false, &[], 0, Lang::from_setting(""));
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Fjordsync")
-        .menu(&menu)
+        .menu(&menu(app, &first)?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id.as_ref() {
             "open" => show_main(app),
             "quit" => app.exit(0),
+            "sync-all" => {
+                let api = app.state::<Arc<Api>>().inner().clone();
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = api.sync_all_now().await {
+                        tracing::warn!("sync all: {}", e.message);
+                    }
+                });
+            }
+            "pause" => {
+                let api = app.state::<Arc<Api>>().inner().clone();
+                tauri::async_runtime::spawn(async move {
+                    let paused = api.get_settings().await.map(|s| s.paused).unwrap_or(false);
+                    let r = if paused { api.resume_all().await } else { api.pause_all().await };
+                    if let Err(e) = r {
+                        tracing::warn!("pause: {}", e.message);
+                    }
+                });
+            }
             _ => {}
         })
         .on_tray_icon_event(|tray, event| {
@@ -36,10 +328,82 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
             }
         });
     if let Some(icon) = app.default_window_icon() {
+        app.manage(TrayIcons::new(icon));
         builder = builder.icon(icon.clone());
     }
     builder.build(app)?;
     Ok(())
+}
+
+async fn quotas(api: &Api) -> Vec<(String, Option<QuotaDto>)> {
+    let mut out = Vec::new();
+    for s in api.list_storages().await.unwrap_or_default() {
+        let q = api.storage_quota(s.name.clone()).await.ok();
+        out.push((s.name, q));
+    }
+    out
+}
+
+async fn refresh<R: Runtime>(app: &AppHandle<R>, api: &Api, quotas: &[(String, Option<QuotaDto>)]) {
+    let settings = api.get_settings().await.unwrap_or_default();
+    let tasks = api.list_tasks().await.unwrap_or_default();
+    let running = api.running_tasks().await.unwrap_or_default();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let v = view(&tasks, &running, settings.paused, quotas, now, Lang::from_setting(&settings.language));
+    let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
+    if let Some(icons) = app.try_state::<TrayIcons>() {
+        let _ = tray.set_icon(Some(icons.get(v.state)));
+    }
+    let _ = tray.set_tooltip(Some(&v.tooltip));
+    match menu(app, &v) {
+        Ok(m) => drop(tray.set_menu(Some(m))),
+        Err(e) => tracing::warn!("tray menu: {e}"),
+    }
+}
+
+/// Keeps the tray current and sends notifications, driven by the Api's
+/// events (plus a minute tick for the ages); ends at shutdown.
+pub async fn watch<R: Runtime>(app: AppHandle<R>, api: Arc<Api>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let stopping = api.stopping();
+    let mut events = api.subscribe();
+    let mut q = quotas(&api).await;
+    let mut q_at = tokio::time::Instant::now();
+    refresh(&app, &api, &q).await;
+    loop {
+        let ev = tokio::select! {
+            _ = stopping.cancelled() => return,
+            e = events.recv() => e,
+            _ = tokio::time::sleep(AGE_EVERY) => Err(RecvError::Lagged(0)),
+        };
+        match ev {
+            Err(RecvError::Closed) => return,
+            // Progress ticks come ten times a second: not a tray matter.
+            Ok(AppEvent::TaskProgress { .. }) | Ok(AppEvent::SignInUrl { .. }) => continue,
+            Ok(AppEvent::StorageChanged { .. }) | Ok(AppEvent::StoragesChanged) => {
+                q = quotas(&api).await;
+                q_at = tokio::time::Instant::now();
+            }
+            Ok(AppEvent::TaskFinished { name, run, error, .. }) => {
+                let s = api.get_settings().await.unwrap_or_default();
+                if s.notifications
+                    && let Some((title, body)) =
+                        notification(&name, run.as_deref(), error.as_deref(), Lang::from_setting(&s.language))
+                {
+                    use tauri_plugin_notification::NotificationExt;
+                    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+                        tracing::warn!("notification: {e}");
+                    }
+                }
+            }
+            _ => {}
+        }
+        if q_at.elapsed() > QUOTA_EVERY {
+            q = quotas(&api).await;
+            q_at = tokio::time::Instant::now();
+        }
+        refresh(&app, &api, &q).await;
+    }
 }
 
 /// Shows, unminimises and focuses the main window.
@@ -48,5 +412,100 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
         let _ = w.unminimize();
         let _ = w.show();
         let _ = w.set_focus();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::dto::CountersDto;
+
+    fn run(outcome: &str, started_ms: i64, ended_ms: i64) -> RunDto {
+        RunDto {
+            id: 1,
+            kind: "sync".into(),
+            source: String::new(),
+            destination: String::new(),
+            started_ms,
+            ended_ms: Some(ended_ms),
+            outcome: outcome.into(),
+            counters: CountersDto { uploaded: 3, failed: 2, bytes: 2048, ..Default::default() },
+            parent: None,
+            refusal: None,
+        }
+    }
+
+    fn task(name: &str, last: Option<RunDto>) -> TaskDto {
+        TaskDto {
+            id: name.into(),
+            name: name.into(),
+            kind: "sync".into(),
+            direction: "upload".into(),
+            local: "/a".into(),
+            storage: "demo".into(),
+            remote: String::new(),
+            include: vec![],
+            exclude: vec![],
+            last_run: last,
+            schedule: None,
+            schedule_since_ms: None,
+            next_run_ms: None,
+        }
+    }
+
+    fn quota(used: u64, total: Option<u64>) -> QuotaDto {
+        QuotaDto { used, total, write_locked: false, read_locked: false, devices: vec![] }
+    }
+
+    #[test]
+    fn the_icon_follows_running_failing_and_paused() {
+        let ok = [task("A", Some(run("ok", 0, 1000)))];
+        let bad = [task("A", Some(run("ok", 0, 1000))), task("B", Some(run("failed", 0, 2000)))];
+        let st = |t: &[TaskDto], running: &[String], paused| view(t, running, paused, &[], 0, Lang::En).state;
+        assert_eq!(st(&ok, &[], false), TrayState::Idle);
+        assert_eq!(st(&ok, &[], true), TrayState::Paused);
+        assert_eq!(st(&bad, &[], true), TrayState::Error);
+        assert_eq!(st(&bad, &["A".into()], false), TrayState::Syncing);
+    }
+
+    #[test]
+    fn tooltip_has_quota_and_menu_has_last_results_newest_first() {
+        let tasks = [
+            task("Old", Some(run("ok", 0, 60_000))),
+            task("New", Some(run("failed", 0, 3_600_000))),
+            task("Never", None),
+        ];
+        let q = [("demo".to_string(), Some(quota(1536 * 1024 * 1024, Some(5 << 30)))), ("work".into(), None)];
+        let v = view(&tasks, &[], false, &q, 3 * 3_600_000, Lang::En);
+        assert_eq!(v.tooltip, "Fjordsync: a task failed\ndemo: 1.5 GiB of 5.0 GiB\nwork: —");
+        assert_eq!(v.last, vec!["New: failures · 2 h ago".to_string(), "Old: done · 2 h ago".to_string()]);
+        let nb = view(&tasks, &[], false, &q, 3 * 3_600_000, Lang::Nb);
+        assert_eq!(nb.last[0], "New: feil · for 2 t siden");
+        assert_eq!(nb.quota[0], "demo: 1.5 GiB av 5.0 GiB");
+    }
+
+    #[test]
+    fn notifications_for_failures_and_long_runs_only() {
+        let n = |r: &RunDto| notification("Photos", Some(r), None, Lang::En);
+        assert_eq!(n(&run("failed", 0, 1000)).unwrap().0, "Failed: “Photos”");
+        assert_eq!(n(&run("refused", 0, 1000)).unwrap().0, "Refused: “Photos”");
+        assert_eq!(n(&run("ok", 0, 1000)), None, "short and fine: quiet");
+        assert_eq!(n(&run("cancelled", 0, 120_000)), None, "the user stopped it");
+        let long = n(&run("ok", 0, 125_000)).unwrap();
+        assert_eq!(long, ("Finished: “Photos”".into(), "3 files, 2.0 KiB in 2 min.".into()));
+        assert!(notification("Photos", None, Some("reconnect needed"), Lang::Nb).unwrap().0.starts_with("Kunne ikke"));
+    }
+
+    #[test]
+    fn badge_paints_the_corner_and_leaves_the_rest() {
+        let (w, h) = (32, 32);
+        let base = vec![10u8; (w * h * 4) as usize];
+        let out = badge(&base, w, h, [200, 0, 0]);
+        let px = |x: u32, y: u32| &out[((y * w + x) * 4) as usize..((y * w + x) * 4 + 4) as usize];
+        assert_eq!(px(0, 0), &[10, 10, 10, 10]);
+        assert_eq!(px(w - 8, h - 8), &[200, 0, 0, 255]);
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(150 * 1024), "150 KiB");
+        assert_eq!(age(30_000, Lang::En), "just now");
     }
 }

@@ -60,15 +60,24 @@ async function gone(xpath, timeoutMs = 20_000) {
   throw new Error(`still there after ${timeoutMs} ms: ${xpath}`);
 }
 // An element can exist before it can take a click (a dialog still opening, a
-// row being re-rendered): retry "not interactable" / "stale" for a bounded time.
+// row being re-rendered, a button half out of its scrolling panel): scroll it
+// into the middle and retry "not interactable" / "stale" for a bounded time.
 async function click(xpath, timeoutMs = 20_000) {
   const until = Date.now() + timeoutMs;
   for (;;) {
+    const id = await find(xpath, timeoutMs);
     try {
-      return await wd("POST", s(`/element/${await find(xpath, timeoutMs)}/click`), {});
+      return await wd("POST", s(`/element/${id}/click`), {});
     } catch (e) {
       const transient = /not interactable|stale element|click intercepted/.test(e.message);
       if (!transient || Date.now() > until) throw e;
+      // (By XPath in the page: WebKitWebDriver does not pass element arguments to scripts.)
+      await wd("POST", s("/execute/sync"), {
+        script:
+          "const n = document.evaluate(arguments[0], document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)" +
+          ".singleNodeValue; if (n) n.scrollIntoView({ block: 'center' });",
+        args: [xpath],
+      }).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 200));
     }
   }

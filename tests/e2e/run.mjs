@@ -104,6 +104,11 @@ async function test(name, fn) {
   } catch (e) {
     results.push({ name, ok: false });
     console.log(`FAIL ${name}: ${e?.stack ?? e}`);
+    // What every open page showed when it failed.
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    for (const [i, p] of pages.entries()) {
+      await p.screenshot({ path: join(ARTIFACTS, `failed-${results.length}-${i}.png`) }).catch(() => undefined);
+    }
   } finally {
     clearTimeout(timer);
   }
@@ -480,6 +485,78 @@ try {
     await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
   });
 
+  await test("schedule: a daily schedule on a task shows its next run", async () => {
+    await page.getByRole("tab", { name: "Tasks" }).click();
+    const card = page.getByRole("listitem", { name: "Backup" });
+    await card.getByTestId("schedule").filter({ hasText: "Only when you run it" }).waitFor();
+    await card.getByRole("button", { name: "Edit" }).click();
+    const form = page.getByRole("form", { name: "Edit" });
+    await form.getByRole("combobox", { name: "Schedule" }).selectOption("daily");
+    // Twelve hours from now, so the bridge's scheduler does not start it during the tests.
+    const at = new Date(Date.now() + 12 * 3_600_000);
+    const hhmm = `${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")}`;
+    await form.getByLabel("Time of day").fill(hhmm);
+    await form.getByRole("button", { name: "Save" }).click();
+    const line = card.getByTestId("schedule");
+    await line.filter({ hasText: `Daily at ${hhmm} · Next run:` }).waitFor();
+    const text = await line.textContent();
+    const shown = `${at.getHours() % 12 || 12}:${hhmm.slice(3)}`;
+    expect(text.includes(shown), `next run at ${shown}: ${text}`);
+    await page.screenshot({ path: join(ARTIFACTS, "task-schedule.png") });
+  });
+
+  await test("pause all and resume all: shown on the cards, kept across a reload", async () => {
+    const card = page.getByRole("listitem", { name: "Backup" });
+    await page.getByRole("button", { name: "Pause all" }).click();
+    await page.getByText("Paused: scheduled runs wait.").waitFor();
+    await card.getByText(/Paused: no scheduled runs until you resume/).waitFor();
+    await page.reload();
+    await page.getByText("Paused: scheduled runs wait.").waitFor();
+    const settings = JSON.parse(readFileSync(join(main.data, "settings.json"), "utf8"));
+    expect(settings.paused === true, "paused is stored in settings.json");
+    await page.getByRole("button", { name: "Resume all" }).click();
+    await page.getByText("Paused: scheduled runs wait.").waitFor({ state: "detached" });
+    expect(JSON.parse(readFileSync(join(main.data, "settings.json"), "utf8")).paused === false, "resumed in settings.json");
+  });
+
+  await test("settings: saved, kept after a reload, theme applied", async () => {
+    await page.getByRole("button", { name: "Settings" }).click();
+    const form = page.getByRole("form", { name: "Settings" });
+    await form.getByRole("spinbutton", { name: "Parallel transfers" }).fill("6");
+    await form.getByRole("spinbutton", { name: /^Bandwidth limit/ }).fill("2048");
+    await form.getByRole("combobox", { name: "Theme" }).selectOption("dark");
+    await form.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
+    await page.reload();
+    const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    expect(bg === "rgb(18, 23, 29)", `dark theme from the setting on a light OS, got ${bg}`);
+    await page.getByRole("button", { name: "Settings" }).click();
+    expect((await form.getByRole("spinbutton", { name: "Parallel transfers" }).inputValue()) === "6", "transfers kept");
+    expect((await form.getByRole("spinbutton", { name: /^Bandwidth limit/ }).inputValue()) === "2048", "bandwidth kept");
+    await page.screenshot({ path: join(ARTIFACTS, "settings.png") });
+    await form.getByRole("combobox", { name: "Theme" }).selectOption("system");
+    await form.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
+    const light = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    expect(light !== "rgb(18, 23, 29)", "back to the OS theme (light)");
+  });
+
+  await test("overview: last success and failures per task, quota per storage", async () => {
+    await page.reload();
+    // With storages the app opens on the overview.
+    await page.getByRole("heading", { name: "Is my data safe?" }).waitFor();
+    const card = page.getByRole("listitem", { name: "Backup" });
+    await card.getByTestId("last-success").filter({ hasText: /^Last success: (just now|\d+ minutes? ago)$/ }).waitFor();
+    // The last run was refused by the delete guard: one failure since the last success.
+    await card.getByTestId("failures").filter({ hasText: "1 failed run since" }).waitFor();
+    await card.getByText(/^Daily at /).waitFor();
+    const quota = await page.getByRole("listitem", { name: "demo" }).getByTestId("overview-quota").textContent();
+    expect(/ of 5 GiB used$/.test(quota ?? ""), `overview quota: ${quota}`);
+    await page.screenshot({ path: join(ARTIFACTS, "overview.png") });
+    await card.getByRole("button", { name: "Open" }).click();
+    await page.getByRole("listitem", { name: "Backup" }).getByRole("button", { name: "Preview" }).waitFor();
+  });
+
   await test("wizard: a bad login token is refused, a real one adds a storage", async () => {
     const demoPort = JSON.parse(readFileSync(join(main.data, "demo/app-demo.json"), "utf8")).port;
     const emulator = `http://127.0.0.1:${demoPort}`;
@@ -602,16 +679,23 @@ try {
     await row(page, "works").waitFor();
   });
 
-  await test("language: Norwegian bokmål throughout", async () => {
+  await test("language: Norwegian bokmål throughout (a setting)", async () => {
+    await page.getByRole("button", { name: "Settings" }).click();
     await page.getByRole("combobox", { name: "Language" }).selectOption("nb");
-    await page.getByRole("tab", { name: "Papirkurv" }).waitFor();
+    await page.getByRole("button", { name: "Save" }).click();
     await page.getByRole("button", { name: "+ Legg til lagring" }).waitFor();
-    await page.getByRole("combobox", { name: "Språk" }).selectOption("en");
+    await page.getByRole("button", { name: /^demo/ }).click();
+    await page.getByRole("tab", { name: "Papirkurv" }).waitFor();
+    await page.getByRole("button", { name: "Innstillinger" }).click();
+    // Back to following the system (the browser says en-US).
+    await page.getByRole("combobox", { name: "Språk" }).selectOption("");
+    await page.getByRole("button", { name: "Lagre" }).click();
+    await page.getByRole("button", { name: "+ Add storage" }).waitFor();
   });
 
   await test("theme follows the OS (dark) and the language follows the system (nb)", async () => {
     const p = await newPage(main.url, "nb-NO", "dark");
-    await p.getByRole("tab", { name: "Papirkurv" }).waitFor();
+    await p.getByRole("heading", { name: "Er dataene mine trygge?" }).waitFor();
     const bg = await p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(bg === "rgb(18, 23, 29)", `dark background, got ${bg}`);
     await p.screenshot({ path: join(ARTIFACTS, "dark-nb.png") });
@@ -636,6 +720,7 @@ try {
     const body = JSON.stringify({ path: [], entries });
     await p.route("**/api/list_folder", (r) => r.fulfill({ status: 200, contentType: "application/json", body }));
     await p.goto(main.url);
+    await p.getByRole("button", { name: /^demo/ }).click();
     const t0 = Date.now();
     await row(p, "file 000000.txt").waitFor();
     const firstPaint = Date.now() - t0;
@@ -707,6 +792,7 @@ try {
     await new Promise((r) => b.child.once("exit", r));
     const b2 = await startBridge("reconnect2", { reuseHome: b.home });
     const p = await newPage(b2.url);
+    await p.getByRole("button", { name: /^work/ }).click();
     await p.getByText("This storage needs you to sign in again.").waitFor();
     await p.screenshot({ path: join(ARTIFACTS, "reconnect.png") });
     await p.getByRole("button", { name: "Reconnect" }).click();

@@ -5,6 +5,12 @@ import { demoStorage, mockBackend } from "./lib/api/mock";
 
 const files = ["Documents/Welcome.txt", "Documents/Budget.csv", "Photos/2026/Lofoten.txt", "notes.txt"];
 
+/** With storages the app lands on the overview: open one from the sidebar. */
+async function openStorage(name: string): Promise<void> {
+  await screen.findByRole("heading", { name: "Is my data safe?" });
+  await fireEvent.click(screen.getByRole("button", { name: new RegExp(`^${name}`) }));
+}
+
 describe("first start", () => {
   it("offers demo storage and lands in the browser", async () => {
     const backend = mockBackend({ files });
@@ -104,6 +110,7 @@ describe("trash", () => {
   it("restores a deleted file after confirming the delete", async () => {
     const backend = mockBackend({ files, storages: [demoStorage] });
     render(App, { props: { backend } });
+    await openStorage("demo");
     await backend.deleteItem("demo", ["notes.txt"]);
     await fireEvent.click(await screen.findByRole("tab", { name: "Trash" }));
     const row = await screen.findByText("notes.txt");
@@ -119,6 +126,7 @@ describe("trash", () => {
     const backend = mockBackend({ files, storages: [demoStorage] });
     await backend.deleteItem("demo", ["notes.txt"]);
     render(App, { props: { backend } });
+    await openStorage("demo");
     await fireEvent.click(await screen.findByRole("tab", { name: "Trash" }));
     await screen.findByText("notes.txt");
     await fireEvent.click(screen.getByRole("button", { name: "Empty trash" }));
@@ -133,6 +141,7 @@ describe("quota", () => {
   it("shows used of total and the per-device table", async () => {
     const backend = mockBackend({ files, storages: [demoStorage] });
     render(App, { props: { backend } });
+    await openStorage("demo");
     await fireEvent.click(await screen.findByRole("tab", { name: "Quota" }));
     expect((await screen.findByTestId("quota-text")).textContent).toContain("1.4 GiB of 5 GiB used");
     expect(screen.getByText("Archive")).toBeTruthy();
@@ -145,6 +154,7 @@ describe("reconnect", () => {
     const mine = { ...demoStorage, name: "mine", demo: false };
     const backend = mockBackend({ files, storages: [mine], signedOut: ["mine"] });
     render(App, { props: { backend } });
+    await openStorage("mine");
     await screen.findByText("This storage needs you to sign in again.");
     await fireEvent.click(screen.getByRole("button", { name: "Reconnect" }));
     await fireEvent.input(screen.getByRole("textbox", { name: "Personal login token" }), { target: { value: "good-token" } });
@@ -154,5 +164,77 @@ describe("reconnect", () => {
       storage: "mine",
       loginToken: "good-token",
     });
+  });
+});
+
+describe("overview, pause and settings", () => {
+  const now = Date.now();
+  const run = (outcome: string, endedMs: number) => ({
+    id: 1,
+    kind: "sync",
+    source: "/a",
+    destination: "demo:a",
+    startedMs: endedMs - 1000,
+    endedMs,
+    outcome,
+    counters: { uploaded: 0, downloaded: 0, updated: 0, retimed: 0, copied: 0, deleted: 0, moved: 0, unchanged: 0, skipped: 0, failed: 0, deduplicated: 0, bytes: 0 },
+    parent: null,
+  });
+
+  it("lands on the overview with tasks, their safety and the quota", async () => {
+    const task = {
+      id: "t1",
+      name: "Photos",
+      kind: "sync" as const,
+      direction: "upload" as const,
+      local: "/p",
+      storage: "demo",
+      remote: "",
+      include: [],
+      exclude: [],
+      lastRun: run("failed", now - 3 * 3_600_000),
+      schedule: { type: "hourly" as const, hours: 1 },
+      scheduleSinceMs: now - 5 * 3_600_000,
+    };
+    const backend = mockBackend({ files, storages: [demoStorage], tasks: [task] });
+    render(App, { props: { backend } });
+    await screen.findByRole("heading", { name: "Is my data safe?" });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    expect(within(card).getByTestId("last-success").textContent).toBe("Last success: never");
+    expect(within(card).getByText("Not backed up for more than twice its schedule.")).toBeTruthy();
+    expect(within(card).getByText("Every hour", { exact: false })).toBeTruthy();
+    expect((await screen.findByTestId("overview-quota")).textContent).toContain("1.4 GiB of 5 GiB used");
+  });
+
+  it("pauses and resumes all from the sidebar, and syncs all now", async () => {
+    const backend = mockBackend({ files, storages: [demoStorage] });
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByRole("button", { name: "Pause all" }));
+    await screen.findByText("Paused: scheduled runs wait.");
+    expect((await backend.appStatus()).paused).toBe(true);
+    await fireEvent.click(screen.getByRole("button", { name: "Resume all" }));
+    await waitFor(() => expect(screen.queryByText("Paused: scheduled runs wait.")).toBeNull());
+    await fireEvent.click(screen.getByRole("button", { name: "Sync all now" }));
+    await screen.findByText("Started 0 tasks.");
+  });
+
+  it("saves settings and applies theme and language", async () => {
+    const backend = mockBackend({ files, storages: [demoStorage] });
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByRole("button", { name: "Settings" }));
+    const form = await screen.findByRole("form", { name: "Settings" });
+    await fireEvent.input(within(form).getByRole("spinbutton", { name: "Parallel transfers" }), { target: { value: "8" } });
+    await fireEvent.change(within(form).getByRole("combobox", { name: "Theme" }), { target: { value: "dark" } });
+    await fireEvent.change(within(form).getByRole("combobox", { name: "Language" }), { target: { value: "nb" } });
+    await fireEvent.click(within(form).getByRole("button", { name: "Save" }));
+    await screen.findByText("Innstillingene er lagret.");
+    expect(document.documentElement.dataset.theme).toBe("dark");
+    expect((await backend.getSettings()).transfers).toBe(8);
+    const again = within(await screen.findByRole("form", { name: "Innstillinger" }));
+    await fireEvent.change(again.getByRole("combobox", { name: "Tema" }), { target: { value: "system" } });
+    await fireEvent.change(again.getByRole("combobox", { name: "Språk" }), { target: { value: "en" } });
+    await fireEvent.click(again.getByRole("button", { name: "Lagre" }));
+    await screen.findByText("Settings saved.");
+    expect(document.documentElement.dataset.theme).toBeUndefined();
   });
 });

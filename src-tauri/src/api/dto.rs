@@ -232,6 +232,30 @@ pub enum AppEvent {
         /// What happened.
         progress: TaskProgressDto,
     },
+    /// A task started running (by hand, "Sync all now" or its schedule).
+    TaskStarted {
+        /// The task.
+        task: String,
+    },
+    /// A task's run ended.
+    #[serde(rename_all = "camelCase")]
+    TaskFinished {
+        /// The task.
+        task: String,
+        /// Its name (for notifications).
+        name: String,
+        /// The recorded run; `None` when it could not start (boxed: a run is big).
+        run: Option<Box<RunDto>>,
+        /// Why it could not start.
+        error: Option<String>,
+    },
+    /// Pause all / Resume all.
+    StatusChanged {
+        /// Pause all is on.
+        paused: bool,
+    },
+    /// The settings were saved.
+    SettingsChanged,
 }
 
 /// A saved task as the UI edits it: one local folder, one remote folder.
@@ -263,6 +287,42 @@ pub struct TaskDto {
     /// The last real run (not previews).
     #[serde(default)]
     pub last_run: Option<RunDto>,
+    /// Runs by itself on this schedule.
+    #[serde(default)]
+    pub schedule: Option<crate::api::schedule::ScheduleDto>,
+    /// When the schedule was set (Unix ms): its first run counts from here.
+    #[serde(default)]
+    pub schedule_since_ms: Option<i64>,
+    /// The next scheduled run (Unix ms), filled in when listed.
+    #[serde(default)]
+    pub next_run_ms: Option<i64>,
+}
+
+/// One task on the overview: is its data safe?
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct OverviewTaskDto {
+    /// The task.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its storage.
+    pub storage: String,
+    /// Its schedule, if any.
+    pub schedule: Option<crate::api::schedule::ScheduleDto>,
+    /// The next scheduled run (Unix ms).
+    pub next_run_ms: Option<i64>,
+    /// When the schedule was set (Unix ms): with no success yet, the
+    /// overview counts "not safe for twice the interval" from here.
+    pub schedule_since_ms: Option<i64>,
+    /// When its last successful run ended (Unix ms).
+    pub last_success_ms: Option<i64>,
+    /// Its last run, whatever the outcome.
+    pub last_run: Option<RunDto>,
+    /// Runs that failed (or were refused or interrupted) since the last success.
+    pub failures: u32,
+    /// Running now.
+    pub running: bool,
 }
 
 /// A run's counters.

@@ -7,6 +7,9 @@
 
 pub mod dto;
 
+pub mod schedule;
+pub mod settings;
+
 mod browse;
 mod demo;
 mod export;
@@ -46,6 +49,11 @@ pub struct Api {
     events: broadcast::Sender<AppEvent>,
     opener: RwLock<Option<UrlOpener>>,
     tasks: tasks::Tasks,
+    /// Serialises read-modify-write of `settings.json`.
+    settings_file: tokio::sync::Mutex<()>,
+    autostart: RwLock<Option<settings::AutostartHook>>,
+    /// Cancelled at shutdown: stops the scheduler loop.
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 impl Api {
@@ -71,6 +79,9 @@ impl Api {
             events,
             opener: RwLock::new(None),
             tasks: tasks::Tasks::default(),
+            settings_file: tokio::sync::Mutex::new(()),
+            autostart: RwLock::new(None),
+            stopping: tokio_util::sync::CancellationToken::new(),
         })
     }
 
@@ -90,6 +101,11 @@ impl Api {
     /// Events for the UI (storage list changes, sign-in URLs).
     pub fn subscribe(&self) -> broadcast::Receiver<AppEvent> {
         self.events.subscribe()
+    }
+
+    /// Cancelled when the app shuts down (for loops that run alongside it).
+    pub fn stopping(&self) -> tokio_util::sync::CancellationToken {
+        self.stopping.clone()
     }
 
     /// Replaces how the browser sign-in opens URLs.
@@ -170,8 +186,11 @@ impl Api {
         self.opener.read().expect("opener lock").clone()
     }
 
-    /// Stops the demo emulator (app exit).
+    /// Stops the scheduler, asks running tasks to stop (they are recorded
+    /// as cancelled) and stops the demo emulator (app exit).
     pub async fn shutdown(&self) {
+        self.stopping.cancel();
+        self.cancel_all_runs();
         if let Some(d) = self.demo.lock().await.take() {
             d.emulator.shutdown().await;
         }

@@ -11,16 +11,21 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use fjordsync_engine::events::{EventSink, TaskEvent};
 use fjordsync_engine::state::{EventFilter, StateDb};
 use fjordsync_engine::{Location, MaxDelete, RunReport, Runner, TaskKind, TaskOptions, TaskSpec, session};
+use jiff::tz::TimeZone;
 use tokio_util::sync::CancellationToken;
 
 use super::Api;
 use super::dto::{
-    AppEvent, FileRowDto, PREVIEW_STEPS, PreviewDto, ProblemDto, RefusalDto, RunDto, StepDto, TaskDto, TaskProgressDto,
+    AppEvent, FileRowDto, OverviewTaskDto, PREVIEW_STEPS, PreviewDto, ProblemDto, RefusalDto, RunDto, StepDto, TaskDto,
+    TaskProgressDto,
 };
+use super::schedule;
+use super::settings::{SettingsDto, now_ms, write_json_atomic};
 use crate::error::{AppError, AppResult};
 
 /// Where live progress goes (a Tauri channel, or the bridge's WebSocket).
@@ -30,6 +35,12 @@ pub type ProgressSink = Arc<dyn Fn(TaskProgressDto) + Send + Sync>;
 const RUNS_LIMIT: usize = 500;
 /// Files in flight shown with the progress.
 const CURRENT_SHOWN: usize = 8;
+/// How often the scheduler looks for due tasks.
+const TICK: Duration = Duration::from_secs(20);
+/// How often old runs are pruned from the log (also once at start).
+const PRUNE_EVERY_MS: i64 = 86_400_000;
+/// Outcomes that count as "not safe".
+const BAD_OUTCOMES: &[&str] = &["failed", "refused", "crashed", "interrupted"];
 
 /// The task list, the state database and the runs in progress.
 #[derive(Default)]
@@ -38,6 +49,9 @@ pub(crate) struct Tasks {
     file: tokio::sync::Mutex<()>,
     db: OnceLock<Arc<StateDb>>,
     running: Mutex<HashMap<String, CancellationToken>>,
+    /// When each task was last started in this process (Unix ms), even if
+    /// the start failed: a schedule never retries faster than its interval.
+    attempts: Mutex<HashMap<String, i64>>,
 }
 
 fn state_err(e: fjordsync_engine::state::StateError) -> AppError {
@@ -59,17 +73,39 @@ fn read_tasks(path: &Path) -> AppResult<Vec<TaskDto>> {
 
 /// Temp file in the same folder, fsync, rename: a crash leaves the old or the new list.
 fn write_tasks(path: &Path, tasks: &[TaskDto]) -> AppResult<()> {
-    use std::io::Write;
-    let dir = path.parent().ok_or_else(|| AppError::new("config", "no folder for tasks.json"))?;
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".tasks.json.{}.tmp", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(tasks).map_err(|e| AppError::new("internal", e.to_string()))?)?;
-        f.sync_all()?;
+    write_json_atomic(path, tasks)
+}
+
+/// The settings that shape every run: parallel transfers and the bandwidth limit.
+pub(crate) fn apply_settings(options: &mut TaskOptions, s: &SettingsDto) {
+    options.transfers = s.transfers.clamp(1, 16) as usize;
+    options.bwlimit = (s.bandwidth_kib > 0).then(|| s.bandwidth_kib * 1024);
+}
+
+/// Where a task's schedule counts from: its last start, else when the
+/// schedule was set.
+fn anchor_ms(t: &TaskDto, attempted: Option<i64>) -> Option<i64> {
+    [t.schedule_since_ms, t.last_run.as_ref().map(|r| r.started_ms), attempted].into_iter().flatten().max()
+}
+
+/// The next run of a scheduled task (Unix ms).
+fn next_run_of(t: &TaskDto, attempted: Option<i64>, tz: &TimeZone) -> Option<i64> {
+    schedule::next_run_ms(t.schedule.as_ref()?, anchor_ms(t, attempted)?, tz)
+}
+
+/// Last success (end time, Unix ms) and the failures since, from a task's
+/// runs newest first. Undo runs do not count either way.
+pub(crate) fn safety(runs: &[RunDto]) -> (Option<i64>, u32) {
+    let mut failures = 0;
+    for r in runs.iter().filter(|r| r.kind != "undo") {
+        if r.outcome == "ok" {
+            return (Some(r.ended_ms.unwrap_or(r.started_ms)), failures);
+        }
+        if BAD_OUTCOMES.contains(&r.outcome.as_str()) {
+            failures += 1;
+        }
     }
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    (None, failures)
 }
 
 /// Checks a task from the UI and makes its engine spec.
@@ -209,7 +245,7 @@ fn coalescing_sink(out: ProgressSink) -> EventSink {
 }
 
 impl Api {
-    pub(super) fn state_db(&self) -> AppResult<Arc<StateDb>> {
+    pub(crate) fn state_db(&self) -> AppResult<Arc<StateDb>> {
         if let Some(db) = self.tasks.db.get() {
             return Ok(db.clone());
         }
@@ -240,10 +276,18 @@ impl Api {
             .ok_or_else(|| AppError::new("not_found", format!("no task {id:?}")))
     }
 
-    /// Saved tasks, in the order they were made.
+    /// Saved tasks, in the order they were made, with their next scheduled run.
     pub async fn list_tasks(&self) -> AppResult<Vec<TaskDto>> {
-        let _g = self.tasks.file.lock().await;
-        read_tasks(&tasks_path(self.data_dir()))
+        let mut all = {
+            let _g = self.tasks.file.lock().await;
+            read_tasks(&tasks_path(self.data_dir()))?
+        };
+        let tz = TimeZone::system();
+        let attempts = self.tasks.attempts.lock().expect("attempts lock").clone();
+        for t in &mut all {
+            t.next_run_ms = next_run_of(t, attempts.get(&t.id).copied(), &tz);
+        }
+        Ok(all)
     }
 
     /// Creates (empty id) or replaces a task; returns it with its id.
@@ -252,15 +296,22 @@ impl Api {
         if task.name.trim().is_empty() {
             return Err(AppError::invalid("give the task a name"));
         }
+        if let Some(s) = &task.schedule {
+            s.validate().map_err(AppError::invalid)?;
+        }
         let _g = self.tasks.file.lock().await;
         let path = tasks_path(self.data_dir());
         let mut all = read_tasks(&path)?;
         let mut task = task;
         task.name = task.name.trim().to_string();
+        task.next_run_ms = None;
+        // A new or changed schedule counts from now; an unchanged one keeps its start.
+        let since_now = task.schedule.as_ref().map(|_| now_ms());
         if task.id.is_empty() {
             let next = all.iter().filter_map(|t| t.id.strip_prefix('t')?.parse::<u64>().ok()).max().unwrap_or(0) + 1;
             task.id = format!("t{next}");
             task.last_run = None;
+            task.schedule_since_ms = since_now;
             all.push(task.clone());
         } else {
             let slot = all
@@ -268,9 +319,15 @@ impl Api {
                 .find(|t| t.id == task.id)
                 .ok_or_else(|| AppError::new("not_found", format!("no task {:?}", task.id)))?;
             task.last_run = slot.last_run.clone();
+            task.schedule_since_ms = if task.schedule.is_some() && task.schedule == slot.schedule {
+                slot.schedule_since_ms
+            } else {
+                since_now
+            };
             *slot = task.clone();
         }
         write_tasks(&path, &all)?;
+        task.next_run_ms = next_run_of(&task, None, &TimeZone::system());
         Ok(task)
     }
 
@@ -297,7 +354,8 @@ impl Api {
     }
 
     /// Runs the task, streaming coalesced progress to `progress`; returns the
-    /// recorded run. One run per task at a time.
+    /// recorded run. One run per task at a time. The settings' parallel
+    /// transfers and bandwidth limit apply.
     pub async fn run_task(&self, id: String, progress: ProgressSink) -> AppResult<RunDto> {
         self.run_task_with(id, false, progress).await
     }
@@ -311,21 +369,176 @@ impl Api {
         if allow_deletes {
             spec.options.max_delete = Some(MaxDelete::Percent(100.0));
         }
-        let runner = self.runner(&[t.storage.as_str()]).await?;
+        apply_settings(&mut spec.options, &self.get_settings().await?);
+        let cancel = self.claim(&id)?;
+        let result = async {
+            let runner = self.runner(&[t.storage.as_str()]).await?;
+            let report = runner.run(&spec, None, coalescing_sink(progress), cancel).await?;
+            let mut dto = self.finish_run(&id, &t.storage, &runner, report.run).await?;
+            dto.refusal = refusal_of(&report);
+            Ok(dto)
+        }
+        .await;
+        self.release(&t, &result);
+        result
+    }
+
+    /// Marks a task running (refused if it already is) and tells the UI.
+    fn claim(&self, id: &str) -> AppResult<CancellationToken> {
         let cancel = CancellationToken::new();
         {
             let mut running = self.tasks.running.lock().expect("running lock");
-            if running.contains_key(&id) {
+            if running.contains_key(id) {
                 return Err(AppError::new("busy", "this task is already running"));
             }
-            running.insert(id.clone(), cancel.clone());
+            running.insert(id.to_string(), cancel.clone());
         }
-        let report = runner.run(&spec, None, coalescing_sink(progress), cancel).await;
-        self.tasks.running.lock().expect("running lock").remove(&id);
-        let report = report?;
-        let mut dto = self.finish_run(&id, &t.storage, &runner, report.run).await?;
-        dto.refusal = refusal_of(&report);
-        Ok(dto)
+        self.note_attempt(id, now_ms());
+        self.emit(AppEvent::TaskStarted { task: id.to_string() });
+        Ok(cancel)
+    }
+
+    /// The task is no longer running; tells the UI, the tray and notifications.
+    fn release(&self, t: &TaskDto, result: &AppResult<RunDto>) {
+        self.tasks.running.lock().expect("running lock").remove(&t.id);
+        self.emit(AppEvent::TaskFinished {
+            task: t.id.clone(),
+            name: t.name.clone(),
+            run: result.as_ref().ok().cloned().map(Box::new),
+            error: result.as_ref().err().map(|e| e.message.clone()),
+        });
+    }
+
+    /// Progress of a run nobody watches through a channel (scheduled runs,
+    /// the bridge): `taskProgress` events on the broadcast.
+    pub fn broadcast_progress(&self, task: &str) -> ProgressSink {
+        let (events, task) = (self.event_sender(), task.to_string());
+        Arc::new(move |progress| {
+            let _ = events.send(AppEvent::TaskProgress { task: task.clone(), progress });
+        })
+    }
+
+    fn note_attempt(&self, id: &str, at: i64) {
+        let mut attempts = self.tasks.attempts.lock().expect("attempts lock");
+        let slot = attempts.entry(id.to_string()).or_insert(at);
+        *slot = (*slot).max(at);
+    }
+
+    /// Starts a run in the background (scheduler, Sync all now); `at` is
+    /// when the scheduler decided to.
+    fn spawn_run(self: &Arc<Self>, id: String, at: i64) {
+        self.note_attempt(&id, at);
+        let (api, sink) = (self.clone(), self.broadcast_progress(&id));
+        tokio::spawn(async move {
+            if let Err(e) = api.run_task(id.clone(), sink).await {
+                tracing::warn!("task {id}: {}", e.message);
+            }
+        });
+    }
+
+    /// Sync all now: starts every task that is not running (even when
+    /// paused: the user asked). Returns how many started.
+    pub async fn sync_all_now(self: &Arc<Self>) -> AppResult<u32> {
+        let running = self.running_tasks().await?;
+        let mut n = 0;
+        for t in self.list_tasks().await? {
+            if !running.contains(&t.id) {
+                self.spawn_run(t.id, now_ms());
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Starts the scheduled tasks that are due (none while paused); returns their ids.
+    pub(crate) async fn schedule_tick(self: &Arc<Self>, now: i64, tz: &TimeZone) -> AppResult<Vec<String>> {
+        if self.get_settings().await?.paused {
+            return Ok(Vec::new());
+        }
+        let running = self.running_tasks().await?;
+        let attempts = self.tasks.attempts.lock().expect("attempts lock").clone();
+        let due: Vec<String> = self
+            .list_tasks()
+            .await?
+            .into_iter()
+            .filter(|t| !running.contains(&t.id))
+            .filter(|t| match (&t.schedule, anchor_ms(t, attempts.get(&t.id).copied())) {
+                (Some(s), Some(anchor)) => schedule::is_due(s, anchor, now, tz),
+                _ => false,
+            })
+            .map(|t| t.id)
+            .collect();
+        for id in &due {
+            self.spawn_run(id.clone(), now);
+        }
+        Ok(due)
+    }
+
+    /// The scheduler: every [`TICK`] starts due tasks (missed runs catch up
+    /// once, at the first tick), and prunes the log at start and daily.
+    /// Ends when [`Api::shutdown`] is called.
+    pub async fn run_scheduler(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut pruned_at: Option<i64> = None;
+        loop {
+            tokio::select! {
+                _ = self.stopping.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let now = now_ms();
+            if pruned_at.is_none_or(|p| now - p >= PRUNE_EVERY_MS) {
+                pruned_at = Some(now);
+                match self.prune_logs(now).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("log retention: removed {n} old runs"),
+                    Err(e) => tracing::warn!("log retention: {}", e.message),
+                }
+            }
+            if let Err(e) = self.schedule_tick(now, &TimeZone::system()).await {
+                tracing::warn!("scheduler: {}", e.message);
+            }
+        }
+    }
+
+    /// Asks every running task to stop.
+    pub(crate) fn cancel_all_runs(&self) {
+        for c in self.tasks.running.lock().expect("running lock").values() {
+            c.cancel();
+        }
+    }
+
+    /// Is my data safe? Per task: last success, failures since, last run.
+    pub async fn overview(&self) -> AppResult<Vec<OverviewTaskDto>> {
+        let tasks = self.list_tasks().await?;
+        let db = self.state_db()?;
+        let runs = tokio::task::spawn_blocking(move || db.runs(RUNS_LIMIT))
+            .await
+            .map_err(|e| AppError::new("internal", e.to_string()))?
+            .map_err(state_err)?;
+        let running = self.running_tasks().await?;
+        Ok(tasks
+            .into_iter()
+            .map(|t| {
+                let mine: Vec<RunDto> = match spec_of(&t, false) {
+                    Ok(spec) => runs.iter().filter(|r| run_matches(&spec, &r.spec_json)).map(RunDto::from).collect(),
+                    Err(_) => Vec::new(),
+                };
+                let (last_success_ms, failures) = safety(&mine);
+                OverviewTaskDto {
+                    running: running.contains(&t.id),
+                    id: t.id,
+                    name: t.name,
+                    storage: t.storage,
+                    schedule: t.schedule,
+                    next_run_ms: t.next_run_ms,
+                    schedule_since_ms: t.schedule_since_ms,
+                    last_success_ms,
+                    last_run: mine.into_iter().next().or(t.last_run),
+                    failures,
+                }
+            })
+            .collect())
     }
 
     /// Records the run as the task's last result.
@@ -412,20 +625,17 @@ impl Api {
 
     async fn repeat_run(&self, task: String, run: i64, undo: bool, progress: ProgressSink) -> AppResult<RunDto> {
         let t = self.task(&task).await?;
-        let runner = self.runner(&[t.storage.as_str()]).await?;
-        let cancel = CancellationToken::new();
-        {
-            let mut running = self.tasks.running.lock().expect("running lock");
-            if running.contains_key(&task) {
-                return Err(AppError::new("busy", "this task is already running"));
-            }
-            running.insert(task.clone(), cancel.clone());
+        let cancel = self.claim(&task)?;
+        let result = async {
+            let runner = self.runner(&[t.storage.as_str()]).await?;
+            let sink = coalescing_sink(progress);
+            let report =
+                if undo { runner.undo(run, sink, cancel).await? } else { runner.retry(run, sink, cancel).await? };
+            self.finish_run(&task, &t.storage, &runner, report.run).await
         }
-        let sink = coalescing_sink(progress);
-        let report = if undo { runner.undo(run, sink, cancel).await } else { runner.retry(run, sink, cancel).await };
-        self.tasks.running.lock().expect("running lock").remove(&task);
-        let report = report?;
-        self.finish_run(&task, &t.storage, &runner, report.run).await
+        .await;
+        self.release(&t, &result);
+        result
     }
 }
 
@@ -450,6 +660,9 @@ mod tests {
             include: vec![" *.jpg ".into(), "".into()],
             exclude: vec![],
             last_run: None,
+            schedule: None,
+            schedule_since_ms: None,
+            next_run_ms: None,
         }
     }
 
@@ -522,5 +735,73 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    fn run(id: i64, kind: &str, outcome: &str, started_ms: i64) -> RunDto {
+        RunDto {
+            id,
+            kind: kind.into(),
+            source: String::new(),
+            destination: String::new(),
+            started_ms,
+            ended_ms: Some(started_ms + 10),
+            outcome: outcome.into(),
+            counters: Default::default(),
+            parent: None,
+            refusal: None,
+        }
+    }
+
+    #[test]
+    fn safety_is_the_last_success_and_the_failures_since() {
+        let runs = [run(5, "sync", "failed", 500), run(4, "undo", "ok", 400), run(3, "sync", "refused", 300)];
+        assert_eq!(safety(&runs), (None, 2));
+        let runs = [run(5, "sync", "failed", 500), run(4, "sync", "cancelled", 400), run(3, "sync", "ok", 300)];
+        assert_eq!(safety(&runs), (Some(310), 1));
+    }
+
+    #[test]
+    fn settings_shape_the_run_options() {
+        let mut o = TaskOptions::default();
+        apply_settings(&mut o, &SettingsDto { transfers: 7, bandwidth_kib: 100, ..SettingsDto::default() });
+        assert_eq!((o.transfers, o.bwlimit), (7, Some(102_400)));
+        apply_settings(&mut o, &SettingsDto::default());
+        assert_eq!((o.transfers, o.bwlimit), (4, None));
+    }
+
+    #[tokio::test]
+    async fn schedules_get_a_next_run_and_due_tasks_start_unless_paused() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = Arc::new(api(dir.path()));
+        let daily = schedule::ScheduleDto::Daily { time: "03:00".into() };
+        let t = api.save_task(TaskDto { schedule: Some(daily.clone()), ..sample("/nowhere") }).await.unwrap();
+        let since = t.schedule_since_ms.unwrap();
+        assert!(t.next_run_ms.unwrap() > since);
+        // Saving again with the same schedule keeps its start.
+        let again = api.save_task(TaskDto { name: "Other".into(), ..t.clone() }).await.unwrap();
+        assert_eq!(again.schedule_since_ms, Some(since));
+        let listed = api.list_tasks().await.unwrap();
+        assert_eq!(listed[0].next_run_ms, t.next_run_ms);
+        // Two days later it is due: paused starts nothing, resumed starts it once.
+        let later = since + 2 * 86_400_000;
+        api.pause_all().await.unwrap();
+        assert!(api.schedule_tick(later, &TimeZone::UTC).await.unwrap().is_empty());
+        api.resume_all().await.unwrap();
+        let mut events = api.subscribe();
+        assert_eq!(api.schedule_tick(later, &TimeZone::UTC).await.unwrap(), vec![t.id.clone()]);
+        // The run fails (no storage "demo" here) and says so.
+        let finished = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Ok(AppEvent::TaskFinished { task, error, .. }) = events.recv().await {
+                    return (task, error);
+                }
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(finished.0, t.id);
+        assert!(finished.1.is_some());
+        // The attempt counts: not due again right away, even though it failed.
+        assert!(api.schedule_tick(later + 60_000, &TimeZone::UTC).await.unwrap().is_empty());
     }
 }

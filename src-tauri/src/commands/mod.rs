@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod browse;
+pub mod settings;
 pub mod storages;
 pub mod tasks;
 pub mod trash;

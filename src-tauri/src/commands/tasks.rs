@@ -110,3 +110,9 @@ pub async fn export_run(api: ApiState<'_>, run: i64, format: String, path: Strin
 pub async fn export_run_text(api: ApiState<'_>, run: i64, format: String) -> AppResult<String> {
     api.export_run_text(run, format).await
 }
+
+/// Is my data safe? Per task: last success, failures since.
+#[tauri::command]
+pub async fn overview(api: ApiState<'_>) -> AppResult<Vec<crate::api::dto::OverviewTaskDto>> {
+    api.overview().await
+}

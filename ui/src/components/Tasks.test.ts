@@ -20,6 +20,8 @@ const saved: Task = {
 async function openTasks(opts: MockOptions = {}) {
   const backend = mockBackend({ storages: [demoStorage], ...opts });
   render(App, { props: { backend } });
+  // With storages the app opens on the overview; go to the storage's tasks.
+  await fireEvent.click(await screen.findByRole("button", { name: /^demo/ }));
   await fireEvent.click(await screen.findByRole("tab", { name: "Tasks" }));
   return backend;
 }
@@ -60,6 +62,25 @@ describe("tasks", () => {
       remote: "Backup/Docs",
       exclude: ["*.tmp", "node_modules/"],
     });
+  });
+
+  it("sets a schedule and shows it with the next run on the card", async () => {
+    const backend = await openTasks({ tasks: [saved] });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    expect(within(card).getByTestId("schedule").textContent?.trim()).toBe("Only when you run it");
+    await fireEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    const f = within(screen.getByRole("form", { name: "Edit" }));
+    await fireEvent.change(f.getByRole("combobox", { name: "Schedule" }), { target: { value: "daily" } });
+    const time = await f.findByLabelText("Time of day");
+    await fireEvent.input(time, { target: { value: "07:30" } });
+    await fireEvent.click(f.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(within(card).getByTestId("schedule").textContent).toMatch(/^Daily at 07:30 · Next run: .*7:30/));
+    expect(backend.calls.find((c) => c.command === "save_task")?.args.task).toMatchObject({
+      schedule: { type: "daily", time: "07:30" },
+    });
+    // Paused: the card says runs wait.
+    await backend.pauseAll();
+    await within(card).findByText(/Paused: no scheduled runs/);
   });
 
   it("previews the plan with the delete guard's refusal", async () => {

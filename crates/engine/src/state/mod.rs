@@ -232,6 +232,19 @@ impl StateDb {
             .optional()?)
     }
 
+    /// Deletes finished runs that started before `before_ms` (Unix ms) with
+    /// their file events, in one transaction; returns how many runs went.
+    /// Runs still marked `running` are kept. (Log retention.)
+    pub fn prune_runs_before(&self, before_ms: i64) -> Result<usize, StateError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let old = "SELECT id FROM runs WHERE started_ms < ?1 AND outcome != 'running'";
+        tx.execute(&format!("DELETE FROM file_events WHERE run IN ({old})"), [before_ms])?;
+        let n = tx.execute(&format!("DELETE FROM runs WHERE id IN ({old})"), [before_ms])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
     /// A run's per-file events, in the order they happened.
     pub fn events(&self, run: i64, filter: &EventFilter) -> Result<Vec<FileEvent>, StateError> {
         let conn = self.conn();
@@ -459,5 +472,44 @@ mod tests {
         // Same spec: same task row.
         let run2 = db.start_run(&spec, Some(run)).unwrap();
         assert_eq!(db.runs(10).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![run2, run]);
+    }
+
+    #[test]
+    fn prune_removes_old_finished_runs_and_their_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(&dir.path().join("s.db")).unwrap();
+        let spec = TaskSpec {
+            kind: TaskKind::Copy,
+            source: Location::Local { path: "/tmp/a".into() },
+            destination: Location::Remote { remote: "demo".into(), path: "x".into() },
+            options: TaskOptions::default(),
+        };
+        let old = db.start_run(&spec, None).unwrap();
+        let ev = FileEvent {
+            run: old,
+            path: "a".into(),
+            key: "a".into(),
+            action: "upload".into(),
+            bytes: 1,
+            result: "completed".into(),
+            error: None,
+            target: "t".into(),
+            prev_md5: None,
+            prev_size: None,
+            prev_mtime: None,
+            new_md5: None,
+            trashed: false,
+            stash: None,
+        };
+        db.apply(&[DbOp::Event(ev)]).unwrap();
+        db.finish_run(old, "ok", &Default::default()).unwrap();
+        let running = db.start_run(&spec, None).unwrap();
+        db.conn().execute("UPDATE runs SET started_ms = 1000 WHERE id IN (?1, ?2)", [old, running]).unwrap();
+        let recent = db.start_run(&spec, None).unwrap();
+        db.finish_run(recent, "failed", &Default::default()).unwrap();
+        assert_eq!(db.prune_runs_before(5000).unwrap(), 1);
+        assert_eq!(db.runs(10).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![recent, running]);
+        assert!(db.events(old, &EventFilter::default()).unwrap().is_empty());
+        assert_eq!(db.prune_runs_before(5000).unwrap(), 0);
     }
 }

@@ -7,6 +7,9 @@ import type {
   Entry,
   ExportFormat,
   AppInfo,
+  AppStatus,
+  OverviewTask,
+  Settings,
   Listing,
   Purge,
   Quota,
@@ -97,6 +100,15 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   runFiles(run: number, result: FileResult | null, text: string): Promise<FileRow[]>;
   undoRun(task: string, run: number, onProgress?: (p: TaskProgress) => void): Promise<Run>;
   retryRun(task: string, run: number, onProgress?: (p: TaskProgress) => void): Promise<Run>;
+  getSettings(): Promise<Settings>;
+  saveSettings(settings: Settings): Promise<Settings>;
+  appStatus(): Promise<AppStatus>;
+  /** The scheduler starts nothing until resumeAll (running runs finish). */
+  pauseAll(): Promise<AppStatus>;
+  resumeAll(): Promise<AppStatus>;
+  /** Starts every task that is not running; resolves with how many started. */
+  syncAllNow(): Promise<number>;
+  overview(): Promise<OverviewTask[]>;
 }
 
 /** The command half of a Backend over any Invoke; errors become ApiError. */
@@ -171,5 +183,12 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     runFiles: (run, result, text) => call("run_files", { run, result, text: text || null }),
     undoRun: (task, run, onProgress) => withProgress(task, onProgress, (args) => call("undo_run", { task, run, ...args })),
     retryRun: (task, run, onProgress) => withProgress(task, onProgress, (args) => call("retry_run", { task, run, ...args })),
+    getSettings: () => call("get_settings"),
+    saveSettings: (settings) => call("save_settings", { settings }),
+    appStatus: () => call("app_status"),
+    pauseAll: () => call("pause_all"),
+    resumeAll: () => call("resume_all"),
+    syncAllNow: () => call("sync_all_now"),
+    overview: () => call("overview"),
   };
 }

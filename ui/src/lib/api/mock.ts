@@ -3,12 +3,15 @@
 // same error codes. Never used by the app itself.
 
 import { createBackend, type Backend } from "./backend";
+import { nextDaily } from "../schedule";
 import {
   ApiError,
   type AppEvent,
   type Counters,
   type Entry,
   type FileRow,
+  type OverviewTask,
+  type Settings,
   type Preview,
   type Run,
   type Storage,
@@ -38,7 +41,20 @@ export interface MockOptions {
   holdRuns?: boolean;
   /** Like the window (OS folder dialog), or like a browser (false). */
   canPickFolder?: boolean;
+  /** Stored settings at start. */
+  settings?: Partial<Settings>;
 }
+
+export const defaultSettings: Settings = {
+  transfers: 4,
+  bandwidthKib: 0,
+  startAtLogin: false,
+  theme: "system",
+  logRetentionDays: 90,
+  notifications: true,
+  language: "",
+  paused: false,
+};
 
 export interface MockBackend extends Backend {
   /** Calls made, for assertions. */
@@ -177,16 +193,70 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     return ["path,action,bytes,result,error", ...rows.map((f) => [f.path, f.action, f.bytes, f.result, f.error ?? ""].join(","))].join("\r\n");
   };
 
+  let settings: Settings = { ...defaultSettings, ...opts.settings };
+  const nextRun = (t: Task): number | null => {
+    const s = t.schedule;
+    if (!s) return null;
+    const anchor = Math.max(t.scheduleSinceMs ?? 0, t.lastRun?.startedMs ?? 0);
+    return s.type === "hourly" ? anchor + s.hours * 3_600_000 : nextDaily(s.time, new Date(anchor)).getTime();
+  };
+  const status = () => ({ paused: settings.paused, running: [...holds.keys()] });
+
   const handlers: Record<string, (a: Record<string, unknown>) => unknown> = {
     export_run_text: (a) => exportText(Number(a.run), a.format),
     export_run: (a) => {
       exportText(Number(a.run), a.format);
       return String(a.path);
     },
-    list_tasks: () => structuredClone(tasks),
+    list_tasks: () => structuredClone(tasks).map((t) => ({ ...t, nextRunMs: nextRun(t) })),
+    get_settings: () => ({ ...settings }),
+    save_settings: (a) => {
+      const s = a.settings as Settings;
+      if (s.transfers < 1 || s.transfers > 16) throw new ApiError("invalid", "parallel transfers must be 1 to 16");
+      settings = { ...s, paused: settings.paused };
+      emit({ kind: "settingsChanged" });
+      return { ...settings };
+    },
+    app_status: status,
+    pause_all: () => {
+      settings.paused = true;
+      emit({ kind: "statusChanged", paused: true });
+      return status();
+    },
+    resume_all: () => {
+      settings.paused = false;
+      emit({ kind: "statusChanged", paused: false });
+      return status();
+    },
+    sync_all_now: () => tasks.length,
+    overview: (): OverviewTask[] =>
+      tasks.map((t) => {
+        const mine = runs.filter((r) => r.task === t.id && r.kind !== "undo").reverse();
+        const okIdx = mine.findIndex((r) => r.outcome === "ok");
+        const ok = okIdx >= 0 ? mine[okIdx] : undefined;
+        const before = okIdx >= 0 ? mine.slice(0, okIdx) : mine;
+        return {
+          id: t.id,
+          name: t.name,
+          storage: t.storage,
+          schedule: t.schedule ?? null,
+          nextRunMs: nextRun(t),
+          scheduleSinceMs: t.scheduleSinceMs ?? null,
+          lastSuccessMs: ok ? (ok.endedMs ?? ok.startedMs) : null,
+          lastRun: t.lastRun,
+          failures: before.filter((r) => ["failed", "refused", "crashed", "interrupted"].includes(r.outcome)).length,
+          running: holds.has(t.id),
+        };
+      }),
     save_task: (a) => {
       const t = structuredClone(a.task) as Task;
       if (!t.name.trim()) throw new ApiError("invalid", "give the task a name");
+      const old = tasks.find((x) => x.id === t.id);
+      t.scheduleSinceMs = t.schedule
+        ? JSON.stringify(t.schedule) === JSON.stringify(old?.schedule ?? null)
+          ? (old?.scheduleSinceMs ?? Date.now())
+          : Date.now()
+        : null;
       if (!t.local.startsWith("/")) throw new ApiError("invalid", "the local folder must be a full path");
       if (!t.id) {
         t.id = `t${tasks.length + 1}`;
@@ -195,7 +265,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       } else {
         tasks = tasks.map((x) => (x.id === t.id ? { ...t, lastRun: x.lastRun } : x));
       }
-      return t;
+      return { ...t, nextRunMs: nextRun(t) };
     },
     delete_task: (a) => {
       findTask(a.id);

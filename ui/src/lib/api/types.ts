@@ -118,6 +118,55 @@ export interface Task {
   include: string[];
   exclude: string[];
   lastRun: Run | null;
+  /** Runs by itself on this schedule (null: only by hand). */
+  schedule?: Schedule | null;
+  /** When the schedule was set (Unix ms); kept by the app. */
+  scheduleSinceMs?: number | null;
+  /** The next scheduled run (Unix ms), filled in by list_tasks. */
+  nextRunMs?: number | null;
+}
+
+/** Every N hours after the last run, or daily at HH:MM local time. */
+export type Schedule = { type: "hourly"; hours: number } | { type: "daily"; time: string };
+
+export type Theme = "system" | "light" | "dark";
+
+export interface Settings {
+  /** Parallel file transfers per run, 1 to 16. */
+  transfers: number;
+  /** KiB/s per run; 0 for no limit. */
+  bandwidthKib: number;
+  startAtLogin: boolean;
+  theme: Theme;
+  /** Runs older than this leave the log; 0 keeps all. */
+  logRetentionDays: number;
+  notifications: boolean;
+  /** "" follows the system. */
+  language: "" | "en" | "nb";
+  /** Pause all (changed only by pauseAll / resumeAll). */
+  paused: boolean;
+}
+
+export interface AppStatus {
+  paused: boolean;
+  running: string[];
+}
+
+/** One task on the overview. */
+export interface OverviewTask {
+  id: string;
+  name: string;
+  storage: string;
+  schedule: Schedule | null;
+  nextRunMs: number | null;
+  /** When the schedule was set (Unix ms). */
+  scheduleSinceMs: number | null;
+  /** When the last successful run ended (Unix ms). */
+  lastSuccessMs: number | null;
+  lastRun: Run | null;
+  /** Failed, refused or interrupted runs since the last success. */
+  failures: number;
+  running: boolean;
 }
 
 export interface Counters {
@@ -217,7 +266,11 @@ export type AppEvent =
   | { kind: "storagesChanged" }
   | { kind: "storageChanged"; storage: string }
   | { kind: "signInUrl"; url: string }
-  | { kind: "taskProgress"; task: string; progress: TaskProgress };
+  | { kind: "taskProgress"; task: string; progress: TaskProgress }
+  | { kind: "taskStarted"; task: string }
+  | { kind: "taskFinished"; task: string; name: string; run: Run | null; error: string | null }
+  | { kind: "statusChanged"; paused: boolean }
+  | { kind: "settingsChanged" };
 
 /** The `{code, message}` error every command rejects with. */
 export class ApiError extends Error {

@@ -1,0 +1,73 @@
+// Schedules and the overview's ages and warnings, as pure functions (the
+// clock is an argument) so they are unit-tested. The app decides when a task
+// runs (src-tauri/src/api/schedule.rs); the UI only words it.
+
+import type { OverviewTask, Quota, Schedule } from "./api/types";
+import { formatDate, percentUsed } from "./format";
+import { i18n, t, tn } from "./i18n/index.svelte";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** At or above this share of the quota the overview warns. */
+export const NEAR_LIMIT_PERCENT = 90;
+
+/** "Every 6 hours", "Daily at 07:30", "Only by hand". */
+export function scheduleText(s: Schedule | null | undefined): string {
+  if (!s) return t("schedule.none");
+  if (s.type === "hourly") return tn("schedule.hourly", s.hours);
+  return t("schedule.daily", { time: s.time });
+}
+
+/** "Next run: 23 Nov 2026, 07:30" (or paused). */
+export function nextRunText(nextMs: number | null | undefined, paused = false): string {
+  if (nextMs === null || nextMs === undefined) return "";
+  if (paused) return t("schedule.nextPaused");
+  return t("schedule.next", { when: formatDate(new Date(nextMs).toISOString(), i18n.locale) });
+}
+
+/** "Daily at 07:30 · Next run: …" for a card; just the schedule when there is no next run. */
+export function scheduleLine(s: Schedule | null | undefined, nextMs: number | null | undefined, paused = false): string {
+  const next = s ? nextRunText(nextMs, paused) : "";
+  return next ? `${scheduleText(s)} · ${next}` : scheduleText(s);
+}
+
+/** The nominal interval of a schedule (a day for daily ones). */
+export function intervalMs(s: Schedule): number {
+  return s.type === "hourly" ? s.hours * HOUR : DAY;
+}
+
+/** "just now", "5 min ago", "3 hours ago", "2 days ago"; "never" for null. */
+export function ageText(ms: number | null | undefined, now: number): string {
+  if (ms === null || ms === undefined) return t("age.never");
+  const d = Math.max(0, now - ms);
+  if (d < 60_000) return t("age.now");
+  if (d < HOUR) return tn("age.minutes", Math.floor(d / 60_000));
+  if (d < DAY) return tn("age.hours", Math.floor(d / HOUR));
+  return tn("age.days", Math.floor(d / DAY));
+}
+
+/**
+ * A scheduled task that has not succeeded for twice its interval (counted
+ * from when the schedule was set if it never did) is not safe.
+ */
+export function isStale(task: Pick<OverviewTask, "schedule" | "lastSuccessMs" | "scheduleSinceMs">, now: number): boolean {
+  if (!task.schedule) return false;
+  const since = task.lastSuccessMs ?? task.scheduleSinceMs;
+  if (since === null || since === undefined) return false;
+  return now - since > 2 * intervalMs(task.schedule);
+}
+
+/** True when a limited account is at or above NEAR_LIMIT_PERCENT. */
+export function nearLimit(q: Pick<Quota, "used" | "total" | "writeLocked">): boolean {
+  const p = percentUsed(q.used, q.total);
+  return q.writeLocked || (p !== null && p >= NEAR_LIMIT_PERCENT);
+}
+
+/** The next HH:MM (local time) after `from`: the mock backend's stand-in for the app's rule. */
+export function nextDaily(time: string, from: Date): Date {
+  const [h, m] = time.split(":").map(Number);
+  const d = new Date(from);
+  d.setHours(h ?? 0, m ?? 0, 0, 0);
+  if (d.getTime() <= from.getTime()) d.setDate(d.getDate() + 1);
+  return d;
+}
