@@ -1,0 +1,102 @@
+//! Restoring a snapshot, or a file or folder of it, into a local folder.
+//!
+//! Content is authenticated as it is decrypted (restic's format: every blob
+//! is AES-256-CTR + Poly1305 and named by its SHA-256), so what lands on disk
+//! is what was backed up. Modification times are restored. Existing files
+//! that differ from the snapshot are never replaced unless asked
+//! ([`RestoreOptions::overwrite`]); files that already match are skipped.
+
+use std::path::Path;
+
+use rustic_core::{LocalDestination, LsOptions};
+use serde::Serialize;
+
+use super::error::{BackupError, Result, blocking};
+use super::progress::ProgressSink;
+use super::repo::Repo;
+use super::snapshots::pick;
+
+/// How to restore.
+#[derive(Debug, Clone, Default)]
+pub struct RestoreOptions {
+    /// Only this file or folder of the snapshot (its contents land directly
+    /// in the target). `None` restores the whole snapshot.
+    pub path: Option<String>,
+    /// Replace existing files that differ from the snapshot.
+    pub overwrite: bool,
+    /// Read existing files to decide whether they match (instead of trusting
+    /// size and modification time).
+    pub verify_existing: bool,
+    /// Only say what would happen.
+    pub dry_run: bool,
+}
+
+/// What a restore did (or would do, for a dry run).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RestoreSummary {
+    /// The snapshot restored.
+    pub snapshot: String,
+    /// Files written.
+    pub files_restored: u64,
+    /// Existing files that already matched.
+    pub files_unchanged: u64,
+    /// Existing files that differed and were replaced.
+    pub files_replaced: u64,
+    /// Folders created.
+    pub dirs_restored: u64,
+    /// Bytes to write.
+    pub bytes: u64,
+}
+
+impl Repo {
+    /// Restores `snapshot` (`latest`, id or prefix) into `target`, which is
+    /// created if missing.
+    pub async fn restore(
+        &self,
+        snapshot: &str,
+        target: &Path,
+        opts: &RestoreOptions,
+        progress: ProgressSink,
+    ) -> Result<RestoreSummary> {
+        let target = target
+            .to_str()
+            .ok_or_else(|| BackupError::Invalid(format!("{} is not UTF-8", target.display())))?
+            .to_string();
+        let this = self.clone();
+        let (snapshot, opts) = (snapshot.to_string(), opts.clone());
+        blocking(move || {
+            let _progress = this.bars.attach(progress);
+            let snap = pick(&this.repo.get_all_snapshots()?, &snapshot)?;
+            let short: String = snap.id.to_string().chars().take(8).collect();
+            let repo = this.reopen()?.to_indexed()?;
+            let inner = opts.path.clone().unwrap_or_default();
+            let node = repo
+                .node_from_snapshot_and_path(&snap, &inner)
+                .map_err(|_| BackupError::PathNotFound { snapshot: short.clone(), path: inner.clone() })?;
+            let dest = LocalDestination::new(&target, true, !node.is_dir())?;
+            let ls = repo.ls(&node, &LsOptions::default())?;
+            let mut ropts = rustic_core::RestoreOptions::default();
+            ropts.verify_existing = opts.verify_existing;
+            let plan = repo.prepare_restore(&ropts, ls.clone(), &dest, true)?;
+            let files = &plan.stats.files;
+            let summary = RestoreSummary {
+                snapshot: short,
+                files_restored: files.restore,
+                files_unchanged: files.unchanged + files.verified,
+                files_replaced: files.modify,
+                dirs_restored: plan.stats.dirs.restore,
+                bytes: plan.restore_size,
+            };
+            if files.modify > 0 && !opts.overwrite {
+                return Err(BackupError::WouldOverwrite(files.modify));
+            }
+            if opts.dry_run {
+                return Ok(summary);
+            }
+            let plan = repo.prepare_restore(&ropts, ls.clone(), &dest, false)?;
+            repo.restore(plan, &ropts, ls, &dest)?;
+            Ok(summary)
+        })
+        .await
+    }
+}
