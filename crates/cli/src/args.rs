@@ -389,7 +389,11 @@ pub struct BackupArgs {
 #[derive(Debug, Subcommand)]
 pub enum BackupCommand {
     /// Create a new repository.
-    Init,
+    Init {
+        /// Target size of data pack files in MiB (default: rustic's, 32 MiB growing with the repository).
+        #[arg(long, value_name = "MIB")]
+        pack_size: Option<u64>,
+    },
     /// Back up files and folders as a new snapshot (incremental: unchanged files are not read again).
     Run {
         /// Files and folders to back up.

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use fjordsync_engine::backup::{
-    BackupEvent, BackupOptions, Change, EntryKind, ProgressSink, Repo, RepoLocation, RepoOptions, RestoreOptions,
-    RetentionPolicy, no_progress,
+    BackupEvent, BackupOptions, Change, EntryKind, InitOptions, ProgressSink, Repo, RepoLocation, RepoOptions,
+    RestoreOptions, RetentionPolicy, no_progress,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -27,9 +27,10 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
         no_cache: a.no_cache || matches!(location, RepoLocation::Local(_)),
     };
     let json = a.json;
-    if let BackupCommand::Init = a.command {
+    if let BackupCommand::Init { pack_size } = a.command {
         let password = password(&a, true)?;
-        let repo = Repo::init(&location, &password, &opts).await?;
+        let init = InitOptions { data_pack_size: pack_size.map(|m| m << 20) };
+        let repo = Repo::init_with(&location, &password, &opts, &init).await?;
         if json {
             println!("{}", serde_json::json!({"created": repo.location(), "id": repo.id()}));
         } else {
@@ -40,7 +41,7 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
     let password = password(&a, false)?;
     let repo = Repo::open(&location, &password, &opts).await?;
     match a.command {
-        BackupCommand::Init => unreachable!("handled above"),
+        BackupCommand::Init { .. } => unreachable!("handled above"),
         BackupCommand::Run { paths, tags, host, exclude, force, dry_run } => {
             let opts = BackupOptions { tags, host, exclude, force, dry_run };
             let (sink, bar) = progress(json);

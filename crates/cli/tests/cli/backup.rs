@@ -242,3 +242,58 @@ async fn backup_needs_a_repository_and_a_password() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no backup repository"), "{err}");
 }
+
+/// Pack files in a local repository.
+fn packs(repo: &Path) -> usize {
+    std::fs::read_dir(repo.join("data"))
+        .map(|dirs| dirs.flatten().map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0)).sum())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_backup_leaves_a_repository_that_checks_and_the_next_run_reuses_its_packs() {
+    let env = Env::start().await;
+    let src = env.path("big");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for i in 0..40 {
+        let mut data = Vec::with_capacity(1 << 20);
+        while data.len() < 1 << 20 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            data.extend_from_slice(&x.to_le_bytes());
+        }
+        std::fs::write(src.join(format!("noise-{i:02}.bin")), data).unwrap();
+    }
+    let pw = env.path("password");
+    std::fs::write(&pw, "pw\n").unwrap();
+    let repo_dir = env.path("repo");
+    let repo = Repo {
+        env: &env,
+        repo: repo_dir.to_str().unwrap().to_string(),
+        password_file: pw,
+        cache: env.path("cache").to_str().unwrap().to_string(),
+    };
+    repo.ok(&["init", "--pack-size", "1"]).await;
+
+    // Kill -9 once a few packs are on disk.
+    let mut child = crate::crash::spawn(&env, &repo.args(&["run", src.to_str().unwrap()]));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while packs(&repo_dir) < 3 {
+        assert!(std::time::Instant::now() < deadline, "no packs written in time");
+        assert!(child.try_wait().unwrap().is_none(), "the backup ended before it could be killed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(repo.json(&["snapshots"]).await, serde_json::json!([]));
+    repo.ok(&["check", "--read-data"]).await;
+
+    let run = repo.json(&["run", src.to_str().unwrap()]).await;
+    // The pack being written at the kill may be cut short: it is skipped.
+    assert!(run["packs_recovered"].as_u64().unwrap() >= 2, "{run}");
+    assert!(run["data_added"].as_u64().unwrap() < 39 << 20, "reused nothing: {run}");
+    let check = repo.json(&["check", "--read-data"]).await;
+    assert_eq!(check["errors"], serde_json::json!([]), "{check}");
+}

@@ -87,6 +87,11 @@ pub(crate) fn short_message(e: &RusticError) -> String {
     out
 }
 
+/// A repository id in full (rustic's `Display` shows only 8 digits).
+pub(crate) fn hex(id: &rustic_core::Id) -> String {
+    id.to_hex().as_str().to_string()
+}
+
 /// Runs a blocking repository call off the async workers.
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     match tokio::task::spawn_blocking(f).await {

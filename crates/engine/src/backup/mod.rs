@@ -37,7 +37,7 @@ pub use check::CheckReport;
 pub use error::{BackupError, Result};
 pub use forget::{ForgetReport, PruneReport, RetentionPolicy};
 pub use progress::{BackupEvent, ProgressSink, no_progress};
-pub use repo::{Repo, RepoLocation, RepoOptions, RepoSize};
+pub use repo::{InitOptions, Repo, RepoLocation, RepoOptions, RepoSize};
 pub use restore::{RestoreOptions, RestoreSummary};
 pub use run::{BackupOptions, BackupSummary, IGNORE_FILE};
 pub use snapshots::{Change, DiffItem, EntryKind, SnapshotInfo, TreeItem};

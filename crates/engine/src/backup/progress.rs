@@ -96,7 +96,7 @@ impl ProgressBars for Bars {
     fn progress(&self, progress_type: ProgressType, prefix: &str) -> Progress {
         let sink = self.sink.read().unwrap_or_else(|e| e.into_inner()).clone();
         let bytes = matches!(progress_type, ProgressType::Bytes);
-        let hidden = matches!(progress_type, ProgressType::Spinner) && prefix.is_empty();
+        let hidden = prefix.is_empty();
         if !hidden {
             sink(BackupEvent::Phase { title: prefix.to_string(), bytes });
         }

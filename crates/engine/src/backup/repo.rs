@@ -10,7 +10,7 @@ use rustic_core::{
 };
 
 use super::backend::JottaBackend;
-use super::error::{BackupError, Result, blocking};
+use super::error::{BackupError, Result, blocking, hex};
 use super::progress::{Bars, Gate};
 use crate::Session;
 
@@ -47,6 +47,14 @@ pub struct RepoOptions {
     pub no_cache: bool,
 }
 
+/// Settings fixed when a repository is created.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// Target size of data pack files in bytes (rustic's default: 32 MiB,
+    /// growing with the repository). Smaller packs mean more files.
+    pub data_pack_size: Option<u64>,
+}
+
 /// An open repository. Cheap to clone; every method runs rustic on a
 /// blocking thread, so call them from async code on a multi-threaded runtime.
 #[derive(Clone)]
@@ -56,7 +64,7 @@ pub struct Repo {
     pub(crate) bars: Bars,
     pub(crate) gate: Gate,
     pub(crate) location: String,
-    backends: RepositoryBackends,
+    pub(crate) backends: RepositoryBackends,
     options: RepositoryOptions,
 }
 
@@ -125,17 +133,28 @@ impl Repo {
     /// Creates a new, empty repository (restic format version 2: compressed)
     /// protected by `password`. Refuses a location that already has one.
     pub async fn init(location: &RepoLocation, password: &str, opts: &RepoOptions) -> Result<Repo> {
+        Repo::init_with(location, password, opts, &InitOptions::default()).await
+    }
+
+    /// [`Repo::init`] with repository settings.
+    pub async fn init_with(
+        location: &RepoLocation,
+        password: &str,
+        opts: &RepoOptions,
+        init: &InitOptions,
+    ) -> Result<Repo> {
         let u = prepare(location, opts)?;
         let password = password.to_string();
+        let mut config = ConfigOptions::default();
+        if let Some(size) = init.data_pack_size {
+            config.set_datapack_size = Some(bytesize::ByteSize::b(size));
+            config.set_datapack_growfactor = Some(0);
+        }
         blocking(move || {
             if u.repo.config_id()?.is_some() {
                 return Err(BackupError::AlreadyExists(u.location.clone()));
             }
-            let repo = u.repo.clone().init(
-                &Credentials::password(&password),
-                &KeyOptions::default(),
-                &ConfigOptions::default(),
-            )?;
+            let repo = u.repo.clone().init(&Credentials::password(&password), &KeyOptions::default(), &config)?;
             Ok(u.into_repo(repo))
         })
         .await
@@ -171,7 +190,7 @@ impl Repo {
 
     /// The repository's id (from its config).
     pub fn id(&self) -> String {
-        self.repo.config().id.to_string()
+        hex(&self.repo.config().id)
     }
 
     /// Replaces the password: adds a key for `new`, then removes the key

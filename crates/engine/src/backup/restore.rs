@@ -11,7 +11,7 @@ use std::path::Path;
 use rustic_core::{LocalDestination, LsOptions};
 use serde::Serialize;
 
-use super::error::{BackupError, Result, blocking};
+use super::error::{BackupError, Result, blocking, hex};
 use super::progress::ProgressSink;
 use super::repo::Repo;
 use super::snapshots::pick;
@@ -67,7 +67,7 @@ impl Repo {
         blocking(move || {
             let _progress = this.bars.attach(progress);
             let snap = pick(&this.repo.get_all_snapshots()?, &snapshot)?;
-            let short: String = snap.id.to_string().chars().take(8).collect();
+            let short: String = hex(&snap.id).chars().take(8).collect();
             let repo = this.reopen()?.to_indexed()?;
             let inner = opts.path.clone().unwrap_or_default();
             let node = repo

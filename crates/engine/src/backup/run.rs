@@ -2,14 +2,17 @@
 //! host and paths is the parent, so unchanged files are not read again),
 //! deduplicated and compressed by rustic.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
-use rustic_core::repofile::SnapshotFile;
-use rustic_core::{Excludes, LocalSourceFilterOptions, ParentOptions, PathList, RepairIndexOptions, SnapshotOptions};
+use rustic_core::repofile::{IndexFile, SnapshotFile};
+use rustic_core::{
+    Excludes, FileType, LocalSourceFilterOptions, ParentOptions, PathList, RepairIndexOptions, SnapshotOptions,
+};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::error::{BackupError, Result, blocking};
+use super::error::{BackupError, Result, blocking, hex};
 use super::progress::ProgressSink;
 use super::repo::Repo;
 
@@ -58,12 +61,14 @@ pub struct BackupSummary {
     pub data_added: u64,
     /// New data after compression (what was uploaded, roughly).
     pub data_added_packed: u64,
+    /// Pack files of an interrupted earlier backup that this run indexed
+    /// first, so their data was reused instead of sent again.
+    pub packs_recovered: usize,
 }
 
 impl From<&SnapshotFile> for BackupSummary {
     fn from(s: &SnapshotFile) -> Self {
-        let mut out =
-            BackupSummary { snapshot: s.id.to_string(), parent: s.parent.map(|p| p.to_string()), ..Default::default() };
+        let mut out = BackupSummary { snapshot: hex(&s.id), parent: s.parent.map(|p| hex(&p)), ..Default::default() };
         if let Some(m) = &s.summary {
             out.files_new = m.files_new;
             out.files_changed = m.files_changed;
@@ -124,7 +129,30 @@ impl Repo {
         .await
     }
 
+    /// Pack files that no index lists: what a backup killed before writing
+    /// its index leaves behind (a concurrent backup's packs look the same,
+    /// and indexing those early is harmless too).
+    fn orphan_packs(&self) -> Result<usize> {
+        let listed = self.backends.repository().list_with_size(FileType::Pack)?;
+        if listed.is_empty() {
+            return Ok(0);
+        }
+        let mut indexed = HashSet::new();
+        for file in self.repo.stream_files::<IndexFile>()? {
+            let (_, file) = file?;
+            for p in file.packs.iter().chain(&file.packs_to_delete) {
+                indexed.insert(*p.id);
+            }
+        }
+        Ok(listed.iter().filter(|(id, _)| !indexed.contains(id)).count())
+    }
+
     fn backup_blocking(&self, sources: Vec<PathBuf>, opts: &BackupOptions) -> Result<BackupSummary> {
+        let orphans = if opts.dry_run { 0 } else { self.orphan_packs()? };
+        if orphans > 0 {
+            tracing::info!("indexing {orphans} pack(s) left by an interrupted backup");
+            self.repo.repair_index(&RepairIndexOptions::default(), false)?;
+        }
         let mut snap_opts = SnapshotOptions::default();
         if let Some(h) = &opts.host {
             snap_opts = snap_opts.host(h.clone());
@@ -147,6 +175,6 @@ impl Repo {
         let source: PathList = sources.into_iter().collect();
         let repo = self.reopen()?.to_indexed_ids()?;
         let snap = repo.backup(&backup_opts, &source, snap)?;
-        Ok(BackupSummary::from(&snap))
+        Ok(BackupSummary { packs_recovered: orphans, ..BackupSummary::from(&snap) })
     }
 }

@@ -7,7 +7,7 @@ use rustic_core::repofile::{Node, SnapshotFile};
 use rustic_core::{LsOptions, RusticResult};
 use serde::Serialize;
 
-use super::error::{BackupError, Result, blocking};
+use super::error::{BackupError, Result, blocking, hex};
 use super::repo::Repo;
 
 /// One snapshot, as `snapshots` lists it.
@@ -37,7 +37,7 @@ pub struct SnapshotInfo {
 
 impl From<&SnapshotFile> for SnapshotInfo {
     fn from(s: &SnapshotFile) -> Self {
-        let id = s.id.to_string();
+        let id = hex(&s.id);
         SnapshotInfo {
             short_id: id.chars().take(8).collect(),
             id,
@@ -45,7 +45,7 @@ impl From<&SnapshotFile> for SnapshotInfo {
             host: s.hostname.clone(),
             paths: s.paths.iter().cloned().collect(),
             tags: s.tags.iter().cloned().collect(),
-            parent: s.parent.map(|p| p.to_string()),
+            parent: s.parent.map(|p| hex(&p)),
             files: s.summary.as_ref().map(|m| m.total_files_processed),
             dirs: s.summary.as_ref().map(|m| m.total_dirs_processed),
             size: s.summary.as_ref().map(|m| m.total_bytes_processed),
@@ -134,7 +134,7 @@ pub(crate) fn pick(all: &[SnapshotFile], wanted: &str) -> Result<SnapshotFile> {
             .cloned()
             .ok_or_else(|| BackupError::SnapshotNotFound(wanted.into()));
     }
-    let hits: Vec<_> = all.iter().filter(|s| s.id.to_string().starts_with(wanted)).collect();
+    let hits: Vec<_> = all.iter().filter(|s| hex(&s.id).starts_with(wanted)).collect();
     match hits.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(BackupError::SnapshotNotFound(wanted.into())),
@@ -170,7 +170,7 @@ impl Repo {
             let snap = pick(&this.repo.get_all_snapshots()?, &snapshot)?;
             let repo = this.reopen()?.to_indexed_ids()?;
             let node = repo.node_from_snapshot_and_path(&snap, &path).map_err(|_| BackupError::PathNotFound {
-                snapshot: snap.id.to_string().chars().take(8).collect(),
+                snapshot: hex(&snap.id).chars().take(8).collect(),
                 path: path.clone(),
             })?;
             let base = if path.is_empty() { String::new() } else { format!("/{}", path.trim_matches('/')) };
