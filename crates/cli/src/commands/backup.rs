@@ -85,7 +85,7 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
                     "ID", "time", "host", "files", "size", "tags"
                 );
                 for s in &list {
-                    let time = s.time.replace('T', " ").chars().take(19).collect::<String>();
+                    let time = when(&s.time);
                     println!(
                         "{:<8}  {:<20}  {:<16}  {:>7}  {:>10}  {:<12}  {}",
                         s.short_id,
@@ -111,7 +111,7 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
                         EntryKind::Symlink => "l",
                         EntryKind::Other => "?",
                     };
-                    let mtime = item.mtime.as_deref().map(|t| t.replace('T', " ").chars().take(19).collect::<String>());
+                    let mtime = item.mtime.as_deref().map(when);
                     println!("{kind} {:>10}  {:<19}  {}", item.size, mtime.unwrap_or_else(|| "-".into()), item.path);
                 }
             }
@@ -147,14 +147,15 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
             } else {
                 let verb = if dry_run { "would restore" } else { "restored" };
                 println!(
-                    "{verb} snapshot {} to {}: {} files ({}), {} already there, {} replaced, {} folders",
+                    "{verb} snapshot {} to {}: {} files ({}), {} already there, {} replaced, {} folders, {} files verified",
                     s.snapshot,
                     target.display(),
                     s.files_restored,
                     render::size(s.bytes),
                     s.files_unchanged,
                     s.files_replaced,
-                    s.dirs_restored
+                    s.dirs_restored,
+                    s.files_verified
                 );
             }
         }
@@ -174,11 +175,11 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string(&r)?);
             } else {
                 for (s, why) in &r.kept {
-                    println!("keep    {}  {}  ({})", s.short_id, s.time, why.join(", "));
+                    println!("keep    {}  {}  ({})", s.short_id, when(&s.time), why.join(", "));
                 }
                 let verb = if dry_run { "would remove" } else { "remove" };
                 for s in &r.removed {
-                    println!("{verb}  {}  {}", s.short_id, s.time);
+                    println!("{verb}  {}  {}", s.short_id, when(&s.time));
                 }
                 println!("{} kept, {} removed", r.kept.len(), r.removed.len());
                 if let Some(p) = &r.prune {
@@ -240,6 +241,11 @@ fn print_prune(p: &fjordsync_engine::backup::PruneReport) {
         p.packs_repacked,
         p.packs_kept
     );
+}
+
+/// `2024-03-01 10:15:00` from an RFC 3339 time (UTC as the engine gives it).
+fn when(rfc3339: &str) -> String {
+    rfc3339.replace('T', " ").chars().take(19).collect()
 }
 
 fn short(id: &str) -> String {

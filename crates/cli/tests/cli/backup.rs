@@ -133,6 +133,7 @@ async fn scenario(env: &Env, repo_arg: &str) {
         let target = env.path(&format!("restore-{id}"));
         let r = repo.json(&["restore", &id[..8], "--target", target.to_str().unwrap()]).await;
         assert_eq!(r["files_restored"], 7, "{r}");
+        assert_eq!(r["files_verified"], 7, "{r}");
         assert_eq!(&snapshot_of(&restored(&target, &src)), expected);
         // A second restore into the same folder finds everything in place.
         let r = repo.json(&["restore", id, "--target", target.to_str().unwrap()]).await;

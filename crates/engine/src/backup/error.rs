@@ -28,6 +28,9 @@ pub enum BackupError {
     /// A restore would replace files that differ from the snapshot.
     #[error("restoring would overwrite {0} existing file(s) in the target folder")]
     WouldOverwrite(u64),
+    /// Restored files read back did not match the snapshot.
+    #[error("{0} restored file(s) do not match the snapshot when read back")]
+    VerifyFailed(u64),
     /// The operation was cancelled; the repository is consistent (see the module docs).
     #[error("cancelled")]
     Cancelled,

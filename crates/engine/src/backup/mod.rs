@@ -22,6 +22,22 @@
 //! on tokio's blocking pool, and the Jottacloud backend drives the async
 //! client from there with the runtime's handle. Call it from a
 //! multi-threaded runtime.
+//!
+//! Where rustic_core 0.13 falls short, and what we do about it:
+//! - No cancel hook: a gate in front of the backend fails every write once
+//!   the token fires (`progress.rs`), then the index is repaired.
+//! - A backup killed before its index is written leaves unindexed packs;
+//!   `to_indexed_ids_checked` would use them without indexing them (a later
+//!   `check` would fail), so `backup` compares the pack listing with the
+//!   index files and runs `repair_index` when a pack is unindexed.
+//! - `Repository<OpenStatus>` is not `Clone` and the `to_indexed*` calls
+//!   consume it: `Repo` re-opens with the master key for them.
+//! - rustic's restore `unwrap`s backend reads in its worker threads: a
+//!   network failure mid-restore is a panic, which `spawn_blocking` turns
+//!   into an error (the message is poorer than it could be).
+//! - The check results' level type is not exported; we read its `Debug`.
+//! - The local backend writes packs in place, so `kill -9` can leave a cut
+//!   pack; the repair skips it (rustic logs a warning) and `prune` removes it.
 
 pub mod backend;
 mod check;

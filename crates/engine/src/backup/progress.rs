@@ -6,7 +6,7 @@
 //! [`BackupEvent`]s, at most about ten a second per phase.
 //!
 //! rustic has no cancel hook. A cancelled operation is stopped at the
-//! storage: the [`Gated`] backend refuses every write once the token fires,
+//! storage: the `Gated` backend refuses every write once the token fires,
 //! so rustic unwinds with an error and never writes a snapshot that points at
 //! missing data. Packs written before that stay; `Repo::backup` then indexes
 //! them (so `check` is clean and the next run reuses them).

@@ -1,8 +1,10 @@
 //! Restoring a snapshot, or a file or folder of it, into a local folder.
 //!
 //! Content is authenticated as it is decrypted (restic's format: every blob
-//! is AES-256-CTR + Poly1305 and named by its SHA-256), so what lands on disk
-//! is what was backed up. Modification times are restored. Existing files
+//! is AES-256-CTR + Poly1305 and named by its SHA-256), and after writing,
+//! every restored file is read back and each chunk's SHA-256 compared with
+//! its blob id, so what lands on disk is what was backed up. Modification
+//! times are restored. Existing files
 //! that differ from the snapshot are never replaced unless asked
 //! ([`RestoreOptions::overwrite`]); files that already match are skipped.
 
@@ -46,6 +48,8 @@ pub struct RestoreSummary {
     pub dirs_restored: u64,
     /// Bytes to write.
     pub bytes: u64,
+    /// Files read back after the restore whose content matched the snapshot.
+    pub files_verified: u64,
 }
 
 impl Repo {
@@ -86,6 +90,7 @@ impl Repo {
                 files_replaced: files.modify,
                 dirs_restored: plan.stats.dirs.restore,
                 bytes: plan.restore_size,
+                files_verified: 0,
             };
             if files.modify > 0 && !opts.overwrite {
                 return Err(BackupError::WouldOverwrite(files.modify));
@@ -94,8 +99,16 @@ impl Repo {
                 return Ok(summary);
             }
             let plan = repo.prepare_restore(&ropts, ls.clone(), &dest, false)?;
-            repo.restore(plan, &ropts, ls, &dest)?;
-            Ok(summary)
+            repo.restore(plan, &ropts, ls.clone(), &dest)?;
+            // Read everything back and compare each chunk with its blob id.
+            let mut verify = rustic_core::RestoreOptions::default();
+            verify.verify_existing = true;
+            let check = repo.prepare_restore(&verify, ls, &dest, true)?;
+            let bad = check.stats.files.modify + check.stats.files.restore;
+            if bad > 0 {
+                return Err(BackupError::VerifyFailed(bad));
+            }
+            Ok(RestoreSummary { files_verified: check.stats.files.verified + check.stats.files.unchanged, ..summary })
         })
         .await
     }
