@@ -298,3 +298,27 @@ async fn a_killed_backup_leaves_a_repository_that_checks_and_the_next_run_reuses
     let check = repo.json(&["check", "--read-data"]).await;
     assert_eq!(check["errors"], serde_json::json!([]), "{check}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_honours_excludes_and_the_ignore_file() {
+    let env = Env::start().await;
+    let src = env.path("src");
+    for (p, c) in [("keep.txt", "k"), ("noise.log", "n"), ("sub/keep.md", "k"), ("sub/secret.txt", "s")] {
+        std::fs::create_dir_all(src.join(p).parent().unwrap()).unwrap();
+        std::fs::write(src.join(p), c).unwrap();
+    }
+    std::fs::write(src.join("sub/.fjordsyncignore"), "secret*\n").unwrap();
+    let pw = env.path("password");
+    std::fs::write(&pw, "pw\n").unwrap();
+    let repo = Repo {
+        env: &env,
+        repo: env.path("repo").to_str().unwrap().to_string(),
+        password_file: pw,
+        cache: env.path("cache").to_str().unwrap().to_string(),
+    };
+    repo.ok(&["init"]).await;
+    repo.ok(&["run", src.to_str().unwrap(), "--exclude", "*.log"]).await;
+    let ls = repo.ok(&["ls", "latest"]).await;
+    assert!(ls.contains("/keep.txt") && ls.contains("/sub/keep.md"), "{ls}");
+    assert!(!ls.contains("noise.log") && !ls.contains("secret.txt"), "{ls}");
+}
