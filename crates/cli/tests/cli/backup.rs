@@ -322,3 +322,30 @@ async fn backup_honours_excludes_and_the_ignore_file() {
     assert!(ls.contains("/keep.txt") && ls.contains("/sub/keep.md"), "{ls}");
     assert!(!ls.contains("noise.log") && !ls.contains("secret.txt"), "{ls}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_ride_out_a_flaky_service() {
+    let env = Env::with(fjordsync_emulator::Config { fail_rate: 0.1, reset_rate: 0.05, ..Default::default() }).await;
+    env.add_demo().await;
+    let src = env.path("src");
+    std::fs::create_dir_all(&src).unwrap();
+    for i in 0..6u8 {
+        let data: Vec<u8> = (0..600_000u32).map(|j| (j.wrapping_mul(2_654_435_761) >> 13) as u8 ^ i).collect();
+        std::fs::write(src.join(format!("f{i}.bin")), data).unwrap();
+    }
+    let pw = env.path("password");
+    std::fs::write(&pw, "pw\n").unwrap();
+    let repo = Repo {
+        env: &env,
+        repo: "demo:flaky".into(),
+        password_file: pw,
+        cache: env.path("cache").to_str().unwrap().to_string(),
+    };
+    repo.ok(&["init", "--pack-size", "1"]).await;
+    repo.ok(&["run", src.to_str().unwrap()]).await;
+    let target = env.path("out");
+    let r = repo.json(&["--no-cache", "restore", "latest", "--target", target.to_str().unwrap()]).await;
+    assert_eq!(r["files_verified"], 6, "{r}");
+    assert_eq!(snapshot_of(&restored(&target, &src)), snapshot_of(&src));
+    repo.ok(&["--no-cache", "check", "--read-data"]).await;
+}

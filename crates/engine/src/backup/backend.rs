@@ -19,6 +19,9 @@ use tokio::runtime::Handle;
 
 /// Upload rounds before a write gives up (each round re-allocates and resumes).
 const UPLOAD_ROUNDS: u32 = 5;
+/// Attempts at a read or listing: the client retries a request until its
+/// body starts; a body cut short (a reset, a proxy) is retried here.
+const READ_ATTEMPTS: u32 = 5;
 
 /// rustic's backend for a repository folder on a Jottacloud remote.
 #[derive(Debug, Clone)]
@@ -48,6 +51,25 @@ impl JottaBackend {
 
     fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
         self.handle.block_on(f)
+    }
+
+    /// Runs `op` until it succeeds, fails for good, or runs out of attempts.
+    async fn again<T, F: std::future::Future<Output = Result<T, ApiError>>>(
+        &self,
+        what: &str,
+        op: impl Fn() -> F,
+    ) -> Result<T, ApiError> {
+        let mut attempt = 1;
+        loop {
+            match op().await {
+                Err(e) if retryable(&e) && attempt < READ_ATTEMPTS => {
+                    tracing::debug!(attempt, "{what} failed, trying again: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                    attempt += 1;
+                }
+                r => return r,
+            }
+        }
     }
 
     async fn list_async(&self, tpe: FileType) -> Result<Vec<(Id, u32)>, ApiError> {
@@ -120,7 +142,7 @@ impl JottaBackend {
         for round in 1..=UPLOAD_ROUNDS {
             match self.upload_round(&req, &chunks).await {
                 Ok(()) => return Ok(()),
-                Err(e) if retryable(&e) && round < UPLOAD_ROUNDS => {
+                Err(e) if retryable_upload(&e) && round < UPLOAD_ROUNDS => {
                     tracing::debug!(%path, round, "backup upload failed, retrying: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(200 << round)).await;
                     last = Some(e);
@@ -161,8 +183,14 @@ impl JottaBackend {
     }
 }
 
+/// Worth another upload round: the upload id may be gone (404) or the token refreshed (401).
+fn retryable_upload(e: &ApiError) -> bool {
+    retryable(e) || matches!(e, ApiError::NotFound(_) | ApiError::Unauthorized(_))
+}
+
+/// Worth another try: connection trouble, 429/5xx, a body cut short.
 fn retryable(e: &ApiError) -> bool {
-    e.is_transient() || matches!(e, ApiError::Http(_) | ApiError::NotFound(_) | ApiError::Unauthorized(_))
+    e.is_transient() || matches!(e, ApiError::Http(_) | ApiError::Protocol(_))
 }
 
 fn err(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Box<RusticError> {
@@ -176,12 +204,13 @@ impl ReadBackend for JottaBackend {
     }
 
     fn list_with_size(&self, tpe: FileType) -> RusticResult<Vec<(Id, u32)>> {
-        self.run(self.list_async(tpe)).map_err(|e| err(&format!("listing {} in {}", tpe.dirname(), self.location), e))
+        self.run(self.again("listing", || self.list_async(tpe)))
+            .map_err(|e| err(&format!("listing {} in {}", tpe.dirname(), self.location), e))
     }
 
     fn read_full(&self, tpe: FileType, id: &Id) -> RusticResult<Bytes> {
         let path = self.path(tpe, id)?;
-        self.run(self.read_async(&path, DownloadOptions::default(), None))
+        self.run(self.again("reading", || self.read_async(&path, DownloadOptions::default(), None)))
             .map_err(|e| err(&format!("reading {tpe} {id}"), e))
     }
 
@@ -195,7 +224,7 @@ impl ReadBackend for JottaBackend {
             end: Some(u64::from(offset) + u64::from(length) - 1),
             revision: None,
         };
-        self.run(self.read_async(&path, opts, Some(length as usize)))
+        self.run(self.again("reading", || self.read_async(&path, opts, Some(length as usize))))
             .map_err(|e| err(&format!("reading {length} bytes at {offset} of {tpe} {id}"), e))
     }
 

@@ -99,6 +99,20 @@ pub(crate) fn hex(id: &rustic_core::Id) -> String {
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
+        // rustic unwraps some errors in its worker threads (e.g. a failed
+        // read during restore): keep the gist of the panic, not its backtrace.
+        Err(e) if e.is_panic() => {
+            let payload = e.into_panic();
+            let text = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&str>().copied())
+                .unwrap_or("unknown error");
+            tracing::debug!("rustic panicked: {text}");
+            let gist = text.split(", backtrace:").next().unwrap_or(text);
+            let gist: String = gist.chars().take(400).collect();
+            Err(BackupError::Repository(format!("the repository operation stopped: {gist}")))
+        }
         Err(e) => Err(BackupError::Repository(format!("the repository task failed: {e}"))),
     }
 }
