@@ -160,6 +160,20 @@ async fn scenario(env: &Env, repo_arg: &str) {
     assert_eq!(files.len(), 2, "{got:?}");
     assert_eq!(std::fs::read(restored(&part, &src).join("unicode/日本語/ファイル.txt")).unwrap(), b"nihongo");
 
+    // One file, next to files already there: no noise on stderr.
+    let out = env
+        .run(&repo.args(&[
+            "restore",
+            "latest",
+            "--target",
+            part.to_str().unwrap(),
+            "--include",
+            &format!("{}/top.txt", src.canonicalize().unwrap().display()),
+        ]))
+        .await;
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(restored(&part, &src).join("top.txt")).unwrap(), b"top level");
+
     // Browse and compare.
     let ls = repo.ok(&["ls", "latest"]).await;
     assert!(ls.contains("ファイル.txt") && ls.contains("empty-folder/inner"), "{ls}");

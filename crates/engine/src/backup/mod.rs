@@ -33,8 +33,12 @@
 //! - `Repository<OpenStatus>` is not `Clone` and the `to_indexed*` calls
 //!   consume it: `Repo` re-opens with the master key for them.
 //! - rustic's restore `unwrap`s backend reads in its worker threads: a
-//!   network failure mid-restore is a panic, which `spawn_blocking` turns
-//!   into an error (the message is poorer than it could be).
+//!   failed read mid-restore is a panic. The Jottacloud backend retries reads
+//!   and listings whose body is cut short, and `spawn_blocking` turns a
+//!   panic that still happens into a short error.
+//! - Restoring one file into a folder that does not exist yet makes rustic
+//!   log an error while it looks for extra files there; we restore such a
+//!   file by listing its folder with a glob that lets only it through.
 //! - The check results' level type is not exported; we read its `Debug`.
 //! - The local backend writes packs in place, so `kill -9` can leave a cut
 //!   pack; the repair skips it (rustic logs a warning) and `prune` removes it.

@@ -77,8 +77,23 @@ impl Repo {
             let node = repo
                 .node_from_snapshot_and_path(&snap, &inner)
                 .map_err(|_| BackupError::PathNotFound { snapshot: short.clone(), path: inner.clone() })?;
-            let dest = LocalDestination::new(&target, true, !node.is_dir())?;
-            let ls = repo.ls(&node, &LsOptions::default())?;
+            let mut ls_opts = LsOptions::default();
+            let (node, dest) = match single_file(&node, &inner, &target) {
+                // A file restored under its own name: list its folder with
+                // only that name let through, and restore into the folder
+                // (rustic would otherwise walk a target that does not exist yet).
+                Some((parent, folder, glob)) => {
+                    ls_opts.recursive = false;
+                    ls_opts.excludes.globs = vec![glob];
+                    let parent = repo.node_from_snapshot_and_path(&snap, &parent)?;
+                    (parent, LocalDestination::new(&folder, true, false)?)
+                }
+                None => {
+                    let dest = LocalDestination::new(&target, true, !node.is_dir())?;
+                    (node, dest)
+                }
+            };
+            let ls = repo.ls(&node, &ls_opts)?;
             let mut ropts = rustic_core::RestoreOptions::default();
             ropts.verify_existing = opts.verify_existing;
             let plan = repo.prepare_restore(&ropts, ls.clone(), &dest, true)?;
@@ -112,4 +127,22 @@ impl Repo {
         })
         .await
     }
+}
+
+/// For a file whose target keeps its name: (the snapshot folder holding it,
+/// the local folder to restore into, a glob that matches only the file).
+fn single_file(node: &rustic_core::repofile::Node, inner: &str, target: &str) -> Option<(String, String, String)> {
+    if node.is_dir() {
+        return None;
+    }
+    let name = node.name().to_str()?.to_string();
+    let target = Path::new(target);
+    if target.file_name()?.to_str()? != name {
+        return None;
+    }
+    let parent = Path::new(inner).parent()?.to_str()?.to_string();
+    let folder = target.parent()?.to_str()?.to_string();
+    let escaped: String =
+        name.chars().flat_map(|c| if "*?[]{}\\!".contains(c) { vec!['\\', c] } else { vec![c] }).collect();
+    Some((parent, if folder.is_empty() { ".".into() } else { folder }, format!("/{escaped}")))
 }
