@@ -11,6 +11,8 @@ SUDO=""
 # and dbus-daemon to run a real Secret Service in tests, the tools jotta-net uses.
 apt_pkgs=(build-essential pkg-config libdbus-1-dev gnome-keyring dbus-daemon
           libsecret-tools openssl iproute2 util-linux curl python3 python3-pip)
+# Real restic for the backup interoperability test (crates/cli/tests/restic_interop.sh).
+apt_pkgs+=(restic)
 # --- desktop app (issue 5) ---------------------------------------------------
 # Tauri 2 on Linux (WebKitGTK 4.1, GTK 3, the tray's appindicator, librsvg,
 # libxdo), and for its tests: Xvfb + xauth for the real window, Debian's

@@ -60,6 +60,9 @@ XDG_DATA_HOME="$KEYRING_HOME" dbus-run-session -- \
 step "interop: real rclone against the emulator (jotta-net)"
 bash crates/emulator/tests/rclone_interop.sh "$ROOT/target/debug/fjordsync-emulator"
 
+step "interop: real restic reads our backup repositories, and we read restic's"
+bash crates/cli/tests/restic_interop.sh "$ROOT/target/debug/fjordsync"
+
 step "interop: fjordsync on the real host names over TLS, side by side with rclone (jotta-net)"
 bash crates/cli/tests/jotta_net_interop.sh "$ROOT/target/debug/fjordsync"
 

@@ -104,6 +104,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Encrypted, deduplicated backups in a restic-format repository (local folder or REMOTE:PATH).
+    #[command(after_help = BACKUP_HELP)]
+    Backup(BackupArgs),
     /// Run the local Jottacloud emulator (demo storage, tests).
     Emulator(fjordsync_emulator::Args),
 }
@@ -348,4 +351,154 @@ mod tests {
         assert_eq!(parse_age("2h"), Ok(7200));
         assert_eq!(parse_age("7d"), Ok(7 * 86400));
     }
+}
+
+const BACKUP_HELP: &str = "\
+The repository is a local folder or REMOTE:PATH (--repo, or RESTIC_REPOSITORY).
+The password comes from --password-file, RESTIC_PASSWORD_FILE, RESTIC_PASSWORD,
+or a prompt. restic and rustic can read these repositories.
+
+Examples:
+  fjordsync backup --repo demo:backup init
+  fjordsync backup --repo demo:backup run ~/Documents ~/Pictures --tag daily
+  fjordsync backup --repo demo:backup snapshots
+  fjordsync backup --repo demo:backup restore latest --target ~/restored
+  fjordsync backup --repo demo:backup forget --keep-daily 7 --keep-weekly 5 --prune";
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The repository: a local folder or REMOTE:PATH.
+    #[arg(short = 'r', long, global = true, env = "RESTIC_REPOSITORY", value_name = "REPO")]
+    pub repo: Option<String>,
+    /// Read the password from the first line of this file.
+    #[arg(short = 'p', long, global = true, env = "RESTIC_PASSWORD_FILE", value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// rustic's cache folder (index, snapshots, trees) for remote repositories.
+    #[arg(long, global = true, env = "FJORDSYNC_BACKUP_CACHE", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Use no cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: BackupCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Create a new repository.
+    Init {
+        /// Target size of data pack files in MiB (default: rustic's, 32 MiB growing with the repository).
+        #[arg(long, value_name = "MIB")]
+        pack_size: Option<u64>,
+    },
+    /// Back up files and folders as a new snapshot (incremental: unchanged files are not read again).
+    Run {
+        /// Files and folders to back up.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Tag the snapshot (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Record this host name instead of the machine's.
+        #[arg(long)]
+        host: Option<String>,
+        /// Skip paths matching this glob (gitignore syntax, repeatable).
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+        /// Read every file, ignoring the parent snapshot.
+        #[arg(long)]
+        force: bool,
+        /// Show what would be backed up; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List snapshots.
+    Snapshots,
+    /// List the files of a snapshot.
+    Ls {
+        /// Snapshot id, id prefix or `latest`.
+        snapshot: String,
+        /// Only below this path of the snapshot.
+        #[arg(default_value = "")]
+        path: String,
+        /// Only one level.
+        #[arg(long)]
+        no_recursive: bool,
+    },
+    /// Show what changed between two snapshots.
+    Diff {
+        /// The older snapshot.
+        a: String,
+        /// The newer snapshot.
+        b: String,
+    },
+    /// Restore a snapshot (or one path of it) into a folder.
+    Restore {
+        /// Snapshot id, id prefix or `latest`.
+        snapshot: String,
+        /// The folder to restore into (created if missing).
+        #[arg(long, short = 't')]
+        target: PathBuf,
+        /// Only this file or folder of the snapshot (kept at its path below the target).
+        #[arg(long, value_name = "PATH")]
+        include: Option<String>,
+        /// Replace existing files that differ from the snapshot.
+        #[arg(long)]
+        overwrite: bool,
+        /// Read existing files to compare them (instead of size and time).
+        #[arg(long)]
+        verify: bool,
+        /// Show what would be restored; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove snapshots by a retention policy (per host and paths).
+    Forget {
+        /// Keep the newest N snapshots.
+        #[arg(long, value_name = "N")]
+        keep_last: Option<u32>,
+        /// Keep the newest snapshot of each of the last N hours.
+        #[arg(long, value_name = "N")]
+        keep_hourly: Option<u32>,
+        /// ... of each of the last N days.
+        #[arg(long, value_name = "N")]
+        keep_daily: Option<u32>,
+        /// ... of each of the last N weeks.
+        #[arg(long, value_name = "N")]
+        keep_weekly: Option<u32>,
+        /// ... of each of the last N months.
+        #[arg(long, value_name = "N")]
+        keep_monthly: Option<u32>,
+        /// ... of each of the last N years.
+        #[arg(long, value_name = "N")]
+        keep_yearly: Option<u32>,
+        /// Then remove the data no snapshot needs.
+        #[arg(long)]
+        prune: bool,
+        /// Show what would be removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove data no snapshot needs.
+    Prune,
+    /// Check the repository's structure, and read back some or all data.
+    Check {
+        /// Read and verify all pack data.
+        #[arg(long)]
+        read_data: bool,
+        /// Read and verify this percentage of the pack data (e.g. 10).
+        #[arg(long, value_name = "PERCENT", conflicts_with = "read_data")]
+        read_data_subset: Option<f64>,
+    },
+    /// Show how much the repository stores.
+    Size,
+    /// Change the repository password.
+    Passwd {
+        /// Read the new password from this file (else prompt).
+        #[arg(long, value_name = "FILE")]
+        new_password_file: Option<PathBuf>,
+    },
 }

@@ -46,7 +46,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_logging(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn",
+        // rustic's restore notes every file already in the target folder.
+        0 => "warn,rustic_core::commands::restore=error",
         1 => "info",
         _ => "debug",
     };

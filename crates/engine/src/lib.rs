@@ -14,7 +14,11 @@
 //! ([`transfer`]) and journals every file in the state database ([`state`]),
 //! reporting progress as [`events::TaskEvent`]s. [`undo`] reverses a run from
 //! its journal and retries its failures.
+//!
+//! Backups: [`backup::Repo`] keeps encrypted, deduplicated snapshots in a
+//! restic-format repository on a remote or in a local folder.
 
+pub mod backup;
 pub mod config_dir;
 pub mod error;
 pub mod events;

@@ -199,7 +199,7 @@ impl Error {
     }
 
     /// Whether the transport may try again (connection trouble, 429, 5xx).
-    pub(crate) fn is_transient(&self) -> bool {
+    pub fn is_transient(&self) -> bool {
         match self {
             Error::Http(e) => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
             Error::RateLimited { .. } => true,

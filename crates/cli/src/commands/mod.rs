@@ -1,6 +1,7 @@
 //! One module per group of verbs; each function is a thin call into the
 //! engine or the client plus rendering.
 
+mod backup;
 mod files;
 mod log;
 mod remote;
@@ -31,6 +32,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Log(a) => log::run(ctx, a),
         Command::Undo { run, json } => transfer::undo(ctx, run, json).await,
         Command::Retry { run, json } => transfer::retry(ctx, run, json).await,
+        Command::Backup(a) => backup::run(ctx, a).await,
         Command::Emulator(_) => unreachable!("handled before the context is opened"),
     }
 }

@@ -89,7 +89,7 @@ pub async fn retry(ctx: &Context, run: i64, json: bool) -> anyhow::Result<()> {
     finish("retry", &report?, json)
 }
 
-fn cancel_on_ctrl_c() -> CancellationToken {
+pub(crate) fn cancel_on_ctrl_c() -> CancellationToken {
     let cancel = CancellationToken::new();
     let c = cancel.clone();
     tokio::spawn(async move {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::support::Env;
 use crate::sync::{local_md5s, remote_md5s};
 
-fn spawn(env: &Env, args: &[&str]) -> Child {
+pub fn spawn(env: &Env, args: &[&str]) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("fjordsync"))
         .env("FJORDSYNC_CONFIG_DIR", env.config_dir())
         .env("FJORDSYNC_SECRET_STORE", env.secret_store)

@@ -39,6 +39,9 @@ impl Env {
         c.env("FJORDSYNC_CONFIG_DIR", self.config_dir())
             .env("FJORDSYNC_SECRET_STORE", self.secret_store)
             .env_remove("RUST_LOG")
+            .env_remove("RESTIC_REPOSITORY")
+            .env_remove("RESTIC_PASSWORD")
+            .env_remove("RESTIC_PASSWORD_FILE")
             .timeout(Duration::from_secs(120))
             .args(args);
         c

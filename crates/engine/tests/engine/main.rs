@@ -20,6 +20,8 @@ use fjordsync_jottacloud::{AllocateRequest, TreeEntry, auth};
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+mod backup;
+
 const LIMIT: Duration = Duration::from_secs(90);
 
 struct Env {

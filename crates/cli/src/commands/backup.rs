@@ -1,0 +1,328 @@
+//! `fjordsync backup ...`: a thin shell over the engine's `backup::Repo`.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use fjordsync_engine::backup::{
+    BackupEvent, BackupOptions, Change, EntryKind, InitOptions, ProgressSink, Repo, RepoLocation, RepoOptions,
+    RestoreOptions, RetentionPolicy, no_progress,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::args::{BackupArgs, BackupCommand};
+use crate::context::Context;
+use crate::location::Location;
+use crate::render;
+
+pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
+    let repo_arg = a.repo.clone().context("no repository: give --repo PATH|REMOTE:PATH or set RESTIC_REPOSITORY")?;
+    let location = match Location::parse_with(&repo_arg, |n| ctx.is_remote(n)) {
+        Location::Local(p) => RepoLocation::Local(p),
+        Location::Remote { remote, path } => RepoLocation::Remote { session: Box::new(ctx.open(&remote)?), path },
+    };
+    let opts = RepoOptions {
+        cache_dir: a.cache_dir.clone(),
+        no_cache: a.no_cache || matches!(location, RepoLocation::Local(_)),
+    };
+    let json = a.json;
+    if let BackupCommand::Init { pack_size } = a.command {
+        let password = password(&a, true)?;
+        let init = InitOptions { data_pack_size: pack_size.map(|m| m << 20) };
+        let repo = Repo::init_with(&location, &password, &opts, &init).await?;
+        if json {
+            println!("{}", serde_json::json!({"created": repo.location(), "id": repo.id()}));
+        } else {
+            println!("created backup repository {} at {}", short(&repo.id()), repo.location());
+        }
+        return Ok(());
+    }
+    let password = password(&a, false)?;
+    let repo = Repo::open(&location, &password, &opts).await?;
+    match a.command {
+        BackupCommand::Init { .. } => unreachable!("handled above"),
+        BackupCommand::Run { paths, tags, host, exclude, force, dry_run } => {
+            let opts = BackupOptions { tags, host, exclude, force, dry_run };
+            let (sink, bar) = progress(json);
+            let cancel = super::transfer::cancel_on_ctrl_c();
+            let result = repo.backup(&paths, &opts, sink, cancel).await;
+            finish(bar);
+            let s = result?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!(
+                    "Files: {} new, {} changed, {} unmodified\nDirs:  {} new, {} changed, {} unmodified\nAdded: {} ({} stored)",
+                    s.files_new,
+                    s.files_changed,
+                    s.files_unmodified,
+                    s.dirs_new,
+                    s.dirs_changed,
+                    s.dirs_unmodified,
+                    render::size(s.data_added),
+                    render::size(s.data_added_packed)
+                );
+                if dry_run {
+                    println!("dry run: nothing was written");
+                } else {
+                    println!(
+                        "snapshot {} saved ({} files, {})",
+                        short(&s.snapshot),
+                        s.total_files,
+                        render::size(s.total_bytes)
+                    );
+                }
+            }
+        }
+        BackupCommand::Snapshots => {
+            let list = repo.snapshots().await?;
+            if json {
+                println!("{}", serde_json::to_string(&list)?);
+            } else {
+                println!(
+                    "{:<8}  {:<20}  {:<16}  {:>7}  {:>10}  {:<12}  paths",
+                    "ID", "time", "host", "files", "size", "tags"
+                );
+                for s in &list {
+                    let time = when(&s.time);
+                    println!(
+                        "{:<8}  {:<20}  {:<16}  {:>7}  {:>10}  {:<12}  {}",
+                        s.short_id,
+                        time,
+                        s.host,
+                        s.files.map_or("-".into(), |f| f.to_string()),
+                        s.size.map_or("-".into(), render::size),
+                        s.tags.join(","),
+                        s.paths.join(" ")
+                    );
+                }
+                println!("{} snapshot(s)", list.len());
+            }
+        }
+        BackupCommand::Ls { snapshot, path, no_recursive } => {
+            for item in repo.ls(&snapshot, &path, !no_recursive).await? {
+                if json {
+                    println!("{}", serde_json::to_string(&item)?);
+                } else {
+                    let kind = match item.kind {
+                        EntryKind::Dir => "d",
+                        EntryKind::File => "-",
+                        EntryKind::Symlink => "l",
+                        EntryKind::Other => "?",
+                    };
+                    let mtime = item.mtime.as_deref().map(when);
+                    println!("{kind} {:>10}  {:<19}  {}", item.size, mtime.unwrap_or_else(|| "-".into()), item.path);
+                }
+            }
+        }
+        BackupCommand::Diff { a, b } => {
+            for d in repo.diff(&a, &b).await? {
+                if json {
+                    println!("{}", serde_json::to_string(&d)?);
+                } else {
+                    let sign = match d.change {
+                        Change::Added => "+",
+                        Change::Removed => "-",
+                        Change::Modified => "M",
+                    };
+                    let slash = if d.kind == EntryKind::Dir { "/" } else { "" };
+                    println!("{sign}    {}{slash}", d.path);
+                }
+            }
+        }
+        BackupCommand::Restore { snapshot, target, include, overwrite, verify, dry_run } => {
+            // Like restic's --include: the path keeps its place below the target.
+            let target = match &include {
+                Some(p) if !p.trim_matches('/').is_empty() => target.join(p.trim_start_matches('/')),
+                _ => target,
+            };
+            let opts = RestoreOptions { path: include, overwrite, verify_existing: verify, dry_run };
+            let (sink, bar) = progress(json);
+            let result = repo.restore(&snapshot, &target, &opts, sink).await;
+            finish(bar);
+            let s = result?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                let verb = if dry_run { "would restore" } else { "restored" };
+                println!(
+                    "{verb} snapshot {} to {}: {} files ({}), {} already there, {} replaced, {} folders, {} files verified",
+                    s.snapshot,
+                    target.display(),
+                    s.files_restored,
+                    render::size(s.bytes),
+                    s.files_unchanged,
+                    s.files_replaced,
+                    s.dirs_restored,
+                    s.files_verified
+                );
+            }
+        }
+        BackupCommand::Forget {
+            keep_last,
+            keep_hourly,
+            keep_daily,
+            keep_weekly,
+            keep_monthly,
+            keep_yearly,
+            prune,
+            dry_run,
+        } => {
+            let policy = RetentionPolicy { keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly };
+            let r = repo.forget(&policy, prune, dry_run).await?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                for (s, why) in &r.kept {
+                    println!("keep    {}  {}  ({})", s.short_id, when(&s.time), why.join(", "));
+                }
+                let verb = if dry_run { "would remove" } else { "remove" };
+                for s in &r.removed {
+                    println!("{verb}  {}  {}", s.short_id, when(&s.time));
+                }
+                println!("{} kept, {} removed", r.kept.len(), r.removed.len());
+                if let Some(p) = &r.prune {
+                    print_prune(p);
+                }
+            }
+        }
+        BackupCommand::Prune => {
+            let p = repo.prune().await?;
+            if json {
+                println!("{}", serde_json::to_string(&p)?);
+            } else {
+                print_prune(&p);
+            }
+        }
+        BackupCommand::Check { read_data, read_data_subset } => {
+            let share = if read_data { 100.0 } else { read_data_subset.unwrap_or(0.0) };
+            let r = repo.check(share).await?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                for w in &r.warnings {
+                    eprintln!("warning: {w}");
+                }
+                println!("no errors were found");
+            }
+        }
+        BackupCommand::Size => {
+            let s = repo.size().await?;
+            if json {
+                println!("{}", serde_json::to_string(&s)?);
+            } else {
+                println!(
+                    "{} in {} files ({} of data in {} packs)",
+                    render::size(s.bytes),
+                    s.files,
+                    render::size(s.pack_bytes),
+                    s.pack_files
+                );
+            }
+        }
+        BackupCommand::Passwd { new_password_file } => {
+            let new = match new_password_file {
+                Some(f) => read_password_file(&f)?,
+                None => prompt_new()?,
+            };
+            repo.change_password(&new).await?;
+            println!("password changed");
+        }
+    }
+    Ok(())
+}
+
+fn print_prune(p: &fjordsync_engine::backup::PruneReport) {
+    println!(
+        "prune: {} packs removed ({}), {} repacked, {} kept",
+        p.packs_removed,
+        render::size(p.bytes_removed),
+        p.packs_repacked,
+        p.packs_kept
+    );
+}
+
+/// `2024-03-01 10:15:00` from an RFC 3339 time (UTC as the engine gives it).
+fn when(rfc3339: &str) -> String {
+    rfc3339.replace('T', " ").chars().take(19).collect()
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(8).collect()
+}
+
+/// The password as restic takes it: --password-file / RESTIC_PASSWORD_FILE,
+/// RESTIC_PASSWORD, or a prompt on a terminal (twice for a new repository).
+fn password(a: &BackupArgs, new: bool) -> anyhow::Result<String> {
+    if let Some(f) = &a.password_file {
+        return read_password_file(f);
+    }
+    if let Ok(p) = std::env::var("RESTIC_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("no password: give --password-file FILE or set RESTIC_PASSWORD or RESTIC_PASSWORD_FILE");
+    }
+    if new { prompt_new() } else { Ok(rpassword::prompt_password("repository password: ")?) }
+}
+
+fn prompt_new() -> anyhow::Result<String> {
+    let p = rpassword::prompt_password("new repository password: ")?;
+    if p.is_empty() {
+        anyhow::bail!("an empty password is not allowed");
+    }
+    if rpassword::prompt_password("again: ")? != p {
+        anyhow::bail!("the passwords do not match");
+    }
+    Ok(p)
+}
+
+fn read_password_file(f: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(f).with_context(|| format!("reading the password file {}", f.display()))?;
+    let line = text.lines().next().unwrap_or_default().to_string();
+    if line.is_empty() {
+        anyhow::bail!("the password file {} is empty", f.display());
+    }
+    Ok(line)
+}
+
+/// JSON lines on stdout with --json, a bar on a terminal, else nothing.
+fn progress(json: bool) -> (ProgressSink, Option<ProgressBar>) {
+    if json {
+        let sink: ProgressSink = Arc::new(|e: BackupEvent| {
+            if matches!(e, BackupEvent::Phase { .. } | BackupEvent::PhaseDone { .. }) {
+                eprintln!("{}", serde_json::to_string(&e).unwrap_or_default());
+            }
+        });
+        return (sink, None);
+    }
+    if !std::io::stderr().is_terminal() {
+        return (no_progress(), None);
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {wide_bar} {binary_bytes}/{binary_total_bytes}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let sink: ProgressSink = Arc::new(move |e| match e {
+        BackupEvent::Phase { title, .. } => {
+            b.set_message(title);
+            b.set_position(0);
+            b.set_length(0);
+        }
+        BackupEvent::Progress { done, total, .. } => {
+            b.set_length(total.unwrap_or(done));
+            b.set_position(done);
+        }
+        BackupEvent::PhaseDone { .. } => {}
+    });
+    (sink, Some(bar))
+}
+
+fn finish(bar: Option<ProgressBar>) {
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+}

@@ -1,0 +1,243 @@
+//! Progress events from rustic's progress bars, and cancellation.
+//!
+//! rustic reports progress through [`ProgressBars`]: each phase ("scanning
+//! source", "backing up", "restoring file contents", "reading pack data")
+//! gets a bar with a length and increments. We forward them as
+//! [`BackupEvent`]s, at most about ten a second per phase.
+//!
+//! rustic has no cancel hook. A cancelled operation is stopped at the
+//! storage: the `Gated` backend refuses every write once the token fires,
+//! so rustic unwinds with an error and never writes a snapshot that points at
+//! missing data. Packs written before that stay; `Repo::backup` then indexes
+//! them (so `check` is clean and the next run reuses them).
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rustic_core::{
+    BytesList, ErrorKind, FileType, Id, Progress, ProgressBars, ProgressType, ReadBackend, RusticError, RusticProgress,
+    RusticResult, WriteBackend,
+};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+/// Progress of a repository operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum BackupEvent {
+    /// A phase began (`title` as rustic names it, e.g. "backing up...").
+    Phase {
+        /// The phase's title.
+        title: String,
+        /// True when `done`/`total` count bytes, false for items.
+        bytes: bool,
+    },
+    /// How far the current phase is.
+    Progress {
+        /// The phase's title.
+        title: String,
+        /// Done so far.
+        done: u64,
+        /// The total, when known.
+        total: Option<u64>,
+        /// True when counting bytes.
+        bytes: bool,
+    },
+    /// The phase ended.
+    PhaseDone {
+        /// The phase's title.
+        title: String,
+        /// Done in total.
+        done: u64,
+    },
+}
+
+/// Where progress goes. Called from rustic's threads: keep it quick.
+pub type ProgressSink = Arc<dyn Fn(BackupEvent) + Send + Sync>;
+
+/// A sink that drops everything.
+pub fn no_progress() -> ProgressSink {
+    Arc::new(|_| {})
+}
+
+/// rustic's [`ProgressBars`] over a [`ProgressSink`] that can be swapped per operation.
+#[derive(Clone)]
+pub(crate) struct Bars {
+    sink: Arc<RwLock<ProgressSink>>,
+}
+
+impl std::fmt::Debug for Bars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bars")
+    }
+}
+
+impl Bars {
+    pub(crate) fn new() -> Bars {
+        Bars { sink: Arc::new(RwLock::new(no_progress())) }
+    }
+
+    /// Sends progress to `sink` until the guard is dropped.
+    pub(crate) fn attach(&self, sink: ProgressSink) -> impl Drop + use<> {
+        *self.sink.write().unwrap_or_else(|e| e.into_inner()) = sink;
+        Detach(self.sink.clone())
+    }
+}
+
+struct Detach(Arc<RwLock<ProgressSink>>);
+impl Drop for Detach {
+    fn drop(&mut self) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = no_progress();
+    }
+}
+
+impl ProgressBars for Bars {
+    fn progress(&self, progress_type: ProgressType, prefix: &str) -> Progress {
+        let sink = self.sink.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let bytes = matches!(progress_type, ProgressType::Bytes);
+        let hidden = prefix.is_empty();
+        if !hidden {
+            sink(BackupEvent::Phase { title: prefix.to_string(), bytes });
+        }
+        Progress::new(Bar {
+            sink,
+            title: Mutex::new(prefix.to_string()),
+            bytes,
+            hidden,
+            state: Mutex::new(BarState { done: 0, total: None, last: None }),
+        })
+    }
+}
+
+struct Bar {
+    sink: ProgressSink,
+    title: Mutex<String>,
+    bytes: bool,
+    hidden: bool,
+    state: Mutex<BarState>,
+}
+
+struct BarState {
+    done: u64,
+    total: Option<u64>,
+    last: Option<Instant>,
+}
+
+impl std::fmt::Debug for Bar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bar")
+    }
+}
+
+impl Bar {
+    fn title(&self) -> String {
+        self.title.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl RusticProgress for Bar {
+    fn is_hidden(&self) -> bool {
+        self.hidden
+    }
+
+    fn set_length(&self, len: u64) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).total = Some(len);
+    }
+
+    fn set_title(&self, title: &str) {
+        *self.title.lock().unwrap_or_else(|e| e.into_inner()) = title.to_string();
+    }
+
+    fn inc(&self, inc: u64) {
+        let event = {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.done += inc;
+            let due = s.last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
+            if !due || self.hidden {
+                return;
+            }
+            s.last = Some(Instant::now());
+            BackupEvent::Progress { title: String::new(), done: s.done, total: s.total, bytes: self.bytes }
+        };
+        if let BackupEvent::Progress { done, total, bytes, .. } = event {
+            (self.sink)(BackupEvent::Progress { title: self.title(), done, total, bytes });
+        }
+    }
+
+    fn finish(&self) {
+        if !self.hidden {
+            let done = self.state.lock().unwrap_or_else(|e| e.into_inner()).done;
+            (self.sink)(BackupEvent::PhaseDone { title: self.title(), done });
+        }
+    }
+}
+
+/// A backend wrapper that refuses writes once the current operation's token
+/// is cancelled.
+#[derive(Debug)]
+pub(crate) struct Gated {
+    inner: Arc<dyn WriteBackend>,
+    token: Arc<RwLock<Option<CancellationToken>>>,
+}
+
+/// The switch of a [`Gated`] backend.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Gate(Arc<RwLock<Option<CancellationToken>>>);
+
+impl Gate {
+    /// Wraps `inner` so that it obeys this gate.
+    pub(crate) fn wrap(&self, inner: Arc<dyn WriteBackend>) -> Arc<dyn WriteBackend> {
+        Arc::new(Gated { inner, token: self.0.clone() })
+    }
+
+    /// Refuse writes once `token` fires, until [`Gate::clear`].
+    pub(crate) fn set(&self, token: CancellationToken) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(token);
+    }
+
+    /// Accept writes again.
+    pub(crate) fn clear(&self) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+impl Gated {
+    fn check(&self) -> RusticResult<()> {
+        let cancelled =
+            self.token.read().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(CancellationToken::is_cancelled);
+        if cancelled { Err(RusticError::new(ErrorKind::Backend, "cancelled")) } else { Ok(()) }
+    }
+}
+
+impl ReadBackend for Gated {
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+    fn list_with_size(&self, tpe: FileType) -> RusticResult<Vec<(Id, u32)>> {
+        self.inner.list_with_size(tpe)
+    }
+    fn read_full(&self, tpe: FileType, id: &Id) -> RusticResult<Bytes> {
+        self.inner.read_full(tpe, id)
+    }
+    fn read_partial(&self, tpe: FileType, id: &Id, cacheable: bool, offset: u32, length: u32) -> RusticResult<Bytes> {
+        self.inner.read_partial(tpe, id, cacheable, offset, length)
+    }
+    fn warmup_path(&self, tpe: FileType, id: &Id) -> String {
+        self.inner.warmup_path(tpe, id)
+    }
+}
+
+impl WriteBackend for Gated {
+    fn create(&self) -> RusticResult<()> {
+        self.inner.create()
+    }
+    fn write_bytes(&self, tpe: FileType, id: &Id, cacheable: bool, content: BytesList) -> RusticResult<()> {
+        self.check()?;
+        self.inner.write_bytes(tpe, id, cacheable, content)
+    }
+    fn remove(&self, tpe: FileType, id: &Id, cacheable: bool) -> RusticResult<()> {
+        self.check()?;
+        self.inner.remove(tpe, id, cacheable)
+    }
+}
