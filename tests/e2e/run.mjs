@@ -547,8 +547,10 @@ try {
     await page.getByRole("heading", { name: "Is my data safe?" }).waitFor();
     const card = page.getByRole("listitem", { name: "Backup" });
     await card.getByTestId("last-success").filter({ hasText: /^Last success: (just now|\d+ minutes? ago)$/ }).waitFor();
-    // The last run was refused by the delete guard: one failure since the last success.
-    await card.getByTestId("failures").filter({ hasText: "1 failed run since" }).waitFor();
+    // The delete guard's refusal was followed by the confirmed override, which
+    // succeeded: the task is safe again, with no failures since.
+    await card.getByText("Safe", { exact: true }).waitFor();
+    expect((await card.getByTestId("failures").count()) === 0, "no failures since the last success");
     await card.getByText(/^Daily at /).waitFor();
     const quota = await page.getByRole("listitem", { name: "demo" }).getByTestId("overview-quota").textContent();
     expect(/ of 5 GiB used$/.test(quota ?? ""), `overview quota: ${quota}`);
