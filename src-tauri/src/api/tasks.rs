@@ -737,6 +737,47 @@ mod tests {
         }
     }
 
+    /// A run of 100,000 files reaches the UI as the engine's ticks only (it
+    /// ticks at 10 Hz; here every 1,000 files), each with a short list of
+    /// files in flight, whatever the number of files.
+    #[test]
+    fn a_hundred_thousand_files_make_only_tick_messages() {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = got.clone();
+        let sink = coalescing_sink(Arc::new(move |p| g.lock().unwrap().push(p)));
+        const FILES: u64 = 100_000;
+        const IN_FLIGHT: u64 = 16;
+        let name = |i: u64| format!("folder{}/file{i}.jpg", i / 1000);
+        for i in 0..FILES + IN_FLIGHT {
+            if i < FILES {
+                sink(TaskEvent::FileStarted { path: name(i), action: "upload".into(), bytes: 10 });
+            }
+            if i >= IN_FLIGHT {
+                let done = i - IN_FLIGHT;
+                sink(TaskEvent::FileFinished { path: name(done), action: "upload".into(), bytes: 10 });
+                if (done + 1) % 1000 == 0 {
+                    sink(TaskEvent::Progress {
+                        bytes_done: (done + 1) * 10,
+                        bytes_total: FILES * 10,
+                        files_done: done + 1,
+                        files_total: FILES,
+                        rate: 1000,
+                        eta: None,
+                    });
+                }
+            }
+        }
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 100, "one message per tick, none per file");
+        for p in got.iter() {
+            let TaskProgressDto::Progress { current, .. } = p else { panic!("{p:?}") };
+            assert!(current.len() <= CURRENT_SHOWN, "files in flight are capped: {}", current.len());
+        }
+        let TaskProgressDto::Progress { files_done, current, .. } = got.last().unwrap() else { unreachable!() };
+        assert_eq!(*files_done, FILES);
+        assert!(current.is_empty(), "nothing in flight at the end: {current:?}");
+    }
+
     fn run(id: i64, kind: &str, outcome: &str, started_ms: i64) -> RunDto {
         RunDto {
             id,
