@@ -296,6 +296,9 @@ pub struct TaskDto {
     /// The next scheduled run (Unix ms), filled in when listed.
     #[serde(default)]
     pub next_run_ms: Option<i64>,
+    /// For `backup` tasks: folders, repository, retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<crate::api::backup::BackupDto>,
 }
 
 /// One task on the overview: is its data safe?
