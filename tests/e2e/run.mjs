@@ -10,6 +10,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -565,7 +566,7 @@ try {
     writeFileSync(join(docs, "a.txt"), "hello backup\n");
     writeFileSync(join(docs, "sub/b.txt"), "beta\n");
     // Random bytes (not compressible) so the run takes long enough to show progress.
-    writeFileSync(join(docs, "big.bin"), Buffer.from(Array.from({ length: 12 * 1024 * 1024 }, (_, i) => (i * 2654435761) >>> 24)));
+    writeFileSync(join(docs, "big.bin"), randomBytes(12 * 1024 * 1024));
     writeFileSync(join(docs, "scratch.tmp"), "left out\n");
     await page.getByRole("navigation", { name: "Storages" }).getByRole("button", { name: /^demo/ }).click();
     await page.getByRole("tab", { name: "Backup" }).click();

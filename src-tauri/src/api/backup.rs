@@ -211,8 +211,9 @@ pub(crate) fn progress_of(e: &BackupEvent, started: Instant) -> Option<TaskProgr
     })
 }
 
-fn mtime_ms(time: &str) -> i64 {
-    time.parse::<i64>().map(|s| s * 1000).unwrap_or(0)
+/// A snapshot's time (RFC 3339, as the engine gives it) in Unix ms; 0 when unreadable.
+fn time_ms(time: &str) -> i64 {
+    time.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or(0)
 }
 
 impl Api {
@@ -370,7 +371,7 @@ impl Api {
             .map_err(backup_err)?
             .into_iter()
             .map(|s| SnapshotDto {
-                time_ms: mtime_ms(&s.time),
+                time_ms: time_ms(&s.time),
                 id: s.id,
                 short_id: s.short_id,
                 host: s.host,
@@ -527,6 +528,13 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_times_are_read() {
+        assert_eq!(time_ms("2026-11-23T07:43:00Z"), 1_795_419_780_000);
+        assert_eq!(time_ms("2026-11-23T08:43:00+01:00"), 1_795_419_780_000);
+        assert_eq!(time_ms("nonsense"), 0);
+    }
+
+    #[test]
     fn errors_get_codes() {
         assert_eq!(backup_err(BackupError::WrongPassword("x".into())).code, "wrong_password");
         assert_eq!(backup_err(BackupError::WouldOverwrite(2)).code, "would_overwrite");
@@ -551,6 +559,7 @@ mod tests {
         // keep_last 1: the older snapshot was forgotten.
         let snaps = api.list_snapshots(saved.id.clone(), None).await.unwrap();
         assert_eq!(snaps.len(), 1);
+        assert!((snaps[0].time_ms - super::super::settings::now_ms()).abs() < 600_000, "{}", snaps[0].time_ms);
         assert_eq!(api.list_runs(saved.id.clone()).await.unwrap().len(), 2);
         let file = format!("{}/sub/a.txt", src.to_str().unwrap());
         let parent = file.rsplit_once('/').unwrap().0.to_string();

@@ -309,6 +309,8 @@ pub struct OverviewTaskDto {
     pub id: String,
     /// Its name.
     pub name: String,
+    /// `copy`, `sync`, `move` or `backup`.
+    pub kind: String,
     /// Its storage.
     pub storage: String,
     /// Its schedule, if any.

@@ -540,6 +540,7 @@ impl Api {
                     running: running.contains(&t.id),
                     id: t.id,
                     name: t.name,
+                    kind: t.kind,
                     storage: t.storage,
                     schedule: t.schedule,
                     next_run_ms: t.next_run_ms,

@@ -307,6 +307,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
         return {
           id: t.id,
           name: t.name,
+          kind: t.kind,
           storage: t.storage,
           schedule: t.schedule ?? null,
           nextRunMs: nextRun(t),

@@ -206,6 +206,7 @@ export interface AppStatus {
 export interface OverviewTask {
   id: string;
   name: string;
+  kind: TaskKind;
   storage: string;
   schedule: Schedule | null;
   nextRunMs: number | null;
