@@ -583,4 +583,51 @@ mod tests {
         assert_eq!(wrong.code, "wrong_password");
         assert_eq!(api.list_snapshots(saved.id, None).await.unwrap_err().code, "password_required");
     }
+
+    /// Waits for the next `TaskFinished` of `task`.
+    async fn finished(
+        events: &mut tokio::sync::broadcast::Receiver<super::super::dto::AppEvent>,
+    ) -> (Option<RunDto>, Option<String>) {
+        tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            loop {
+                if let Ok(super::super::dto::AppEvent::TaskFinished { run, error, .. }) = events.recv().await {
+                    return (run.map(|r| *r), error);
+                }
+            }
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn scheduled_backups_run_and_say_when_they_need_the_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("a.txt"), b"a").unwrap();
+        let repo = dir.path().join("repo");
+        let mut t = task(&[src.to_str().unwrap()], "", "", Some(repo.to_str().unwrap()));
+        t.id = String::new();
+        t.schedule = Some(crate::api::schedule::ScheduleDto::Hourly { hours: 1 });
+        let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
+        let since = saved.schedule_since_ms.unwrap();
+        let tz = jiff::tz::TimeZone::UTC;
+        assert!(api.schedule_tick(since + 60_000, &tz).await.unwrap().is_empty(), "not due yet");
+        // Missed while the app was off: due once, at the first tick.
+        let mut events = api.subscribe();
+        assert_eq!(api.schedule_tick(since + 3 * 3_600_000, &tz).await.unwrap(), vec![saved.id.clone()]);
+        let (run, error) = finished(&mut events).await;
+        assert_eq!(error, None);
+        let run = run.unwrap();
+        assert_eq!((run.kind.as_str(), run.outcome.as_str(), run.counters.uploaded), ("backup", "ok", 1));
+        // After a restart the password is not known (not kept in the keyring):
+        // the scheduled run fails and says why (the notification shows it).
+        api.backups.repos.lock().unwrap().clear();
+        assert_eq!(api.schedule_tick(since + 9 * 3_600_000, &tz).await.unwrap(), vec![saved.id.clone()]);
+        let (run, error) = finished(&mut events).await;
+        assert!(run.is_none());
+        assert!(error.unwrap().contains("password"));
+    }
 }
