@@ -170,7 +170,7 @@ try {
   mkdirSync(back, { recursive: true });
   await type(field("Restore into this folder"), back);
   await click(button("Restore"));
-  await find(`//*[@role='status'][starts-with(normalize-space(), 'Restored 1 files')]`, 60_000);
+  await find(`//*[@role='status'][starts-with(normalize-space(), 'Restored 1 file')]`, 60_000);
   if (readFileSync(join(back, "a.txt"), "utf8") !== "alpha\n") throw new Error("restored content differs");
   await shot("app-backup.png");
   console.log("ok   real app: back up a folder to demo storage and restore a file from its version");

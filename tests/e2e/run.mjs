@@ -624,7 +624,7 @@ try {
     await browser.getByRole("radio", { name: "Select a.txt" }).check();
     await browser.getByRole("textbox", { name: "Restore into this folder" }).fill(restoreDir);
     await browser.getByRole("button", { name: "Restore" }).click();
-    await page.getByRole("status").filter({ hasText: `Restored 1 files` }).waitFor();
+    await page.getByRole("status").filter({ hasText: `Restored 1 file` }).waitFor();
     expect(readFileSync(join(restoreDir, "a.txt"), "utf8") === "hello backup\n", "restored content");
     // Never over an existing, different file unless asked.
     writeFileSync(join(restoreDir, "a.txt"), "changed since\n");

@@ -85,13 +85,13 @@ describe("backup", () => {
       target: { value: "/tmp/out" },
     });
     await fireEvent.click(within(browser).getByRole("button", { name: "Restore" }));
-    await screen.findByText("Restored 1 files (12 B) to /tmp/out/a.txt.");
+    await screen.findByText("Restored 1 file (12 B) to /tmp/out/a.txt.");
     // Again: it would overwrite, so it stops unless asked.
     await fireEvent.click(within(browser).getByRole("button", { name: "Restore" }));
     await waitFor(() => expect(screen.getByRole("alert").dataset.code).toBe("would_overwrite"));
     await fireEvent.click(within(browser).getByRole("checkbox", { name: /^Replace files/ }));
     await fireEvent.click(within(browser).getByRole("button", { name: "Restore" }));
-    await screen.findByText("Restored 1 files (12 B) to /tmp/out/a.txt.");
+    await screen.findByText("Restored 1 file (12 B) to /tmp/out/a.txt.");
     const restores = backend.calls.filter((c) => c.command === "restore_snapshot");
     expect(restores.at(-1)!.args).toMatchObject({ path: "/home/a.txt", folder: "/tmp/out", overwrite: true });
   });
