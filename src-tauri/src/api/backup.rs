@@ -327,8 +327,7 @@ impl Api {
                     out(p)
                 }
             });
-            let clean = |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-            let opts = BackupOptions { exclude: clean(&t.exclude), ..Default::default() };
+            let opts = BackupOptions { exclude: super::tasks::clean_patterns(&t.exclude), ..Default::default() };
             let result = repo.backup(&folders, &opts, sink, cancel).await;
             let (outcome, counters, error) = match &result {
                 Ok(s) => ("ok", counters_of(s), None),

@@ -133,13 +133,22 @@ pub(crate) fn spec_of(t: &TaskDto, dry_run: bool) -> AppResult<TaskSpec> {
         "download" => (remote, local),
         other => return Err(AppError::invalid(format!("unknown direction {other:?}"))),
     };
-    let clean = |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     Ok(TaskSpec {
         kind,
         source,
         destination,
-        options: TaskOptions { dry_run, include: clean(&t.include), exclude: clean(&t.exclude), ..Default::default() },
+        options: TaskOptions {
+            dry_run,
+            include: clean_patterns(&t.include),
+            exclude: clean_patterns(&t.exclude),
+            ..Default::default()
+        },
     })
+}
+
+/// Filter patterns as typed: trimmed, blank lines dropped.
+pub(crate) fn clean_patterns(v: &[String]) -> Vec<String> {
+    v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 /// True when a recorded run belongs to this task (same sides).
