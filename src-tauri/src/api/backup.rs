@@ -429,6 +429,10 @@ impl Api {
             return Err(AppError::invalid("restore into a full path"));
         }
         let t = self.task_by_id(&task).await?;
+        // The open repository reports progress to one operation at a time.
+        if self.running_tasks().await?.contains(&t.id) {
+            return Err(AppError::new("busy", "the backup is running: restore when it has finished"));
+        }
         let repo = self.backup_repo(&t, password).await?;
         let inner = path.trim_matches('/').to_string();
         let target = match inner.rsplit('/').next().filter(|n| !n.is_empty()) {
