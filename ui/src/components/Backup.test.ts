@@ -95,4 +95,20 @@ describe("backup", () => {
     const restores = backend.calls.filter((c) => c.command === "restore_snapshot");
     expect(restores.at(-1)!.args).toMatchObject({ path: "/home/a.txt", folder: "/tmp/out", overwrite: true });
   });
+
+  it("edits the schedule and retention of a saved backup", async () => {
+    const backend = await openBackup();
+    await create(true);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    const f = within(screen.getByRole("form", { name: "Edit" }));
+    await fireEvent.change(f.getByRole("combobox", { name: "Schedule" }), { target: { value: "hourly" } });
+    await fireEvent.input(f.getByRole("spinbutton", { name: "Hours between runs" }), { target: { value: "6" } });
+    await fireEvent.input(f.getByRole("spinbutton", { name: "Latest" }), { target: { value: "3" } });
+    await fireEvent.click(f.getByRole("button", { name: "Save" }));
+    await within(card).findByText("Keeps: Latest 3, Weekly 4, Monthly 12");
+    await within(card).findByText(/^Every 6 hours/);
+    const call = backend.calls.find((c) => c.command === "save_task")!;
+    expect(call.args.task).toMatchObject({ kind: "backup", schedule: { type: "hourly", hours: 6 }, backup: { retention: { keepLast: 3 } } });
+  });
 });

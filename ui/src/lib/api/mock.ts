@@ -327,7 +327,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
           ? (old?.scheduleSinceMs ?? Date.now())
           : Date.now()
         : null;
-      if (!t.local.startsWith("/")) throw new ApiError("invalid", "the local folder must be a full path");
+      if (t.kind !== "backup" && !t.local.startsWith("/")) throw new ApiError("invalid", "the local folder must be a full path");
       if (!t.id) {
         t.id = `t${tasks.length + 1}`;
         t.lastRun = null;
