@@ -50,4 +50,9 @@
     "resume_all",
     "sync_all_now",
     "overview",
+    "create_backup",
+    "run_backup",
+    "list_snapshots",
+    "snapshot_folder",
+    "restore_snapshot",
 ]

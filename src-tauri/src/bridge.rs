@@ -220,6 +220,36 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
         "resume_all" => call!(api, args, resume_all()),
         "sync_all_now" => call!(api, args, sync_all_now()),
         "overview" => call!(api, args, overview()),
+        "create_backup" => call!(api, args, create_backup(task: TaskDto, password: String, create: bool)),
+        "run_backup" => {
+            #[derive(Deserialize)]
+            struct Args {
+                id: String,
+                #[serde(default)]
+                password: Option<String>,
+            }
+            let a: Args = serde_json::from_value(args)?;
+            let sink = api.broadcast_progress(&a.id);
+            Ok(serde_json::to_value(api.run_backup(a.id, a.password, sink).await?)?)
+        }
+        "list_snapshots" => call!(api, args, list_snapshots(task: String, password: Option<String>)),
+        "snapshot_folder" => call!(
+            api,
+            args,
+            snapshot_folder(task: String, snapshot: String, path: String, password: Option<String>)
+        ),
+        "restore_snapshot" => call!(
+            api,
+            args,
+            restore_snapshot(
+                task: String,
+                snapshot: String,
+                path: String,
+                folder: String,
+                overwrite: bool,
+                password: Option<String>
+            )
+        ),
         other => Err(AppError::new("unknown_command", format!("no command {other:?}"))),
     }
 }

@@ -168,6 +168,11 @@ pub fn run_app() {
             commands::settings::resume_all,
             commands::settings::sync_all_now,
             commands::tasks::overview,
+            commands::backup::create_backup,
+            commands::backup::run_backup,
+            commands::backup::list_snapshots,
+            commands::backup::snapshot_folder,
+            commands::backup::restore_snapshot,
         ])
         .build(tauri::generate_context!());
     match result {

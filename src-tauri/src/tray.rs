@@ -450,6 +450,7 @@ mod tests {
             schedule: None,
             schedule_since_ms: None,
             next_run_ms: None,
+            backup: None,
         }
     }
 

@@ -6,7 +6,7 @@
 // Expects tauri-driver listening on TAURI_DRIVER_URL (run.sh starts it with
 // a fresh HOME, config and data folder, and a Secret Service).
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -148,6 +148,32 @@ try {
   await click(`//dialog${button("Undo this run")}`);
   await find(`//tr[@data-run][td[normalize-space()='undo']]`, 60_000);
   console.log("ok   real app: undo the run (progress over the channel)");
+
+  // A backup of the same folder into demo storage (password to the keyring),
+  // then restore one file from its version into another folder.
+  await click(`//*[@role='tab'][normalize-space()='Backup']`);
+  await click(button("+ New backup"));
+  await type(field("Task name"), "Window versions");
+  await type(field("Folders on this computer"), local);
+  await type(field("Password"), "window secret");
+  await type(field("Password again"), "window secret");
+  await click(button("Create backup"));
+  const bcard = "//section[@aria-label='Backup']//li[@data-task]";
+  await find(`${bcard}//*[normalize-space()='Not run yet.']`, 60_000);
+  await click(`${bcard}${button("Back up now")}`);
+  await find(`//*[@role='status'][starts-with(normalize-space(), 'Run ')][contains(., 'Done 2 new')]`, 60_000);
+  await click(`${bcard}${button("Versions")}`);
+  await click(button("Browse"));
+  for (const seg of local.split("/").filter(Boolean)) await click(button(`${seg}/`));
+  await click(`//li[@data-path='${local}/a.txt']//input[@type='radio']`);
+  const back = join(process.env.HOME ?? "/tmp", "restored");
+  mkdirSync(back, { recursive: true });
+  await type(field("Restore into this folder"), back);
+  await click(button("Restore"));
+  await find(`//*[@role='status'][starts-with(normalize-space(), 'Restored 1 file')]`, 60_000);
+  if (readFileSync(join(back, "a.txt"), "utf8") !== "alpha\n") throw new Error("restored content differs");
+  await shot("app-backup.png");
+  console.log("ok   real app: back up a folder to demo storage and restore a file from its version");
 } catch (e) {
   failed = true;
   console.log(`FAIL real app: ${e.message}`);

@@ -10,6 +10,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -23,7 +24,7 @@ const { chromium } = require("playwright-core");
 const APP = resolve(process.argv[2] ?? join(root, "target/debug/fjordsync-app"));
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(here, "artifacts");
-const RUN_LIMIT_MS = 360_000;
+const RUN_LIMIT_MS = 420_000;
 const TEST_LIMIT_MS = 90_000;
 mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -557,6 +558,102 @@ try {
     await page.screenshot({ path: join(ARTIFACTS, "overview.png") });
     await card.getByRole("button", { name: "Open" }).click();
     await page.getByRole("listitem", { name: "Backup" }).getByRole("button", { name: "Preview" }).waitFor();
+  });
+
+  await test("backup: the wizard makes an encrypted repository on demo storage, a run with progress, versions, browse + restore, wrong password", async () => {
+    const docs = join(main.home, "docs");
+    mkdirSync(join(docs, "sub"), { recursive: true });
+    writeFileSync(join(docs, "a.txt"), "hello backup\n");
+    writeFileSync(join(docs, "sub/b.txt"), "beta\n");
+    // Random bytes (not compressible) so the run takes long enough to show progress.
+    writeFileSync(join(docs, "big.bin"), randomBytes(12 * 1024 * 1024));
+    writeFileSync(join(docs, "scratch.tmp"), "left out\n");
+    await page.getByRole("navigation", { name: "Storages" }).getByRole("button", { name: /^demo/ }).click();
+    await page.getByRole("tab", { name: "Backup" }).click();
+    await page.getByRole("button", { name: "+ New backup" }).click();
+    const form = page.getByRole("form", { name: "New backup" });
+    await form.getByRole("textbox", { name: "Task name" }).fill("Documents backup");
+    await form.getByRole("textbox", { name: /^Folders on this computer/ }).fill(docs);
+    await form.getByRole("textbox", { name: /^Leave out/ }).fill("*.tmp");
+    await form.getByRole("textbox", { name: /^Folder in demo for the backup/ }).fill("Encrypted");
+    await form.getByLabel("Password", { exact: true }).fill("correct horse");
+    await form.getByLabel("Password again").fill("correct horse");
+    await form.getByRole("spinbutton", { name: "Latest" }).fill("5");
+    await form.getByRole("button", { name: "Create backup" }).click();
+    const card = page.getByRole("listitem", { name: "Documents backup" });
+    await card.getByText("Not run yet.").waitFor();
+    await card.getByText(/^Daily at /).waitFor();
+    await card.getByText(/^Keeps: Latest 5/).waitFor();
+    // The repository is restic's layout, encrypted: no file name of ours in it.
+    const api = bridgeApi(main.url);
+    const top = await api("list_folder", { storage: "demo", path: ["Encrypted"] });
+    const names = top.entries.map((e) => e.name).sort();
+    expect(names.includes("config") && names.includes("keys"), `repository layout: ${names}`);
+
+    await page.evaluate(() => {
+      window.__sawBackupProgress = false;
+      new MutationObserver(() => {
+        if (document.querySelector('section[aria-label="Backup"] progress')) window.__sawBackupProgress = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await card.getByRole("button", { name: "Back up now" }).click();
+    await page.getByRole("status").filter({ hasText: /^Run \d+: Done 3 new, 0 changed, 0 unmodified files/ }).waitFor({ timeout: 60_000 });
+    expect(await page.evaluate(() => window.__sawBackupProgress), "live progress was shown");
+    await card.getByText(/3 new, 0 changed, 0 unmodified files, .* added/).waitFor();
+    // The run is in the log with its summary.
+    await card.getByRole("button", { name: "Log" }).click();
+    await page.getByRole("cell", { name: /3 new, 0 changed, 0 unmodified files/ }).first().waitFor();
+    await card.getByRole("button", { name: "Log" }).click();
+
+    await card.getByRole("button", { name: "Versions" }).click();
+    const versions = page.getByLabel("Versions of “Documents backup”");
+    const snap = versions.locator("tbody tr");
+    await snap.first().waitFor();
+    expect((await snap.count()) === 1, "one version");
+    await snap.first().getByRole("button", { name: "Browse" }).click();
+    const browser = page.getByLabel(/^Version [0-9a-f]{8}$/);
+    for (const seg of docs.split("/").filter(Boolean)) {
+      await browser.getByRole("button", { name: `${seg}/`, exact: true }).click();
+    }
+    await browser.locator(`li[data-path="${docs}/a.txt"]`).waitFor();
+    expect((await browser.locator(`li[data-path="${docs}/scratch.tmp"]`).count()) === 0, "excluded file is not backed up");
+    await page.screenshot({ path: join(ARTIFACTS, "backup.png") });
+
+    const restoreDir = join(main.home, "restored");
+    mkdirSync(restoreDir);
+    await browser.getByRole("radio", { name: "Select a.txt" }).check();
+    await browser.getByRole("textbox", { name: "Restore into this folder" }).fill(restoreDir);
+    await browser.getByRole("button", { name: "Restore" }).click();
+    await page.getByRole("status").filter({ hasText: `Restored 1 file` }).waitFor();
+    expect(readFileSync(join(restoreDir, "a.txt"), "utf8") === "hello backup\n", "restored content");
+    // Never over an existing, different file unless asked.
+    writeFileSync(join(restoreDir, "a.txt"), "changed since\n");
+    await browser.getByRole("button", { name: "Restore" }).click();
+    await page.locator('[role=alert][data-code="would_overwrite"]').waitFor();
+    expect(readFileSync(join(restoreDir, "a.txt"), "utf8") === "changed since\n", "not overwritten");
+    await browser.getByRole("checkbox", { name: /^Replace files/ }).check();
+    await browser.getByRole("button", { name: "Restore" }).click();
+    await page.getByRole("status").filter({ hasText: "Restored" }).waitFor();
+    expect(readFileSync(join(restoreDir, "a.txt"), "utf8") === "hello backup\n", "overwritten when asked");
+    // A folder restores with its content.
+    await browser.getByRole("radio", { name: "Select sub" }).check();
+    await browser.getByRole("checkbox", { name: /^Replace files/ }).uncheck();
+    await browser.getByRole("button", { name: "Restore" }).click();
+    await page.getByRole("status").filter({ hasText: `to ${join(restoreDir, "sub")}` }).waitFor();
+    expect(readFileSync(join(restoreDir, "sub/b.txt"), "utf8") === "beta\n", "restored folder content");
+
+    // Connecting to the same repository with a wrong password is refused.
+    await page.getByRole("button", { name: "+ New backup" }).click();
+    await form.getByRole("textbox", { name: "Task name" }).fill("Wrong");
+    await form.getByRole("textbox", { name: /^Folders on this computer/ }).fill(docs);
+    await form.getByRole("textbox", { name: /^Folder in demo for the backup/ }).fill("Encrypted");
+    await form.getByRole("checkbox", { name: /already there/ }).check();
+    await form.getByLabel("Password", { exact: true }).fill("wrong horse");
+    await form.getByLabel("Password again").fill("wrong horse");
+    await form.getByRole("button", { name: "Create backup" }).click();
+    await page.locator('[role=alert][data-code="wrong_password"]').getByText("Wrong password").waitFor();
+    await form.getByRole("button", { name: "Cancel" }).click();
+    expect((await page.getByRole("listitem", { name: "Wrong" }).count()) === 0, "no task saved with a wrong password");
   });
 
   await test("wizard: a bad login token is refused, a real one adds a storage", async () => {

@@ -296,6 +296,9 @@ pub struct TaskDto {
     /// The next scheduled run (Unix ms), filled in when listed.
     #[serde(default)]
     pub next_run_ms: Option<i64>,
+    /// For `backup` tasks: folders, repository, retention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<crate::api::backup::BackupDto>,
 }
 
 /// One task on the overview: is its data safe?
@@ -306,6 +309,8 @@ pub struct OverviewTaskDto {
     pub id: String,
     /// Its name.
     pub name: String,
+    /// `copy`, `sync`, `move` or `backup`.
+    pub kind: String,
     /// Its storage.
     pub storage: String,
     /// Its schedule, if any.

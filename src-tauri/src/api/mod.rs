@@ -5,6 +5,7 @@
 //! thin wrappers over these methods, so the browser end-to-end tests exercise
 //! exactly the code the desktop window runs. Nothing here knows about Tauri.
 
+pub mod backup;
 pub mod dto;
 
 pub mod schedule;
@@ -49,6 +50,7 @@ pub struct Api {
     events: broadcast::Sender<AppEvent>,
     opener: RwLock<Option<UrlOpener>>,
     tasks: tasks::Tasks,
+    backups: backup::Backups,
     /// Serialises read-modify-write of `settings.json`.
     settings_file: tokio::sync::Mutex<()>,
     autostart: RwLock<Option<settings::AutostartHook>>,
@@ -79,6 +81,7 @@ impl Api {
             events,
             opener: RwLock::new(None),
             tasks: tasks::Tasks::default(),
+            backups: backup::Backups::default(),
             settings_file: tokio::sync::Mutex::new(()),
             autostart: RwLock::new(None),
             stopping: tokio_util::sync::CancellationToken::new(),

@@ -54,7 +54,7 @@ pub(crate) struct Tasks {
     attempts: Mutex<HashMap<String, i64>>,
 }
 
-fn state_err(e: fjordsync_engine::state::StateError) -> AppError {
+pub(crate) fn state_err(e: fjordsync_engine::state::StateError) -> AppError {
     AppError::new("state", e.to_string())
 }
 
@@ -110,6 +110,9 @@ pub(crate) fn safety(runs: &[RunDto]) -> (Option<i64>, u32) {
 
 /// Checks a task from the UI and makes its engine spec.
 pub(crate) fn spec_of(t: &TaskDto, dry_run: bool) -> AppResult<TaskSpec> {
+    if t.kind == "backup" {
+        return super::backup::spec_of(t);
+    }
     let kind = match t.kind.as_str() {
         "copy" => TaskKind::Copy,
         "sync" => TaskKind::Sync,
@@ -130,13 +133,22 @@ pub(crate) fn spec_of(t: &TaskDto, dry_run: bool) -> AppResult<TaskSpec> {
         "download" => (remote, local),
         other => return Err(AppError::invalid(format!("unknown direction {other:?}"))),
     };
-    let clean = |v: &[String]| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
     Ok(TaskSpec {
         kind,
         source,
         destination,
-        options: TaskOptions { dry_run, include: clean(&t.include), exclude: clean(&t.exclude), ..Default::default() },
+        options: TaskOptions {
+            dry_run,
+            include: clean_patterns(&t.include),
+            exclude: clean_patterns(&t.exclude),
+            ..Default::default()
+        },
     })
+}
+
+/// Filter patterns as typed: trimmed, blank lines dropped.
+pub(crate) fn clean_patterns(v: &[String]) -> Vec<String> {
+    v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 /// True when a recorded run belongs to this task (same sides).
@@ -269,7 +281,7 @@ impl Api {
         Ok(Runner::new(self.state_db()?, opener))
     }
 
-    async fn task(&self, id: &str) -> AppResult<TaskDto> {
+    pub(crate) async fn task_by_id(&self, id: &str) -> AppResult<TaskDto> {
         read_tasks(&tasks_path(self.data_dir()))?
             .into_iter()
             .find(|t| t.id == id)
@@ -341,12 +353,17 @@ impl Api {
         if all.len() == before {
             return Err(AppError::new("not_found", format!("no task {id:?}")));
         }
-        write_tasks(&path, &all)
+        write_tasks(&path, &all)?;
+        self.forget_backup(&id);
+        Ok(())
     }
 
     /// What the task would do now: a dry run (records nothing).
     pub async fn preview_task(&self, id: String) -> AppResult<PreviewDto> {
-        let t = self.task(&id).await?;
+        let t = self.task_by_id(&id).await?;
+        if t.kind == "backup" {
+            return Err(AppError::invalid("a backup has no preview: run it"));
+        }
         let spec = spec_of(&t, true)?;
         let runner = self.runner(&[t.storage.as_str()]).await?;
         let report = runner.run(&spec, None, fjordsync_engine::events::discard(), CancellationToken::new()).await?;
@@ -364,7 +381,10 @@ impl Api {
     /// (`allow_deletes`: the user saw the refusal and chose "delete anyway").
     /// A missing source is still refused.
     pub async fn run_task_with(&self, id: String, allow_deletes: bool, progress: ProgressSink) -> AppResult<RunDto> {
-        let t = self.task(&id).await?;
+        let t = self.task_by_id(&id).await?;
+        if t.kind == "backup" {
+            return self.run_backup(id, None, progress).await;
+        }
         let mut spec = spec_of(&t, false)?;
         if allow_deletes {
             spec.options.max_delete = Some(MaxDelete::Percent(100.0));
@@ -374,7 +394,7 @@ impl Api {
         let result = async {
             let runner = self.runner(&[t.storage.as_str()]).await?;
             let report = runner.run(&spec, None, coalescing_sink(progress), cancel).await?;
-            let mut dto = self.finish_run(&id, &t.storage, &runner, report.run).await?;
+            let mut dto = self.record_run(&id, &t.storage, report.run).await?;
             dto.refusal = refusal_of(&report);
             Ok(dto)
         }
@@ -384,7 +404,7 @@ impl Api {
     }
 
     /// Marks a task running (refused if it already is) and tells the UI.
-    fn claim(&self, id: &str) -> AppResult<CancellationToken> {
+    pub(crate) fn claim(&self, id: &str) -> AppResult<CancellationToken> {
         let cancel = CancellationToken::new();
         {
             let mut running = self.tasks.running.lock().expect("running lock");
@@ -399,7 +419,7 @@ impl Api {
     }
 
     /// The task is no longer running; tells the UI, the tray and notifications.
-    fn release(&self, t: &TaskDto, result: &AppResult<RunDto>) {
+    pub(crate) fn release(&self, t: &TaskDto, result: &AppResult<RunDto>) {
         self.tasks.running.lock().expect("running lock").remove(&t.id);
         self.emit(AppEvent::TaskFinished {
             task: t.id.clone(),
@@ -529,6 +549,7 @@ impl Api {
                     running: running.contains(&t.id),
                     id: t.id,
                     name: t.name,
+                    kind: t.kind,
                     storage: t.storage,
                     schedule: t.schedule,
                     next_run_ms: t.next_run_ms,
@@ -542,9 +563,9 @@ impl Api {
     }
 
     /// Records the run as the task's last result.
-    async fn finish_run(&self, id: &str, storage: &str, runner: &Runner, run: i64) -> AppResult<RunDto> {
-        let rec = runner
-            .db()
+    pub(crate) async fn record_run(&self, id: &str, storage: &str, run: i64) -> AppResult<RunDto> {
+        let rec = self
+            .state_db()?
             .run(run)
             .map_err(state_err)?
             .ok_or_else(|| AppError::new("internal", format!("run {run} was not recorded")))?;
@@ -580,7 +601,7 @@ impl Api {
 
     /// The task's runs (including its undos and retries), newest first.
     pub async fn list_runs(&self, task: String) -> AppResult<Vec<RunDto>> {
-        let t = self.task(&task).await?;
+        let t = self.task_by_id(&task).await?;
         let spec = spec_of(&t, false)?;
         let db = self.state_db()?;
         let runs = tokio::task::spawn_blocking(move || db.runs(RUNS_LIMIT))
@@ -624,14 +645,17 @@ impl Api {
     }
 
     async fn repeat_run(&self, task: String, run: i64, undo: bool, progress: ProgressSink) -> AppResult<RunDto> {
-        let t = self.task(&task).await?;
+        let t = self.task_by_id(&task).await?;
+        if t.kind == "backup" {
+            return Err(AppError::invalid("backup runs cannot be undone or retried: restore from a snapshot"));
+        }
         let cancel = self.claim(&task)?;
         let result = async {
             let runner = self.runner(&[t.storage.as_str()]).await?;
             let sink = coalescing_sink(progress);
             let report =
                 if undo { runner.undo(run, sink, cancel).await? } else { runner.retry(run, sink, cancel).await? };
-            self.finish_run(&task, &t.storage, &runner, report.run).await
+            self.record_run(&task, &t.storage, report.run).await
         }
         .await;
         self.release(&t, &result);
@@ -663,6 +687,7 @@ mod tests {
             schedule: None,
             schedule_since_ms: None,
             next_run_ms: None,
+            backup: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! `capabilities/main.json`.
 
 pub mod app;
+pub mod backup;
 pub mod browse;
 pub mod settings;
 pub mod storages;

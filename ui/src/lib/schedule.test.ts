@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ageText, intervalMs, isStale, nearLimit, nextDaily, nextRunText, scheduleLine, scheduleText } from "./schedule";
+import { ageText, intervalMs, isStale, nearLimit, nextDaily, nextRunText, scheduleFields, scheduleLine, scheduleOf, scheduleText } from "./schedule";
 import { setLocale } from "./i18n/index.svelte";
 import { formatDate } from "./format";
 
@@ -66,5 +66,15 @@ describe("overview ages and warnings", () => {
     expect(nearLimit({ used: 50, total: 100, writeLocked: false })).toBe(false);
     expect(nearLimit({ used: 50, total: null, writeLocked: false })).toBe(false);
     expect(nearLimit({ used: 1, total: 100, writeLocked: true })).toBe(true);
+  });
+});
+
+describe("schedule editor fields", () => {
+  it("round-trip between a schedule and the editor's fields", () => {
+    expect(scheduleOf("hourly", 6, "02:00")).toEqual({ type: "hourly", hours: 6 });
+    expect(scheduleOf("daily", 24, "03:30")).toEqual({ type: "daily", time: "03:30" });
+    expect(scheduleOf("none", 24, "02:00")).toBeNull();
+    expect(scheduleFields({ type: "hourly", hours: 6 })).toEqual({ kind: "hourly", hours: 6, time: "02:00" });
+    expect(scheduleFields(null)).toEqual({ kind: "none", hours: 24, time: "02:00" });
   });
 });

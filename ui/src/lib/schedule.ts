@@ -71,3 +71,22 @@ export function nextDaily(time: string, from: Date): Date {
   if (d.getTime() <= from.getTime()) d.setDate(d.getDate() + 1);
   return d;
 }
+
+/** What the schedule editor chooses between. */
+export type ScheduleKind = "none" | Schedule["type"];
+
+/** The editor's fields as a schedule (null: only by hand). */
+export function scheduleOf(kind: ScheduleKind, hours: number, time: string): Schedule | null {
+  if (kind === "hourly") return { type: "hourly", hours: Number(hours) };
+  if (kind === "daily") return { type: "daily", time };
+  return null;
+}
+
+/** A schedule as the editor's fields (defaults where it has none). */
+export function scheduleFields(s: Schedule | null | undefined): { kind: ScheduleKind; hours: number; time: string } {
+  return {
+    kind: s?.type ?? "none",
+    hours: s?.type === "hourly" ? s.hours : 24,
+    time: s?.type === "daily" ? s.time : "02:00",
+  };
+}

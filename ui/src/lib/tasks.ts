@@ -1,6 +1,6 @@
 // Shared wording for task cards and the run log.
 
-import type { Counters, Run, Task } from "./api/types";
+import type { Counters, Retention, Run, Task } from "./api/types";
 import { formatBytes, formatDate } from "./format";
 import { en, type MessageKey } from "./i18n/en";
 import { i18n, t } from "./i18n/index.svelte";
@@ -11,8 +11,16 @@ export function outcomeLabel(outcome: string): string {
   return key in en ? t(key as MessageKey) : outcome;
 }
 
-/** One line of counters. */
-export function countersLine(c: Counters): string {
+/** One line of counters (a backup run's: new / changed / unmodified files, bytes added). */
+export function countersLine(c: Counters, kind?: string): string {
+  if (kind === "backup") {
+    return t("backup.counters", {
+      new: c.uploaded,
+      changed: c.updated,
+      unmodified: c.unchanged,
+      bytes: formatBytes(c.bytes, i18n.locale),
+    });
+  }
   return t("tasks.counters", {
     done: c.uploaded + c.downloaded + c.updated + c.copied + c.retimed,
     deleted: c.deleted,
@@ -28,6 +36,32 @@ export function lastRunLine(r: Run | null): string {
     when: formatDate(new Date(r.endedMs ?? r.startedMs).toISOString(), i18n.locale),
     outcome: outcomeLabel(r.outcome),
   });
+}
+
+/** A blank backup task for the wizard: into `Backup` in the storage, a month of dailies. */
+export function blankBackup(storage: string): Task {
+  return {
+    ...blankTask(storage),
+    kind: "backup",
+    remote: "Backup",
+    backup: {
+      folders: [],
+      repoLocal: null,
+      retention: { keepLast: 10, keepDaily: 7, keepWeekly: 4, keepMonthly: 12 },
+      rememberPassword: true,
+    },
+  };
+}
+
+/** The retention rules in words ("" when everything is kept). */
+export function retentionLine(r: Retention | undefined): string {
+  if (!r) return "";
+  const parts: string[] = [];
+  for (const k of ["keepLast", "keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"] as const) {
+    const n = r[k];
+    if (n) parts.push(t(`backup.retention.${k}`) + " " + String(n));
+  }
+  return parts.length ? t("backup.retention.line", { rules: parts.join(", ") }) : t("backup.retention.all");
 }
 
 /** Splits a textarea into patterns. */

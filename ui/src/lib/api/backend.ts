@@ -8,6 +8,9 @@ import type {
   ExportFormat,
   AppInfo,
   AppStatus,
+  RestoreResult,
+  Snapshot,
+  SnapshotEntry,
   OverviewTask,
   Settings,
   Listing,
@@ -109,6 +112,24 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   /** Starts every task that is not running; resolves with how many started. */
   syncAllNow(): Promise<number>;
   overview(): Promise<OverviewTask[]>;
+  /**
+   * Creates the encrypted repository of a new backup task (or, with
+   * `create` false, checks the password of an existing one) and saves the task.
+   */
+  createBackup(task: Task, password: string, create: boolean): Promise<Task>;
+  /** Runs a backup task; `password` when it is not kept in the keyring. Rejects with `password_required` or `wrong_password`. */
+  runBackup(id: string, password: string | null, onProgress: (p: TaskProgress) => void): Promise<Run>;
+  listSnapshots(task: string, password?: string | null): Promise<Snapshot[]>;
+  snapshotFolder(task: string, snapshot: string, path: string, password?: string | null): Promise<SnapshotEntry[]>;
+  /** Restores `path` of a snapshot into `folder`; rejects with `would_overwrite` unless `overwrite`. */
+  restoreSnapshot(
+    task: string,
+    snapshot: string,
+    path: string,
+    folder: string,
+    overwrite: boolean,
+    password?: string | null,
+  ): Promise<RestoreResult>;
 }
 
 /** The command half of a Backend over any Invoke; errors become ApiError. */
@@ -190,5 +211,13 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     resumeAll: () => call("resume_all"),
     syncAllNow: () => call("sync_all_now"),
     overview: () => call("overview"),
+    createBackup: (task, password, create) => call("create_backup", { task, password, create }),
+    runBackup: (id, password, onProgress) =>
+      withProgress(id, onProgress, (args) => call("run_backup", { id, password: password || null, ...args })),
+    listSnapshots: (task, password) => call("list_snapshots", { task, password: password || null }),
+    snapshotFolder: (task, snapshot, path, password) =>
+      call("snapshot_folder", { task, snapshot, path, password: password || null }),
+    restoreSnapshot: (task, snapshot, path, folder, overwrite, password) =>
+      call("restore_snapshot", { task, snapshot, path, folder, overwrite, password: password || null }),
   };
 }

@@ -12,6 +12,7 @@ import {
   type FileRow,
   type OverviewTask,
   type Settings,
+  type Snapshot,
   type Preview,
   type Run,
   type Storage,
@@ -113,6 +114,18 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
   const files = new Map<number, FileRow[]>();
   const progressCbs = new Map<string, (p: TaskProgress) => void>();
   const holds = new Map<string, () => void>();
+  // Backups: passwords per task, repositories opened this session, snapshots, restored paths.
+  const backupPasswords = new Map<string, string>();
+  const opened = new Set<string>();
+  const snapshots: Snapshot[] = [];
+  const restored = new Set<string>();
+  const unlock = (task: string, password: unknown) => {
+    if (password) {
+      if (backupPasswords.get(task) !== password) throw new ApiError("wrong_password", "wrong password for the repository");
+      opened.add(task);
+    }
+    if (!opened.has(task)) throw new ApiError("password_required", "enter the password of the backup");
+  };
   const findTask = (id: unknown): Task => {
     const t = tasks.find((x) => x.id === id);
     if (!t) throw new ApiError("not_found", `no task "${String(id)}"`);
@@ -208,6 +221,62 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       exportText(Number(a.run), a.format);
       return String(a.path);
     },
+    create_backup: (a) => {
+      const t = structuredClone(a.task) as Task;
+      if (!a.password) throw new ApiError("invalid", "give the repository a password");
+      if (!t.backup?.folders.length) throw new ApiError("invalid", "choose at least one folder to back up");
+      t.kind = "backup";
+      t.direction = "upload";
+      t.id = `t${tasks.length + 1}`;
+      t.lastRun = null;
+      t.scheduleSinceMs = t.schedule ? Date.now() : null;
+      tasks.push(t);
+      backupPasswords.set(t.id, String(a.password));
+      if (!t.backup.rememberPassword) opened.delete(t.id);
+      else opened.add(t.id);
+      return { ...t, nextRunMs: nextRun(t) };
+    },
+    run_backup: (a) => {
+      const t = findTask(a.id);
+      unlock(t.id, a.password);
+      const cb = progressCbs.get(t.id);
+      cb?.({ type: "started", run: runs.length + 1 });
+      cb?.({ type: "progress", bytesDone: 512, bytesTotal: 1024, filesDone: 0, filesTotal: 0, rate: 512, eta: 1, current: ["backing up"], failed: 0 });
+      const counters = { ...zeroCounters, uploaded: 2, unchanged: 1, bytes: 1024 };
+      const run = record(t, "backup", "ok", counters, null, []);
+      snapshots.unshift({
+        id: `5a${String(snapshots.length).padStart(6, "0")}`.padEnd(64, "f"),
+        shortId: `5a${String(snapshots.length).padStart(6, "0")}`,
+        timeMs: Date.now(),
+        host: "mock-host",
+        paths: t.backup?.folders ?? [],
+        files: 3,
+        size: 3072,
+      });
+      cb?.({ type: "finished", run: run.id, outcome: "ok", durationMs: 10, counters });
+      return run;
+    },
+    list_snapshots: (a) => {
+      unlock(String(a.task), a.password);
+      return structuredClone(snapshots);
+    },
+    snapshot_folder: (a) => {
+      unlock(String(a.task), a.password);
+      const path = String(a.path).replace(/\/+$/, "");
+      if (path === "" || path === "/") return [{ path: "/home", name: "home", folder: true, size: 0, modified: null }];
+      return [
+        { path: `${path}/sub`, name: "sub", folder: true, size: 0, modified: null },
+        { path: `${path}/a.txt`, name: "a.txt", folder: false, size: 12, modified: "2026-01-02T03:04:05Z" },
+      ];
+    },
+    restore_snapshot: (a) => {
+      unlock(String(a.task), a.password);
+      const name = String(a.path).split("/").pop() ?? "";
+      const target = `${String(a.folder)}/${name}`;
+      if (restored.has(target) && !a.overwrite) throw new ApiError("would_overwrite", "restoring would overwrite 1 existing file(s) in the target folder");
+      restored.add(target);
+      return { target, filesRestored: 1, filesUnchanged: 0, filesReplaced: a.overwrite ? 1 : 0, bytes: 12 };
+    },
     list_tasks: () => structuredClone(tasks).map((t) => ({ ...t, nextRunMs: nextRun(t) })),
     get_settings: () => ({ ...settings }),
     save_settings: (a) => {
@@ -238,6 +307,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
         return {
           id: t.id,
           name: t.name,
+          kind: t.kind,
           storage: t.storage,
           schedule: t.schedule ?? null,
           nextRunMs: nextRun(t),
@@ -257,7 +327,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
           ? (old?.scheduleSinceMs ?? Date.now())
           : Date.now()
         : null;
-      if (!t.local.startsWith("/")) throw new ApiError("invalid", "the local folder must be a full path");
+      if (t.kind !== "backup" && !t.local.startsWith("/")) throw new ApiError("invalid", "the local folder must be a full path");
       if (!t.id) {
         t.id = `t${tasks.length + 1}`;
         t.lastRun = null;

@@ -101,7 +101,7 @@ export interface Purge {
   files: number;
 }
 
-export type TaskKind = "copy" | "sync" | "move";
+export type TaskKind = "copy" | "sync" | "move" | "backup";
 export type Direction = "upload" | "download";
 
 /** A saved task: one local folder and one folder of a storage. */
@@ -124,6 +124,56 @@ export interface Task {
   scheduleSinceMs?: number | null;
   /** The next scheduled run (Unix ms), filled in by list_tasks. */
   nextRunMs?: number | null;
+  /** For backup tasks: folders, repository, retention. */
+  backup?: BackupSpec | null;
+}
+
+/** Keep rules applied after each backup (restic's forget --keep-*); null or 0: not used. */
+export interface Retention {
+  keepLast?: number | null;
+  keepHourly?: number | null;
+  keepDaily?: number | null;
+  keepWeekly?: number | null;
+  keepMonthly?: number | null;
+  keepYearly?: number | null;
+}
+
+/** What a backup task backs up and where its repository is. */
+export interface BackupSpec {
+  /** Full paths of the folders to back up. */
+  folders: string[];
+  /** A local folder for the repository; null: the task's storage and `remote` path. */
+  repoLocal: string | null;
+  retention: Retention;
+  /** The password is in the OS keyring (false: asked for). */
+  rememberPassword: boolean;
+}
+
+export interface Snapshot {
+  id: string;
+  shortId: string;
+  timeMs: number;
+  host: string;
+  paths: string[];
+  files: number | null;
+  size: number | null;
+}
+
+export interface SnapshotEntry {
+  /** Full path inside the snapshot. */
+  path: string;
+  name: string;
+  folder: boolean;
+  size: number;
+  modified: string | null;
+}
+
+export interface RestoreResult {
+  target: string;
+  filesRestored: number;
+  filesUnchanged: number;
+  filesReplaced: number;
+  bytes: number;
 }
 
 /** Every N hours after the last run, or daily at HH:MM local time. */
@@ -156,6 +206,7 @@ export interface AppStatus {
 export interface OverviewTask {
   id: string;
   name: string;
+  kind: TaskKind;
   storage: string;
   schedule: Schedule | null;
   nextRunMs: number | null;

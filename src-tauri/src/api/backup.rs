@@ -1,0 +1,636 @@
+//! Backup tasks: a task of kind `backup` backs up local folders into an
+//! encrypted repository (`engine::backup::Repo`) on a storage folder or a
+//! local folder, on the same task list, schedule, overview, notifications
+//! and progress channel as sync tasks.
+//!
+//! The password goes to the secret store (`backup-password-<task id>`)
+//! unless the user declines; then the UI asks for it and the opened
+//! repository is kept in memory until the app quits (scheduled runs of such
+//! a task fail with `password_required` until it has been given once).
+//! Each run is recorded in the engine's run log (kind `backup`, counters:
+//! `uploaded` = new files, `updated` = changed, `unchanged` = unmodified,
+//! `bytes` = bytes added after compression); the retention policy is
+//! applied after each successful run, with prune.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use fjordsync_engine::backup::{
+    BackupError, BackupEvent, BackupOptions, BackupSummary, EntryKind, Repo, RepoLocation, RepoOptions, RestoreOptions,
+    RetentionPolicy,
+};
+use fjordsync_engine::events::Counters;
+use fjordsync_engine::{Location, TaskKind, TaskOptions, TaskSpec};
+use serde::{Deserialize, Serialize};
+
+use super::Api;
+use super::dto::{RunDto, TaskDto, TaskProgressDto};
+use super::tasks::ProgressSink;
+use crate::error::{AppError, AppResult};
+
+/// What a backup task backs up, where, and what it keeps.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BackupDto {
+    /// Full paths of the folders (or files) to back up.
+    pub folders: Vec<String>,
+    /// A local folder for the repository; `None`: the task's storage and
+    /// remote path.
+    pub repo_local: Option<String>,
+    /// What to keep after each run (empty: keep everything).
+    pub retention: RetentionDto,
+    /// The password is in the secret store (false: asked for).
+    pub remember_password: bool,
+}
+
+/// Keep rules, as restic's `forget --keep-*`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RetentionDto {
+    pub keep_last: Option<u32>,
+    pub keep_hourly: Option<u32>,
+    pub keep_daily: Option<u32>,
+    pub keep_weekly: Option<u32>,
+    pub keep_monthly: Option<u32>,
+    pub keep_yearly: Option<u32>,
+}
+
+impl RetentionDto {
+    pub(crate) fn policy(&self) -> RetentionPolicy {
+        let z = |v: Option<u32>| v.filter(|n| *n > 0);
+        RetentionPolicy {
+            keep_last: z(self.keep_last),
+            keep_hourly: z(self.keep_hourly),
+            keep_daily: z(self.keep_daily),
+            keep_weekly: z(self.keep_weekly),
+            keep_monthly: z(self.keep_monthly),
+            keep_yearly: z(self.keep_yearly),
+        }
+    }
+}
+
+/// One snapshot in the list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotDto {
+    pub id: String,
+    pub short_id: String,
+    /// Unix ms.
+    pub time_ms: i64,
+    pub host: String,
+    pub paths: Vec<String>,
+    pub files: Option<u64>,
+    pub size: Option<u64>,
+}
+
+/// One entry of a snapshot folder.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotEntryDto {
+    /// Full path inside the snapshot (`/home/me/Photos/a.jpg`).
+    pub path: String,
+    pub name: String,
+    pub folder: bool,
+    pub size: u64,
+    pub modified: Option<String>,
+}
+
+/// What a restore did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RestoreDto {
+    /// Where it went.
+    pub target: String,
+    pub files_restored: u64,
+    pub files_unchanged: u64,
+    pub files_replaced: u64,
+    pub bytes: u64,
+}
+
+/// Repositories opened in this run of the app, by task id.
+#[derive(Default)]
+pub(crate) struct Backups {
+    repos: Mutex<HashMap<String, Repo>>,
+}
+
+fn secret_key(task: &str) -> String {
+    format!("backup-password-{task}")
+}
+
+/// The engine's error as the UI's `{code, message}`.
+pub(crate) fn backup_err(e: BackupError) -> AppError {
+    let code = match &e {
+        BackupError::WrongPassword(_) => "wrong_password",
+        BackupError::NotARepository(_) => "not_a_repository",
+        BackupError::AlreadyExists(_) => "already_exists",
+        BackupError::SnapshotNotFound(_) | BackupError::PathNotFound { .. } => "not_found",
+        BackupError::WouldOverwrite(_) => "would_overwrite",
+        BackupError::Cancelled => "cancelled",
+        BackupError::Invalid(_) => "invalid",
+        _ => "backup",
+    };
+    AppError::new(code, e.to_string())
+}
+
+fn backup_of(t: &TaskDto) -> AppResult<&BackupDto> {
+    t.backup.as_ref().ok_or_else(|| AppError::invalid("a backup task needs its folders and repository"))
+}
+
+/// Checks a backup task and makes the spec its runs are logged under
+/// (source: the first folder; destination: the repository).
+pub(crate) fn spec_of(t: &TaskDto) -> AppResult<TaskSpec> {
+    let b = backup_of(t)?;
+    let folders = folders_of(b)?;
+    let destination = match b.repo_local.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(local) => {
+            let p = PathBuf::from(local);
+            if !p.is_absolute() {
+                return Err(AppError::invalid("the repository folder must be a full path"));
+            }
+            Location::Local { path: p }
+        }
+        None => {
+            if t.storage.trim().is_empty() {
+                return Err(AppError::invalid("choose a storage"));
+            }
+            let path = t.remote.trim().trim_matches('/').to_string();
+            if path.is_empty() {
+                return Err(AppError::invalid("give the repository its own folder, e.g. Backup"));
+            }
+            Location::Remote { remote: t.storage.clone(), path }
+        }
+    };
+    let source = Location::Local { path: folders[0].clone() };
+    Ok(TaskSpec { kind: TaskKind::Copy, source, destination, options: TaskOptions::default() })
+}
+
+fn folders_of(b: &BackupDto) -> AppResult<Vec<PathBuf>> {
+    let folders: Vec<PathBuf> =
+        b.folders.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).map(PathBuf::from).collect();
+    if folders.is_empty() {
+        return Err(AppError::invalid("choose at least one folder to back up"));
+    }
+    if folders.iter().any(|f| !f.is_absolute()) {
+        return Err(AppError::invalid("folders to back up must be full paths"));
+    }
+    Ok(folders)
+}
+
+/// A backup's summary as the run log's counters.
+pub(crate) fn counters_of(s: &BackupSummary) -> Counters {
+    Counters {
+        uploaded: s.files_new,
+        updated: s.files_changed,
+        unchanged: s.files_unmodified,
+        bytes: s.data_added_packed,
+        ..Counters::default()
+    }
+}
+
+/// rustic's phases as the task progress the UI already shows: the phase
+/// title is the "file in flight".
+pub(crate) fn progress_of(e: &BackupEvent, started: Instant) -> Option<TaskProgressDto> {
+    let BackupEvent::Progress { title, done, total, bytes } = e else { return None };
+    let total = total.unwrap_or(0);
+    let (bytes_done, bytes_total, files_done, files_total) =
+        if *bytes { (*done, total, 0, 0) } else { (0, 0, *done, total) };
+    let secs = started.elapsed().as_secs().max(1);
+    let rate = if *bytes { bytes_done / secs } else { 0 };
+    let eta = (*bytes && rate > 0 && bytes_total > bytes_done).then(|| (bytes_total - bytes_done) / rate);
+    Some(TaskProgressDto::Progress {
+        bytes_done,
+        bytes_total,
+        files_done,
+        files_total,
+        rate,
+        eta,
+        current: vec![title.trim_end_matches('.').trim().to_string()],
+        failed: 0,
+    })
+}
+
+/// A snapshot's time (RFC 3339, as the engine gives it) in Unix ms; 0 when unreadable.
+fn time_ms(time: &str) -> i64 {
+    time.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).unwrap_or(0)
+}
+
+impl Api {
+    fn backup_location(&self, t: &TaskDto, session: Option<fjordsync_engine::Session>) -> AppResult<RepoLocation> {
+        Ok(match spec_of(t)?.destination {
+            Location::Local { path } => RepoLocation::Local(path),
+            Location::Remote { path, .. } => RepoLocation::Remote {
+                session: Box::new(session.ok_or_else(|| AppError::new("internal", "no session"))?),
+                path,
+            },
+        })
+    }
+
+    async fn repo_location(&self, t: &TaskDto) -> AppResult<(RepoLocation, RepoOptions)> {
+        let remote = backup_of(t)?.repo_local.as_deref().is_none_or(|s| s.trim().is_empty());
+        let session = if remote { Some(self.session(&t.storage).await?) } else { None };
+        let opts = RepoOptions { cache_dir: Some(self.data_dir().join("backup-cache")), no_cache: !remote };
+        Ok((self.backup_location(t, session)?, opts))
+    }
+
+    /// Creates the repository of a new backup task (or, with `create`
+    /// false, opens an existing one to check the password), then saves the
+    /// task and, if the user agreed, the password in the secret store.
+    pub async fn create_backup(&self, task: TaskDto, password: String, create: bool) -> AppResult<TaskDto> {
+        let mut task = task;
+        task.kind = "backup".into();
+        task.direction = "upload".into();
+        spec_of(&task)?;
+        if password.is_empty() {
+            return Err(AppError::invalid("give the repository a password"));
+        }
+        let remember = backup_of(&task)?.remember_password;
+        if remember {
+            self.probe_secrets()?;
+        }
+        let (location, opts) = self.repo_location(&task).await?;
+        let repo = if create {
+            Repo::init(&location, &password, &opts).await
+        } else {
+            Repo::open(&location, &password, &opts).await
+        }
+        .map_err(backup_err)?;
+        let saved = self.save_task(task).await?;
+        if remember {
+            let (store, key, pw) = (self.secrets(), secret_key(&saved.id), password.clone());
+            tokio::task::spawn_blocking(move || store.set(&key, &pw))
+                .await
+                .map_err(|e| AppError::new("internal", e.to_string()))??;
+        }
+        self.backups.repos.lock().expect("repos lock").insert(saved.id.clone(), repo);
+        Ok(saved)
+    }
+
+    /// The task's repository: already open, opened with `password`, or
+    /// with the stored password; else `password_required`.
+    async fn backup_repo(&self, t: &TaskDto, password: Option<String>) -> AppResult<Repo> {
+        if password.is_none()
+            && let Some(r) = self.backups.repos.lock().expect("repos lock").get(&t.id)
+        {
+            return Ok(r.clone());
+        }
+        let password = match password.filter(|p| !p.is_empty()) {
+            Some(p) => p,
+            None => {
+                let stored = if backup_of(t)?.remember_password {
+                    let (store, key) = (self.secrets(), secret_key(&t.id));
+                    tokio::task::spawn_blocking(move || store.get(&key))
+                        .await
+                        .map_err(|e| AppError::new("internal", e.to_string()))??
+                } else {
+                    None
+                };
+                stored.ok_or_else(|| {
+                    AppError::new("password_required", format!("enter the password of backup “{}”", t.name))
+                })?
+            }
+        };
+        let (location, opts) = self.repo_location(t).await?;
+        let repo = Repo::open(&location, &password, &opts).await.map_err(backup_err)?;
+        self.backups.repos.lock().expect("repos lock").insert(t.id.clone(), repo.clone());
+        Ok(repo)
+    }
+
+    /// Forgets the opened repository and the stored password of a task.
+    pub(crate) fn forget_backup(&self, id: &str) {
+        self.backups.repos.lock().expect("repos lock").remove(id);
+        let (store, key) = (self.secrets(), secret_key(id));
+        if let Err(e) = store.delete(&key) {
+            tracing::debug!("backup password of {id}: {e}");
+        }
+    }
+
+    /// Runs a backup task (by hand with `password` when it is not stored;
+    /// from `run_task` and the scheduler without). The run goes to the log;
+    /// the retention policy is applied after a successful run.
+    pub async fn run_backup(&self, id: String, password: Option<String>, progress: ProgressSink) -> AppResult<RunDto> {
+        let t = self.task_by_id(&id).await?;
+        let spec = spec_of(&t)?;
+        let folders = folders_of(backup_of(&t)?)?;
+        let cancel = self.claim(&id)?;
+        let result = async {
+            let repo = self.backup_repo(&t, password).await?;
+            let db = self.state_db()?;
+            let run = db.start_run(&spec, None).map_err(super::tasks::state_err)?;
+            db.set_run_kind(run, "backup").map_err(super::tasks::state_err)?;
+            progress(TaskProgressDto::Started { run });
+            let started = Instant::now();
+            let out = progress.clone();
+            let sink: fjordsync_engine::backup::ProgressSink = Arc::new(move |e| {
+                if let Some(p) = progress_of(&e, started) {
+                    out(p)
+                }
+            });
+            let opts = BackupOptions { exclude: super::tasks::clean_patterns(&t.exclude), ..Default::default() };
+            let result = repo.backup(&folders, &opts, sink, cancel).await;
+            let (outcome, counters, error) = match &result {
+                Ok(s) => ("ok", counters_of(s), None),
+                Err(BackupError::Cancelled) => ("cancelled", Counters::default(), None),
+                Err(e) => ("failed", Counters::default(), Some(e.to_string())),
+            };
+            if result.is_ok() {
+                let policy = backup_of(&t)?.retention.policy();
+                if !policy.is_empty()
+                    && let Err(e) = repo.forget(&policy, true, false).await
+                {
+                    tracing::warn!("backup {id}: retention: {e}");
+                }
+            }
+            db.finish_run(run, outcome, &counters).map_err(super::tasks::state_err)?;
+            progress(TaskProgressDto::Finished {
+                run,
+                outcome: outcome.into(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                counters: (&counters).into(),
+            });
+            let dto = self.record_run(&id, &t.storage, run).await?;
+            match error {
+                Some(e) => Err(AppError::new("backup", e)),
+                None => Ok(dto),
+            }
+        }
+        .await;
+        self.release(&t, &result);
+        result
+    }
+
+    /// The snapshots in a backup task's repository, newest first.
+    pub async fn list_snapshots(&self, task: String, password: Option<String>) -> AppResult<Vec<SnapshotDto>> {
+        let t = self.task_by_id(&task).await?;
+        let repo = self.backup_repo(&t, password).await?;
+        let mut list: Vec<SnapshotDto> = repo
+            .snapshots()
+            .await
+            .map_err(backup_err)?
+            .into_iter()
+            .map(|s| SnapshotDto {
+                time_ms: time_ms(&s.time),
+                id: s.id,
+                short_id: s.short_id,
+                host: s.host,
+                paths: s.paths,
+                files: s.files,
+                size: s.size,
+            })
+            .collect();
+        list.reverse();
+        Ok(list)
+    }
+
+    /// One folder of a snapshot ("" or "/" for its top).
+    pub async fn snapshot_folder(
+        &self,
+        task: String,
+        snapshot: String,
+        path: String,
+        password: Option<String>,
+    ) -> AppResult<Vec<SnapshotEntryDto>> {
+        let t = self.task_by_id(&task).await?;
+        let repo = self.backup_repo(&t, password).await?;
+        let inner = path.trim_matches('/').to_string();
+        let mut items: Vec<SnapshotEntryDto> = repo
+            .ls(&snapshot, &inner, false)
+            .await
+            .map_err(backup_err)?
+            .into_iter()
+            .filter(|i| i.path.trim_matches('/') != inner)
+            .map(|i| SnapshotEntryDto {
+                name: i.path.rsplit('/').next().unwrap_or_default().to_string(),
+                folder: i.kind == EntryKind::Dir,
+                size: i.size,
+                modified: i.mtime,
+                path: i.path,
+            })
+            .collect();
+        items.sort_by(|a, b| b.folder.cmp(&a.folder).then_with(|| a.name.cmp(&b.name)));
+        Ok(items)
+    }
+
+    /// Restores a file or folder of a snapshot into `folder` (as
+    /// `folder/<its name>`; the whole snapshot: into `folder` itself).
+    /// Refuses to replace differing files unless `overwrite`.
+    pub async fn restore_snapshot(
+        &self,
+        task: String,
+        snapshot: String,
+        path: String,
+        folder: String,
+        overwrite: bool,
+        password: Option<String>,
+    ) -> AppResult<RestoreDto> {
+        let folder = PathBuf::from(folder.trim());
+        if !folder.is_absolute() {
+            return Err(AppError::invalid("restore into a full path"));
+        }
+        let t = self.task_by_id(&task).await?;
+        // The open repository reports progress to one operation at a time.
+        if self.running_tasks().await?.contains(&t.id) {
+            return Err(AppError::new("busy", "the backup is running: restore when it has finished"));
+        }
+        let repo = self.backup_repo(&t, password).await?;
+        let inner = path.trim_matches('/').to_string();
+        let target = match inner.rsplit('/').next().filter(|n| !n.is_empty()) {
+            Some(name) => folder.join(name),
+            None => folder,
+        };
+        let opts = RestoreOptions { path: (!inner.is_empty()).then(|| inner.clone()), overwrite, ..Default::default() };
+        let s = repo
+            .restore(&snapshot, &target, &opts, fjordsync_engine::backup::no_progress())
+            .await
+            .map_err(backup_err)?;
+        Ok(RestoreDto {
+            target: target.display().to_string(),
+            files_restored: s.files_restored,
+            files_unchanged: s.files_unchanged,
+            files_replaced: s.files_replaced,
+            bytes: s.bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(folders: &[&str], storage: &str, remote: &str, local: Option<&str>) -> TaskDto {
+        TaskDto {
+            id: "t1".into(),
+            name: "Docs".into(),
+            kind: "backup".into(),
+            direction: "upload".into(),
+            local: String::new(),
+            storage: storage.into(),
+            remote: remote.into(),
+            include: vec![],
+            exclude: vec![],
+            last_run: None,
+            schedule: None,
+            schedule_since_ms: None,
+            next_run_ms: None,
+            backup: Some(BackupDto {
+                folders: folders.iter().map(|s| s.to_string()).collect(),
+                repo_local: local.map(String::from),
+                ..Default::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn backup_specs_are_checked() {
+        let s = spec_of(&task(&["/home/me/Docs"], "demo", "/Backup/", None)).unwrap();
+        assert_eq!(s.source, Location::Local { path: "/home/me/Docs".into() });
+        assert_eq!(s.destination, Location::Remote { remote: "demo".into(), path: "Backup".into() });
+        let l = spec_of(&task(&["/a"], "", "", Some("/mnt/repo"))).unwrap();
+        assert_eq!(l.destination, Location::Local { path: "/mnt/repo".into() });
+        for bad in [
+            task(&[], "demo", "Backup", None),
+            task(&["rel"], "demo", "Backup", None),
+            task(&["/a"], "demo", "", None),
+            task(&["/a"], "", "x", None),
+            task(&["/a"], "", "", Some("rel")),
+        ] {
+            assert_eq!(spec_of(&bad).unwrap_err().code, "invalid");
+        }
+        assert_eq!(spec_of(&TaskDto { backup: None, ..task(&["/a"], "demo", "B", None) }).unwrap_err().code, "invalid");
+    }
+
+    #[test]
+    fn retention_ignores_zero_and_maps_every_rule() {
+        let r = RetentionDto { keep_last: Some(0), keep_daily: Some(7), keep_weekly: Some(4), ..Default::default() };
+        let p = r.policy();
+        assert_eq!((p.keep_last, p.keep_daily, p.keep_weekly), (None, Some(7), Some(4)));
+        assert!(RetentionDto::default().policy().is_empty());
+    }
+
+    #[test]
+    fn summaries_become_counters_and_progress() {
+        let s = BackupSummary {
+            files_new: 3,
+            files_changed: 2,
+            files_unmodified: 9,
+            data_added_packed: 512,
+            ..Default::default()
+        };
+        let c = counters_of(&s);
+        assert_eq!((c.uploaded, c.updated, c.unchanged, c.bytes), (3, 2, 9, 512));
+        let e = BackupEvent::Progress { title: "backing up...".into(), done: 10, total: Some(40), bytes: true };
+        match progress_of(&e, Instant::now()).unwrap() {
+            TaskProgressDto::Progress { bytes_done, bytes_total, current, .. } => {
+                assert_eq!((bytes_done, bytes_total), (10, 40));
+                assert_eq!(current, vec!["backing up".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(progress_of(&BackupEvent::PhaseDone { title: "x".into(), done: 1 }, Instant::now()).is_none());
+    }
+
+    #[test]
+    fn snapshot_times_are_read() {
+        assert_eq!(time_ms("2026-11-23T07:43:00Z"), 1_795_419_780_000);
+        assert_eq!(time_ms("2026-11-23T08:43:00+01:00"), 1_795_419_780_000);
+        assert_eq!(time_ms("nonsense"), 0);
+    }
+
+    #[test]
+    fn errors_get_codes() {
+        assert_eq!(backup_err(BackupError::WrongPassword("x".into())).code, "wrong_password");
+        assert_eq!(backup_err(BackupError::WouldOverwrite(2)).code, "would_overwrite");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_local_backup_runs_lists_and_restores() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Api::new(config, dir.path().join("data")).unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(src.join("sub")).unwrap();
+        std::fs::write(src.join("sub/a.txt"), b"hello backup").unwrap();
+        let repo = dir.path().join("repo");
+        let mut t = task(&[src.to_str().unwrap()], "", "", Some(repo.to_str().unwrap()));
+        t.id = String::new();
+        t.backup.as_mut().unwrap().retention.keep_last = Some(1);
+        let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
+        let run = api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
+        assert_eq!((run.kind.as_str(), run.outcome.as_str(), run.counters.uploaded), ("backup", "ok", 1));
+        api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
+        // keep_last 1: the older snapshot was forgotten.
+        let snaps = api.list_snapshots(saved.id.clone(), None).await.unwrap();
+        assert_eq!(snaps.len(), 1);
+        assert!((snaps[0].time_ms - super::super::settings::now_ms()).abs() < 600_000, "{}", snaps[0].time_ms);
+        assert_eq!(api.list_runs(saved.id.clone()).await.unwrap().len(), 2);
+        let file = format!("{}/sub/a.txt", src.to_str().unwrap());
+        let parent = file.rsplit_once('/').unwrap().0.to_string();
+        let items = api.snapshot_folder(saved.id.clone(), snaps[0].id.clone(), parent, None).await.unwrap();
+        assert_eq!(items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), vec!["a.txt"]);
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        let target = out.to_str().unwrap().to_string();
+        let r = api
+            .restore_snapshot(saved.id.clone(), snaps[0].id.clone(), file.clone(), target.clone(), false, None)
+            .await
+            .unwrap();
+        assert_eq!(r.files_restored, 1);
+        assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"hello backup");
+        std::fs::write(out.join("a.txt"), b"changed").unwrap();
+        let again = api.restore_snapshot(saved.id.clone(), snaps[0].id.clone(), file, target, false, None).await;
+        assert_eq!(again.unwrap_err().code, "would_overwrite");
+        // A wrong password is refused and nothing stays open with it.
+        api.backups.repos.lock().unwrap().clear();
+        let wrong = api.list_snapshots(saved.id.clone(), Some("nope".into())).await.unwrap_err();
+        assert_eq!(wrong.code, "wrong_password");
+        assert_eq!(api.list_snapshots(saved.id, None).await.unwrap_err().code, "password_required");
+    }
+
+    /// Waits for the next `TaskFinished` of `task`.
+    async fn finished(
+        events: &mut tokio::sync::broadcast::Receiver<super::super::dto::AppEvent>,
+    ) -> (Option<RunDto>, Option<String>) {
+        tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            loop {
+                if let Ok(super::super::dto::AppEvent::TaskFinished { run, error, .. }) = events.recv().await {
+                    return (run.map(|r| *r), error);
+                }
+            }
+        })
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn scheduled_backups_run_and_say_when_they_need_the_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("a.txt"), b"a").unwrap();
+        let repo = dir.path().join("repo");
+        let mut t = task(&[src.to_str().unwrap()], "", "", Some(repo.to_str().unwrap()));
+        t.id = String::new();
+        t.schedule = Some(crate::api::schedule::ScheduleDto::Hourly { hours: 1 });
+        let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
+        let since = saved.schedule_since_ms.unwrap();
+        let tz = jiff::tz::TimeZone::UTC;
+        assert!(api.schedule_tick(since + 60_000, &tz).await.unwrap().is_empty(), "not due yet");
+        // Missed while the app was off: due once, at the first tick.
+        let mut events = api.subscribe();
+        assert_eq!(api.schedule_tick(since + 3 * 3_600_000, &tz).await.unwrap(), vec![saved.id.clone()]);
+        let (run, error) = finished(&mut events).await;
+        assert_eq!(error, None);
+        let run = run.unwrap();
+        assert_eq!((run.kind.as_str(), run.outcome.as_str(), run.counters.uploaded), ("backup", "ok", 1));
+        // After a restart the password is not known (not kept in the keyring):
+        // the scheduled run fails and says why (the notification shows it).
+        api.backups.repos.lock().unwrap().clear();
+        assert_eq!(api.schedule_tick(since + 9 * 3_600_000, &tz).await.unwrap(), vec![saved.id.clone()]);
+        let (run, error) = finished(&mut events).await;
+        assert!(run.is_none());
+        assert!(error.unwrap().contains("password"));
+    }
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import App from "../App.svelte";
+import { demoStorage, mockBackend } from "../lib/api/mock";
+
+async function openBackup() {
+  const backend = mockBackend({ storages: [demoStorage], canPickFolder: false });
+  render(App, { props: { backend } });
+  await fireEvent.click(await screen.findByRole("button", { name: /^demo/ }));
+  await fireEvent.click(await screen.findByRole("tab", { name: "Backup" }));
+  return backend;
+}
+
+async function create(remember: boolean, password = "secret", again = password) {
+  await fireEvent.click(await screen.findByRole("button", { name: "+ New backup" }));
+  const f = within(screen.getByRole("form", { name: "New backup" }));
+  await fireEvent.input(f.getByRole("textbox", { name: "Task name" }), { target: { value: "Docs" } });
+  await fireEvent.input(f.getByRole("textbox", { name: /^Folders on this computer/ }), {
+    target: { value: "/home/me/Docs\n\n /home/me/Photos " },
+  });
+  await fireEvent.input(f.getByLabelText("Password"), { target: { value: password } });
+  await fireEvent.input(f.getByLabelText("Password again"), { target: { value: again } });
+  if (!remember) await fireEvent.click(f.getByRole("checkbox", { name: /^Remember the password/ }));
+  await fireEvent.input(f.getByRole("spinbutton", { name: "Daily" }), { target: { value: "0" } });
+  await fireEvent.click(f.getByRole("button", { name: "Create backup" }));
+}
+
+describe("backup", () => {
+  it("the wizard creates a backup task with folders, repository, schedule and retention", async () => {
+    const backend = await openBackup();
+    await screen.findByText(/No backups yet/);
+    await create(true);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    expect(within(card).getByText("Not run yet.")).toBeTruthy();
+    expect(within(card).getByText("Keeps: Latest 10, Weekly 4, Monthly 12")).toBeTruthy();
+    const call = backend.calls.find((c) => c.command === "create_backup")!;
+    expect(call.args).toMatchObject({ password: "secret", create: true });
+    expect(call.args.task).toMatchObject({
+      kind: "backup",
+      storage: "demo",
+      remote: "Backup",
+      schedule: { type: "daily", time: "02:00" },
+      backup: {
+        folders: ["/home/me/Docs", "/home/me/Photos"],
+        repoLocal: null,
+        rememberPassword: true,
+        retention: { keepLast: 10, keepDaily: null, keepWeekly: 4, keepMonthly: 12 },
+      },
+    });
+    // Backups are not listed with the sync tasks.
+    await fireEvent.click(screen.getByRole("tab", { name: "Tasks" }));
+    await screen.findByText(/No tasks yet/);
+  });
+
+  it("refuses two different passwords without calling the app", async () => {
+    const backend = await openBackup();
+    await create(true, "one", "two");
+    await screen.findByText(/The two passwords differ\./);
+    expect(backend.calls.some((c) => c.command === "create_backup")).toBe(false);
+  });
+
+  it("runs, lists versions, browses and restores; asks for a password that is not kept", async () => {
+    const backend = await openBackup();
+    await create(false);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Back up now" }));
+    // Not remembered: the password is asked for, a wrong one is refused.
+    const ask = await screen.findByRole("form", { name: "Password needed" });
+    await fireEvent.input(within(ask).getByLabelText("Password"), { target: { value: "nope" } });
+    await fireEvent.click(within(ask).getByRole("button", { name: "Unlock" }));
+    await screen.findByText(/^Wrong password/);
+    await fireEvent.click(within(card).getByRole("button", { name: "Back up now" }));
+    const ask2 = await screen.findByRole("form", { name: "Password needed" });
+    await fireEvent.input(within(ask2).getByLabelText("Password"), { target: { value: "secret" } });
+    await fireEvent.click(within(ask2).getByRole("button", { name: "Unlock" }));
+    await within(card).findByText(/2 new, 0 changed, 1 unmodified files, 1 KiB added/);
+
+    await fireEvent.click(within(card).getByRole("button", { name: "Versions" }));
+    const versions = await screen.findByLabelText("Versions of “Docs”");
+    await fireEvent.click(await within(versions).findByRole("button", { name: "Browse" }));
+    const browser = await screen.findByLabelText(/^Version 5a000000$/);
+    await fireEvent.click(await within(browser).findByRole("button", { name: "home/" }));
+    await fireEvent.click(await within(browser).findByRole("radio", { name: "Select a.txt" }));
+    await fireEvent.input(within(browser).getByRole("textbox", { name: "Restore into this folder" }), {
+      target: { value: "/tmp/out" },
+    });
+    await fireEvent.click(within(browser).getByRole("button", { name: "Restore" }));
+    await screen.findByText("Restored 1 file (12 B) to /tmp/out/a.txt.");
+    // Again: it would overwrite, so it stops unless asked.
+    await fireEvent.click(within(browser).getByRole("button", { name: "Restore" }));
+    await waitFor(() => expect(screen.getByRole("alert").dataset.code).toBe("would_overwrite"));
+    await fireEvent.click(within(browser).getByRole("checkbox", { name: /^Replace files/ }));
+    await fireEvent.click(within(browser).getByRole("button", { name: "Restore" }));
+    await screen.findByText("Restored 1 file (12 B) to /tmp/out/a.txt.");
+    const restores = backend.calls.filter((c) => c.command === "restore_snapshot");
+    expect(restores.at(-1)!.args).toMatchObject({ path: "/home/a.txt", folder: "/tmp/out", overwrite: true });
+  });
+
+  it("edits the schedule and retention of a saved backup", async () => {
+    const backend = await openBackup();
+    await create(true);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    const f = within(screen.getByRole("form", { name: "Edit" }));
+    await fireEvent.change(f.getByRole("combobox", { name: "Schedule" }), { target: { value: "hourly" } });
+    await fireEvent.input(f.getByRole("spinbutton", { name: "Hours between runs" }), { target: { value: "6" } });
+    await fireEvent.input(f.getByRole("spinbutton", { name: "Latest" }), { target: { value: "3" } });
+    await fireEvent.click(f.getByRole("button", { name: "Save" }));
+    await within(card).findByText("Keeps: Latest 3, Weekly 4, Monthly 12");
+    await within(card).findByText(/^Every 6 hours/);
+    const call = backend.calls.find((c) => c.command === "save_task")!;
+    expect(call.args.task).toMatchObject({ kind: "backup", schedule: { type: "hourly", hours: 6 }, backup: { retention: { keepLast: 3 } } });
+  });
+});
