@@ -16,34 +16,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FILES=10000 BIG_MIB=2048 LATENCY=20
-while [[ $# -gt 0 ]]; do
-  case "$1" in
-    --files) FILES="$2"; shift 2 ;;
-    --big-mib) BIG_MIB="$2"; shift 2 ;;
-    --latency-ms) LATENCY="$2"; shift 2 ;;
-    *) echo "unknown option $1" >&2; exit 2 ;;
-  esac
-done
-JOTTA_NET="${JOTTA_NET:-../shared/tools/jotta-net/jotta-net}"
+source benches/lib.sh
+parse_args "$@"
 cargo build --release -q -p fjordsync-cli
-BIN="$PWD/target/release/fjordsync"
+BIN="$(realpath "${CARGO_TARGET_DIR:-target}")/release/fjordsync"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-echo "generating $FILES files and a ${BIG_MIB} MiB file in $WORK"
-python3 - "$WORK/tree" "$FILES" <<'PY'
-import os, random, sys
-root, n = sys.argv[1], int(sys.argv[2])
-rnd = random.Random(42)
-folders = max(1, n // 50)
-for i in range(n):
-    d = os.path.join(root, f"dir{i % folders:03d}")
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, f"file{i:05d}.bin"), "wb") as f:
-        f.write(rnd.randbytes(rnd.randint(1024, 64 * 1024)))
-PY
-mkdir -p "$WORK/big"
-head -c "$((BIG_MIB * 1024 * 1024))" /dev/urandom >"$WORK/big/big.bin"
+make_data "$WORK" "$FILES" "$BIG_MIB"
 
 # The scenario, run inside jotta-net for one tool. $1 = fjordsync|rclone.
 cat >"$WORK/scenario.sh" <<'EOS'
@@ -55,16 +35,7 @@ measure() { # name, command...
   /usr/bin/time -f "%e %M" -o "$W/t.txt" "$@" >"$W/cmd.out" 2>&1 || { cat "$W/cmd.out" >&2; exit 1; }
   echo "$name $(cat "$W/t.txt")" >>"$out"
 }
-touch_one_percent() {
-  python3 - "$tree" <<'PY'
-import os, sys
-root = sys.argv[1]
-files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
-for p in files[::100]:
-    with open(p, "ab") as f:
-        f.write(b"changed")
-PY
-}
+source "$W/lib.sh"
 if [[ "$tool" == fjordsync ]]; then
   export FJORDSYNC_CONFIG_DIR="$W/cfg" FJORDSYNC_SECRET_STORE=file
   "$FJORDSYNC" remote add b --login-token "$JOTTA_LOGIN_TOKEN" >/dev/null
@@ -73,7 +44,7 @@ if [[ "$tool" == fjordsync ]]; then
   measure noop-checksum "$FJORDSYNC" sync --checksum "$tree" b:tree
   measure big-up "$FJORDSYNC" copyto "$W/big/big.bin" b:big.bin
   measure big-down "$FJORDSYNC" copyto b:big.bin "$W/big-back-$tool.bin"
-  touch_one_percent
+  touch_one_percent "$tree"
   measure touched "$FJORDSYNC" sync "$tree" b:tree
 else
   cfg="$W/rclone.conf"
@@ -83,7 +54,7 @@ else
   measure noop-checksum "$RCLONE" --config "$cfg" sync --checksum "$tree" jt:tree
   measure big-up "$RCLONE" --config "$cfg" copyto "$W/big/big.bin" jt:big.bin
   measure big-down "$RCLONE" --config "$cfg" copyto jt:big.bin "$W/big-back-$tool.bin"
-  touch_one_percent
+  touch_one_percent "$tree"
   measure touched "$RCLONE" --config "$cfg" sync "$tree" jt:tree
 fi
 cmp "$W/big/big.bin" "$W/big-back-$tool.bin"

@@ -69,7 +69,19 @@ struct Repo<'a> {
     cache: String,
 }
 
-impl Repo<'_> {
+impl<'a> Repo<'a> {
+    /// A repository in the folder `repo` with the password `pw`.
+    fn local(env: &'a Env) -> Repo<'a> {
+        let pw = env.path("password");
+        std::fs::write(&pw, "pw\n").unwrap();
+        Repo {
+            env,
+            repo: env.path("repo").to_str().unwrap().to_string(),
+            password_file: pw,
+            cache: env.path("cache").to_str().unwrap().to_string(),
+        }
+    }
+
     fn args<'b>(&'b self, more: &[&'b str]) -> Vec<&'b str> {
         let mut v = vec!["backup", "--repo", &self.repo, "--cache-dir", &self.cache];
         v.extend_from_slice(&["--password-file", self.password_file.to_str().unwrap()]);
@@ -281,15 +293,8 @@ async fn a_killed_backup_leaves_a_repository_that_checks_and_the_next_run_reuses
         }
         std::fs::write(src.join(format!("noise-{i:02}.bin")), data).unwrap();
     }
-    let pw = env.path("password");
-    std::fs::write(&pw, "pw\n").unwrap();
     let repo_dir = env.path("repo");
-    let repo = Repo {
-        env: &env,
-        repo: repo_dir.to_str().unwrap().to_string(),
-        password_file: pw,
-        cache: env.path("cache").to_str().unwrap().to_string(),
-    };
+    let repo = Repo::local(&env);
     repo.ok(&["init", "--pack-size", "1"]).await;
 
     // Kill -9 once a few packs are on disk.
@@ -322,14 +327,7 @@ async fn backup_honours_excludes_and_the_ignore_file() {
         std::fs::write(src.join(p), c).unwrap();
     }
     std::fs::write(src.join("sub/.fjordsyncignore"), "secret*\n").unwrap();
-    let pw = env.path("password");
-    std::fs::write(&pw, "pw\n").unwrap();
-    let repo = Repo {
-        env: &env,
-        repo: env.path("repo").to_str().unwrap().to_string(),
-        password_file: pw,
-        cache: env.path("cache").to_str().unwrap().to_string(),
-    };
+    let repo = Repo::local(&env);
     repo.ok(&["init"]).await;
     repo.ok(&["run", src.to_str().unwrap(), "--exclude", "*.log"]).await;
     let ls = repo.ok(&["ls", "latest"]).await;
@@ -362,4 +360,29 @@ async fn backup_and_restore_ride_out_a_flaky_service() {
     assert_eq!(r["files_verified"], 6, "{r}");
     assert_eq!(snapshot_of(&restored(&target, &src)), snapshot_of(&src));
     repo.ok(&["--no-cache", "check", "--read-data"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_paths_in_any_order_find_their_parent() {
+    let env = Env::start().await;
+    // Given in an order that does not sort: rustic matches the sources with
+    // the parent's (sorted) tree in one pass.
+    let (zeta, alpha) = (env.path("zeta"), env.path("alpha"));
+    for (dir, n) in [(&zeta, 3), (&alpha, 2)] {
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..n {
+            std::fs::write(dir.join(format!("f{i}.txt")), format!("{i}")).unwrap();
+        }
+    }
+    let repo = Repo::local(&env);
+    repo.ok(&["init"]).await;
+    let (z, a) = (zeta.to_str().unwrap(), alpha.to_str().unwrap());
+    let first = repo.json(&["run", z, a]).await;
+    assert_eq!(first["files_new"], 5, "{first}");
+    let second = repo.json(&["run", z, a]).await;
+    assert_eq!(second["parent"], first["snapshot"], "{second}");
+    assert_eq!(second["files_unmodified"], 5, "nothing changed, nothing read: {second}");
+    assert_eq!(second["dirs_new"], 0, "{second}");
+    let ls = repo.ok(&["ls", "latest"]).await;
+    assert!(ls.contains("/alpha/f1.txt") && ls.contains("/zeta/f2.txt"), "{ls}");
 }

@@ -172,7 +172,11 @@ impl Repo {
         backup_opts.excludes = excludes;
         backup_opts.ignore_filter_opts = filter;
         backup_opts.dry_run = opts.dry_run;
-        let source: PathList = sources.into_iter().collect();
+        // Sorted (and without paths below others): rustic walks the sources
+        // in this order and matches them against the parent's sorted tree
+        // in one pass, so a path given before one that sorts lower would
+        // find no parent and every file below it would be read again.
+        let source: PathList = sources.into_iter().collect::<PathList>().merge();
         let repo = self.reopen()?.to_indexed_ids()?;
         let snap = repo.backup(&backup_opts, &source, snap)?;
         Ok(BackupSummary { packs_recovered: orphans, ..BackupSummary::from(&snap) })

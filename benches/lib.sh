@@ -1,0 +1,48 @@
+# Shared by the benchmarks that compare us with rclone and restic (sourced).
+
+# parse_args ARGS...: --files N, --big-mib N, --latency-ms N into FILES,
+# BIG_MIB and LATENCY (the caller sets the defaults); JOTTA_NET's path.
+parse_args() {
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --files) FILES="$2"; shift 2 ;;
+      --big-mib) BIG_MIB="$2"; shift 2 ;;
+      --latency-ms) LATENCY="$2"; shift 2 ;;
+      *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+  done
+  JOTTA_NET="${JOTTA_NET:-../shared/tools/jotta-net/jotta-net}"
+}
+
+# make_data DIR FILES BIG_MIB: DIR/tree with FILES files of 1-64 KiB in
+# FILES/50 folders (fixed seed) and DIR/big/big.bin of BIG_MIB random MiB;
+# DIR/lib.sh is this file, for the scenario scripts to source.
+make_data() {
+  echo "generating $2 files and a $3 MiB file in $1"
+  cp "${BASH_SOURCE[0]}" "$1/lib.sh"
+  python3 - "$1/tree" "$2" <<'PY'
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rnd = random.Random(42)
+folders = max(1, n // 50)
+for i in range(n):
+    d = os.path.join(root, f"dir{i % folders:03d}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"file{i:05d}.bin"), "wb") as f:
+        f.write(rnd.randbytes(rnd.randint(1024, 64 * 1024)))
+PY
+  mkdir -p "$1/big"
+  head -c "$(($3 * 1024 * 1024))" /dev/urandom >"$1/big/big.bin"
+}
+
+# touch_one_percent TREE: appends to every 100th file (in sorted order).
+touch_one_percent() {
+  python3 - "$1" <<'PY'
+import os, sys
+root = sys.argv[1]
+files = sorted(os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs)
+for p in files[::100]:
+    with open(p, "ab") as f:
+        f.write(b"changed")
+PY
+}
