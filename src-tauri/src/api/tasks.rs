@@ -780,7 +780,7 @@ mod tests {
             if i >= IN_FLIGHT {
                 let done = i - IN_FLIGHT;
                 sink(TaskEvent::FileFinished { path: name(done), action: "upload".into(), bytes: 10 });
-                if (done + 1) % 1000 == 0 {
+                if (done + 1).is_multiple_of(1000) {
                     sink(TaskEvent::Progress {
                         bytes_done: (done + 1) * 10,
                         bytes_total: FILES * 10,
