@@ -249,24 +249,9 @@ pub struct TransferArgs {
     /// Bandwidth limit in bytes per second, e.g. 512K or 10M (binary units).
     #[arg(long, value_name = "RATE", value_parser = parse_size)]
     pub bwlimit: Option<u64>,
-    /// Only files matching this gitignore-style glob (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub include: Vec<String>,
-    /// Leave out files and folders matching this gitignore-style glob (repeatable).
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-    /// Only files at least this large (e.g. 100K).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub min_size: Option<u64>,
-    /// Only files at most this large (e.g. 1G).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_size: Option<u64>,
-    /// Only files modified at least this long ago (e.g. 30s, 10m, 2h, 7d).
-    #[arg(long, value_name = "AGE", value_parser = parse_age)]
-    pub min_age: Option<u64>,
-    /// Only files modified at most this long ago (e.g. 7d).
-    #[arg(long, value_name = "AGE", value_parser = parse_age)]
-    pub max_age: Option<u64>,
+    /// Which files to consider.
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Delete guard: allow at most N deletes, or N% of the destination (100% turns the guard off).
     #[arg(long, value_name = "N|PERCENT")]
     pub max_delete: Option<String>,
@@ -386,6 +371,29 @@ pub struct BackupArgs {
     pub command: BackupCommand,
 }
 
+/// The file filters of the sync commands and `backup run`.
+#[derive(Debug, Clone, Args)]
+pub struct FilterArgs {
+    /// Only files matching this gitignore-style glob (repeatable); folders are still walked.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Leave out files and folders matching this gitignore-style glob (repeatable); wins over --include.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Only files at least this large (e.g. 100K).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub min_size: Option<u64>,
+    /// Only files at most this large (e.g. 1G).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
+    /// Only files modified at least this long ago (e.g. 30s, 10m, 2h, 7d).
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub min_age: Option<u64>,
+    /// Only files modified at most this long ago (e.g. 7d).
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub max_age: Option<u64>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BackupCommand {
     /// Create a new repository.
@@ -405,9 +413,9 @@ pub enum BackupCommand {
         /// Record this host name instead of the machine's.
         #[arg(long)]
         host: Option<String>,
-        /// Skip paths matching this glob (gitignore syntax, repeatable).
-        #[arg(long, value_name = "GLOB")]
-        exclude: Vec<String>,
+        /// Which files to back up.
+        #[command(flatten)]
+        filter: FilterArgs,
         /// Read every file, ignoring the parent snapshot.
         #[arg(long)]
         force: bool,

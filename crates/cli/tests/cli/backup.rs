@@ -335,6 +335,58 @@ async fn backup_honours_excludes_and_the_ignore_file() {
     assert!(!ls.contains("noise.log") && !ls.contains("secret.txt"), "{ls}");
 }
 
+/// The files (not folders) of a snapshot, relative to `src`.
+async fn files_in(repo: &Repo<'_>, snapshot: &str, src: &Path) -> Vec<String> {
+    let out = repo.ok(&["ls", snapshot, "--json"]).await;
+    let base = src.canonicalize().unwrap().to_string_lossy().into_owned();
+    let mut files: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["kind"] == "file")
+        .map(|v| v["path"].as_str().unwrap().strip_prefix(&base).unwrap().to_string())
+        .collect();
+    files.sort();
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_honours_include_size_and_age_filters() {
+    let env = Env::start().await;
+    let src = env.path("src");
+    let files: &[(&str, usize)] = &[
+        ("small.txt", 10),
+        ("big.txt", 5000),
+        ("small.log", 10),
+        ("sub/deep/note.txt", 100),
+        ("sub/deep/pic.jpg", 100),
+        ("sub/tiny.txt", 1),
+        ("sub/what? [a]*{b}.txt", 1),
+        ("sub/old.txt", 100),
+    ];
+    for (p, len) in files {
+        std::fs::create_dir_all(src.join(p).parent().unwrap()).unwrap();
+        std::fs::write(src.join(p), vec![b'x'; *len]).unwrap();
+    }
+    set_mtime(&src.join("sub/old.txt"), 1_600_000_000);
+    let repo = Repo::local(&env);
+    repo.ok(&["init"]).await;
+    let s = src.to_str().unwrap();
+    repo.ok(&["run", s, "--include", "*.txt", "--max-size", "1K", "--tag", "one"]).await;
+    let got = files_in(&repo, "latest", &src).await;
+    assert_eq!(
+        got,
+        ["/small.txt", "/sub/deep/note.txt", "/sub/old.txt", "/sub/tiny.txt", "/sub/what? [a]*{b}.txt"],
+        "{got:?}"
+    );
+    // Minimum size and maximum age go through the exclude globs.
+    repo.ok(&["run", s, "--include", "*.txt", "--min-size", "2", "--max-age", "30d", "--force"]).await;
+    let got = files_in(&repo, "latest", &src).await;
+    assert_eq!(got, ["/big.txt", "/small.txt", "/sub/deep/note.txt"], "{got:?}");
+    repo.ok(&["run", s, "--min-age", "30d", "--force"]).await;
+    let got = files_in(&repo, "latest", &src).await;
+    assert_eq!(got, ["/sub/old.txt"], "{got:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_and_restore_ride_out_a_flaky_service() {
     let env = Env::with(fjordsync_emulator::Config { fail_rate: 0.1, reset_rate: 0.05, ..Default::default() }).await;

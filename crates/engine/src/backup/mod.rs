@@ -40,6 +40,12 @@
 //!   log an error while it looks for extra files there; we restore such a
 //!   file by listing its folder with a glob that lets only it through.
 //! - The check results' level type is not exported; we read its `Debug`.
+//! - The local source has no per-file hook: includes and excludes are its
+//!   override globs and `max_size` its `exclude_larger_than`, but the
+//!   minimum size and the ages are checked with the sync [`Filter`] on a walk
+//!   first, and the files they reject become escaped exclude globs.
+//!
+//! [`Filter`]: crate::filter::Filter
 //! - The local backend writes packs in place, so `kill -9` can leave a cut
 //!   pack; the repair skips it (rustic logs a warning) and `prune` removes it.
 

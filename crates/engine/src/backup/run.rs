@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 use std::path::PathBuf;
 
+use ignore::WalkBuilder;
+use ignore::overrides::OverrideBuilder;
 use rustic_core::repofile::{IndexFile, SnapshotFile};
 use rustic_core::{
     Excludes, FileType, LocalSourceFilterOptions, ParentOptions, PathList, RepairIndexOptions, SnapshotOptions,
@@ -15,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 use super::error::{BackupError, Result, blocking, hex};
 use super::progress::ProgressSink;
 use super::repo::Repo;
+use crate::filter::Filter;
+use crate::task::TaskOptions;
 
 /// The ignore file honoured in backed-up folders, as in sync tasks.
 pub const IGNORE_FILE: &str = ".fjordsyncignore";
@@ -26,8 +30,20 @@ pub struct BackupOptions {
     pub tags: Vec<String>,
     /// The host name to record (default: this machine's).
     pub host: Option<String>,
-    /// Exclude globs (gitignore syntax, as the sync filters).
+    /// Include globs (gitignore syntax, as the sync filters): when given,
+    /// only matching files are backed up; folders are still walked.
+    pub include: Vec<String>,
+    /// Exclude globs (gitignore syntax, as the sync filters); an exclude
+    /// wins over an include.
     pub exclude: Vec<String>,
+    /// Only files at least this many bytes large.
+    pub min_size: Option<u64>,
+    /// Only files at most this many bytes large.
+    pub max_size: Option<u64>,
+    /// Only files modified at least this many seconds ago.
+    pub min_age_secs: Option<u64>,
+    /// Only files modified at most this many seconds ago.
+    pub max_age_secs: Option<u64>,
     /// Read every file even if the parent snapshot says it is unchanged.
     pub force: bool,
     /// Do everything but write (nothing is uploaded).
@@ -162,9 +178,15 @@ impl Repo {
         }
         let snap = snap_opts.to_snapshot()?;
         let mut excludes = Excludes::default();
-        excludes.globs = opts.exclude.iter().map(|g| format!("!{g}")).collect();
+        // Includes first and excludes last, as in `filter.rs`: the last
+        // matching glob wins, and a folder that matches no include is still
+        // walked (the `ignore` crate's whitelist rule).
+        excludes.globs = opts.include.iter().cloned().chain(opts.exclude.iter().map(|g| format!("!{g}"))).collect();
         let mut filter = LocalSourceFilterOptions::default();
         filter.custom_ignorefiles = vec![IGNORE_FILE.to_string()];
+        filter.exclude_larger_than = opts.max_size.map(bytesize::ByteSize::b);
+        let rejected = rejected_by_size_or_age(&sources, &excludes, opts)?;
+        excludes.globs.extend(rejected);
         let mut parent = ParentOptions::default();
         parent.force = opts.force;
         let mut backup_opts = rustic_core::BackupOptions::default();
@@ -181,4 +203,53 @@ impl Repo {
         let snap = repo.backup(&backup_opts, &source, snap)?;
         Ok(BackupSummary { packs_recovered: orphans, ..BackupSummary::from(&snap) })
     }
+}
+
+/// The files below `sources` that the sync filter's minimum size or age
+/// limits reject, as exclude globs (their escaped absolute paths): rustic's
+/// local source has no hook for those limits, so they reach it the way the
+/// exclude globs do. The walk skips what the globs and ignore files already
+/// leave out, as rustic's own walk does.
+fn rejected_by_size_or_age(sources: &[PathBuf], excludes: &Excludes, opts: &BackupOptions) -> Result<Vec<String>> {
+    if opts.min_size.is_none() && opts.min_age_secs.is_none() && opts.max_age_secs.is_none() {
+        return Ok(Vec::new());
+    }
+    let limits = TaskOptions {
+        min_size: opts.min_size,
+        min_age_secs: opts.min_age_secs,
+        max_age_secs: opts.max_age_secs,
+        ..Default::default()
+    };
+    let filter = Filter::new(&limits).map_err(|e| BackupError::Invalid(e.to_string()))?;
+    let mut globs = OverrideBuilder::new("");
+    for g in &excludes.globs {
+        globs.add(g).map_err(|e| BackupError::Invalid(format!("invalid filter {g:?}: {e}")))?;
+    }
+    globs.case_insensitive(true).map_err(|e| BackupError::Invalid(e.to_string()))?;
+    let globs = globs.build().map_err(|e| BackupError::Invalid(e.to_string()))?;
+    let mut out = Vec::new();
+    for source in sources {
+        let walk = WalkBuilder::new(source)
+            .follow_links(false)
+            .hidden(false)
+            .ignore(false)
+            .git_ignore(false)
+            .git_exclude(false)
+            .add_custom_ignore_filename(IGNORE_FILE)
+            .overrides(globs.clone())
+            .build();
+        // Unreadable entries are left to rustic's walk, which reports them.
+        for entry in walk.flatten() {
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            let mtime =
+                meta.modified().ok().and_then(|t| jiff::Timestamp::try_from(t).ok()).map_or(0, |t| t.as_second());
+            if !filter.accepts_file("", "", meta.len(), mtime) {
+                out.push(format!("!{}", globset::escape(&entry.path().to_string_lossy())));
+            }
+        }
+    }
+    Ok(out)
 }
