@@ -1,4 +1,4 @@
-//! The local side: walking a folder into a [`crate::tree::Tree`], hashing
+//! The local side: walking a folder one [`crate::tree::Folder`] at a time, hashing
 //! through the cache, and mapping remote keys back to local paths without
 //! ever leaving the target folder.
 
