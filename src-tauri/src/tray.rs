@@ -19,8 +19,8 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::api::Api;
 use crate::api::dto::{AppEvent, QuotaDto, RunDto, TaskDto};
+use crate::api::{Api, BAD_OUTCOMES};
 
 /// The tray's id.
 pub const TRAY_ID: &str = "main-tray";
@@ -33,8 +33,6 @@ const LAST_SHOWN: usize = 5;
 const QUOTA_EVERY: Duration = Duration::from_secs(600);
 /// Ages in the menu ("5 min ago") are refreshed this often.
 const AGE_EVERY: Duration = Duration::from_secs(60);
-
-const BAD: &[&str] = &["failed", "refused", "crashed", "interrupted"];
 
 /// What the icon says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +128,7 @@ pub fn view(
     now_ms: i64,
     lang: Lang,
 ) -> TrayView {
-    let failing = tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| BAD.contains(&r.outcome.as_str())));
+    let failing = tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| BAD_OUTCOMES.contains(&r.outcome.as_str())));
     let state = if !running.is_empty() {
         TrayState::Syncing
     } else if failing {
@@ -183,7 +181,7 @@ pub fn notification(name: &str, run: Option<&RunDto>, error: Option<&str>, lang:
     }
     let run = run?;
     let c = &run.counters;
-    if BAD.contains(&run.outcome.as_str()) {
+    if BAD_OUTCOMES.contains(&run.outcome.as_str()) {
         let body = match lang {
             Lang::En => format!("{} files failed. Open Fjordsync to see the log.", c.failed),
             Lang::Nb => format!("{} filer feilet. Åpne Fjordsync for å se loggen.", c.failed),

@@ -136,19 +136,15 @@ impl App {
             return Ok(());
         };
         let _g = lock(&self.save_lock);
-        // Serialise each part straight to bytes under its own lock, one at a
-        // time, and splice them: no `serde_json::Value` tree of the whole
-        // store (it cost kilobytes per file and gigabytes at half a million).
-        let account = serde_json::to_vec(&self.account)?;
-        let store = serde_json::to_vec(&*lock(&self.store))?;
-        let tokens = serde_json::to_vec(&*lock(&self.tokens))?;
-        let mut bytes = Vec::with_capacity(account.len() + store.len() + tokens.len() + 40);
-        bytes.extend_from_slice(b"{\"account\":");
-        bytes.extend_from_slice(&account);
+        // Serialise each part straight into one buffer under its own lock,
+        // one at a time: no `serde_json::Value` tree of the whole store (it
+        // cost kilobytes per file and gigabytes at half a million).
+        let mut bytes = b"{\"account\":".to_vec();
+        serde_json::to_writer(&mut bytes, &self.account)?;
         bytes.extend_from_slice(b",\"store\":");
-        bytes.extend_from_slice(&store);
+        serde_json::to_writer(&mut bytes, &*lock(&self.store))?;
         bytes.extend_from_slice(b",\"tokens\":");
-        bytes.extend_from_slice(&tokens);
+        serde_json::to_writer(&mut bytes, &*lock(&self.tokens))?;
         bytes.push(b'}');
         persist::write_atomic(dir, &bytes)?;
         Ok(())

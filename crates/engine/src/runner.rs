@@ -1031,8 +1031,3 @@ fn remove_empty_dirs(p: &Path) {
     }
     let _ = std::fs::remove_dir(p);
 }
-
-/// Folded keys, for callers that match paths the way the service does.
-pub fn fold_key(key: &str) -> String {
-    fold_case(key)
-}

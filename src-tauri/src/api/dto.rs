@@ -452,16 +452,9 @@ pub struct StepDto {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewDto {
-    pub creates: u64,
-    pub updates: u64,
-    pub retimes: u64,
-    pub deletes: u64,
-    pub mkdirs: u64,
-    pub unchanged: u64,
-    /// Bytes to transfer at most.
-    pub bytes: u64,
-    /// Files to transfer.
-    pub files: u64,
+    /// The plan's counts (flattened: `creates`, `updates`, ... `files`).
+    #[serde(flatten)]
+    pub totals: fjordsync_engine::events::PlanTotals,
     /// Bytes the upload adds to the account.
     pub quota_bytes: Option<u64>,
     /// The account's free space, when limited.

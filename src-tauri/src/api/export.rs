@@ -6,7 +6,6 @@
 //! is not a way to write arbitrary files); a browser on the bridge gets the
 //! text from [`Api::export_run_text`] and downloads it itself.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fjordsync_engine::state::EventFilter;
@@ -149,18 +148,7 @@ fn write_atomic(path: &Path, text: &str) -> AppResult<()> {
     if !dir.is_dir() {
         return Err(AppError::invalid(format!("{} is not a folder", dir.display())));
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let res = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if res.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    Ok(res?)
+    Ok(super::json_file::replace(dir, path, text.as_bytes())?)
 }
 
 impl Api {

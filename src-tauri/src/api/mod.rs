@@ -14,6 +14,7 @@ pub mod settings;
 mod browse;
 mod demo;
 mod export;
+mod json_file;
 mod storages;
 mod tasks;
 mod trash;
@@ -32,7 +33,7 @@ use crate::error::{AppError, AppResult};
 use dto::{AppEvent, AppInfo, SecretKind};
 
 pub use demo::DEMO_STORAGE;
-pub use tasks::ProgressSink;
+pub use tasks::{BAD_OUTCOMES, ProgressSink};
 
 /// Opens URLs for the browser sign-in. The desktop app uses the opener
 /// plugin; the bridge and tests substitute their own.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Api;
 use super::dto::AppEvent;
+use super::json_file;
 use crate::error::{AppError, AppResult};
 
 /// Turns "start at login" on or off (the autostart plugin in the window;
@@ -90,28 +91,7 @@ pub(crate) fn settings_path(data_dir: &Path) -> PathBuf {
 
 /// The stored settings; defaults when there is no file yet.
 pub(crate) fn read_settings(path: &Path) -> AppResult<SettingsDto> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| AppError::new("config", format!("{} is damaged: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SettingsDto::default()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Temp file in the same folder, fsync, rename: a crash leaves the old or the new file.
-pub(crate) fn write_json_atomic<T: Serialize + ?Sized>(path: &Path, value: &T) -> AppResult<()> {
-    use std::io::Write;
-    let dir = path.parent().ok_or_else(|| AppError::new("config", format!("no folder for {}", path.display())))?;
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(value).map_err(|e| AppError::new("internal", e.to_string()))?)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    json_file::read_or(path, SettingsDto::default)
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -141,7 +121,7 @@ impl Api {
                 hook(settings.start_at_login).map_err(|e| AppError::new("autostart", e))?;
             }
             let new = SettingsDto { paused: old.paused, ..settings };
-            write_json_atomic(&path, &new)?;
+            json_file::write_json(&path, &new)?;
             new
         };
         self.emit(AppEvent::SettingsChanged);
@@ -160,7 +140,7 @@ impl Api {
             let mut s = read_settings(&path)?;
             if s.paused != paused {
                 s.paused = paused;
-                write_json_atomic(&path, &s)?;
+                json_file::write_json(&path, &s)?;
             }
         }
         self.emit(AppEvent::StatusChanged { paused });

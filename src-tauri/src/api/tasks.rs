@@ -24,8 +24,9 @@ use super::dto::{
     AppEvent, FileRowDto, OverviewTaskDto, PREVIEW_STEPS, PreviewDto, ProblemDto, RefusalDto, RunDto, StepDto, TaskDto,
     TaskProgressDto,
 };
+use super::json_file;
 use super::schedule;
-use super::settings::{SettingsDto, now_ms, write_json_atomic};
+use super::settings::{SettingsDto, now_ms};
 use crate::error::{AppError, AppResult};
 
 /// Where live progress goes (a Tauri channel, or the bridge's WebSocket).
@@ -40,7 +41,7 @@ const TICK: Duration = Duration::from_secs(20);
 /// How often old runs are pruned from the log (also once at start).
 const PRUNE_EVERY_MS: i64 = 86_400_000;
 /// Outcomes that count as "not safe".
-const BAD_OUTCOMES: &[&str] = &["failed", "refused", "crashed", "interrupted"];
+pub const BAD_OUTCOMES: &[&str] = &["failed", "refused", "crashed", "interrupted"];
 
 /// The task list, the state database and the runs in progress.
 #[derive(Default)]
@@ -63,17 +64,7 @@ fn tasks_path(data_dir: &Path) -> PathBuf {
 }
 
 fn read_tasks(path: &Path) -> AppResult<Vec<TaskDto>> {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| AppError::new("config", format!("{} is damaged: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Temp file in the same folder, fsync, rename: a crash leaves the old or the new list.
-fn write_tasks(path: &Path, tasks: &[TaskDto]) -> AppResult<()> {
-    write_json_atomic(path, tasks)
+    json_file::read_or(path, Vec::new)
 }
 
 /// The settings that shape every run: parallel transfers and the bandwidth limit.
@@ -153,8 +144,11 @@ pub(crate) fn clean_patterns(v: &[String]) -> Vec<String> {
 
 /// True when a recorded run belongs to this task (same sides).
 fn run_matches(spec: &TaskSpec, spec_json: &str) -> bool {
-    serde_json::from_str::<TaskSpec>(spec_json)
-        .is_ok_and(|s| s.source == spec.source && s.destination == spec.destination)
+    serde_json::from_str::<TaskSpec>(spec_json).is_ok_and(|s| same_sides(&s, spec))
+}
+
+fn same_sides(a: &TaskSpec, b: &TaskSpec) -> bool {
+    a.source == b.source && a.destination == b.destination
 }
 
 /// The refusal with the numbers the warning shows, and whether lifting the
@@ -185,14 +179,7 @@ fn preview_of(r: &RunReport) -> PreviewDto {
         .collect();
     let more = more as u64;
     PreviewDto {
-        creates: t.creates,
-        updates: t.updates,
-        retimes: t.retimes,
-        deletes: t.deletes,
-        mkdirs: t.mkdirs,
-        unchanged: t.unchanged,
-        bytes: t.bytes,
-        files: t.files,
+        totals: t.clone(),
         quota_bytes: r.plan.quota.map(|q| q.0),
         quota_free: r.plan.quota.and_then(|q| q.1),
         problems: r
@@ -338,7 +325,7 @@ impl Api {
             };
             *slot = task.clone();
         }
-        write_tasks(&path, &all)?;
+        json_file::write_json(&path, &all)?;
         task.next_run_ms = next_run_of(&task, None, &TimeZone::system());
         Ok(task)
     }
@@ -353,7 +340,7 @@ impl Api {
         if all.len() == before {
             return Err(AppError::new("not_found", format!("no task {id:?}")));
         }
-        write_tasks(&path, &all)?;
+        json_file::write_json(&path, &all)?;
         self.forget_backup(&id);
         Ok(())
     }
@@ -537,11 +524,18 @@ impl Api {
             .map_err(|e| AppError::new("internal", e.to_string()))?
             .map_err(state_err)?;
         let running = self.running_tasks().await?;
+        // Each run's spec parsed once, not once per task.
+        let specs: Vec<Option<TaskSpec>> = runs.iter().map(|r| serde_json::from_str(&r.spec_json).ok()).collect();
         Ok(tasks
             .into_iter()
             .map(|t| {
                 let mine: Vec<RunDto> = match spec_of(&t, false) {
-                    Ok(spec) => runs.iter().filter(|r| run_matches(&spec, &r.spec_json)).map(RunDto::from).collect(),
+                    Ok(spec) => runs
+                        .iter()
+                        .zip(&specs)
+                        .filter(|(_, s)| s.as_ref().is_some_and(|s| same_sides(s, &spec)))
+                        .map(|(r, _)| RunDto::from(r))
+                        .collect(),
                     Err(_) => Vec::new(),
                 };
                 let (last_success_ms, failures) = safety(&mine);
@@ -576,7 +570,7 @@ impl Api {
             let mut all = read_tasks(&path)?;
             if let Some(t) = all.iter_mut().find(|t| t.id == id) {
                 t.last_run = Some(dto.clone());
-                write_tasks(&path, &all)?;
+                json_file::write_json(&path, &all)?;
             }
         }
         self.emit(AppEvent::StorageChanged { storage: storage.to_string() });

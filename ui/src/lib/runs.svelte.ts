@@ -30,10 +30,12 @@ export class TaskRuns {
   async load(): Promise<void> {
     const seq = ++this.loads;
     try {
-      const [list, status, now] = await Promise.all([this.backend.listTasks(), this.backend.appStatus(), this.backend.runningTasks()]);
+      // The status already says which tasks are running.
+      const [list, status] = await Promise.all([this.backend.listTasks(), this.backend.appStatus()]);
       if (seq !== this.loads) return;
       this.tasks = list;
       this.paused = status.paused;
+      const now = status.running;
       for (const id of now) this.running[id] ??= "starting";
       for (const id of Object.keys(this.running)) if (!this.owned.has(id) && !now.includes(id)) delete this.running[id];
     } catch (e) {

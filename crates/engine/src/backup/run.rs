@@ -225,7 +225,6 @@ fn rejected_by_size_or_age(sources: &[PathBuf], excludes: &Excludes, opts: &Back
     for g in &excludes.globs {
         globs.add(g).map_err(|e| BackupError::Invalid(format!("invalid filter {g:?}: {e}")))?;
     }
-    globs.case_insensitive(true).map_err(|e| BackupError::Invalid(e.to_string()))?;
     let globs = globs.build().map_err(|e| BackupError::Invalid(e.to_string()))?;
     let mut out = Vec::new();
     for source in sources {

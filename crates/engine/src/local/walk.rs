@@ -4,6 +4,7 @@
 //! to the caller one at a time, so the walk holds one folder's files, not
 //! the tree's.
 
+use std::collections::hash_map::Entry as Slot;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -136,12 +137,12 @@ pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool, mut each: impl 
                     out.skipped.push(Skipped { key, reason: "symbolic link loop".into() });
                     continue;
                 }
-                if let Some(other) = seen.get(&fold_case(&remote)) {
-                    if other != &key {
-                        out.collisions.push((other.clone(), key.clone()));
+                match seen.entry(fold_case(&remote)) {
+                    Slot::Occupied(o) if o.get() != &key => out.collisions.push((o.get().clone(), key.clone())),
+                    Slot::Occupied(_) => {}
+                    Slot::Vacant(v) => {
+                        v.insert(key.clone());
                     }
-                } else {
-                    seen.insert(fold_case(&remote), key.clone());
                 }
                 stack.push(Dir { path, key, user, ignores: ignores.clone() });
             } else if meta.is_file() {
@@ -149,11 +150,15 @@ pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool, mut each: impl 
                 if !filter.accepts_file(&user, &key, meta.len(), mtime) {
                     continue;
                 }
-                if let Some(other) = seen.get(&fold_case(&remote)) {
-                    out.collisions.push((other.clone(), key));
-                    continue;
+                match seen.entry(fold_case(&remote)) {
+                    Slot::Occupied(o) => {
+                        out.collisions.push((o.get().clone(), key));
+                        continue;
+                    }
+                    Slot::Vacant(v) => {
+                        v.insert(key);
+                    }
                 }
-                seen.insert(fold_case(&remote), key);
                 let (size, inode) = (meta.len(), inode(&meta));
                 files.push(Entry { name: remote.into(), size, mtime, mtime_ns, inode, md5: None });
             } else {
