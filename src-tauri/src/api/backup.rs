@@ -441,7 +441,7 @@ impl Api {
         };
         let opts = RestoreOptions { path: (!inner.is_empty()).then(|| inner.clone()), overwrite, ..Default::default() };
         let s = repo
-            .restore(&snapshot, &target, &opts, fjordsync_engine::backup::no_progress())
+            .restore(&snapshot, &target, &opts, fjordsync_engine::backup::no_progress(), Default::default())
             .await
             .map_err(backup_err)?;
         Ok(RestoreDto {

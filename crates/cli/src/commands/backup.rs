@@ -150,7 +150,7 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
             };
             let opts = RestoreOptions { path: include, overwrite, verify_existing: verify, dry_run };
             let (sink, bar) = progress(json);
-            let result = repo.restore(&snapshot, &target, &opts, sink).await;
+            let result = repo.restore(&snapshot, &target, &opts, sink, super::transfer::cancel_on_ctrl_c()).await;
             finish(bar);
             let s = result?;
             if json {

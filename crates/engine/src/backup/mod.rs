@@ -14,7 +14,7 @@
 //!     .backup(&["/home/me/Pictures".into()], &BackupOptions::default(), no_progress(), Default::default())
 //!     .await?;
 //! let snapshots = repo.snapshots().await?;
-//! repo.restore(&summary.snapshot, "/tmp/back".as_ref(), &RestoreOptions::default(), no_progress()).await?;
+//! repo.restore(&summary.snapshot, "/tmp/back".as_ref(), &RestoreOptions::default(), no_progress(), Default::default()).await?;
 //! # Ok(()) }
 //! ```
 //!

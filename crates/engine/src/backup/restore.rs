@@ -12,6 +12,7 @@ use std::path::Path;
 
 use rustic_core::{LocalDestination, LsOptions};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use super::error::{BackupError, Result, blocking, hex};
 use super::progress::ProgressSink;
@@ -55,12 +56,16 @@ pub struct RestoreSummary {
 impl Repo {
     /// Restores `snapshot` (`latest`, id or prefix) into `target`, which is
     /// created if missing.
+    ///
+    /// `cancel` stops the restore between reads with [`BackupError::Cancelled`];
+    /// files already written stay, the file being written may be partial.
     pub async fn restore(
         &self,
         snapshot: &str,
         target: &Path,
         opts: &RestoreOptions,
         progress: ProgressSink,
+        cancel: CancellationToken,
     ) -> Result<RestoreSummary> {
         let target = target
             .to_str()
@@ -112,6 +117,9 @@ impl Repo {
             }
             if opts.dry_run {
                 return Ok(summary);
+            }
+            if cancel.is_cancelled() {
+                return Err(BackupError::Cancelled);
             }
             let plan = repo.prepare_restore(&ropts, ls.clone(), &dest, false)?;
             repo.restore(plan, &ropts, ls.clone(), &dest)?;
