@@ -32,10 +32,11 @@
 //!   index files and runs `repair_index` when a pack is unindexed.
 //! - `Repository<OpenStatus>` is not `Clone` and the `to_indexed*` calls
 //!   consume it: `Repo` re-opens with the master key for them.
-//! - rustic's restore `unwrap`s backend reads in its worker threads: a
-//!   failed read mid-restore is a panic. The Jottacloud backend retries reads
-//!   and listings whose body is cut short, and `spawn_blocking` turns a
-//!   panic that still happens into a short error.
+//! - rustic's restore reads whole packs on 20 fixed threads, queues every
+//!   decrypted chunk (memory near the restore's size) and `unwrap`s a failed
+//!   read (a panic). We write file contents ourselves (`restore/`), reading
+//!   pack ranges through a staging backend so rustic still decrypts, and
+//!   leave only metadata to rustic's restore.
 //! - Restoring one file into a folder that does not exist yet makes rustic
 //!   log an error while it looks for extra files there; we restore such a
 //!   file by listing its folder with a glob that lets only it through.

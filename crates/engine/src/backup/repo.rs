@@ -179,7 +179,13 @@ impl Repo {
     /// An owned handle for rustic's consuming calls (`to_indexed*`): the
     /// same repository opened again with the master key (no key search).
     pub(crate) fn reopen(&self) -> Result<Repository<OpenStatus>> {
-        let repo = Repository::new_with_progress(&self.options, &self.backends, self.bars.clone())?;
+        self.reopen_with(&self.backends)
+    }
+
+    /// Like [`Repo::reopen`], reading and writing through `backends` (a
+    /// wrapper of this repository's own).
+    pub(crate) fn reopen_with(&self, backends: &RepositoryBackends) -> Result<Repository<OpenStatus>> {
+        let repo = Repository::new_with_progress(&self.options, backends, self.bars.clone())?;
         Ok(repo.open(&Credentials::Masterkey(self.key.clone()))?)
     }
 

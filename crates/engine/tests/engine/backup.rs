@@ -1,9 +1,14 @@
 //! Backups through the engine's `backup::Repo` on the emulator: cancelling
-//! leaves a repository that checks clean and whose packs the next run reuses.
+//! leaves a repository that checks clean and whose packs the next run reuses;
+//! a cancelled or failed restore leaves only complete files.
 
 use std::path::Path;
 
-use fjordsync_engine::backup::{BackupError, BackupOptions, InitOptions, Repo, RepoLocation, RepoOptions, no_progress};
+use std::sync::Arc;
+
+use fjordsync_engine::backup::{
+    BackupError, BackupEvent, BackupOptions, InitOptions, Repo, RepoLocation, RepoOptions, RestoreOptions, no_progress,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::{Env, LIMIT};
@@ -72,4 +77,98 @@ async fn cancelled_backup_checks_clean_and_the_next_run_reuses_its_packs() {
     assert_eq!(s.files_new, 24, "{s:?}");
     assert!(s.data_added <= 23 * MIB, "reused nothing: {s:?}");
     assert!(again.check(100.0).await.unwrap().warnings.is_empty());
+}
+
+/// A repository on the emulator holding one snapshot of `n` noise files, one per 1 MiB pack.
+async fn one_file_per_pack(env: &Env, n: usize) -> (Repo, std::path::PathBuf) {
+    let src = env.local("src");
+    noise_files(&src, n);
+    let location = RepoLocation::Remote { session: Box::new(env.session.clone()), path: "backups/r".into() };
+    let init = InitOptions { data_pack_size: Some(MIB) };
+    let repo = Repo::init_with(&location, "pw", &RepoOptions::default(), &init).await.unwrap();
+    let (paths, opts) = ([src.clone()], BackupOptions::default());
+    let backup = repo.backup(&paths, &opts, no_progress(), CancellationToken::new());
+    tokio::time::timeout(LIMIT, backup).await.unwrap().unwrap();
+    (repo, src)
+}
+
+/// The files below `root` (relative names), and whether any is a restore's temporary file.
+fn files_below(root: &Path) -> (Vec<std::path::PathBuf>, bool) {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().map(Result::unwrap) {
+            if e.file_type().unwrap().is_dir() {
+                walk(root, &e.path(), out);
+            } else {
+                out.push(e.path().strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(root, root, &mut files);
+    let temp = files.iter().any(|f| f.file_name().unwrap().to_string_lossy().starts_with(".fjordsync-restore"));
+    (files, temp)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_restore_leaves_only_complete_files() {
+    let env = Env::start().await;
+    let (repo, src) = one_file_per_pack(&env, 40).await;
+    // Cancel as soon as the first chunk is on disk: the workers finish the
+    // pack range each has in hand, and start no other.
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    let sink = Arc::new(move |e: BackupEvent| {
+        if matches!(e, BackupEvent::Progress { done, .. } if done > 0) {
+            trigger.cancel();
+        }
+    });
+    let target = env.local("back");
+    let r = tokio::time::timeout(LIMIT, repo.restore("latest", &target, &RestoreOptions::default(), sink, cancel))
+        .await
+        .expect("the cancelled restore ends in time");
+    assert!(matches!(r, Err(BackupError::Cancelled)), "{r:?}");
+    let (files, temp) = files_below(&target);
+    assert!(!temp, "a temporary file was left: {files:?}");
+    assert!(files.len() < 40, "nothing was left out: the cancel came too late");
+    for f in &files {
+        // The snapshot holds the source's absolute path below the target.
+        let original = Path::new("/").join(f);
+        assert_eq!(std::fs::read(&original).unwrap(), std::fs::read(target.join(f)).unwrap(), "{f:?} is incomplete");
+        assert!(original.starts_with(&src));
+    }
+
+    // Restoring again completes the rest and keeps what was there.
+    let s = tokio::time::timeout(
+        LIMIT,
+        repo.restore("latest", &target, &RestoreOptions::default(), no_progress(), CancellationToken::new()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!((s.files_restored + s.files_unchanged, s.files_unchanged), (40, files.len() as u64), "{s:?}");
+    assert_eq!(s.files_verified, 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_that_cannot_read_a_pack_fails_cleanly() {
+    let env = Env::start().await;
+    let (repo, _) = one_file_per_pack(&env, 6).await;
+    // Lose one pack on the service.
+    let packs = env.remote_files("backups/r/data").await;
+    let lost = packs.keys().next().unwrap().clone();
+    let path = env.session.path(&format!("backups/r/data/{lost}")).unwrap();
+    env.session.client.delete_file(&path, true).await.unwrap();
+
+    let target = env.local("back");
+    let r = tokio::time::timeout(
+        LIMIT,
+        repo.restore("latest", &target, &RestoreOptions::default(), no_progress(), CancellationToken::new()),
+    )
+    .await
+    .expect("the restore ends in time");
+    let e = r.expect_err("a missing pack must fail the restore").to_string();
+    assert!(!e.contains("panick"), "{e}");
+    let (files, temp) = files_below(&target);
+    assert!(!temp, "a temporary file was left: {files:?}");
+    assert!(files.len() < 6, "{files:?}");
 }
