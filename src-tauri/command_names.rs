@@ -55,4 +55,9 @@
     "list_snapshots",
     "snapshot_folder",
     "restore_snapshot",
+    "check_backup",
+    "forget_snapshots",
+    "prune_backup",
+    "change_backup_password",
+    "backup_size",
 ]

@@ -238,18 +238,33 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
             args,
             snapshot_folder(task: String, snapshot: String, path: String, password: Option<String>)
         ),
-        "restore_snapshot" => call!(
-            api,
-            args,
-            restore_snapshot(
+        "restore_snapshot" => {
+            #[derive(Deserialize)]
+            struct Args {
                 task: String,
                 snapshot: String,
                 path: String,
                 folder: String,
                 overwrite: bool,
-                password: Option<String>
-            )
+                #[serde(default)]
+                password: Option<String>,
+            }
+            let a: Args = serde_json::from_value(args)?;
+            let sink = api.broadcast_progress(&a.task);
+            let r = api.restore_snapshot(a.task, a.snapshot, a.path, a.folder, a.overwrite, a.password, sink).await?;
+            Ok(serde_json::to_value(r)?)
+        }
+        "check_backup" => {
+            call!(api, args, check_backup(task: String, read_data_percent: f64, password: Option<String>))
+        }
+        "forget_snapshots" => call!(api, args, forget_snapshots(task: String, dry_run: bool, password: Option<String>)),
+        "prune_backup" => call!(api, args, prune_backup(task: String, password: Option<String>)),
+        "change_backup_password" => call!(
+            api,
+            args,
+            change_backup_password(task: String, password: Option<String>, new_password: String)
         ),
+        "backup_size" => call!(api, args, backup_size(task: String, password: Option<String>)),
         other => Err(AppError::new("unknown_command", format!("no command {other:?}"))),
     }
 }

@@ -173,6 +173,11 @@ pub fn run_app() {
             commands::backup::list_snapshots,
             commands::backup::snapshot_folder,
             commands::backup::restore_snapshot,
+            commands::backup::check_backup,
+            commands::backup::forget_snapshots,
+            commands::backup::prune_backup,
+            commands::backup::change_backup_password,
+            commands::backup::backup_size,
         ])
         .build(tauri::generate_context!());
     match result {

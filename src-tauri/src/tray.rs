@@ -430,6 +430,7 @@ mod tests {
             counters: CountersDto { uploaded: 3, failed: 2, bytes: 2048, ..Default::default() },
             parent: None,
             refusal: None,
+            warning: None,
         }
     }
 

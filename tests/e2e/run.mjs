@@ -3,6 +3,9 @@
 // --bridge`), which runs the real engine against the built-in emulator.
 //
 // Usage: node tests/e2e/run.mjs [path/to/fjordsync-app]
+// E2E_ONLY=<regex> runs only the tests whose names match (tests share one
+// bridge and page, so include the ones a test builds on, e.g.
+// E2E_ONLY='first start|backup').
 // Needs: ui/dist built, /usr/bin/chromium, and a Secret Service (CI runs this
 // under dbus-run-session with gnome-keyring unlocked; the keyring test starts
 // its own bridge without D-Bus to see the "keyring unavailable" path).
@@ -92,7 +95,12 @@ function startEmulator(extra = []) {
 }
 
 const results = [];
+const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
 async function test(name, fn) {
+  if (ONLY && !ONLY.test(name)) {
+    console.log(`skip ${name}`);
+    return;
+  }
   const started = Date.now();
   let timer;
   try {
@@ -154,11 +162,15 @@ const bridgeApi = (url) => async (command, args = {}) => {
   return body;
 };
 
+/** The id of the task named `name` on the bridge at `url`. */
+const taskIdOn = async (url, name) => (await bridgeApi(url)("list_tasks")).find((t) => t.name === name).id;
+
 const row = (page, name) => page.locator(`[role=row][data-name="${name}"]`);
 
 try {
   const main = await startBridge("main");
   const page = await newPage(main.url);
+  const taskId = (name) => taskIdOn(main.url, name);
 
   await test("first start offers demo storage, which opens in the browser with sample files", async () => {
     await page.getByRole("button", { name: "Try with demo storage" }).click();
@@ -654,6 +666,81 @@ try {
     await page.locator('[role=alert][data-code="wrong_password"]').getByText("Wrong password").waitFor();
     await form.getByRole("button", { name: "Cancel" }).click();
     expect((await page.getByRole("listitem", { name: "Wrong" }).count()) === 0, "no task saved with a wrong password");
+  });
+
+  await test("backup maintenance: size, check, forget now after a preview, a restore with progress, change password", async () => {
+    const docs = join(main.home, "docs");
+    const card = page.getByRole("listitem", { name: "Documents backup" });
+    // Two more versions (unchanged files: quick), then keep only the latest.
+    for (const n of [2, 3]) {
+      await card.getByRole("button", { name: "Back up now" }).click();
+      await page.getByRole("status").filter({ hasText: /^Run \d+: Done 0 new, 0 changed, 3 unmodified files/ }).waitFor({ timeout: 60_000 });
+      const count = (await bridgeApi(main.url)("list_snapshots", { task: await taskId("Documents backup") })).length;
+      expect(count === n, `${n} versions kept by "Latest 5": ${count}`);
+    }
+    await card.getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("form", { name: "Edit" });
+    await edit.getByRole("spinbutton", { name: "Latest" }).fill("1");
+    for (const rule of ["Daily", "Weekly", "Monthly"]) await edit.getByRole("spinbutton", { name: rule }).fill("0");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await card.getByText("Keeps: Latest 1", { exact: true }).waitFor();
+
+    await card.getByRole("button", { name: "Maintenance" }).click();
+    const panel = page.getByLabel("Maintenance: Documents backup");
+    await panel.getByText(/^Stored: .* the versions hold .* saved by deduplication/).waitFor();
+    await panel.getByRole("combobox", { name: "Read back" }).selectOption("5");
+    await panel.getByRole("button", { name: "Check" }).click();
+    await page.getByRole("status").filter({ hasText: "Check passed: the repository is sound (5 % of the data read back)." }).waitFor({ timeout: 60_000 });
+
+    // Forget now: a preview of what goes, then the real thing only when confirmed.
+    await panel.getByRole("button", { name: "Forget now" }).click();
+    const preview = panel.getByRole("group", { name: "Forget now" });
+    await preview.getByRole("listitem").first().waitFor();
+    expect((await preview.getByRole("listitem").count()) === 2, "the two older versions would go");
+    const id = await taskId("Documents backup");
+    expect((await bridgeApi(main.url)("list_snapshots", { task: id })).length === 3, "the preview removed nothing");
+    await page.screenshot({ path: join(ARTIFACTS, "backup-forget-preview.png") });
+    await preview.getByRole("button", { name: "Remove these versions" }).click();
+    await page.getByRole("status").filter({ hasText: /^Removed 2 versions; .* freed\./ }).waitFor({ timeout: 60_000 });
+    expect((await bridgeApi(main.url)("list_snapshots", { task: id })).length === 1, "one version left");
+
+    // A restore shows its progress (the engine's phases, bytes, rate) while it runs.
+    await card.getByRole("button", { name: "Versions" }).click();
+    const versions = page.getByLabel("Versions of “Documents backup”");
+    await versions.locator("tbody tr").first().getByRole("button", { name: "Browse" }).click();
+    const browser = page.getByLabel(/^Version [0-9a-f]{8}$/);
+    for (const seg of docs.split("/").filter(Boolean)) {
+      await browser.getByRole("button", { name: `${seg}/`, exact: true }).click();
+    }
+    const restoreDir = join(main.home, "restored-big");
+    await browser.getByRole("radio", { name: "Select big.bin" }).check();
+    await browser.getByRole("textbox", { name: "Restore into this folder" }).fill(restoreDir);
+    await page.evaluate(() => {
+      window.__sawRestoreProgress = false;
+      new MutationObserver(() => {
+        if (document.querySelector(".browser progress")) window.__sawRestoreProgress = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await browser.getByRole("button", { name: "Restore" }).click();
+    await page.getByRole("status").filter({ hasText: `to ${join(restoreDir, "big.bin")}` }).waitFor({ timeout: 60_000 });
+    expect(await page.evaluate(() => window.__sawRestoreProgress), "restore progress was shown");
+    expect(statSync(join(restoreDir, "big.bin")).size === 12 * 1024 * 1024, "restored in full");
+
+    const pw = panel.getByRole("form", { name: "Change password" });
+    await pw.getByLabel("New password", { exact: true }).fill("battery staple");
+    await pw.getByLabel("New password again").fill("battery staple");
+    await pw.getByRole("button", { name: "Change password" }).click();
+    await page.getByRole("status").filter({ hasText: /^Password changed\./ }).waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "backup-maintenance.png") });
+    const api = bridgeApi(main.url);
+    const old = await fetch(`${main.url}/api/list_snapshots`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ task: id, password: "correct horse" }),
+    });
+    expect((await old.json()).code === "wrong_password", "the old password no longer opens it");
+    expect((await api("list_snapshots", { task: id, password: "battery staple" })).length === 1, "the new one does");
+    await panel.getByRole("button", { name: "Close" }).click();
   });
 
   await test("wizard: a bad login token is refused, a real one adds a storage", async () => {

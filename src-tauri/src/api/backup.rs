@@ -12,6 +12,8 @@
 //! `bytes` = bytes added after compression); the retention policy is
 //! applied after each successful run, with prune.
 
+pub mod maintenance;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -19,9 +21,10 @@ use std::time::Instant;
 
 use fjordsync_engine::backup::{
     BackupError, BackupEvent, BackupOptions, BackupSummary, EntryKind, Repo, RepoLocation, RepoOptions, RestoreOptions,
-    RetentionPolicy,
+    RetentionPolicy, SnapshotInfo,
 };
 use fjordsync_engine::events::Counters;
+use fjordsync_engine::state::{DbOp, EventFilter, FileEvent, RunRecord, StateDb};
 use fjordsync_engine::{Location, TaskKind, TaskOptions, TaskSpec};
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +46,15 @@ pub struct BackupDto {
     pub retention: RetentionDto,
     /// The password is in the secret store (false: asked for).
     pub remember_password: bool,
+    /// Only files at least this many bytes large (with the task's include
+    /// and exclude globs, the filters sync tasks have).
+    pub min_size: Option<u64>,
+    /// Only files at most this many bytes large.
+    pub max_size: Option<u64>,
+    /// Only files last modified at least this many seconds ago.
+    pub min_age_secs: Option<u64>,
+    /// Only files last modified at most this many seconds ago.
+    pub max_age_secs: Option<u64>,
 }
 
 /// Keep rules, as restic's `forget --keep-*`.
@@ -85,6 +97,20 @@ pub struct SnapshotDto {
     pub size: Option<u64>,
 }
 
+impl From<&SnapshotInfo> for SnapshotDto {
+    fn from(s: &SnapshotInfo) -> Self {
+        SnapshotDto {
+            id: s.id.clone(),
+            short_id: s.short_id.clone(),
+            time_ms: time_ms(&s.time),
+            host: s.host.clone(),
+            paths: s.paths.clone(),
+            files: s.files,
+            size: s.size,
+        }
+    }
+}
+
 /// One entry of a snapshot folder.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -115,7 +141,7 @@ pub(crate) struct Backups {
     repos: Mutex<HashMap<String, Repo>>,
 }
 
-fn secret_key(task: &str) -> String {
+pub(crate) fn secret_key(task: &str) -> String {
     format!("backup-password-{task}")
 }
 
@@ -129,12 +155,14 @@ pub(crate) fn backup_err(e: BackupError) -> AppError {
         BackupError::WouldOverwrite(_) => "would_overwrite",
         BackupError::Cancelled => "cancelled",
         BackupError::Invalid(_) => "invalid",
+        BackupError::CheckFailed(_) => "check_failed",
+        BackupError::VerifyFailed(_) => "verify_failed",
         _ => "backup",
     };
     AppError::new(code, e.to_string())
 }
 
-fn backup_of(t: &TaskDto) -> AppResult<&BackupDto> {
+pub(crate) fn backup_of(t: &TaskDto) -> AppResult<&BackupDto> {
     t.backup.as_ref().ok_or_else(|| AppError::invalid("a backup task needs its folders and repository"))
 }
 
@@ -143,6 +171,7 @@ fn backup_of(t: &TaskDto) -> AppResult<&BackupDto> {
 pub(crate) fn spec_of(t: &TaskDto) -> AppResult<TaskSpec> {
     let b = backup_of(t)?;
     let folders = folders_of(b)?;
+    options_of(t)?;
     let destination = match b.repo_local.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(local) => {
             let p = PathBuf::from(local);
@@ -178,6 +207,28 @@ fn folders_of(b: &BackupDto) -> AppResult<Vec<PathBuf>> {
     Ok(folders)
 }
 
+/// The task's filters as the engine's backup options: the include and
+/// exclude globs (as typed for sync tasks), the size and age limits.
+pub(crate) fn options_of(t: &TaskDto) -> AppResult<BackupOptions> {
+    let b = backup_of(t)?;
+    let reversed = |lo: Option<u64>, hi: Option<u64>| lo.zip(hi).is_some_and(|(lo, hi)| lo > hi);
+    if reversed(b.min_size, b.max_size) {
+        return Err(AppError::invalid("the smallest size is larger than the largest"));
+    }
+    if reversed(b.min_age_secs, b.max_age_secs) {
+        return Err(AppError::invalid("the least age is more than the most age"));
+    }
+    Ok(BackupOptions {
+        include: super::tasks::clean_patterns(&t.include),
+        exclude: super::tasks::clean_patterns(&t.exclude),
+        min_size: b.min_size,
+        max_size: b.max_size,
+        min_age_secs: b.min_age_secs,
+        max_age_secs: b.max_age_secs,
+        ..Default::default()
+    })
+}
+
 /// A backup's summary as the run log's counters.
 pub(crate) fn counters_of(s: &BackupSummary) -> Counters {
     Counters {
@@ -190,9 +241,14 @@ pub(crate) fn counters_of(s: &BackupSummary) -> Counters {
 }
 
 /// rustic's phases as the task progress the UI already shows: the phase
-/// title is the "file in flight".
+/// title is the "file in flight"; a phase shows as soon as it starts, with
+/// nothing done yet. `started`: when the phase began (the rate counts from there).
 pub(crate) fn progress_of(e: &BackupEvent, started: Instant) -> Option<TaskProgressDto> {
-    let BackupEvent::Progress { title, done, total, bytes } = e else { return None };
+    let (title, done, total, bytes) = match e {
+        BackupEvent::Phase { title, bytes } => (title, &0, &None, bytes),
+        BackupEvent::Progress { title, done, total, bytes } => (title, done, total, bytes),
+        BackupEvent::PhaseDone { .. } => return None,
+    };
     let total = total.unwrap_or(0);
     let (bytes_done, bytes_total, files_done, files_total) =
         if *bytes { (*done, total, 0, 0) } else { (0, 0, *done, total) };
@@ -209,6 +265,74 @@ pub(crate) fn progress_of(e: &BackupEvent, started: Instant) -> Option<TaskProgr
         current: vec![title.trim_end_matches('.').trim().to_string()],
         failed: 0,
     })
+}
+
+fn title_of(e: &BackupEvent) -> &str {
+    match e {
+        BackupEvent::Phase { title, .. }
+        | BackupEvent::Progress { title, .. }
+        | BackupEvent::PhaseDone { title, .. } => title,
+    }
+}
+
+/// An engine progress sink that sends [`progress_of`] each event to `out`,
+/// timing each phase from its first event. Whatever phases the engine has
+/// (backing up, restoring, verifying...) show under their own titles.
+pub(crate) fn phase_sink(out: ProgressSink) -> fjordsync_engine::backup::ProgressSink {
+    let phase: Mutex<(String, Instant)> = Mutex::new((String::new(), Instant::now()));
+    Arc::new(move |e| {
+        let started = {
+            let mut p = phase.lock().unwrap_or_else(|p| p.into_inner());
+            if p.0 != title_of(&e) {
+                *p = (title_of(&e).to_string(), Instant::now());
+            }
+            p.1
+        };
+        if let Some(p) = progress_of(&e, started) {
+            out(p)
+        }
+    })
+}
+
+/// The log row that stands for a backup run's retention step when it failed.
+const RETENTION_ACTION: &str = "retention";
+
+/// Why a good backup run's retention failed, from its log (`None` for
+/// other runs, and when it did not).
+pub(crate) fn warning_of(db: &StateDb, rec: &RunRecord) -> Option<String> {
+    if rec.kind != "backup" || rec.outcome != "ok" {
+        return None;
+    }
+    let failed = EventFilter { result: Some("failed".into()), grep: None };
+    match db.events(rec.id, &failed) {
+        Ok(rows) => rows.into_iter().find(|e| e.action == RETENTION_ACTION).and_then(|e| e.error),
+        Err(e) => {
+            tracing::warn!("run {}: reading its log: {e}", rec.id);
+            None
+        }
+    }
+}
+
+/// Writes a failed retention into the run's log as one failed row, so the
+/// log, its export and the run's warning show it; the run stays `ok`.
+fn record_retention_failure(db: &StateDb, run: i64, repo: &Repo, message: &str) -> AppResult<()> {
+    let row = FileEvent {
+        run,
+        path: repo.location().to_string(),
+        key: String::new(),
+        action: RETENTION_ACTION.into(),
+        bytes: 0,
+        result: "failed".into(),
+        error: Some(message.to_string()),
+        target: repo.location().to_string(),
+        prev_md5: None,
+        prev_size: None,
+        prev_mtime: None,
+        new_md5: None,
+        trashed: false,
+        stash: None,
+    };
+    db.apply(&[DbOp::Event(row)]).map_err(super::tasks::state_err)
 }
 
 /// A snapshot's time (RFC 3339, as the engine gives it) in Unix ms; 0 when unreadable.
@@ -321,26 +445,15 @@ impl Api {
             db.set_run_kind(run, "backup").map_err(super::tasks::state_err)?;
             progress(TaskProgressDto::Started { run });
             let started = Instant::now();
-            let out = progress.clone();
-            let sink: fjordsync_engine::backup::ProgressSink = Arc::new(move |e| {
-                if let Some(p) = progress_of(&e, started) {
-                    out(p)
-                }
-            });
-            let opts = BackupOptions { exclude: super::tasks::clean_patterns(&t.exclude), ..Default::default() };
-            let result = repo.backup(&folders, &opts, sink, cancel).await;
+            let opts = options_of(&t)?;
+            let result = repo.backup(&folders, &opts, phase_sink(progress.clone()), cancel).await;
             let (outcome, counters, error) = match &result {
                 Ok(s) => ("ok", counters_of(s), None),
                 Err(BackupError::Cancelled) => ("cancelled", Counters::default(), None),
                 Err(e) => ("failed", Counters::default(), Some(e.to_string())),
             };
             if result.is_ok() {
-                let policy = backup_of(&t)?.retention.policy();
-                if !policy.is_empty()
-                    && let Err(e) = repo.forget(&policy, true, false).await
-                {
-                    tracing::warn!("backup {id}: retention: {e}");
-                }
+                self.apply_retention(&t, &repo, &db, run).await?;
             }
             db.finish_run(run, outcome, &counters).map_err(super::tasks::state_err)?;
             progress(TaskProgressDto::Finished {
@@ -360,25 +473,27 @@ impl Api {
         result
     }
 
+    /// Applies the task's retention policy (with prune) after a good run.
+    /// A failure does not fail the run, whose snapshot is saved: it goes to
+    /// the run's log and shows as the run's warning.
+    async fn apply_retention(&self, t: &TaskDto, repo: &Repo, db: &StateDb, run: i64) -> AppResult<()> {
+        let policy = backup_of(t)?.retention.policy();
+        if policy.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = repo.forget(&policy, true, false).await {
+            tracing::warn!("backup {}: retention: {e}", t.id);
+            record_retention_failure(db, run, repo, &format!("snapshot saved; retention failed: {e}"))?;
+        }
+        Ok(())
+    }
+
     /// The snapshots in a backup task's repository, newest first.
     pub async fn list_snapshots(&self, task: String, password: Option<String>) -> AppResult<Vec<SnapshotDto>> {
         let t = self.task_by_id(&task).await?;
         let repo = self.backup_repo(&t, password).await?;
-        let mut list: Vec<SnapshotDto> = repo
-            .snapshots()
-            .await
-            .map_err(backup_err)?
-            .into_iter()
-            .map(|s| SnapshotDto {
-                time_ms: time_ms(&s.time),
-                id: s.id,
-                short_id: s.short_id,
-                host: s.host,
-                paths: s.paths,
-                files: s.files,
-                size: s.size,
-            })
-            .collect();
+        let mut list: Vec<SnapshotDto> =
+            repo.snapshots().await.map_err(backup_err)?.iter().map(SnapshotDto::from).collect();
         list.reverse();
         Ok(list)
     }
@@ -414,7 +529,10 @@ impl Api {
 
     /// Restores a file or folder of a snapshot into `folder` (as
     /// `folder/<its name>`; the whole snapshot: into `folder` itself).
-    /// Refuses to replace differing files unless `overwrite`.
+    /// Refuses to replace differing files unless `overwrite`. The engine's
+    /// phases stream to `progress` like a run's; the restore holds the task
+    /// (no backup meanwhile) and `cancel_task` stops it (`cancelled`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn restore_snapshot(
         &self,
         task: String,
@@ -423,6 +541,7 @@ impl Api {
         folder: String,
         overwrite: bool,
         password: Option<String>,
+        progress: ProgressSink,
     ) -> AppResult<RestoreDto> {
         let folder = PathBuf::from(folder.trim());
         if !folder.is_absolute() {
@@ -430,9 +549,7 @@ impl Api {
         }
         let t = self.task_by_id(&task).await?;
         // The open repository reports progress to one operation at a time.
-        if self.running_tasks().await?.contains(&t.id) {
-            return Err(AppError::new("busy", "the backup is running: restore when it has finished"));
-        }
+        let hold = self.hold(&t.id, "a restore")?;
         let repo = self.backup_repo(&t, password).await?;
         let inner = path.trim_matches('/').to_string();
         let target = match inner.rsplit('/').next().filter(|n| !n.is_empty()) {
@@ -441,7 +558,7 @@ impl Api {
         };
         let opts = RestoreOptions { path: (!inner.is_empty()).then(|| inner.clone()), overwrite, ..Default::default() };
         let s = repo
-            .restore(&snapshot, &target, &opts, fjordsync_engine::backup::no_progress(), Default::default())
+            .restore(&snapshot, &target, &opts, phase_sink(progress), hold.cancel.clone())
             .await
             .map_err(backup_err)?;
         Ok(RestoreDto {
@@ -455,10 +572,10 @@ impl Api {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn task(folders: &[&str], storage: &str, remote: &str, local: Option<&str>) -> TaskDto {
+    pub(crate) fn task(folders: &[&str], storage: &str, remote: &str, local: Option<&str>) -> TaskDto {
         TaskDto {
             id: "t1".into(),
             name: "Docs".into(),
@@ -572,13 +689,23 @@ mod tests {
         std::fs::create_dir_all(&out).unwrap();
         let target = out.to_str().unwrap().to_string();
         let r = api
-            .restore_snapshot(saved.id.clone(), snaps[0].id.clone(), file.clone(), target.clone(), false, None)
+            .restore_snapshot(
+                saved.id.clone(),
+                snaps[0].id.clone(),
+                file.clone(),
+                target.clone(),
+                false,
+                None,
+                Arc::new(|_| {}),
+            )
             .await
             .unwrap();
         assert_eq!(r.files_restored, 1);
         assert_eq!(std::fs::read(out.join("a.txt")).unwrap(), b"hello backup");
         std::fs::write(out.join("a.txt"), b"changed").unwrap();
-        let again = api.restore_snapshot(saved.id.clone(), snaps[0].id.clone(), file, target, false, None).await;
+        let again = api
+            .restore_snapshot(saved.id.clone(), snaps[0].id.clone(), file, target, false, None, Arc::new(|_| {}))
+            .await;
         assert_eq!(again.unwrap_err().code, "would_overwrite");
         // A wrong password is refused and nothing stays open with it.
         api.backups.repos.lock().unwrap().clear();
@@ -632,5 +759,136 @@ mod tests {
         let (run, error) = finished(&mut events).await;
         assert!(run.is_none());
         assert!(error.unwrap().contains("password"));
+    }
+
+    /// An app over `dir` with a backup task of `src` into a local repository
+    /// (password "pw", not kept), shaped by `edit` before it is created.
+    pub(crate) async fn local_backup(dir: &std::path::Path, edit: impl FnOnce(&mut TaskDto)) -> (Arc<Api>, TaskDto) {
+        let config = fjordsync_engine::ConfigDir::at(dir.join("config")).unwrap();
+        let api = Arc::new(Api::new(config, dir.join("data")).unwrap());
+        let (src, repo) = (dir.join("src"), dir.join("repo"));
+        std::fs::create_dir_all(&src).unwrap();
+        let mut t = task(&[src.to_str().unwrap()], "", "", Some(repo.to_str().unwrap()));
+        t.id = String::new();
+        edit(&mut t);
+        let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
+        (api, saved)
+    }
+
+    /// The names in the top folder of a snapshot's copy of `folder`.
+    async fn names_in(api: &Api, task: &str, snapshot: &str, folder: &std::path::Path) -> Vec<String> {
+        let items =
+            api.snapshot_folder(task.into(), snapshot.into(), folder.display().to_string(), None).await.unwrap();
+        items.into_iter().map(|i| i.name).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn filters_reach_the_engine() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, saved) = local_backup(dir.path(), |t| {
+            t.include = vec!["*.txt".into()];
+            t.backup.as_mut().unwrap().min_size = Some(100);
+        })
+        .await;
+        let src = dir.path().join("src");
+        std::fs::write(src.join("small.txt"), b"tiny").unwrap();
+        std::fs::write(src.join("big.txt"), vec![b'x'; 1000]).unwrap();
+        std::fs::write(src.join("big.bin"), vec![b'y'; 1000]).unwrap();
+        api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
+        let snap = &api.list_snapshots(saved.id.clone(), None).await.unwrap()[0];
+        // small.txt is under the minimum size, big.bin matches no include.
+        assert_eq!(names_in(&api, &saved.id, &snap.id, &src).await, vec!["big.txt"]);
+        // Limits that cannot both hold are refused when saved.
+        let mut bad = saved.clone();
+        bad.backup.as_mut().unwrap().max_size = Some(10);
+        assert_eq!(api.save_task(bad).await.unwrap_err().code, "invalid");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn restore_streams_progress_and_cancels() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, saved) = local_backup(dir.path(), |_| {}).await;
+        let src = dir.path().join("src");
+        // Not compressible, so there are bytes to count.
+        let data: Vec<u8> = (0..4_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        std::fs::write(src.join("data.bin"), &data).unwrap();
+        api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
+        let snap = api.list_snapshots(saved.id.clone(), None).await.unwrap()[0].id.clone();
+        let file = src.join("data.bin").display().to_string();
+        let restore = |to: &str, sink: ProgressSink| {
+            api.restore_snapshot(saved.id.clone(), snap.clone(), file.clone(), to.into(), false, None, sink)
+        };
+
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let out = dir.path().join("out");
+        let r = restore(out.to_str().unwrap(), Arc::new(move |p| s.lock().unwrap().push(p))).await.unwrap();
+        assert_eq!(std::fs::read(out.join("data.bin")).unwrap(), data);
+        assert_eq!(r.bytes, data.len() as u64);
+        let seen = std::mem::take(&mut *seen.lock().unwrap());
+        let titles: Vec<&String> = seen
+            .iter()
+            .filter_map(|p| match p {
+                TaskProgressDto::Progress { current, .. } => current.first(),
+                _ => None,
+            })
+            .collect();
+        assert!(!titles.is_empty(), "the restore's phases reached the sink");
+        let byte_counts =
+            seen.iter().any(|p| matches!(p, TaskProgressDto::Progress { bytes_total, .. } if *bytes_total > 0));
+        assert!(byte_counts, "a phase counted bytes: {seen:?}");
+
+        // Cancelled from its first progress message, as the Cancel button does.
+        let (a, id) = (api.clone(), saved.id.clone());
+        let cancel_sink: ProgressSink = Arc::new(move |_| {
+            a.cancel_now(&id);
+        });
+        let out2 = dir.path().join("out2");
+        let err = restore(out2.to_str().unwrap(), cancel_sink).await.unwrap_err();
+        assert_eq!(err.code, "cancelled", "{err:?}");
+        // The task is free again, and a running backup refuses a restore.
+        assert!(!api.cancel_now(&saved.id));
+        let _run = api.claim(&saved.id).unwrap();
+        let busy = restore(out2.to_str().unwrap(), Arc::new(|_| {})).await.unwrap_err();
+        assert_eq!(busy.code, "busy");
+        assert!(busy.message.contains("a run"), "{}", busy.message);
+    }
+
+    /// Appends a byte to every pack file: the index no longer matches them,
+    /// which a backup that reads nothing old does not notice but prune refuses.
+    fn spoil_pack_sizes(repo: &std::path::Path) {
+        use std::io::Write;
+        let mut spoiled = 0;
+        // restic's layout: data/<2 hex digits>/<pack id>.
+        for sub in std::fs::read_dir(repo.join("data")).unwrap() {
+            for pack in std::fs::read_dir(sub.unwrap().path()).unwrap() {
+                let path = pack.unwrap().path();
+                std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(b"!").unwrap();
+                spoiled += 1;
+            }
+        }
+        assert!(spoiled > 0, "the repository has packs");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_retention_is_a_warning_on_a_good_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, saved) = local_backup(dir.path(), |t| t.backup.as_mut().unwrap().retention.keep_last = Some(1)).await;
+        std::fs::write(dir.path().join("src/a.txt"), b"a").unwrap();
+        let first = api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
+        assert_eq!((first.outcome.as_str(), first.warning.as_deref()), ("ok", None));
+        spoil_pack_sizes(&dir.path().join("repo"));
+        let second = api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
+        assert_eq!(second.outcome, "ok", "the snapshot is saved");
+        let warning = second.warning.clone().expect("the retention failure is reported");
+        assert!(warning.starts_with("snapshot saved; retention failed: "), "{warning}");
+        // The log keeps it: the run's warning, its failed row, the task's last run.
+        let runs = api.list_runs(saved.id.clone()).await.unwrap();
+        assert_eq!((runs[0].id, runs[0].warning.as_ref()), (second.id, Some(&warning)));
+        assert_eq!(runs[1].warning, None);
+        let rows = api.run_files(second.id, Some("failed".into()), None).await.unwrap();
+        assert_eq!(rows.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), vec![RETENTION_ACTION]);
+        let listed = api.list_tasks().await.unwrap();
+        assert_eq!(listed[0].last_run.as_ref().unwrap().warning.as_ref(), Some(&warning));
     }
 }

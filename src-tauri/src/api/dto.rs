@@ -392,6 +392,10 @@ pub struct RunDto {
     /// Why the run was refused (on the answer to a run; the log does not keep it).
     #[serde(default)]
     pub refusal: Option<RefusalDto>,
+    /// What went wrong after the run's work was done, without undoing it
+    /// (a backup whose retention failed: the snapshot is saved).
+    #[serde(default)]
+    pub warning: Option<String>,
 }
 
 impl From<&fjordsync_engine::state::RunRecord> for RunDto {
@@ -407,6 +411,7 @@ impl From<&fjordsync_engine::state::RunRecord> for RunDto {
             counters: (&r.counters).into(),
             parent: r.parent,
             refusal: None,
+            warning: None,
         }
     }
 }

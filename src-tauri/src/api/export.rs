@@ -224,6 +224,7 @@ mod tests {
             counters: CountersDto { uploaded: 2, failed: 1, bytes: 30, ..Default::default() },
             parent: None,
             refusal: None,
+            warning: None,
         }
     }
 

@@ -49,10 +49,36 @@ pub(crate) struct Tasks {
     /// Serialises read-modify-write of `tasks.json`.
     file: tokio::sync::Mutex<()>,
     db: OnceLock<Arc<StateDb>>,
-    running: Mutex<HashMap<String, CancellationToken>>,
+    /// What keeps each task busy now: a run, or for a backup a restore or
+    /// repository maintenance.
+    running: Mutex<HashMap<String, Busy>>,
     /// When each task was last started in this process (Unix ms), even if
     /// the start failed: a schedule never retries faster than its interval.
     attempts: Mutex<HashMap<String, i64>>,
+}
+
+/// One thing a task is busy with. A task does one thing at a time: a backup
+/// repository reports progress to one operation, and a prune must not race a
+/// backup. `cancel_task` fires the token, whatever it is.
+struct Busy {
+    cancel: CancellationToken,
+    /// What it is, for the `busy` error ("a restore", "a run", ...).
+    what: &'static str,
+}
+
+/// A task kept busy by something that is not a run (a restore, a repository
+/// check, ...): runs and other work on the task are refused until it is
+/// dropped, and `cancel_task` fires [`Hold::cancel`].
+pub(crate) struct Hold<'a> {
+    tasks: &'a Tasks,
+    id: String,
+    pub(crate) cancel: CancellationToken,
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        self.tasks.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.id);
+    }
 }
 
 pub(crate) fn state_err(e: fjordsync_engine::state::StateError) -> AppError {
@@ -140,6 +166,11 @@ pub(crate) fn spec_of(t: &TaskDto, dry_run: bool) -> AppResult<TaskSpec> {
 /// Filter patterns as typed: trimmed, blank lines dropped.
 pub(crate) fn clean_patterns(v: &[String]) -> Vec<String> {
     v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+}
+
+/// A recorded run as the UI shows it, with a backup run's warning.
+fn run_dto(db: &StateDb, rec: &fjordsync_engine::state::RunRecord) -> RunDto {
+    RunDto { warning: super::backup::warning_of(db, rec), ..RunDto::from(rec) }
 }
 
 /// True when a recorded run belongs to this task (same sides).
@@ -390,16 +421,29 @@ impl Api {
         result
     }
 
-    /// Marks a task running (refused if it already is) and tells the UI.
-    pub(crate) fn claim(&self, id: &str) -> AppResult<CancellationToken> {
+    /// Marks the task busy with `what`, or says what it is busy with.
+    fn occupy(&self, id: &str, what: &'static str) -> AppResult<CancellationToken> {
         let cancel = CancellationToken::new();
-        {
-            let mut running = self.tasks.running.lock().expect("running lock");
-            if running.contains_key(id) {
-                return Err(AppError::new("busy", "this task is already running"));
-            }
-            running.insert(id.to_string(), cancel.clone());
+        let mut running = self.tasks.running.lock().expect("running lock");
+        if let Some(busy) = running.get(id) {
+            let message = format!("{} of this task is in progress: try again when it has finished", busy.what);
+            return Err(AppError::new("busy", message));
         }
+        running.insert(id.to_string(), Busy { cancel: cancel.clone(), what });
+        Ok(cancel)
+    }
+
+    /// Keeps a task busy with something that is not a run (see [`Hold`]);
+    /// unlike [`Api::claim`] it neither counts as a scheduled attempt nor
+    /// tells the tray and notifications.
+    pub(crate) fn hold(&self, id: &str, what: &'static str) -> AppResult<Hold<'_>> {
+        let cancel = self.occupy(id, what)?;
+        Ok(Hold { tasks: &self.tasks, id: id.to_string(), cancel })
+    }
+
+    /// Marks a task running (refused if it is busy) and tells the UI.
+    pub(crate) fn claim(&self, id: &str) -> AppResult<CancellationToken> {
+        let cancel = self.occupy(id, "a run")?;
         self.note_attempt(id, now_ms());
         self.emit(AppEvent::TaskStarted { task: id.to_string() });
         Ok(cancel)
@@ -510,8 +554,8 @@ impl Api {
 
     /// Asks every running task to stop.
     pub(crate) fn cancel_all_runs(&self) {
-        for c in self.tasks.running.lock().expect("running lock").values() {
-            c.cancel();
+        for busy in self.tasks.running.lock().expect("running lock").values() {
+            busy.cancel.cancel();
         }
     }
 
@@ -558,12 +602,12 @@ impl Api {
 
     /// Records the run as the task's last result.
     pub(crate) async fn record_run(&self, id: &str, storage: &str, run: i64) -> AppResult<RunDto> {
-        let rec = self
-            .state_db()?
+        let db = self.state_db()?;
+        let rec = db
             .run(run)
             .map_err(state_err)?
             .ok_or_else(|| AppError::new("internal", format!("run {run} was not recorded")))?;
-        let dto = RunDto::from(&rec);
+        let dto = run_dto(&db, &rec);
         {
             let _g = self.tasks.file.lock().await;
             let path = tasks_path(self.data_dir());
@@ -577,15 +621,21 @@ impl Api {
         Ok(dto)
     }
 
-    /// Asks a running task to stop; false when it was not running.
+    /// Asks a running task (or a backup's restore) to stop; false when it
+    /// was not running.
     pub async fn cancel_task(&self, id: String) -> AppResult<bool> {
-        Ok(match self.tasks.running.lock().expect("running lock").get(&id) {
-            Some(c) => {
-                c.cancel();
+        Ok(self.cancel_now(&id))
+    }
+
+    /// [`Api::cancel_task`] without waiting (from progress callbacks).
+    pub(crate) fn cancel_now(&self, id: &str) -> bool {
+        match self.tasks.running.lock().expect("running lock").get(id) {
+            Some(busy) => {
+                busy.cancel.cancel();
                 true
             }
             None => false,
-        })
+        }
     }
 
     /// Ids of the tasks running now.
@@ -598,11 +648,12 @@ impl Api {
         let t = self.task_by_id(&task).await?;
         let spec = spec_of(&t, false)?;
         let db = self.state_db()?;
-        let runs = tokio::task::spawn_blocking(move || db.runs(RUNS_LIMIT))
-            .await
-            .map_err(|e| AppError::new("internal", e.to_string()))?
-            .map_err(state_err)?;
-        Ok(runs.iter().filter(|r| run_matches(&spec, &r.spec_json)).map(RunDto::from).collect())
+        tokio::task::spawn_blocking(move || {
+            let runs = db.runs(RUNS_LIMIT).map_err(state_err)?;
+            Ok(runs.iter().filter(|r| run_matches(&spec, &r.spec_json)).map(|r| run_dto(&db, r)).collect())
+        })
+        .await
+        .map_err(|e| AppError::new("internal", e.to_string()))?
     }
 
     /// A run's file rows, filtered by result (`completed`, `skipped`,
@@ -809,6 +860,7 @@ mod tests {
             counters: Default::default(),
             parent: None,
             refusal: None,
+            warning: None,
         }
     }
 

@@ -1,9 +1,10 @@
 //! Backup tasks: create the repository, run with a password, snapshots,
-//! browse and restore.
+//! browse and restore, and the repository's maintenance.
 
 use tauri::ipc::Channel;
 
 use super::ApiState;
+use crate::api::backup::maintenance::{CheckDto, ForgetDto, PruneDto, RepoSizeDto};
 use crate::api::backup::{RestoreDto, SnapshotDto, SnapshotEntryDto};
 use crate::api::dto::{RunDto, TaskDto, TaskProgressDto};
 use crate::error::AppResult;
@@ -43,8 +44,10 @@ pub async fn snapshot_folder(
     api.snapshot_folder(task, snapshot, path, password).await
 }
 
-/// Restore a file or folder of a snapshot into a folder.
+/// Restore a file or folder of a snapshot into a folder, with progress
+/// (`cancel_task` stops it).
 #[tauri::command]
+#[allow(clippy::too_many_arguments)]
 pub async fn restore_snapshot(
     api: ApiState<'_>,
     task: String,
@@ -53,6 +56,53 @@ pub async fn restore_snapshot(
     folder: String,
     overwrite: bool,
     password: Option<String>,
+    on_progress: Channel<TaskProgressDto>,
 ) -> AppResult<RestoreDto> {
-    api.restore_snapshot(task, snapshot, path, folder, overwrite, password).await
+    let sink = std::sync::Arc::new(move |p| drop(on_progress.send(p)));
+    api.restore_snapshot(task, snapshot, path, folder, overwrite, password, sink).await
+}
+
+/// Check a backup's repository, reading back a share of its data.
+#[tauri::command]
+pub async fn check_backup(
+    api: ApiState<'_>,
+    task: String,
+    read_data_percent: f64,
+    password: Option<String>,
+) -> AppResult<CheckDto> {
+    api.check_backup(task, read_data_percent, password).await
+}
+
+/// Apply a backup's retention policy now (`dry_run`: only list what would go).
+#[tauri::command]
+pub async fn forget_snapshots(
+    api: ApiState<'_>,
+    task: String,
+    dry_run: bool,
+    password: Option<String>,
+) -> AppResult<ForgetDto> {
+    api.forget_snapshots(task, dry_run, password).await
+}
+
+/// Remove data no version of a backup needs.
+#[tauri::command]
+pub async fn prune_backup(api: ApiState<'_>, task: String, password: Option<String>) -> AppResult<PruneDto> {
+    api.prune_backup(task, password).await
+}
+
+/// Replace a backup repository's password.
+#[tauri::command]
+pub async fn change_backup_password(
+    api: ApiState<'_>,
+    task: String,
+    password: Option<String>,
+    new_password: String,
+) -> AppResult<()> {
+    api.change_backup_password(task, password, new_password).await
+}
+
+/// How much a backup's repository stores.
+#[tauri::command]
+pub async fn backup_size(api: ApiState<'_>, task: String, password: Option<String>) -> AppResult<RepoSizeDto> {
+    api.backup_size(task, password).await
 }

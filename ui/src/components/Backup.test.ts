@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import App from "../App.svelte";
-import { demoStorage, mockBackend } from "../lib/api/mock";
+import { demoStorage, mockBackend, zeroCounters } from "../lib/api/mock";
+import { blankBackup } from "../lib/tasks";
 
 async function openBackup() {
   const backend = mockBackend({ storages: [demoStorage], canPickFolder: false });
@@ -110,5 +111,95 @@ describe("backup", () => {
     await within(card).findByText(/^Every 6 hours/);
     const call = backend.calls.find((c) => c.command === "save_task")!;
     expect(call.args.task).toMatchObject({ kind: "backup", schedule: { type: "hourly", hours: 6 }, backup: { retention: { keepLast: 3 } } });
+  });
+
+  it("sends include globs and size and age limits, and refuses a limit it cannot read", async () => {
+    const backend = await openBackup();
+    await fireEvent.click(await screen.findByRole("button", { name: "+ New backup" }));
+    const f = within(screen.getByRole("form", { name: "New backup" }));
+    await fireEvent.input(f.getByRole("textbox", { name: /^Only these files/ }), { target: { value: "*.pdf\n" } });
+    await fireEvent.input(f.getByRole("textbox", { name: /^Only files of at least/ }), { target: { value: "ten" } });
+    await create(true);
+    await screen.findByText(/“ten” cannot be read/);
+    expect(backend.calls.some((c) => c.command === "create_backup")).toBe(false);
+    await fireEvent.input(f.getByRole("textbox", { name: /^Only files of at least/ }), { target: { value: "10K" } });
+    await fireEvent.input(f.getByRole("textbox", { name: /^Only files changed within/ }), { target: { value: "2w" } });
+    await fireEvent.click(f.getByRole("button", { name: "Create backup" }));
+    await screen.findByRole("listitem", { name: "Docs" });
+    const call = backend.calls.find((c) => c.command === "create_backup")!;
+    expect(call.args.task).toMatchObject({
+      include: ["*.pdf"],
+      backup: { minSize: 10240, maxSize: null, minAgeSecs: null, maxAgeSecs: 14 * 86_400 },
+    });
+  });
+
+  it("maintenance: size, check, forget now after a preview, change password", async () => {
+    const backend = await openBackup();
+    await create(true);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    await fireEvent.input(within(screen.getByRole("form", { name: "Edit" })).getByRole("spinbutton", { name: "Latest" }), {
+      target: { value: "1" },
+    });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    for (let i = 0; i < 2; i++) {
+      await fireEvent.click(within(card).getByRole("button", { name: "Back up now" }));
+      await screen.findByText(/^Run \d+: Done/);
+    }
+    await fireEvent.click(within(card).getByRole("button", { name: "Maintenance" }));
+    const panel = await screen.findByLabelText("Maintenance: Docs");
+    await within(panel).findByText(/^Stored: .* the versions hold 6 KiB · 6× saved/);
+
+    await fireEvent.change(within(panel).getByRole("combobox", { name: "Read back" }), { target: { value: "5" } });
+    await fireEvent.click(within(panel).getByRole("button", { name: "Check" }));
+    await screen.findByText("Check passed: the repository is sound (5 % of the data read back).");
+
+    await fireEvent.click(within(panel).getByRole("button", { name: "Forget now" }));
+    const preview = await within(panel).findByRole("group", { name: "Forget now" });
+    expect(within(preview).getAllByRole("listitem")).toHaveLength(1);
+    expect(backend.calls.filter((c) => c.command === "forget_snapshots").map((c) => c.args.dryRun)).toEqual([true]);
+    await fireEvent.click(within(preview).getByRole("button", { name: "Remove these versions" }));
+    await screen.findByText(/^Removed 1 version; 1 KiB freed\./);
+    expect(backend.calls.filter((c) => c.command === "forget_snapshots").map((c) => c.args.dryRun)).toEqual([true, false]);
+
+    const pw = within(within(panel).getByRole("form", { name: "Change password" }));
+    await fireEvent.input(pw.getByLabelText("New password"), { target: { value: "fresh" } });
+    await fireEvent.input(pw.getByLabelText("New password again"), { target: { value: "other" } });
+    await fireEvent.click(pw.getByRole("button", { name: "Change password" }));
+    await screen.findByText(/The two passwords differ\./);
+    await fireEvent.input(pw.getByLabelText("New password again"), { target: { value: "fresh" } });
+    await fireEvent.click(pw.getByRole("button", { name: "Change password" }));
+    await screen.findByText(/^Password changed\./);
+    expect(backend.calls.find((c) => c.command === "change_backup_password")!.args).toMatchObject({ newPassword: "fresh" });
+  });
+
+  it("shows a good run's warning on its card", async () => {
+    const backend = mockBackend({
+      storages: [demoStorage],
+      tasks: [
+        {
+          ...blankBackup("demo"),
+          id: "t1",
+          name: "Docs",
+          lastRun: {
+            id: 4,
+            kind: "backup",
+            source: "/home/me",
+            destination: "demo:Backup",
+            startedMs: 1,
+            endedMs: 2,
+            outcome: "ok",
+            counters: zeroCounters,
+            parent: null,
+            warning: "snapshot saved; retention failed: disk full",
+          },
+        },
+      ],
+    });
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByRole("button", { name: /^demo/ }));
+    await fireEvent.click(await screen.findByRole("tab", { name: "Backup" }));
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    within(card).getByText("Warning: snapshot saved; retention failed: disk full");
   });
 });

@@ -8,6 +8,10 @@ import type {
   ExportFormat,
   AppInfo,
   AppStatus,
+  CheckResult,
+  ForgetResult,
+  PruneResult,
+  RepoSize,
   RestoreResult,
   Snapshot,
   SnapshotEntry,
@@ -121,15 +125,27 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   runBackup(id: string, password: string | null, onProgress: (p: TaskProgress) => void): Promise<Run>;
   listSnapshots(task: string, password?: string | null): Promise<Snapshot[]>;
   snapshotFolder(task: string, snapshot: string, path: string, password?: string | null): Promise<SnapshotEntry[]>;
-  /** Restores `path` of a snapshot into `folder`; rejects with `would_overwrite` unless `overwrite`. */
+  /**
+   * Restores `path` of a snapshot into `folder`; rejects with `would_overwrite` unless `overwrite`.
+   * Progress streams like a run's; `cancelTask(task)` stops it (rejects with `cancelled`).
+   */
   restoreSnapshot(
     task: string,
     snapshot: string,
     path: string,
     folder: string,
     overwrite: boolean,
-    password?: string | null,
+    password: string | null,
+    onProgress?: (p: TaskProgress) => void,
   ): Promise<RestoreResult>;
+  /** Checks a backup's repository, reading back `readDataPercent` (0–100) of its data; damage rejects with `check_failed`. */
+  checkBackup(task: string, readDataPercent: number, password?: string | null): Promise<CheckResult>;
+  /** Applies the task's retention policy now; `dryRun` only lists what would go. */
+  forgetSnapshots(task: string, dryRun: boolean, password?: string | null): Promise<ForgetResult>;
+  pruneBackup(task: string, password?: string | null): Promise<PruneResult>;
+  /** `password`: the current one when the app does not have it. */
+  changeBackupPassword(task: string, password: string | null, newPassword: string): Promise<void>;
+  backupSize(task: string, password?: string | null): Promise<RepoSize>;
 }
 
 /** The command half of a Backend over any Invoke; errors become ApiError. */
@@ -141,12 +157,12 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
       throw ApiError.from(e);
     }
   };
-  // A run, undo or retry with its progress going to `onProgress` meanwhile.
-  const withProgress = async (
+  // A run, undo, retry or restore with its progress going to `onProgress` meanwhile.
+  const withProgress = async <T>(
     task: string,
     onProgress: ((p: TaskProgress) => void) | undefined,
-    f: (args: Record<string, unknown>) => Promise<Run>,
-  ): Promise<Run> => {
+    f: (args: Record<string, unknown>) => Promise<T>,
+  ): Promise<T> => {
     const p = platform.progress(task, onProgress ?? (() => undefined));
     try {
       return await f(p.args);
@@ -217,7 +233,15 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     listSnapshots: (task, password) => call("list_snapshots", { task, password: password || null }),
     snapshotFolder: (task, snapshot, path, password) =>
       call("snapshot_folder", { task, snapshot, path, password: password || null }),
-    restoreSnapshot: (task, snapshot, path, folder, overwrite, password) =>
-      call("restore_snapshot", { task, snapshot, path, folder, overwrite, password: password || null }),
+    restoreSnapshot: (task, snapshot, path, folder, overwrite, password, onProgress) =>
+      withProgress(task, onProgress, (args) =>
+        call("restore_snapshot", { task, snapshot, path, folder, overwrite, password: password || null, ...args }),
+      ),
+    checkBackup: (task, readDataPercent, password) => call("check_backup", { task, readDataPercent, password: password || null }),
+    forgetSnapshots: (task, dryRun, password) => call("forget_snapshots", { task, dryRun, password: password || null }),
+    pruneBackup: (task, password) => call("prune_backup", { task, password: password || null }),
+    changeBackupPassword: (task, password, newPassword) =>
+      call("change_backup_password", { task, password: password || null, newPassword }),
+    backupSize: (task, password) => call("backup_size", { task, password: password || null }),
   };
 }

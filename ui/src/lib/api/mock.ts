@@ -271,11 +271,55 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     },
     restore_snapshot: (a) => {
       unlock(String(a.task), a.password);
+      progressCbs.get(String(a.task))?.({
+        type: "progress",
+        bytesDone: 6,
+        bytesTotal: 12,
+        filesDone: 0,
+        filesTotal: 0,
+        rate: 6,
+        eta: 1,
+        current: ["restoring file contents"],
+        failed: 0,
+      });
       const name = String(a.path).split("/").pop() ?? "";
       const target = `${String(a.folder)}/${name}`;
       if (restored.has(target) && !a.overwrite) throw new ApiError("would_overwrite", "restoring would overwrite 1 existing file(s) in the target folder");
       restored.add(target);
       return { target, filesRestored: 1, filesUnchanged: 0, filesReplaced: a.overwrite ? 1 : 0, bytes: 12 };
+    },
+    check_backup: (a) => {
+      unlock(String(a.task), a.password);
+      const share = Number(a.readDataPercent);
+      if (!(share >= 0 && share <= 100)) throw new ApiError("invalid", `read-data share ${share} is not 0..100 percent`);
+      return { readDataPercent: share, warnings: [] };
+    },
+    forget_snapshots: (a) => {
+      const t = findTask(a.task);
+      unlock(t.id, a.password);
+      const keep = t.backup?.retention.keepLast ?? 0;
+      if (!keep) throw new ApiError("invalid", "this backup keeps every version: choose versions to keep first");
+      const removed = snapshots.slice(keep);
+      const kept = snapshots.slice(0, keep).map((snapshot) => ({ snapshot, reasons: ["last"] }));
+      if (!a.dryRun) snapshots.splice(keep);
+      const prune = a.dryRun ? null : { packsRemoved: removed.length, packsRepacked: 0, packsKept: kept.length, bytesRemoved: 1024 * removed.length };
+      return structuredClone({ dryRun: Boolean(a.dryRun), removed, kept, prune });
+    },
+    prune_backup: (a) => {
+      unlock(String(a.task), a.password);
+      return { packsRemoved: 0, packsRepacked: 0, packsKept: snapshots.length, bytesRemoved: 0 };
+    },
+    change_backup_password: (a) => {
+      unlock(String(a.task), a.password);
+      if (!a.newPassword) throw new ApiError("invalid", "give the repository a new password");
+      backupPasswords.set(String(a.task), String(a.newPassword));
+      return null;
+    },
+    backup_size: (a) => {
+      unlock(String(a.task), a.password);
+      const snapshotBytes = snapshots.reduce((n, s) => n + (s.size ?? 0), 0);
+      const packBytes = snapshots.length ? 1024 : 0;
+      return { bytes: packBytes + 200, files: snapshots.length + 3, packBytes, snapshots: snapshots.length, snapshotBytes, dedupRatio: packBytes ? snapshotBytes / packBytes : null };
     },
     list_tasks: () => structuredClone(tasks).map((t) => ({ ...t, nextRunMs: nextRun(t) })),
     get_settings: () => ({ ...settings }),

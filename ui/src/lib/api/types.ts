@@ -147,6 +147,12 @@ export interface BackupSpec {
   retention: Retention;
   /** The password is in the OS keyring (false: asked for). */
   rememberPassword: boolean;
+  /** Only files at least / at most this many bytes (with the task's include and exclude globs). */
+  minSize?: number | null;
+  maxSize?: number | null;
+  /** Only files last modified at least / at most this many seconds ago. */
+  minAgeSecs?: number | null;
+  maxAgeSecs?: number | null;
 }
 
 export interface Snapshot {
@@ -166,6 +172,38 @@ export interface SnapshotEntry {
   folder: boolean;
   size: number;
   modified: string | null;
+}
+
+/** What a repository check found (damage rejects with `check_failed`). */
+export interface CheckResult {
+  readDataPercent: number;
+  warnings: string[];
+}
+
+export interface PruneResult {
+  packsRemoved: number;
+  packsRepacked: number;
+  packsKept: number;
+  bytesRemoved: number;
+}
+
+/** What "forget now" removed, or would remove (`dryRun`). Newest first. */
+export interface ForgetResult {
+  dryRun: boolean;
+  removed: Snapshot[];
+  kept: { snapshot: Snapshot; reasons: string[] }[];
+  prune: PruneResult | null;
+}
+
+/** What a repository stores, and what its versions hold. */
+export interface RepoSize {
+  bytes: number;
+  files: number;
+  packBytes: number;
+  snapshots: number;
+  snapshotBytes: number;
+  /** snapshotBytes per stored data byte; null with no data yet. */
+  dedupRatio: number | null;
 }
 
 export interface RestoreResult {
@@ -248,6 +286,8 @@ export interface Run {
   parent: number | null;
   /** Why the run was refused (on the answer to a run; runs in the log have none). */
   refusal?: Refusal | null;
+  /** What failed after the run's work was done (a backup's retention: the snapshot is saved). */
+  warning?: string | null;
 }
 
 /** Why a run is (or would be) refused. */
