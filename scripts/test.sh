@@ -63,6 +63,9 @@ bash crates/emulator/tests/rclone_interop.sh "$ROOT/target/debug/fjordsync-emula
 step "interop: real restic reads our backup repositories, and we read restic's"
 bash crates/cli/tests/restic_interop.sh "$ROOT/target/debug/fjordsync"
 
+step "backup round trip at full size: 10,000 files + 1 GiB, two snapshots restored and compared"
+bash crates/cli/tests/backup_roundtrip.sh "$ROOT/target/debug/fjordsync"
+
 step "interop: fjordsync on the real host names over TLS, side by side with rclone (jotta-net)"
 bash crates/cli/tests/jotta_net_interop.sh "$ROOT/target/debug/fjordsync"
 
