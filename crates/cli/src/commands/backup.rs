@@ -208,7 +208,10 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
         }
         BackupCommand::Check { read_data, read_data_subset } => {
             let share = if read_data { 100.0 } else { read_data_subset.unwrap_or(0.0) };
-            let r = repo.check(share).await?;
+            let (sink, bar) = progress(json);
+            let result = repo.check(share, sink, super::transfer::cancel_on_ctrl_c()).await;
+            finish(bar);
+            let r = result?;
             if json {
                 println!("{}", serde_json::to_string(&r)?);
             } else {

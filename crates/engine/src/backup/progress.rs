@@ -173,27 +173,41 @@ impl RusticProgress for Bar {
     }
 }
 
-/// A backend wrapper that refuses writes once the current operation's token
-/// is cancelled.
+/// A backend wrapper that refuses writes (and, for read-only operations,
+/// reads) once the current operation's token is cancelled.
 #[derive(Debug)]
 pub(crate) struct Gated {
     inner: Arc<dyn WriteBackend>,
-    token: Arc<RwLock<Option<CancellationToken>>>,
+    state: Arc<RwLock<Option<Closing>>>,
+}
+
+/// What the gate closes when its token fires.
+#[derive(Debug, Clone)]
+struct Closing {
+    token: CancellationToken,
+    reads: bool,
 }
 
 /// The switch of a [`Gated`] backend.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Gate(Arc<RwLock<Option<CancellationToken>>>);
+pub(crate) struct Gate(Arc<RwLock<Option<Closing>>>);
 
 impl Gate {
     /// Wraps `inner` so that it obeys this gate.
     pub(crate) fn wrap(&self, inner: Arc<dyn WriteBackend>) -> Arc<dyn WriteBackend> {
-        Arc::new(Gated { inner, token: self.0.clone() })
+        Arc::new(Gated { inner, state: self.0.clone() })
     }
 
     /// Refuse writes once `token` fires, until [`Gate::clear`].
     pub(crate) fn set(&self, token: CancellationToken) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(token);
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(Closing { token, reads: false });
+    }
+
+    /// Refuse reads and writes once `token` fires, until [`Gate::clear`]:
+    /// for operations that only read (a check), which a closed write gate
+    /// would not stop.
+    pub(crate) fn set_all(&self, token: CancellationToken) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(Closing { token, reads: true });
     }
 
     /// Accept writes again.
@@ -203,10 +217,10 @@ impl Gate {
 }
 
 impl Gated {
-    fn check(&self) -> RusticResult<()> {
-        let cancelled =
-            self.token.read().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(CancellationToken::is_cancelled);
-        if cancelled { Err(RusticError::new(ErrorKind::Backend, "cancelled")) } else { Ok(()) }
+    fn check(&self, read: bool) -> RusticResult<()> {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        let closed = state.as_ref().is_some_and(|c| c.token.is_cancelled() && (c.reads || !read));
+        if closed { Err(RusticError::new(ErrorKind::Backend, "cancelled")) } else { Ok(()) }
     }
 }
 
@@ -215,12 +229,15 @@ impl ReadBackend for Gated {
         self.inner.location()
     }
     fn list_with_size(&self, tpe: FileType) -> RusticResult<Vec<(Id, u32)>> {
+        self.check(true)?;
         self.inner.list_with_size(tpe)
     }
     fn read_full(&self, tpe: FileType, id: &Id) -> RusticResult<Bytes> {
+        self.check(true)?;
         self.inner.read_full(tpe, id)
     }
     fn read_partial(&self, tpe: FileType, id: &Id, cacheable: bool, offset: u32, length: u32) -> RusticResult<Bytes> {
+        self.check(true)?;
         self.inner.read_partial(tpe, id, cacheable, offset, length)
     }
     fn warmup_path(&self, tpe: FileType, id: &Id) -> String {
@@ -233,11 +250,11 @@ impl WriteBackend for Gated {
         self.inner.create()
     }
     fn write_bytes(&self, tpe: FileType, id: &Id, cacheable: bool, content: BytesList) -> RusticResult<()> {
-        self.check()?;
+        self.check(false)?;
         self.inner.write_bytes(tpe, id, cacheable, content)
     }
     fn remove(&self, tpe: FileType, id: &Id, cacheable: bool) -> RusticResult<()> {
-        self.check()?;
+        self.check(false)?;
         self.inner.remove(tpe, id, cacheable)
     }
 }

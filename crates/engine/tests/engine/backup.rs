@@ -62,7 +62,7 @@ async fn cancelled_backup_checks_clean_and_the_next_run_reuses_its_packs() {
     assert!(size.pack_files >= 2, "{size:?}");
 
     // Clean: no errors and no stray packs, every byte readable.
-    let check = repo.check(100.0).await.unwrap();
+    let check = repo.check(100.0, no_progress(), CancellationToken::new()).await.unwrap();
     assert!(check.warnings.is_empty(), "{check:?}");
 
     // The next run sends only what the cancelled one did not.
@@ -76,7 +76,7 @@ async fn cancelled_backup_checks_clean_and_the_next_run_reuses_its_packs() {
     .unwrap();
     assert_eq!(s.files_new, 24, "{s:?}");
     assert!(s.data_added <= 23 * MIB, "reused nothing: {s:?}");
-    assert!(again.check(100.0).await.unwrap().warnings.is_empty());
+    assert!(again.check(100.0, no_progress(), CancellationToken::new()).await.unwrap().warnings.is_empty());
 }
 
 /// A repository on the emulator holding one snapshot of `n` noise files, one per 1 MiB pack.
@@ -171,4 +171,23 @@ async fn a_restore_that_cannot_read_a_pack_fails_cleanly() {
     let (files, temp) = files_below(&target);
     assert!(!temp, "a temporary file was left: {files:?}");
     assert!(files.len() < 6, "{files:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_stops_when_cancelled() {
+    let env = Env::start().await;
+    let (repo, _) = one_file_per_pack(&env, 12).await;
+    // Cancel at the first progress of reading the data back.
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    let sink = Arc::new(move |e: BackupEvent| {
+        if matches!(&e, BackupEvent::Progress { title, done, .. } if title.contains("pack") && *done > 0) {
+            trigger.cancel();
+        }
+    });
+    let r = tokio::time::timeout(LIMIT, repo.check(100.0, sink, cancel)).await.expect("the check ends in time");
+    assert!(matches!(r, Err(BackupError::Cancelled)), "{r:?}");
+    // The gate is open again: the next check runs to the end.
+    let again = tokio::time::timeout(LIMIT, repo.check(100.0, no_progress(), CancellationToken::new())).await.unwrap();
+    assert!(again.unwrap().warnings.is_empty());
 }

@@ -138,8 +138,11 @@ impl Api {
         read_data_percent: f64,
         password: Option<String>,
     ) -> AppResult<CheckDto> {
-        let (_, _hold, repo) = self.held_repo(&task, "a repository check", password).await?;
-        let report = repo.check(read_data_percent).await.map_err(backup_err)?;
+        let (_, hold, repo) = self.held_repo(&task, "a repository check", password).await?;
+        let report = repo
+            .check(read_data_percent, fjordsync_engine::backup::no_progress(), hold.cancel.clone())
+            .await
+            .map_err(backup_err)?;
         Ok(check_dto(read_data_percent, report))
     }
 
