@@ -11,6 +11,7 @@
 //! missing data. Packs written before that stay; `Repo::backup` then indexes
 //! them (so `check` is clean and the next run reuses them).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -179,6 +180,7 @@ impl RusticProgress for Bar {
 pub(crate) struct Gated {
     inner: Arc<dyn WriteBackend>,
     state: Arc<RwLock<Option<Closing>>>,
+    writing: Arc<AtomicUsize>,
 }
 
 /// What the gate closes when its token fires.
@@ -190,29 +192,64 @@ struct Closing {
 
 /// The switch of a [`Gated`] backend.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Gate(Arc<RwLock<Option<Closing>>>);
+pub(crate) struct Gate {
+    state: Arc<RwLock<Option<Closing>>>,
+    /// Writes under way (let through before the gate closed).
+    writing: Arc<AtomicUsize>,
+}
 
 impl Gate {
     /// Wraps `inner` so that it obeys this gate.
     pub(crate) fn wrap(&self, inner: Arc<dyn WriteBackend>) -> Arc<dyn WriteBackend> {
-        Arc::new(Gated { inner, state: self.0.clone() })
+        Arc::new(Gated { inner, state: self.state.clone(), writing: self.writing.clone() })
     }
 
     /// Refuse writes once `token` fires, until [`Gate::clear`].
     pub(crate) fn set(&self, token: CancellationToken) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(Closing { token, reads: false });
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Some(Closing { token, reads: false });
     }
 
     /// Refuse reads and writes once `token` fires, until [`Gate::clear`]:
     /// for operations that only read (a check), which a closed write gate
     /// would not stop.
     pub(crate) fn set_all(&self, token: CancellationToken) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(Closing { token, reads: true });
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = Some(Closing { token, reads: true });
     }
 
     /// Accept writes again.
     pub(crate) fn clear(&self) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = None;
+        *self.state.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Waits (at most `limit`) until no write let through before the gate
+    /// closed is still under way. rustic can return a cancelled backup's
+    /// error while another of its threads still uploads a pack; indexing
+    /// the packs before that upload ends would miss it.
+    pub(crate) fn settle(&self, limit: Duration) -> bool {
+        let start = Instant::now();
+        while self.writing.load(Ordering::Acquire) > 0 {
+            if start.elapsed() >= limit {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+}
+
+/// Counts one write under way until dropped.
+struct Writing<'a>(&'a AtomicUsize);
+
+impl<'a> Writing<'a> {
+    fn start(counter: &'a AtomicUsize) -> Writing<'a> {
+        counter.fetch_add(1, Ordering::AcqRel);
+        Writing(counter)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -250,10 +287,12 @@ impl WriteBackend for Gated {
         self.inner.create()
     }
     fn write_bytes(&self, tpe: FileType, id: &Id, cacheable: bool, content: BytesList) -> RusticResult<()> {
+        let _writing = Writing::start(&self.writing);
         self.check(false)?;
         self.inner.write_bytes(tpe, id, cacheable, content)
     }
     fn remove(&self, tpe: FileType, id: &Id, cacheable: bool) -> RusticResult<()> {
+        let _writing = Writing::start(&self.writing);
         self.check(false)?;
         self.inner.remove(tpe, id, cacheable)
     }

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use ignore::WalkBuilder;
 use ignore::overrides::OverrideBuilder;
@@ -19,6 +20,9 @@ use super::progress::ProgressSink;
 use super::repo::Repo;
 use crate::filter::Filter;
 use crate::task::TaskOptions;
+
+/// How long a cancelled backup waits for its uploads under way to end.
+const SETTLE_LIMIT: Duration = Duration::from_secs(120);
 
 /// The ignore file honoured in backed-up folders, as in sync tasks.
 pub const IGNORE_FILE: &str = ".fjordsyncignore";
@@ -129,6 +133,11 @@ impl Repo {
             let _progress = this.bars.attach(progress);
             this.gate.set(cancel.clone());
             let result = this.backup_blocking(sources, &opts);
+            // With the gate still closed, let uploads already under way end,
+            // so the index repair below sees their packs.
+            if result.is_err() && cancel.is_cancelled() && !this.gate.settle(SETTLE_LIMIT) {
+                tracing::warn!("an upload of the cancelled backup is still under way; indexing without it");
+            }
             this.gate.clear();
             match result {
                 Ok(s) => Ok(s),
