@@ -82,6 +82,7 @@ impl Repo {
         let keep = policy.to_keep();
         let this = self.clone();
         let mut report = blocking(move || {
+            this.gate.clear();
             let mut groups: BTreeMap<(String, String), Vec<SnapshotFile>> = BTreeMap::new();
             for s in this.repo.get_all_snapshots()? {
                 groups.entry((s.hostname.clone(), s.paths.to_string())).or_default().push(s);
@@ -114,8 +115,9 @@ impl Repo {
     /// Removes data no snapshot needs any more (restic's `prune` with its
     /// default limits: partly used packs are repacked when worthwhile).
     pub async fn prune(&self) -> Result<PruneReport> {
-        let repo = self.repo.clone();
+        let (repo, gate) = (self.repo.clone(), self.gate.clone());
         blocking(move || {
+            gate.clear();
             let opts = PruneOptions::default();
             let plan = repo.prune_plan(&opts)?;
             let s = &plan.stats;

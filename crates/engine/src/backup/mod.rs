@@ -25,7 +25,10 @@
 //!
 //! Where rustic_core 0.13 falls short, and what we do about it:
 //! - No cancel hook: a gate in front of the backend fails every write once
-//!   the token fires (`progress.rs`), then the index is repaired.
+//!   the token fires (`progress.rs`), then the index is repaired. rustic's
+//!   packer threads are detached and may still flush a pack after `backup`
+//!   returned, so the gate stays closed to them: the repair goes through the
+//!   ungated storage, and the next writing operation opens the gate.
 //! - A backup killed before its index is written leaves unindexed packs;
 //!   `to_indexed_ids_checked` would use them without indexing them (a later
 //!   `check` would fail), so `backup` compares the pack listing with the

@@ -216,7 +216,9 @@ impl Gate {
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = Some(Closing { token, reads: true });
     }
 
-    /// Accept writes again.
+    /// Accept writes again. A cancelled backup leaves the gate closed to
+    /// the rustic threads that outlive it, so every operation that writes
+    /// opens it first (or sets its own token).
     pub(crate) fn clear(&self) {
         *self.state.write().unwrap_or_else(|e| e.into_inner()) = None;
     }

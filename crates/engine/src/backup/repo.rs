@@ -65,6 +65,9 @@ pub struct Repo {
     pub(crate) gate: Gate,
     pub(crate) location: String,
     pub(crate) backends: RepositoryBackends,
+    /// The same storage without the gate: for repairing after a cancel
+    /// while the gate stays closed to the cancelled operation's threads.
+    pub(crate) ungated: RepositoryBackends,
     options: RepositoryOptions,
 }
 
@@ -80,6 +83,7 @@ struct Unopened {
     gate: Gate,
     location: String,
     backends: RepositoryBackends,
+    ungated: RepositoryBackends,
     options: RepositoryOptions,
 }
 
@@ -102,13 +106,14 @@ fn prepare(location: &RepoLocation, opts: &RepoOptions) -> Result<Unopened> {
         }
     };
     let gate = Gate::default();
-    let backends = RepositoryBackends::new(gate.wrap(backend), None);
+    let backends = RepositoryBackends::new(gate.wrap(backend.clone()), None);
+    let ungated = RepositoryBackends::new(backend, None);
     let mut options = RepositoryOptions::default();
     options.no_cache = opts.no_cache;
     options.cache_dir = opts.cache_dir.clone();
     let bars = Bars::new();
     let repo = Repository::new_with_progress(&options, &backends, bars.clone())?;
-    Ok(Unopened { repo, bars, gate, location: location.to_string(), backends, options })
+    Ok(Unopened { repo, bars, gate, location: location.to_string(), backends, ungated, options })
 }
 
 impl Unopened {
@@ -120,6 +125,7 @@ impl Unopened {
             gate: self.gate,
             location: self.location,
             backends: self.backends,
+            ungated: self.ungated,
             options: self.options,
         }
     }
@@ -206,6 +212,7 @@ impl Repo {
         let this = self.clone();
         let new = new.to_string();
         blocking(move || {
+            this.gate.clear();
             let old: Option<KeyId> = *this.repo.key_id();
             this.repo.add_key(&new, &KeyOptions::default())?;
             let fresh = Repository::new_with_progress(&this.options, &this.backends, this.bars.clone())?

@@ -133,22 +133,33 @@ impl Repo {
             let _progress = this.bars.attach(progress);
             this.gate.set(cancel.clone());
             let result = this.backup_blocking(sources, &opts);
-            // With the gate still closed, let uploads already under way end,
-            // so the index repair below sees their packs.
-            if result.is_err() && cancel.is_cancelled() && !this.gate.settle(SETTLE_LIMIT) {
-                tracing::warn!("an upload of the cancelled backup is still under way; indexing without it");
-            }
-            this.gate.clear();
             match result {
-                Ok(s) => Ok(s),
+                Ok(s) => {
+                    this.gate.clear();
+                    Ok(s)
+                }
                 Err(e) if cancel.is_cancelled() => {
+                    // rustic returns while some of its threads still run: an
+                    // upload under way, or a packer flushing its last pack.
+                    // The gate stays closed to them (the next operation opens
+                    // it); the packs that did land are indexed through the
+                    // ungated storage once the uploads under way have ended.
                     tracing::info!("backup cancelled ({e}); indexing the packs already uploaded");
-                    if let Err(e) = this.repo.repair_index(&RepairIndexOptions::default(), false) {
+                    if !this.gate.settle(SETTLE_LIMIT) {
+                        tracing::warn!("an upload of the cancelled backup is still under way; indexing without it");
+                    }
+                    let repaired = this
+                        .reopen_with(&this.ungated)
+                        .and_then(|r| Ok(r.repair_index(&RepairIndexOptions::default(), false)?));
+                    if let Err(e) = repaired {
                         tracing::warn!("indexing the packs of a cancelled backup failed: {e}");
                     }
                     Err(BackupError::Cancelled)
                 }
-                Err(e) => Err(e),
+                Err(e) => {
+                    this.gate.clear();
+                    Err(e)
+                }
             }
         })
         .await
