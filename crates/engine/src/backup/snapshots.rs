@@ -200,20 +200,24 @@ impl Repo {
             let repo = this.reopen()?.to_indexed_ids()?;
             let (na, nb) = (repo.node_from_snapshot_and_path(&sa, "")?, repo.node_from_snapshot_and_path(&sb, "")?);
             let opts = LsOptions::default();
-            let left: Vec<(PathBuf, Node)> = repo.ls(&na, &opts)?.collect::<RusticResult<_>>()?;
-            let right: Vec<(PathBuf, Node)> = repo.ls(&nb, &opts)?.collect::<RusticResult<_>>()?;
-            Ok(merge_diff(left, right))
+            merge_diff(repo.ls(&na, &opts)?, repo.ls(&nb, &opts)?)
         })
         .await
     }
 }
 
-fn merge_diff(left: Vec<(PathBuf, Node)>, right: Vec<(PathBuf, Node)>) -> Vec<DiffItem> {
+/// Merges two snapshot listings (each in `ls` order, which is path order)
+/// into the differences, one entry of each at a time: neither listing is
+/// held in memory, whatever the snapshots' sizes.
+fn merge_diff(
+    mut left: impl Iterator<Item = RusticResult<(PathBuf, Node)>>,
+    mut right: impl Iterator<Item = RusticResult<(PathBuf, Node)>>,
+) -> Result<Vec<DiffItem>> {
     let mut out = Vec::new();
-    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
     let line = |change, p: &PathBuf, n: &Node| DiffItem { change, path: join("", p), kind: kind_of(n) };
+    let (mut l, mut r) = (left.next().transpose()?, right.next().transpose()?);
     loop {
-        let order = match (l.peek(), r.peek()) {
+        let order = match (&l, &r) {
             (None, None) => break,
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
@@ -221,23 +225,53 @@ fn merge_diff(left: Vec<(PathBuf, Node)>, right: Vec<(PathBuf, Node)>) -> Vec<Di
         };
         match order {
             Ordering::Less => {
-                let (p, n) = l.next().expect("peeked");
+                let (p, n) = l.take().expect("compared");
                 out.push(line(Change::Removed, &p, &n));
+                l = left.next().transpose()?;
             }
             Ordering::Greater => {
-                let (p, n) = r.next().expect("peeked");
+                let (p, n) = r.take().expect("compared");
                 out.push(line(Change::Added, &p, &n));
+                r = right.next().transpose()?;
             }
             Ordering::Equal => {
-                let ((_, na), (p, nb)) = (l.next().expect("peeked"), r.next().expect("peeked"));
+                let ((_, na), (p, nb)) = (l.take().expect("compared"), r.take().expect("compared"));
                 let changed = kind_of(&na) != kind_of(&nb)
                     || (nb.is_file() && na.content != nb.content)
                     || (nb.is_symlink() && na.node_type != nb.node_type);
                 if changed {
                     out.push(line(Change::Modified, &p, &nb));
                 }
+                (l, r) = (left.next().transpose()?, right.next().transpose()?);
             }
         }
     }
-    out
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustic_core::DataId;
+    use rustic_core::repofile::{Metadata, NodeType};
+
+    fn entry(path: &str, content: Option<u8>) -> RusticResult<(PathBuf, Node)> {
+        let name = std::ffi::OsStr::new(path.rsplit('/').next().unwrap());
+        let kind = if content.is_some() { NodeType::File } else { NodeType::Dir };
+        let mut node = Node::new_node(name, kind, Metadata::default());
+        node.content = content.map(|c| vec![DataId::from(rustic_core::Id::new([c; 32]))]);
+        Ok((PathBuf::from(path), node))
+    }
+
+    #[test]
+    fn a_diff_lists_removed_modified_and_added_entries_in_path_order() {
+        let left = vec![entry("a", None), entry("a/same", Some(1)), entry("a/x", Some(2)), entry("b.txt", Some(3))];
+        let right = vec![entry("a", None), entry("a/same", Some(1)), entry("a/x", Some(9)), entry("c.txt", Some(4))];
+        let got: Vec<(Change, String)> =
+            merge_diff(left.into_iter(), right.into_iter()).unwrap().into_iter().map(|d| (d.change, d.path)).collect();
+        assert_eq!(
+            got,
+            [(Change::Modified, "/a/x".into()), (Change::Removed, "/b.txt".into()), (Change::Added, "/c.txt".into())]
+        );
+    }
 }
