@@ -53,6 +53,7 @@
     "create_backup",
     "run_backup",
     "list_snapshots",
+    "diff_snapshots",
     "snapshot_folder",
     "restore_snapshot",
     "check_backup",

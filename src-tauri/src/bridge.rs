@@ -233,6 +233,9 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
             Ok(serde_json::to_value(api.run_backup(a.id, a.password, sink).await?)?)
         }
         "list_snapshots" => call!(api, args, list_snapshots(task: String, password: Option<String>)),
+        "diff_snapshots" => {
+            call!(api, args, diff_snapshots(task: String, from: String, to: String, password: Option<String>))
+        }
         "snapshot_folder" => call!(
             api,
             args,

@@ -171,6 +171,7 @@ pub fn run_app() {
             commands::backup::create_backup,
             commands::backup::run_backup,
             commands::backup::list_snapshots,
+            commands::backup::diff_snapshots,
             commands::backup::snapshot_folder,
             commands::backup::restore_snapshot,
             commands::backup::check_backup,

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use fjordsync_engine::backup::{
-    BackupError, BackupEvent, BackupOptions, BackupSummary, EntryKind, Repo, RepoLocation, RepoOptions, RestoreOptions,
-    RetentionPolicy, SnapshotInfo,
+    BackupError, BackupEvent, BackupOptions, BackupSummary, Change, EntryKind, Repo, RepoLocation, RepoOptions,
+    RestoreOptions, RetentionPolicy, SnapshotInfo,
 };
 use fjordsync_engine::events::Counters;
 use fjordsync_engine::state::{DbOp, EventFilter, FileEvent, RunRecord, StateDb};
@@ -122,6 +122,30 @@ pub struct SnapshotEntryDto {
     pub size: u64,
     pub modified: Option<String>,
 }
+
+/// What changed from one snapshot to another: counts, and the first
+/// [`DIFF_SHOWN`] changes in path order (a diff can list millions).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotDiffDto {
+    pub added: u64,
+    pub removed: u64,
+    pub modified: u64,
+    pub items: Vec<DiffLineDto>,
+}
+
+/// One changed path.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffLineDto {
+    /// `added`, `removed` or `modified`.
+    pub change: Change,
+    pub path: String,
+    pub folder: bool,
+}
+
+/// How many changed paths a diff sends to the UI.
+pub const DIFF_SHOWN: usize = 500;
 
 /// What a restore did.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -498,6 +522,30 @@ impl Api {
         Ok(list)
     }
 
+    /// What changed from snapshot `from` to snapshot `to` of a backup task.
+    pub async fn diff_snapshots(
+        &self,
+        task: String,
+        from: String,
+        to: String,
+        password: Option<String>,
+    ) -> AppResult<SnapshotDiffDto> {
+        let t = self.task_by_id(&task).await?;
+        let repo = self.backup_repo(&t, password).await?;
+        let lines = repo.diff(&from, &to).await.map_err(backup_err)?;
+        let count = |c| lines.iter().filter(|l| l.change == c).count() as u64;
+        Ok(SnapshotDiffDto {
+            added: count(Change::Added),
+            removed: count(Change::Removed),
+            modified: count(Change::Modified),
+            items: lines
+                .iter()
+                .take(DIFF_SHOWN)
+                .map(|l| DiffLineDto { change: l.change, path: l.path.clone(), folder: l.kind == EntryKind::Dir })
+                .collect(),
+        })
+    }
+
     /// One folder of a snapshot ("" or "/" for its top).
     pub async fn snapshot_folder(
         &self,
@@ -773,6 +821,41 @@ pub(crate) mod tests {
         edit(&mut t);
         let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
         (api, saved)
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_diff_counts_and_lists_what_changed_between_two_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, saved) = local_backup(dir.path(), |_| {}).await;
+        let src = dir.path().join("src");
+        std::fs::write(src.join("kept.txt"), b"same").unwrap();
+        std::fs::write(src.join("edited.txt"), b"before").unwrap();
+        std::fs::write(src.join("gone.txt"), b"bye").unwrap();
+        api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
+        std::fs::write(src.join("edited.txt"), b"after, longer").unwrap();
+        std::fs::remove_file(src.join("gone.txt")).unwrap();
+        std::fs::create_dir(src.join("new")).unwrap();
+        std::fs::write(src.join("new/file.txt"), b"new").unwrap();
+        api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
+        let snaps = api.list_snapshots(saved.id.clone(), None).await.unwrap();
+        let (newer, older) = (snaps[0].id.clone(), snaps[1].id.clone());
+        let d = api.diff_snapshots(saved.id.clone(), older, newer, None).await.unwrap();
+        let top = src.display().to_string();
+        let lines: Vec<(Change, String, bool)> =
+            d.items.iter().map(|l| (l.change, l.path.replacen(&top, "", 1), l.folder)).collect();
+        assert_eq!(
+            lines,
+            [
+                (Change::Modified, "/edited.txt".into(), false),
+                (Change::Removed, "/gone.txt".into(), false),
+                (Change::Added, "/new".into(), true),
+                (Change::Added, "/new/file.txt".into(), false),
+            ],
+            "{d:?}"
+        );
+        assert_eq!((d.added, d.removed, d.modified), (2, 1, 1));
+        let bad = api.diff_snapshots(saved.id, "nope".into(), snaps[0].id.clone(), None).await.unwrap_err();
+        assert_eq!(bad.code, "not_found", "{bad:?}");
     }
 
     /// The names in the top folder of a snapshot's copy of `folder`.

@@ -5,7 +5,7 @@ use tauri::ipc::Channel;
 
 use super::ApiState;
 use crate::api::backup::maintenance::{CheckDto, ForgetDto, PruneDto, RepoSizeDto};
-use crate::api::backup::{RestoreDto, SnapshotDto, SnapshotEntryDto};
+use crate::api::backup::{RestoreDto, SnapshotDiffDto, SnapshotDto, SnapshotEntryDto};
 use crate::api::dto::{RunDto, TaskDto, TaskProgressDto};
 use crate::error::AppResult;
 
@@ -30,6 +30,18 @@ pub async fn run_backup(
 #[tauri::command]
 pub async fn list_snapshots(api: ApiState<'_>, task: String, password: Option<String>) -> AppResult<Vec<SnapshotDto>> {
     api.list_snapshots(task, password).await
+}
+
+/// What changed from one snapshot of a backup to another.
+#[tauri::command]
+pub async fn diff_snapshots(
+    api: ApiState<'_>,
+    task: String,
+    from: String,
+    to: String,
+    password: Option<String>,
+) -> AppResult<SnapshotDiffDto> {
+    api.diff_snapshots(task, from, to, password).await
 }
 
 /// One folder of a snapshot.

@@ -14,6 +14,7 @@ import type {
   RepoSize,
   RestoreResult,
   Snapshot,
+  SnapshotDiff,
   SnapshotEntry,
   OverviewTask,
   Settings,
@@ -125,6 +126,8 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   runBackup(id: string, password: string | null, onProgress: (p: TaskProgress) => void): Promise<Run>;
   listSnapshots(task: string, password?: string | null): Promise<Snapshot[]>;
   snapshotFolder(task: string, snapshot: string, path: string, password?: string | null): Promise<SnapshotEntry[]>;
+  /** What changed from snapshot `from` to snapshot `to`. */
+  diffSnapshots(task: string, from: string, to: string, password?: string | null): Promise<SnapshotDiff>;
   /**
    * Restores `path` of a snapshot into `folder`; rejects with `would_overwrite` unless `overwrite`.
    * Progress streams like a run's; `cancelTask(task)` stops it (rejects with `cancelled`).
@@ -233,6 +236,7 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     listSnapshots: (task, password) => call("list_snapshots", { task, password: password || null }),
     snapshotFolder: (task, snapshot, path, password) =>
       call("snapshot_folder", { task, snapshot, path, password: password || null }),
+    diffSnapshots: (task, from, to, password) => call("diff_snapshots", { task, from, to, password: password || null }),
     restoreSnapshot: (task, snapshot, path, folder, overwrite, password, onProgress) =>
       withProgress(task, onProgress, (args) =>
         call("restore_snapshot", { task, snapshot, path, folder, overwrite, password: password || null, ...args }),

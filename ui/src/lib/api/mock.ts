@@ -260,6 +260,21 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       unlock(String(a.task), a.password);
       return structuredClone(snapshots);
     },
+    diff_snapshots: (a) => {
+      unlock(String(a.task), a.password);
+      if (![a.from, a.to].every((id) => snapshots.some((s) => s.id === id))) {
+        throw new ApiError("not_found", "no such snapshot");
+      }
+      return {
+        added: 1,
+        removed: 0,
+        modified: 1,
+        items: [
+          { change: "modified", path: "/home/a.txt", folder: false },
+          { change: "added", path: "/home/new.txt", folder: false },
+        ],
+      };
+    },
     snapshot_folder: (a) => {
       unlock(String(a.task), a.password);
       const path = String(a.path).replace(/\/+$/, "");

@@ -174,6 +174,22 @@ export interface SnapshotEntry {
   modified: string | null;
 }
 
+/** One path that differs between two snapshots. */
+export interface DiffLine {
+  change: "added" | "removed" | "modified";
+  /** Full path inside the snapshots. */
+  path: string;
+  folder: boolean;
+}
+
+/** What changed from one snapshot to another: counts and the first changes in path order. */
+export interface SnapshotDiff {
+  added: number;
+  removed: number;
+  modified: number;
+  items: DiffLine[];
+}
+
 /** What a repository check found (damage rejects with `check_failed`). */
 export interface CheckResult {
   readDataPercent: number;
