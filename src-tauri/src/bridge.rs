@@ -124,6 +124,20 @@ macro_rules! call {
     }};
 }
 
+/// Like `call!` for a command that streams progress (its last argument):
+/// the window passes a channel, the bridge broadcasts `taskProgress` events
+/// of the task named by the argument `$task` on its WebSocket.
+macro_rules! call_with_progress {
+    ($api:expr, $args:expr, $method:ident($($arg:ident: $ty:ty),*), progress of $task:ident) => {{
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Args { $($arg: $ty),* }
+        let a: Args = serde_json::from_value($args)?;
+        let sink = $api.broadcast_progress(&a.$task);
+        Ok(serde_json::to_value($api.$method($(a.$arg),*, sink).await?)?)
+    }};
+}
+
 /// One match arm per command in [`crate::commands::NAMES`], with the same
 /// argument names as the Tauri commands.
 pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, AppError> {
@@ -222,15 +236,7 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
         "overview" => call!(api, args, overview()),
         "create_backup" => call!(api, args, create_backup(task: TaskDto, password: String, create: bool)),
         "run_backup" => {
-            #[derive(Deserialize)]
-            struct Args {
-                id: String,
-                #[serde(default)]
-                password: Option<String>,
-            }
-            let a: Args = serde_json::from_value(args)?;
-            let sink = api.broadcast_progress(&a.id);
-            Ok(serde_json::to_value(api.run_backup(a.id, a.password, sink).await?)?)
+            call_with_progress!(api, args, run_backup(id: String, password: Option<String>), progress of id)
         }
         "list_snapshots" => call!(api, args, list_snapshots(task: String, password: Option<String>)),
         "diff_snapshots" => {
@@ -241,25 +247,25 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
             args,
             snapshot_folder(task: String, snapshot: String, path: String, password: Option<String>)
         ),
-        "restore_snapshot" => {
-            #[derive(Deserialize)]
-            struct Args {
+        "restore_snapshot" => call_with_progress!(
+            api,
+            args,
+            restore_snapshot(
                 task: String,
                 snapshot: String,
                 path: String,
                 folder: String,
                 overwrite: bool,
-                #[serde(default)]
-                password: Option<String>,
-            }
-            let a: Args = serde_json::from_value(args)?;
-            let sink = api.broadcast_progress(&a.task);
-            let r = api.restore_snapshot(a.task, a.snapshot, a.path, a.folder, a.overwrite, a.password, sink).await?;
-            Ok(serde_json::to_value(r)?)
-        }
-        "check_backup" => {
-            call!(api, args, check_backup(task: String, read_data_percent: f64, password: Option<String>))
-        }
+                password: Option<String>
+            ),
+            progress of task
+        ),
+        "check_backup" => call_with_progress!(
+            api,
+            args,
+            check_backup(task: String, read_data_percent: f64, password: Option<String>),
+            progress of task
+        ),
         "forget_snapshots" => call!(api, args, forget_snapshots(task: String, dry_run: bool, password: Option<String>)),
         "prune_backup" => call!(api, args, prune_backup(task: String, password: Option<String>)),
         "change_backup_password" => call!(

@@ -20,6 +20,7 @@ use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent}
 use tauri::{AppHandle, Manager, Runtime};
 
 use crate::api::dto::{AppEvent, QuotaDto, RunDto, TaskDto};
+use crate::api::settings::SettingsDto;
 use crate::api::{Api, BAD_OUTCOMES};
 
 /// The tray's id.
@@ -342,8 +343,14 @@ async fn quotas(api: &Api) -> Vec<(String, Option<QuotaDto>)> {
     out
 }
 
-async fn refresh<R: Runtime>(app: &AppHandle<R>, api: &Api, quotas: &[(String, Option<QuotaDto>)]) {
-    let settings = api.get_settings().await.unwrap_or_default();
+/// Redraws icon, tooltip and menu with `settings` (pause, language), which
+/// the caller reads once per event.
+async fn refresh<R: Runtime>(
+    app: &AppHandle<R>,
+    api: &Api,
+    settings: &SettingsDto,
+    quotas: &[(String, Option<QuotaDto>)],
+) {
     let tasks = api.list_tasks().await.unwrap_or_default();
     let running = api.running_tasks().await.unwrap_or_default();
     let now = jiff::Timestamp::now().as_millisecond();
@@ -367,7 +374,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, api: Arc<Api>) {
     let mut events = api.subscribe();
     let mut q = quotas(&api).await;
     let mut q_at = tokio::time::Instant::now();
-    refresh(&app, &api, &q).await;
+    refresh(&app, &api, &api.get_settings().await.unwrap_or_default(), &q).await;
     loop {
         let ev = tokio::select! {
             _ = stopping.cancelled() => return,
@@ -378,12 +385,16 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, api: Arc<Api>) {
             Err(RecvError::Closed) => return,
             // Progress ticks come ten times a second: not a tray matter.
             Ok(AppEvent::TaskProgress { .. }) | Ok(AppEvent::SignInUrl { .. }) => continue,
+            _ => {}
+        }
+        // Read once: a finished run's notification and the redraw share it.
+        let s = api.get_settings().await.unwrap_or_default();
+        match ev {
             Ok(AppEvent::StorageChanged { .. }) | Ok(AppEvent::StoragesChanged) => {
                 q = quotas(&api).await;
                 q_at = tokio::time::Instant::now();
             }
             Ok(AppEvent::TaskFinished { name, run, error, .. }) => {
-                let s = api.get_settings().await.unwrap_or_default();
                 if s.notifications
                     && let Some((title, body)) =
                         notification(&name, run.as_deref(), error.as_deref(), Lang::from_setting(&s.language))
@@ -400,7 +411,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, api: Arc<Api>) {
             q = quotas(&api).await;
             q_at = tokio::time::Instant::now();
         }
-        refresh(&app, &api, &q).await;
+        refresh(&app, &api, &s, &q).await;
     }
 }
 

@@ -668,7 +668,7 @@ try {
     expect((await page.getByRole("listitem", { name: "Wrong" }).count()) === 0, "no task saved with a wrong password");
   });
 
-  await test("backup maintenance: size, check, forget now after a preview, a restore with progress, change password", async () => {
+  await test("backup maintenance: size, check (a full one with progress), forget now after a preview, a restore with progress, change password", async () => {
     const docs = join(main.home, "docs");
     const card = page.getByRole("listitem", { name: "Documents backup" });
     // Two more versions (unchanged files: quick), then keep only the latest.
@@ -691,6 +691,17 @@ try {
     await panel.getByRole("combobox", { name: "Read back" }).selectOption("5");
     await panel.getByRole("button", { name: "Check" }).click();
     await page.getByRole("status").filter({ hasText: "Check passed: the repository is sound (5 % of the data read back)." }).waitFor({ timeout: 60_000 });
+    // Reading all of it back streams the engine's phases into the panel while it runs.
+    await page.evaluate(() => {
+      window.__sawCheckProgress = false;
+      new MutationObserver(() => {
+        if (document.querySelector(".maintenance progress")) window.__sawCheckProgress = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await panel.getByRole("combobox", { name: "Read back" }).selectOption("100");
+    await panel.getByRole("button", { name: "Check" }).click();
+    await page.getByRole("status").filter({ hasText: "Check passed: the repository is sound (100 % of the data read back)." }).waitFor({ timeout: 60_000 });
+    expect(await page.evaluate(() => window.__sawCheckProgress), "check progress was shown");
 
     // Forget now: a preview of what goes, then the real thing only when confirmed.
     await panel.getByRole("button", { name: "Forget now" }).click();

@@ -887,13 +887,42 @@ pub(crate) mod tests {
         assert_eq!(api.save_task(bad).await.unwrap_err().code, "invalid");
     }
 
+    /// 4 MB that do not compress, so backing them up, restoring or reading
+    /// them back has bytes to count.
+    pub(crate) fn incompressible() -> Vec<u8> {
+        (0..4_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+    }
+
+    /// A sink that keeps what it is sent.
+    pub(crate) fn recorder() -> (ProgressSink, Arc<Mutex<Vec<TaskProgressDto>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        (Arc::new(move |p| s.lock().unwrap().push(p)), seen)
+    }
+
+    /// Checks that the engine's phases reached a sink, and that one of them counted bytes.
+    pub(crate) fn assert_phases_with_bytes(seen: &[TaskProgressDto]) {
+        let titles =
+            seen.iter().filter(|p| matches!(p, TaskProgressDto::Progress { current, .. } if !current.is_empty()));
+        assert!(titles.count() > 0, "the phases reached the sink: {seen:?}");
+        let bytes = seen.iter().any(|p| matches!(p, TaskProgressDto::Progress { bytes_total, .. } if *bytes_total > 0));
+        assert!(bytes, "a phase counted bytes: {seen:?}");
+    }
+
+    /// A sink that stops the task at its first progress message, as the Stop button does.
+    pub(crate) fn stop_at_first(api: &Arc<Api>, task: &str) -> ProgressSink {
+        let (a, id) = (api.clone(), task.to_string());
+        Arc::new(move |_| {
+            a.cancel_now(&id);
+        })
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn restore_streams_progress_and_cancels() {
         let dir = tempfile::tempdir().unwrap();
         let (api, saved) = local_backup(dir.path(), |_| {}).await;
         let src = dir.path().join("src");
-        // Not compressible, so there are bytes to count.
-        let data: Vec<u8> = (0..4_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let data = incompressible();
         std::fs::write(src.join("data.bin"), &data).unwrap();
         api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
         let snap = api.list_snapshots(saved.id.clone(), None).await.unwrap()[0].id.clone();
@@ -902,32 +931,16 @@ pub(crate) mod tests {
             api.restore_snapshot(saved.id.clone(), snap.clone(), file.clone(), to.into(), false, None, sink)
         };
 
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let s = seen.clone();
+        let (sink, seen) = recorder();
         let out = dir.path().join("out");
-        let r = restore(out.to_str().unwrap(), Arc::new(move |p| s.lock().unwrap().push(p))).await.unwrap();
+        let r = restore(out.to_str().unwrap(), sink).await.unwrap();
         assert_eq!(std::fs::read(out.join("data.bin")).unwrap(), data);
         assert_eq!(r.bytes, data.len() as u64);
-        let seen = std::mem::take(&mut *seen.lock().unwrap());
-        let titles: Vec<&String> = seen
-            .iter()
-            .filter_map(|p| match p {
-                TaskProgressDto::Progress { current, .. } => current.first(),
-                _ => None,
-            })
-            .collect();
-        assert!(!titles.is_empty(), "the restore's phases reached the sink");
-        let byte_counts =
-            seen.iter().any(|p| matches!(p, TaskProgressDto::Progress { bytes_total, .. } if *bytes_total > 0));
-        assert!(byte_counts, "a phase counted bytes: {seen:?}");
+        assert_phases_with_bytes(&seen.lock().unwrap());
 
         // Cancelled from its first progress message, as the Cancel button does.
-        let (a, id) = (api.clone(), saved.id.clone());
-        let cancel_sink: ProgressSink = Arc::new(move |_| {
-            a.cancel_now(&id);
-        });
         let out2 = dir.path().join("out2");
-        let err = restore(out2.to_str().unwrap(), cancel_sink).await.unwrap_err();
+        let err = restore(out2.to_str().unwrap(), stop_at_first(&api, &saved.id)).await.unwrap_err();
         assert_eq!(err.code, "cancelled", "{err:?}");
         // The task is free again, and a running backup refuses a restore.
         assert!(!api.cancel_now(&saved.id));

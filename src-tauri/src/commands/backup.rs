@@ -74,15 +74,18 @@ pub async fn restore_snapshot(
     api.restore_snapshot(task, snapshot, path, folder, overwrite, password, sink).await
 }
 
-/// Check a backup's repository, reading back a share of its data.
+/// Check a backup's repository, reading back a share of its data, with
+/// progress (`cancel_task` stops it).
 #[tauri::command]
 pub async fn check_backup(
     api: ApiState<'_>,
     task: String,
     read_data_percent: f64,
     password: Option<String>,
+    on_progress: Channel<TaskProgressDto>,
 ) -> AppResult<CheckDto> {
-    api.check_backup(task, read_data_percent, password).await
+    let sink = std::sync::Arc::new(move |p| drop(on_progress.send(p)));
+    api.check_backup(task, read_data_percent, password, sink).await
 }
 
 /// Apply a backup's retention policy now (`dry_run`: only list what would go).

@@ -173,6 +173,28 @@ describe("backup", () => {
     expect(backend.calls.find((c) => c.command === "change_backup_password")!.args).toMatchObject({ newPassword: "fresh" });
   });
 
+  it("a check shows its progress in the panel and Stop ends it as stopped, not as an error", async () => {
+    const backend = mockBackend({ storages: [demoStorage], canPickFolder: false, holdRuns: true });
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByRole("button", { name: /^demo/ }));
+    await fireEvent.click(await screen.findByRole("tab", { name: "Backup" }));
+    await create(true);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Maintenance" }));
+    const panel = await screen.findByLabelText("Maintenance: Docs");
+    await fireEvent.change(within(panel).getByRole("combobox", { name: "Read back" }), { target: { value: "100" } });
+    await fireEvent.click(within(panel).getByRole("button", { name: "Check" }));
+    const live = await within(panel).findByRole("status", { name: "Running" });
+    expect(within(live).getByText("reading pack data")).toBeTruthy();
+    expect(within(panel).getByRole("button", { name: "Check" })).toHaveProperty("disabled", true);
+    await fireEvent.click(within(panel).getByRole("button", { name: "Stop" }));
+    await screen.findByText("Stopped");
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(within(panel).queryByRole("status", { name: "Running" })).toBeNull();
+    expect(backend.calls.find((c) => c.command === "check_backup")!.args).toMatchObject({ readDataPercent: 100 });
+    expect(backend.calls.some((c) => c.command === "cancel_task")).toBe(true);
+  });
+
   it("shows a good run's warning on its card", async () => {
     const backend = mockBackend({
       storages: [demoStorage],

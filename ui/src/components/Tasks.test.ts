@@ -179,6 +179,26 @@ describe("tasks", () => {
     expect(backend.calls.filter((c) => c.command === "export_run").map((c) => c.args.format)).toEqual(["json", "csv"]);
   });
 
+  it("deletes a task only after the confirmation, and closes its open log", async () => {
+    const backend = await openTasks({ tasks: [saved] });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    expect(within(card).getByText("/home/me/Photos → demo:Photos")).toBeTruthy();
+    await fireEvent.click(within(card).getByRole("button", { name: "Log" }));
+    await screen.findByRole("region", { name: "Runs of “Photos”" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Delete task" }));
+    let dialog = await screen.findByRole("dialog");
+    expect(dialog.textContent).toContain("Photos");
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(backend.calls.some((c) => c.command === "delete_task")).toBe(false);
+    await fireEvent.click(within(card).getByRole("button", { name: "Delete task" }));
+    dialog = await screen.findByRole("dialog");
+    await fireEvent.click(within(dialog).getByRole("button", { name: "Delete task" }));
+    await screen.findByText(/No tasks yet/);
+    expect(screen.queryByRole("region", { name: "Runs of “Photos”" })).toBeNull();
+    expect(backend.calls.find((c) => c.command === "delete_task")!.args).toEqual({ id: "t1" });
+  });
+
   it("shows undo progress while it runs", async () => {
     const backend = await openTasks({ tasks: [saved] });
     const seen: string[] = [];

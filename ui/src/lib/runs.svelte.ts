@@ -59,6 +59,27 @@ export class TaskRuns {
     }
   }
 
+  /** Stops whatever holds task `id` (a run, restore or check); its caller sees `cancelled`. */
+  async cancel(id: string): Promise<void> {
+    try {
+      await this.backend.cancelTask(id);
+    } catch (e) {
+      this.onerror(ApiError.from(e));
+    }
+  }
+
+  /** Deletes task `id` (the user has confirmed) and reloads; false when the app refused (reported). */
+  async remove(id: string): Promise<boolean> {
+    try {
+      await this.backend.deleteTask(id);
+    } catch (e) {
+      this.onerror(ApiError.from(e));
+      return false;
+    }
+    await this.load();
+    return true;
+  }
+
   /** Loads, then follows runs started elsewhere; returns the stop function (for onMount). */
   watch(): () => void {
     void this.load();

@@ -11,8 +11,8 @@ use fjordsync_engine::backup::{CheckReport, ForgetReport, PruneReport, Repo, Rep
 use serde::Serialize;
 
 use super::super::Api;
-use super::super::tasks::Hold;
-use super::{SnapshotDto, backup_err, backup_of, secret_key};
+use super::super::tasks::{Hold, ProgressSink};
+use super::{SnapshotDto, backup_err, backup_of, phase_sink, secret_key};
 use crate::api::dto::TaskDto;
 use crate::error::{AppError, AppResult};
 
@@ -132,17 +132,19 @@ impl Api {
 
     /// Checks the repository's structure and reads back `read_data_percent`
     /// percent of its data (0 to 100); damage fails with `check_failed`.
+    /// Reading data back can take as long as a restore, so the engine's
+    /// phases stream to `progress` like a restore's, and `cancel_task`
+    /// stops it (`cancelled`).
     pub async fn check_backup(
         &self,
         task: String,
         read_data_percent: f64,
         password: Option<String>,
+        progress: ProgressSink,
     ) -> AppResult<CheckDto> {
         let (_, hold, repo) = self.held_repo(&task, "a repository check", password).await?;
-        let report = repo
-            .check(read_data_percent, fjordsync_engine::backup::no_progress(), hold.cancel.clone())
-            .await
-            .map_err(backup_err)?;
+        let report =
+            repo.check(read_data_percent, phase_sink(progress), hold.cancel.clone()).await.map_err(backup_err)?;
         Ok(check_dto(read_data_percent, report))
     }
 
@@ -234,6 +236,32 @@ mod tests {
         assert_eq!(size_dto(&RepoSize::default(), &[]).dedup_ratio, None);
     }
 
+    /// A check that reads the data back streams the engine's phases (with
+    /// bytes) like a restore, and Stop (`cancel_now`, what `cancel_task`
+    /// calls) ends it with `cancelled` and frees the task.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn check_streams_progress_and_cancels() {
+        use crate::api::backup::tests::{
+            assert_phases_with_bytes, incompressible, local_backup, recorder, stop_at_first,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (api, saved) = local_backup(dir.path(), |_| {}).await;
+        std::fs::write(dir.path().join("src/data.bin"), incompressible()).unwrap();
+        let quiet = || -> ProgressSink { std::sync::Arc::new(|_| {}) };
+        api.run_backup(saved.id.clone(), None, quiet()).await.unwrap();
+
+        let (sink, seen) = recorder();
+        let report = api.check_backup(saved.id.clone(), 100.0, None, sink).await.unwrap();
+        assert_eq!(report.read_data_percent, 100.0);
+        assert_phases_with_bytes(&seen.lock().unwrap());
+
+        let err = api.check_backup(saved.id.clone(), 100.0, None, stop_at_first(&api, &saved.id)).await.unwrap_err();
+        assert_eq!(err.code, "cancelled", "{err:?}");
+        assert!(!api.cancel_now(&saved.id), "the task is free again");
+        // A check changes nothing: a full one afterwards passes.
+        api.check_backup(saved.id.clone(), 100.0, None, quiet()).await.unwrap();
+    }
+
     /// Check, forget (dry run, then for real), prune, size and a password
     /// change on a repository in the demo storage (the emulator in the app).
     #[tokio::test(flavor = "multi_thread")]
@@ -257,9 +285,10 @@ mod tests {
         let all = api.list_snapshots(id(), None).await.unwrap();
         assert_eq!(all.len(), 3, "no retention yet: every version is kept");
 
-        let check = api.check_backup(id(), 100.0, None).await.unwrap();
+        let check = api.check_backup(id(), 100.0, None, std::sync::Arc::new(|_| {})).await.unwrap();
         assert_eq!(check.read_data_percent, 100.0);
-        assert_eq!(api.check_backup(id(), 150.0, None).await.unwrap_err().code, "invalid");
+        let too_much = api.check_backup(id(), 150.0, None, std::sync::Arc::new(|_| {})).await;
+        assert_eq!(too_much.unwrap_err().code, "invalid");
         assert_eq!(api.forget_snapshots(id(), true, None).await.unwrap_err().code, "invalid", "no policy yet");
 
         let mut keep_one = saved.clone();

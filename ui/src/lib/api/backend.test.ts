@@ -71,6 +71,22 @@ describe("createBackend", () => {
     expect(opened).toBe(3);
   });
 
+  it("streams a restore's and a check's progress through the platform's argument", async () => {
+    const seen: unknown[] = [];
+    let closed = 0;
+    const b = createBackend(async (c, a) => (seen.push([c, a]), {}), {
+      ...platform,
+      progress: () => ({ args: { onProgress: "channel" }, close: () => void closed++ }),
+    });
+    await b.restoreSnapshot("t1", "s1", "/a", "/out", false, null, () => undefined);
+    await b.checkBackup("t1", 100, "pw", () => undefined);
+    expect(seen).toEqual([
+      ["restore_snapshot", { task: "t1", snapshot: "s1", path: "/a", folder: "/out", overwrite: false, password: null, onProgress: "channel" }],
+      ["check_backup", { task: "t1", readDataPercent: 100, password: "pw", onProgress: "channel" }],
+    ]);
+    expect(closed).toBe(2);
+  });
+
   it("names the file version commands' arguments", async () => {
     const seen: unknown[] = [];
     const b = createBackend(async (c, a) => (seen.push([c, a]), null), platform);

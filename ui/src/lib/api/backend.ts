@@ -141,8 +141,16 @@ export interface Backend extends Omit<Platform, "exportRun"> {
     password: string | null,
     onProgress?: (p: TaskProgress) => void,
   ): Promise<RestoreResult>;
-  /** Checks a backup's repository, reading back `readDataPercent` (0–100) of its data; damage rejects with `check_failed`. */
-  checkBackup(task: string, readDataPercent: number, password?: string | null): Promise<CheckResult>;
+  /**
+   * Checks a backup's repository, reading back `readDataPercent` (0–100) of its data; damage rejects with `check_failed`.
+   * Progress streams like a restore's; `cancelTask(task)` stops it (rejects with `cancelled`).
+   */
+  checkBackup(
+    task: string,
+    readDataPercent: number,
+    password: string | null,
+    onProgress?: (p: TaskProgress) => void,
+  ): Promise<CheckResult>;
   /** Applies the task's retention policy now; `dryRun` only lists what would go. */
   forgetSnapshots(task: string, dryRun: boolean, password?: string | null): Promise<ForgetResult>;
   pruneBackup(task: string, password?: string | null): Promise<PruneResult>;
@@ -160,7 +168,7 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
       throw ApiError.from(e);
     }
   };
-  // A run, undo, retry or restore with its progress going to `onProgress` meanwhile.
+  // A run, undo, retry, restore or check with its progress going to `onProgress` meanwhile.
   const withProgress = async <T>(
     task: string,
     onProgress: ((p: TaskProgress) => void) | undefined,
@@ -241,7 +249,8 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
       withProgress(task, onProgress, (args) =>
         call("restore_snapshot", { task, snapshot, path, folder, overwrite, password: password || null, ...args }),
       ),
-    checkBackup: (task, readDataPercent, password) => call("check_backup", { task, readDataPercent, password: password || null }),
+    checkBackup: (task, readDataPercent, password, onProgress) =>
+      withProgress(task, onProgress, (args) => call("check_backup", { task, readDataPercent, password: password || null, ...args })),
     forgetSnapshots: (task, dryRun, password) => call("forget_snapshots", { task, dryRun, password: password || null }),
     pruneBackup: (task, password) => call("prune_backup", { task, password: password || null }),
     changeBackupPassword: (task, password, newPassword) =>

@@ -38,7 +38,7 @@ export interface MockOptions {
   tasks?: Task[];
   /** Make previews show the delete guard refusing. */
   refuseDeletes?: boolean;
-  /** Keep run_task pending until cancel_task (to test progress and cancel). */
+  /** Keep run_task and check_backup pending until cancel_task (to test progress and cancel). */
   holdRuns?: boolean;
   /** Like the window (OS folder dialog), or like a browser (false). */
   canPickFolder?: boolean;
@@ -303,10 +303,27 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       restored.add(target);
       return { target, filesRestored: 1, filesUnchanged: 0, filesReplaced: a.overwrite ? 1 : 0, bytes: 12 };
     },
-    check_backup: (a) => {
-      unlock(String(a.task), a.password);
+    check_backup: async (a) => {
+      const task = String(a.task);
+      unlock(task, a.password);
       const share = Number(a.readDataPercent);
       if (!(share >= 0 && share <= 100)) throw new ApiError("invalid", `read-data share ${share} is not 0..100 percent`);
+      progressCbs.get(task)?.({
+        type: "progress",
+        bytesDone: 1024,
+        bytesTotal: 4096,
+        filesDone: 0,
+        filesTotal: 0,
+        rate: 1024,
+        eta: 3,
+        current: ["reading pack data"],
+        failed: 0,
+      });
+      // Held like a run: Stop (cancel_task) ends it as the app does.
+      if (opts.holdRuns) {
+        await new Promise<void>((resolve) => holds.set(task, resolve));
+        throw new ApiError("cancelled", "cancelled");
+      }
       return { readDataPercent: share, warnings: [] };
     },
     forget_snapshots: (a) => {
