@@ -97,6 +97,28 @@ describe("backup", () => {
     expect(restores.at(-1)!.args).toMatchObject({ path: "/home/a.txt", folder: "/tmp/out", overwrite: true });
   });
 
+  it("shows what changed from one version to the next", async () => {
+    const backend = await openBackup();
+    await create(true);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    for (const n of [1, 2]) {
+      await fireEvent.click(within(card).getByRole("button", { name: "Back up now" }));
+      await waitFor(() => expect(backend.calls.filter((c) => c.command === "run_backup").length).toBe(n));
+      await within(card).findByRole("button", { name: "Back up now" });
+    }
+    await fireEvent.click(within(card).getByRole("button", { name: "Versions" }));
+    const versions = await screen.findByLabelText("Versions of “Docs”");
+    // Only the newer version has an older one to compare with.
+    const buttons = await within(versions).findAllByRole("button", { name: "Changes" });
+    expect(buttons.length).toBe(1);
+    await fireEvent.click(buttons[0]);
+    const panel = await screen.findByLabelText(/^Changes from \w+ to \w+$/);
+    within(panel).getByText("1 added, 0 removed, 1 changed");
+    expect(within(panel).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["M /home/a.txt", "+ /home/new.txt"]);
+    const call = backend.calls.find((c) => c.command === "diff_snapshots")!;
+    expect(call.args.from).not.toBe(call.args.to);
+  });
+
   it("edits the schedule and retention of a saved backup", async () => {
     const backend = await openBackup();
     await create(true);
