@@ -25,6 +25,7 @@ pub mod events;
 pub mod filter;
 pub mod guard;
 pub mod local;
+mod lock;
 pub mod plan;
 pub mod remote;
 pub mod remotes;
