@@ -147,7 +147,10 @@ impl Runner {
             return Err(EngineError::Invalid("both sides are local; one of them must be REMOTE:PATH".into()));
         }
         let opts = &spec.options;
-        let filter = Filter::new(opts).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let mut filter = Filter::new(&opts.filters).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        if let Some(keys) = &opts.only {
+            filter = filter.only(keys);
+        }
         let dry = opts.dry_run;
         let run = if dry { 0 } else { self.db.start_run(spec, parent)? };
         events(TaskEvent::Started {
