@@ -2,13 +2,42 @@
 //! from the `ignore` crate), size and age limits, and the "only these paths"
 //! list that retry uses. The same filter applies to both sides, so a sync
 //! never deletes a destination file that the filter hides on the source.
+//!
+//! Sync tasks and backups take the same filters from the user, so both hold
+//! one [`FilterOptions`] and compile it with [`Filter::new`]: a new limit is
+//! added here once and reaches every shell and both kinds of task.
 
 use std::collections::HashSet;
 
 use ignore::Match;
 use ignore::overrides::{Override, OverrideBuilder};
+use serde::{Deserialize, Serialize};
 
-use crate::task::TaskOptions;
+/// The file filters a user gives a sync task ([`crate::TaskOptions`]) or a
+/// backup ([`crate::backup::BackupOptions`]), as typed: globs and limits,
+/// not yet compiled.
+///
+/// Sync tasks are stored as JSON (the state database keys them by it), with
+/// these fields flattened into the options beside the others, so their names
+/// are part of that format: renaming one breaks the stored tasks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FilterOptions {
+    /// Gitignore-style globs: only matching files are considered; folders
+    /// are still walked.
+    pub include: Vec<String>,
+    /// Gitignore-style globs: matching files and folders are left alone; an
+    /// exclude wins over an include.
+    pub exclude: Vec<String>,
+    /// Smallest file considered (bytes).
+    pub min_size: Option<u64>,
+    /// Largest file considered (bytes).
+    pub max_size: Option<u64>,
+    /// Only files modified at least this many seconds ago.
+    pub min_age_secs: Option<u64>,
+    /// Only files modified at most this many seconds ago.
+    pub max_age_secs: Option<u64>,
+}
 
 /// A bad glob.
 #[derive(Debug, thiserror::Error)]
@@ -32,9 +61,9 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Compiles the options' filters. Includes come first and excludes last,
-    /// so an exclude wins over an include.
-    pub fn new(o: &TaskOptions) -> Result<Filter, FilterError> {
+    /// Compiles the filters. Includes come first and excludes last, so an
+    /// exclude wins over an include. Ages count back from now.
+    pub fn new(o: &FilterOptions) -> Result<Filter, FilterError> {
         let globs = if o.include.is_empty() && o.exclude.is_empty() {
             None
         } else {
@@ -55,8 +84,15 @@ impl Filter {
             max_size: o.max_size,
             newest: o.min_age_secs.map(|a| now - a as i64),
             oldest: o.max_age_secs.map(|a| now - a as i64),
-            only: o.only.as_ref().map(|v| v.iter().map(|k| fjordsync_jottacloud::names::fold_case(k)).collect()),
+            only: None,
         })
+    }
+
+    /// Restricts the filter to these relative paths (remote form, compared
+    /// without case), on top of its globs and limits: "retry failed only".
+    pub fn only(mut self, keys: &[String]) -> Filter {
+        self.only = Some(keys.iter().map(|k| fjordsync_jottacloud::names::fold_case(k)).collect());
+        self
     }
 
     /// True if a folder (user path, relative) is excluded, so that it is not
@@ -96,7 +132,7 @@ mod tests {
 
     #[test]
     fn include_exclude() {
-        let o = TaskOptions {
+        let o = FilterOptions {
             include: vec!["*.jpg".into(), "docs/**".into()],
             exclude: vec!["secret*".into(), "tmp/".into()],
             ..Default::default()
@@ -112,8 +148,8 @@ mod tests {
 
     #[test]
     fn sizes_and_only() {
-        let o = TaskOptions { min_size: Some(2), only: Some(vec!["A.txt".into()]), ..Default::default() };
-        let f = Filter::new(&o).unwrap();
+        let o = FilterOptions { min_size: Some(2), ..Default::default() };
+        let f = Filter::new(&o).unwrap().only(&["A.txt".into()]);
         assert!(!f.accepts_file("a.txt", "a.txt", 1, 0));
         assert!(f.accepts_file("a.txt", "a.txt", 2, 0));
         assert!(!f.accepts_file("b.txt", "b.txt", 2, 0));

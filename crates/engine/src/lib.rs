@@ -25,6 +25,7 @@ pub mod events;
 pub mod filter;
 pub mod guard;
 pub mod local;
+mod lock;
 pub mod plan;
 pub mod remote;
 pub mod remotes;
@@ -41,6 +42,7 @@ pub mod undo;
 
 pub use config_dir::ConfigDir;
 pub use error::{EngineError, Result};
+pub use filter::FilterOptions;
 pub use remotes::{RemoteConfig, Remotes, RemotesError, SignIn};
 pub use runner::{Opener, RunReport, Runner};
 pub use secrets::{SecretError, SecretStore};

@@ -20,6 +20,7 @@ use crate::events::{Counters, EventSink, TaskEvent};
 use crate::filter::Filter;
 use crate::guard::{self, Refusal};
 use crate::local::{self, HashCache};
+use crate::lock::{into_inner, lock};
 use crate::plan::{self, Action, Group, Plan, Planner, Problem, Step};
 use crate::session::{Session, same_account};
 use crate::state::{DbOp, FileEvent, StateDb, Writer, WriterHandle};
@@ -146,7 +147,10 @@ impl Runner {
             return Err(EngineError::Invalid("both sides are local; one of them must be REMOTE:PATH".into()));
         }
         let opts = &spec.options;
-        let filter = Filter::new(opts).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let mut filter = Filter::new(&opts.filters).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        if let Some(keys) = &opts.only {
+            filter = filter.only(keys);
+        }
         let dry = opts.dry_run;
         let run = if dry { 0 } else { self.db.start_run(spec, parent)? };
         events(TaskEvent::Started {
@@ -349,7 +353,7 @@ impl Runner {
         // The steps are read group by group (from disk, for a large plan).
         exec.run_all(plan.steps.group(Group::Mkdirs), transfers).await;
         exec.run_all(plan.steps.group(Group::Transfers), transfers).await;
-        let failed_so_far = exec.counters.lock().unwrap_or_else(|p| p.into_inner()).failed;
+        let failed_so_far = lock(&exec.counters).failed;
         let deletes = plan.steps.group_len(Group::Deletes) + plan.steps.group_len(Group::Rmdirs);
         if failed_so_far > 0 && deletes > 0 {
             // Never delete on the destination while some source files did not arrive.
@@ -364,7 +368,7 @@ impl Runner {
         }
         ticker.abort();
         exec.emit_progress(plan.totals.bytes, plan.totals.files, 0);
-        let counters = exec.counters.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let counters = lock(&exec.counters).clone();
         let outcome = outcome_of(&cancel, &counters);
         Ok((outcome.into(), counters, plan, None))
     }
@@ -558,12 +562,12 @@ impl Md5Filler {
                             break;
                         }
                         let md5 = cache.md5(path, item).ok();
-                        found.lock().unwrap_or_else(|p| p.into_inner()).push((*i, md5));
+                        lock(&found).push((*i, md5));
                     }
                 });
             }
         });
-        for (i, md5) in found.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        for (i, md5) in into_inner(found) {
             folder.files[i].md5 = md5.as_deref().and_then(parse_md5);
         }
         Ok(())
@@ -650,7 +654,7 @@ impl Exec {
 
     fn skip(&self, step: &Step, reason: &str) {
         let action = self.action_name(step);
-        self.counters.lock().unwrap_or_else(|p| p.into_inner()).skipped += 1;
+        lock(&self.counters).skipped += 1;
         self.record(step, action, "skipped", Some(reason.to_string()), Done::default());
         (self.events)(TaskEvent::FileFailed {
             path: user_path(&step.key),
@@ -714,7 +718,7 @@ impl Exec {
         match result {
             Ok(done) => {
                 {
-                    let mut c = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut c = lock(&self.counters);
                     match (step.action, action) {
                         (Action::Create, "upload") => c.uploaded += 1,
                         (Action::Create, "download") => c.downloaded += 1,
@@ -742,7 +746,7 @@ impl Exec {
             }
             Err(TransferError::Cancelled) => {}
             Err(e) => {
-                self.counters.lock().unwrap_or_else(|p| p.into_inner()).failed += 1;
+                lock(&self.counters).failed += 1;
                 let error = e.to_string();
                 self.record(step, action, "failed", Some(error.clone()), Done::default());
                 (self.events)(TaskEvent::FileFailed {
@@ -774,13 +778,13 @@ impl Exec {
         .await;
         match r {
             Ok(done) => {
-                self.counters.lock().unwrap_or_else(|p| p.into_inner()).moved += 1;
+                lock(&self.counters).moved += 1;
                 let mut s = step.clone();
                 s.dst = step.src.clone();
                 self.record(&s, "delete-source", "completed", None, done);
             }
             Err(e) => {
-                self.counters.lock().unwrap_or_else(|p| p.into_inner()).failed += 1;
+                lock(&self.counters).failed += 1;
                 self.record(step, "delete-source", "failed", Some(e.to_string()), Done::default());
                 (self.events)(TaskEvent::FileFailed {
                     path: user_path(&step.key),
@@ -901,7 +905,7 @@ impl Exec {
                     move || {
                         if replacing && local_for_stash.exists() {
                             let p = Exec::stash_copy(&stash_dir, &local_for_stash, &key)?;
-                            *stashed_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(p);
+                            *lock(&stashed_in) = Some(p);
                         }
                         Ok(())
                     },
@@ -910,7 +914,7 @@ impl Exec {
                 if let Ok(item) = stat_item(&local) {
                     self.cache.remember(&local, &item, &md5);
                 }
-                let stash = stashed.lock().unwrap_or_else(|p| p.into_inner()).take();
+                let stash = lock(&stashed).take();
                 Ok(Done {
                     bytes,
                     new_md5: Some(md5),

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::config_dir::{ConfigDir, write_atomic};
+use crate::lock::lock;
 
 /// Environment variable that selects the secret store: `keyring` (default) or `file`.
 pub const SECRET_STORE_ENV: &str = "FJORDSYNC_SECRET_STORE";
@@ -165,16 +166,16 @@ pub struct MemoryStore {
 
 impl SecretStore for MemoryStore {
     fn get(&self, key: &str) -> Result<Option<String>, SecretError> {
-        Ok(self.map.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned())
+        Ok(lock(&self.map).get(key).cloned())
     }
 
     fn set(&self, key: &str, secret: &str) -> Result<(), SecretError> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).insert(key.to_string(), secret.to_string());
+        lock(&self.map).insert(key.to_string(), secret.to_string());
         Ok(())
     }
 
     fn delete(&self, key: &str) -> Result<(), SecretError> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        lock(&self.map).remove(key);
         Ok(())
     }
 

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::filter::FilterOptions;
+
 /// What a task does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,18 +105,11 @@ pub struct TaskOptions {
     pub checkers: usize,
     /// Bandwidth limit in bytes per second (both directions together).
     pub bwlimit: Option<u64>,
-    /// Gitignore-style globs: only matching files are considered.
-    pub include: Vec<String>,
-    /// Gitignore-style globs: matching files and folders are left alone.
-    pub exclude: Vec<String>,
-    /// Smallest file considered (bytes).
-    pub min_size: Option<u64>,
-    /// Largest file considered (bytes).
-    pub max_size: Option<u64>,
-    /// Only files modified at least this many seconds ago.
-    pub min_age_secs: Option<u64>,
-    /// Only files modified at most this many seconds ago.
-    pub max_age_secs: Option<u64>,
+    /// Which files the task considers. Flattened, and in this place, so a
+    /// stored task's JSON is what it was when these were fields here: the
+    /// state database finds a task by its exact JSON text.
+    #[serde(flatten)]
+    pub filters: FilterOptions,
     /// Delete guard override.
     pub max_delete: Option<MaxDelete>,
     /// Delete remote files permanently instead of moving them to the trash.
@@ -135,12 +130,7 @@ impl Default for TaskOptions {
             transfers: 4,
             checkers: 8,
             bwlimit: None,
-            include: Vec::new(),
-            exclude: Vec::new(),
-            min_size: None,
-            max_size: None,
-            min_age_secs: None,
-            max_age_secs: None,
+            filters: FilterOptions::default(),
             max_delete: None,
             hard_delete: false,
             follow_symlinks: false,
@@ -186,5 +176,49 @@ mod tests {
         };
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(serde_json::from_str::<TaskSpec>(&json).unwrap(), spec);
+    }
+
+    /// A task as stored before the filters moved into `FilterOptions` (the
+    /// filter fields sit among the others): it loads with every filter, and
+    /// is written back to the same text, which the state database's task
+    /// lookup compares.
+    #[test]
+    fn stored_task_json_keeps_its_shape() {
+        let stored = concat!(
+            r#"{"kind":"sync","source":{"type":"local","path":"/home/me/Photos"},"#,
+            r#""destination":{"type":"remote","remote":"demo","path":"Photos"},"#,
+            r#""options":{"dry_run":false,"checksum":true,"transfers":4,"checkers":8,"bwlimit":1000,"#,
+            r#""include":["*.jpg"],"exclude":["tmp/","*.bak"],"min_size":1,"max_size":2048,"#,
+            r#""min_age_secs":60,"max_age_secs":86400,"max_delete":{"percent":50.0},"hard_delete":false,"#,
+            r#""follow_symlinks":true,"only":["a.jpg"],"attempts":5}}"#
+        );
+        let spec: TaskSpec = serde_json::from_str(stored).unwrap();
+        assert_eq!(
+            spec.options.filters,
+            FilterOptions {
+                include: vec!["*.jpg".into()],
+                exclude: vec!["tmp/".into(), "*.bak".into()],
+                min_size: Some(1),
+                max_size: Some(2048),
+                min_age_secs: Some(60),
+                max_age_secs: Some(86400),
+            }
+        );
+        assert_eq!(spec.options.bwlimit, Some(1000));
+        assert_eq!(spec.options.max_delete, Some(MaxDelete::Percent(50.0)));
+        assert_eq!(spec.options.only, Some(vec!["a.jpg".to_string()]));
+        assert_eq!(serde_json::to_string(&spec).unwrap(), stored);
+    }
+
+    /// Options stored with only some fields (older versions, hand-written
+    /// specs) fill in the rest, filters included, from the defaults.
+    #[test]
+    fn partial_options_take_defaults() {
+        let o: TaskOptions = serde_json::from_str(r#"{"exclude":["*.tmp"],"transfers":2}"#).unwrap();
+        assert_eq!(o.filters, FilterOptions { exclude: vec!["*.tmp".into()], ..Default::default() });
+        assert_eq!(o.transfers, 2);
+        assert_eq!(o.attempts, TaskOptions::default().attempts);
+        let empty: TaskOptions = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty, TaskOptions::default());
     }
 }

@@ -25,7 +25,7 @@ use fjordsync_engine::backup::{
 };
 use fjordsync_engine::events::Counters;
 use fjordsync_engine::state::{DbOp, EventFilter, FileEvent, RunRecord, StateDb};
-use fjordsync_engine::{Location, TaskKind, TaskOptions, TaskSpec};
+use fjordsync_engine::{FilterOptions, Location, TaskKind, TaskOptions, TaskSpec};
 use serde::{Deserialize, Serialize};
 
 use super::Api;
@@ -242,15 +242,14 @@ pub(crate) fn options_of(t: &TaskDto) -> AppResult<BackupOptions> {
     if reversed(b.min_age_secs, b.max_age_secs) {
         return Err(AppError::invalid("the least age is more than the most age"));
     }
-    Ok(BackupOptions {
-        include: super::tasks::clean_patterns(&t.include),
-        exclude: super::tasks::clean_patterns(&t.exclude),
+    let filters = FilterOptions {
         min_size: b.min_size,
         max_size: b.max_size,
         min_age_secs: b.min_age_secs,
         max_age_secs: b.max_age_secs,
-        ..Default::default()
-    })
+        ..super::tasks::filters_of(t)
+    };
+    Ok(BackupOptions { filters, ..Default::default() })
 }
 
 /// A backup's summary as the run log's counters.

@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use fjordsync_engine::events::{EventSink, TaskEvent};
 use fjordsync_engine::state::{EventFilter, StateDb};
-use fjordsync_engine::{Location, MaxDelete, RunReport, Runner, TaskKind, TaskOptions, TaskSpec, session};
+use fjordsync_engine::{
+    FilterOptions, Location, MaxDelete, RunReport, Runner, TaskKind, TaskOptions, TaskSpec, session,
+};
 use jiff::tz::TimeZone;
 use tokio_util::sync::CancellationToken;
 
@@ -154,17 +156,19 @@ pub(crate) fn spec_of(t: &TaskDto, dry_run: bool) -> AppResult<TaskSpec> {
         kind,
         source,
         destination,
-        options: TaskOptions {
-            dry_run,
-            include: clean_patterns(&t.include),
-            exclude: clean_patterns(&t.exclude),
-            ..Default::default()
-        },
+        options: TaskOptions { dry_run, filters: filters_of(t), ..Default::default() },
     })
 }
 
+/// The task's include and exclude globs as the engine's filters (a backup
+/// task adds its size and age limits). Sync and backup tasks share these
+/// fields, so both read them here.
+pub(crate) fn filters_of(t: &TaskDto) -> FilterOptions {
+    FilterOptions { include: clean_patterns(&t.include), exclude: clean_patterns(&t.exclude), ..Default::default() }
+}
+
 /// Filter patterns as typed: trimmed, blank lines dropped.
-pub(crate) fn clean_patterns(v: &[String]) -> Vec<String> {
+fn clean_patterns(v: &[String]) -> Vec<String> {
     v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
@@ -748,7 +752,7 @@ mod tests {
         assert_eq!(s.kind, TaskKind::Sync);
         assert_eq!(s.source, Location::Local { path: "/home/me/Photos".into() });
         assert_eq!(s.destination, Location::Remote { remote: "demo".into(), path: "Photos".into() });
-        assert_eq!(s.options.include, vec!["*.jpg".to_string()]);
+        assert_eq!(s.options.filters.include, vec!["*.jpg".to_string()]);
         assert!(s.options.dry_run);
         let d = spec_of(&TaskDto { direction: "download".into(), ..t.clone() }, false).unwrap();
         assert!(matches!(d.source, Location::Remote { .. }));

@@ -43,18 +43,7 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
     match a.command {
         BackupCommand::Init { .. } => unreachable!("handled above"),
         BackupCommand::Run { paths, tags, host, filter, force, dry_run } => {
-            let opts = BackupOptions {
-                tags,
-                host,
-                include: filter.include,
-                exclude: filter.exclude,
-                min_size: filter.min_size,
-                max_size: filter.max_size,
-                min_age_secs: filter.min_age,
-                max_age_secs: filter.max_age,
-                force,
-                dry_run,
-            };
+            let opts = BackupOptions { tags, host, filters: filter.into(), force, dry_run };
             let (sink, bar) = progress(json);
             let cancel = super::transfer::cancel_on_ctrl_c();
             let result = repo.backup(&paths, &opts, sink, cancel).await;

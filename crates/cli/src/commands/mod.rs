@@ -8,8 +8,25 @@ mod remote;
 mod transfer;
 mod trash;
 
-use crate::args::Command;
+use fjordsync_engine::FilterOptions;
+
+use crate::args::{Command, FilterArgs};
 use crate::context::Context;
+
+/// The one conversion of the filter flags, which the sync verbs and
+/// `backup run` share, so both read them alike.
+impl From<FilterArgs> for FilterOptions {
+    fn from(a: FilterArgs) -> FilterOptions {
+        FilterOptions {
+            include: a.include,
+            exclude: a.exclude,
+            min_size: a.min_size,
+            max_size: a.max_size,
+            min_age_secs: a.min_age,
+            max_age_secs: a.max_age,
+        }
+    }
+}
 
 pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
     match command {

@@ -23,6 +23,8 @@ use rustic_core::{
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::lock::lock;
+
 /// Progress of a repository operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -133,7 +135,7 @@ impl std::fmt::Debug for Bar {
 
 impl Bar {
     fn title(&self) -> String {
-        self.title.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.title).clone()
     }
 }
 
@@ -143,16 +145,16 @@ impl RusticProgress for Bar {
     }
 
     fn set_length(&self, len: u64) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).total = Some(len);
+        lock(&self.state).total = Some(len);
     }
 
     fn set_title(&self, title: &str) {
-        *self.title.lock().unwrap_or_else(|e| e.into_inner()) = title.to_string();
+        *lock(&self.title) = title.to_string();
     }
 
     fn inc(&self, inc: u64) {
         let event = {
-            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut s = lock(&self.state);
             s.done += inc;
             let due = s.last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
             if !due || self.hidden {
@@ -168,7 +170,7 @@ impl RusticProgress for Bar {
 
     fn finish(&self) {
         if !self.hidden {
-            let done = self.state.lock().unwrap_or_else(|e| e.into_inner()).done;
+            let done = lock(&self.state).done;
             (self.sink)(BackupEvent::PhaseDone { title: self.title(), done });
         }
     }

@@ -18,8 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::error::{BackupError, Result, blocking, hex};
 use super::progress::ProgressSink;
 use super::repo::Repo;
-use crate::filter::Filter;
-use crate::task::TaskOptions;
+use crate::filter::{Filter, FilterOptions};
 
 /// How long a cancelled backup waits for its uploads under way to end.
 const SETTLE_LIMIT: Duration = Duration::from_secs(120);
@@ -34,20 +33,9 @@ pub struct BackupOptions {
     pub tags: Vec<String>,
     /// The host name to record (default: this machine's).
     pub host: Option<String>,
-    /// Include globs (gitignore syntax, as the sync filters): when given,
-    /// only matching files are backed up; folders are still walked.
-    pub include: Vec<String>,
-    /// Exclude globs (gitignore syntax, as the sync filters); an exclude
-    /// wins over an include.
-    pub exclude: Vec<String>,
-    /// Only files at least this many bytes large.
-    pub min_size: Option<u64>,
-    /// Only files at most this many bytes large.
-    pub max_size: Option<u64>,
-    /// Only files modified at least this many seconds ago.
-    pub min_age_secs: Option<u64>,
-    /// Only files modified at most this many seconds ago.
-    pub max_age_secs: Option<u64>,
+    /// Which files are backed up: the sync tasks' filters, with the same
+    /// meaning (`.fjordsyncignore` files are honoured as well).
+    pub filters: FilterOptions,
     /// Read every file even if the parent snapshot says it is unchanged.
     pub force: bool,
     /// Do everything but write (nothing is uploaded).
@@ -197,15 +185,17 @@ impl Repo {
             snap_opts = snap_opts.add_tags(t)?;
         }
         let snap = snap_opts.to_snapshot()?;
+        let filters = &opts.filters;
         let mut excludes = Excludes::default();
         // Includes first and excludes last, as in `filter.rs`: the last
         // matching glob wins, and a folder that matches no include is still
         // walked (the `ignore` crate's whitelist rule).
-        excludes.globs = opts.include.iter().cloned().chain(opts.exclude.iter().map(|g| format!("!{g}"))).collect();
+        excludes.globs =
+            filters.include.iter().cloned().chain(filters.exclude.iter().map(|g| format!("!{g}"))).collect();
         let mut filter = LocalSourceFilterOptions::default();
         filter.custom_ignorefiles = vec![IGNORE_FILE.to_string()];
-        filter.exclude_larger_than = opts.max_size.map(bytesize::ByteSize::b);
-        let rejected = rejected_by_size_or_age(&sources, &excludes, opts)?;
+        filter.exclude_larger_than = filters.max_size.map(bytesize::ByteSize::b);
+        let rejected = rejected_by_size_or_age(&sources, &excludes, filters)?;
         excludes.globs.extend(rejected);
         let mut parent = ParentOptions::default();
         parent.force = opts.force;
@@ -230,14 +220,14 @@ impl Repo {
 /// local source has no hook for those limits, so they reach it the way the
 /// exclude globs do. The walk skips what the globs and ignore files already
 /// leave out, as rustic's own walk does.
-fn rejected_by_size_or_age(sources: &[PathBuf], excludes: &Excludes, opts: &BackupOptions) -> Result<Vec<String>> {
-    if opts.min_size.is_none() && opts.min_age_secs.is_none() && opts.max_age_secs.is_none() {
+fn rejected_by_size_or_age(sources: &[PathBuf], excludes: &Excludes, filters: &FilterOptions) -> Result<Vec<String>> {
+    if filters.min_size.is_none() && filters.min_age_secs.is_none() && filters.max_age_secs.is_none() {
         return Ok(Vec::new());
     }
-    let limits = TaskOptions {
-        min_size: opts.min_size,
-        min_age_secs: opts.min_age_secs,
-        max_age_secs: opts.max_age_secs,
+    let limits = FilterOptions {
+        min_size: filters.min_size,
+        min_age_secs: filters.min_age_secs,
+        max_age_secs: filters.max_age_secs,
         ..Default::default()
     };
     let filter = Filter::new(&limits).map_err(|e| BackupError::Invalid(e.to_string()))?;

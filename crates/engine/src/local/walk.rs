@@ -224,7 +224,7 @@ fn dir_id(path: &Path) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::TaskOptions;
+    use crate::filter::FilterOptions;
 
     #[test]
     fn walks_with_ignore_files_and_symlinks() {
@@ -237,7 +237,7 @@ mod tests {
         std::fs::write(r.join("a/.fjordsyncignore"), b"*.log\n").unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(r, r.join("a/loop")).unwrap();
-        let f = Filter::new(&TaskOptions::default()).unwrap();
+        let f = Filter::new(&FilterOptions::default()).unwrap();
         let (w, folders) = walk_all(r, &f, false);
         let mut keys: Vec<_> = folders.iter().flat_map(|d| d.files.iter().map(|e| d.file_key(&e.name))).collect();
         keys.sort();

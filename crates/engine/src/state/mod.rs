@@ -16,6 +16,7 @@ use serde::Serialize;
 
 pub use writer::{DbOp, Writer, WriterHandle};
 
+use crate::lock::lock;
 use crate::task::TaskSpec;
 
 /// A state database failure.
@@ -159,7 +160,7 @@ impl StateDb {
     }
 
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.conn)
     }
 
     /// Records (or finds) the task and opens a run row.

@@ -290,7 +290,7 @@ async fn case_collision_is_refused_before_sending() {
     assert!(env.remote_files("c").await.is_empty());
     // Excluding one side of the collision lets the task through.
     let mut spec = env.spec(TaskKind::Copy, local(&src), remote("c"));
-    spec.options.exclude = vec!["hello.doc".into()];
+    spec.options.filters.exclude = vec!["hello.doc".into()];
     let r = env.run(&spec).await;
     assert_eq!((r.outcome.as_str(), r.counters.uploaded), ("ok", 2));
 }

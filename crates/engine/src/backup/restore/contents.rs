@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use super::staged::Staged;
 use super::walk::{Blob, FileEntry};
 use crate::backup::error::{BackupError, Result};
+use crate::lock::{into_inner, lock};
 
 /// Chunks read in one request: up to this many bytes of neighbours in a pack.
 const RANGE_MAX: u32 = 8 << 20;
@@ -129,18 +130,18 @@ pub(super) fn write<S: IndexedFull + Sync>(
                     let Some(run) = runs.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
                     if let Err(e) = writer.run(run) {
                         stop.store(true, Ordering::Relaxed);
-                        failure.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+                        lock(&failure).get_or_insert(e);
                         break;
                     }
                 }
             });
         }
     });
-    let failure = failure.into_inner().unwrap_or_else(|e| e.into_inner());
+    let failure = into_inner(failure);
     if failure.is_some() || cancel.is_cancelled() {
         // Remove the temporary files of files not completed.
         for slot in slots {
-            if let Some((temp, _)) = slot.into_inner().unwrap_or_else(|e| e.into_inner()).temp {
+            if let Some((temp, _)) = into_inner(slot).temp {
                 let _ = std::fs::remove_file(temp);
             }
         }
@@ -193,7 +194,7 @@ impl<S: IndexedFull + Sync> Writer<'_, S> {
 
     /// The temporary file of file `i`, created (at its full length) on first use.
     fn open(&self, i: usize) -> Result<Arc<File>> {
-        let mut slot = self.slots[i].lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = lock(&self.slots[i]);
         if let Some((_, f)) = &slot.temp {
             return Ok(f.clone());
         }
@@ -215,7 +216,7 @@ impl<S: IndexedFull + Sync> Writer<'_, S> {
     /// Counts `bytes` of file `i` as written; the last ones move it into place.
     fn written(&self, i: usize, bytes: u64, f: Arc<File>) -> Result<()> {
         let temp = {
-            let mut slot = self.slots[i].lock().unwrap_or_else(|e| e.into_inner());
+            let mut slot = lock(&self.slots[i]);
             slot.left = slot.left.saturating_sub(bytes);
             if slot.left > 0 {
                 return Ok(());

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use rustic_core::{BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend};
 
+use crate::lock::lock;
+
 /// The wrapper; give it to a repository opened for one restore.
 #[derive(Debug)]
 pub(crate) struct Staged {
@@ -35,13 +37,13 @@ impl Staged {
                 .attach_context("wanted", length.to_string())
                 .attach_context("got", data.len().to_string()));
         }
-        self.lock().entry(*pack).or_default().push((offset, data));
+        lock(&self.ranges).entry(*pack).or_default().push((offset, data));
         Ok(())
     }
 
     /// Drops the range [`Staged::load`] kept for `pack` at `offset`.
     pub(crate) fn unload(&self, pack: &Id, offset: u32) {
-        let mut ranges = self.lock();
+        let mut ranges = lock(&self.ranges);
         if let Some(list) = ranges.get_mut(pack) {
             list.retain(|(o, _)| *o != offset);
             if list.is_empty() {
@@ -52,16 +54,12 @@ impl Staged {
 
     /// The loaded bytes covering `length` bytes at `offset` of `pack`, if any.
     fn staged(&self, pack: &Id, offset: u32, length: u32) -> Option<Bytes> {
-        let ranges = self.lock();
+        let ranges = lock(&self.ranges);
         ranges.get(pack)?.iter().find_map(|(start, data)| {
             let from = offset.checked_sub(*start)? as usize;
             let to = from.checked_add(length as usize)?;
             (to <= data.len()).then(|| data.slice(from..to))
         })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Id, Vec<(u32, Bytes)>>> {
-        self.ranges.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
