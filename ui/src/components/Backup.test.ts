@@ -111,7 +111,7 @@ describe("backup", () => {
     // Only the newer version has an older one to compare with.
     const buttons = await within(versions).findAllByRole("button", { name: "Changes" });
     expect(buttons.length).toBe(1);
-    await fireEvent.click(buttons[0]);
+    await fireEvent.click(buttons[0]!);
     const panel = await screen.findByLabelText(/^Changes from \w+ to \w+$/);
     within(panel).getByText("1 added, 0 removed, 1 changed");
     expect(within(panel).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["M /home/a.txt", "+ /home/new.txt"]);
