@@ -250,16 +250,10 @@ impl Runner {
                     path: user_path(key),
                     key: key.to_string(),
                     action: action.into(),
-                    bytes: 0,
                     result: result.into(),
                     error,
                     target,
-                    prev_md5: None,
-                    prev_size: None,
-                    prev_mtime: None,
-                    new_md5: None,
-                    trashed: false,
-                    stash: None,
+                    ..Default::default()
                 }));
             }
         };

@@ -342,18 +342,11 @@ fn record_retention_failure(db: &StateDb, run: i64, repo: &Repo, message: &str) 
     let row = FileEvent {
         run,
         path: repo.location().to_string(),
-        key: String::new(),
         action: RETENTION_ACTION.into(),
-        bytes: 0,
         result: "failed".into(),
         error: Some(message.to_string()),
         target: repo.location().to_string(),
-        prev_md5: None,
-        prev_size: None,
-        prev_mtime: None,
-        new_md5: None,
-        trashed: false,
-        stash: None,
+        ..Default::default()
     };
     db.apply(&[DbOp::Event(row)]).map_err(super::tasks::state_err)
 }

@@ -83,8 +83,9 @@ pub struct RunRecord {
     pub spec_json: String,
 }
 
-/// One per-file event.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One per-file event. `Default` leaves the undo fields empty, for rows
+/// that record a decision rather than a transfer.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct FileEvent {
     /// Run id.
     pub run: i64,
@@ -495,12 +496,7 @@ mod tests {
             result: "completed".into(),
             error: None,
             target: "t".into(),
-            prev_md5: None,
-            prev_size: None,
-            prev_mtime: None,
-            new_md5: None,
-            trashed: false,
-            stash: None,
+            ..Default::default()
         };
         db.apply(&[DbOp::Event(ev)]).unwrap();
         db.finish_run(old, "ok", &Default::default()).unwrap();

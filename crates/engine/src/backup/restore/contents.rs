@@ -171,11 +171,11 @@ impl<S: IndexedFull + Sync> Writer<'_, S> {
     /// Decrypts one chunk and writes it to each of its places.
     fn chunk(&self, chunk: &Chunk) -> Result<()> {
         let data = self.repo.get_blob_cached(&BlobId::from(chunk.id), BlobType::Data)?;
+        if data.len() as u64 != chunk.length {
+            return Err(BackupError::VerifyFailed(1));
+        }
         for &(i, at) in &chunk.places {
             let file = &self.files[i];
-            if data.len() as u64 != chunk.length {
-                return Err(BackupError::VerifyFailed(1));
-            }
             let f = self.open(i)?;
             f.write_all_at(&data, at).map_err(|e| io(e, "cannot write", &file.path))?;
             // Read it back: what is on disk must be the chunk.
