@@ -4,7 +4,8 @@
 # Jottacloud emulator, in-process, with sample content (no account needed).
 #
 # Without a display (a server, a container) the same app serves its UI to your
-# browser at http://127.0.0.1:8090/ instead (the web bridge, 127.0.0.1 only).
+# browser instead (the web bridge, 127.0.0.1 only): open the link it prints,
+# http://127.0.0.1:8090/#token=… (the token is new at every start).
 # `scripts/run.sh --cli` runs the command-line demo instead of the app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,5 +23,5 @@ if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]]; then
   exec "$APP"
 fi
 PORT="${FJORDSYNC_BRIDGE_PORT:-8090}"
-echo "No display found: open http://127.0.0.1:$PORT/ in a browser on this machine (Ctrl-C stops)."
+echo "No display found: serving the app to a browser on this machine; open the link printed below (Ctrl-C stops)."
 exec "$APP" --bridge "$PORT"

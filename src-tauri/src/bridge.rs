@@ -7,10 +7,14 @@
 //! Chromium drives the real engine against the emulator (GitButler's
 //! `but-server` idea).
 //!
-//! It binds 127.0.0.1 only and refuses requests whose `Origin` is not the
-//! bridge itself, so a web page in the user's browser cannot call it; JSON
-//! bodies are required, which a cross-site form cannot send without a
-//! (refused) preflight.
+//! It binds 127.0.0.1 only, and every API call needs the access token of
+//! this start, which only the printed link carries ([`access`]: `Host`,
+//! `Origin` and token checks). JSON bodies are required, which a cross-site
+//! form cannot send without a (refused) preflight.
+//!
+//! [`AppEvent`]: crate::api::dto::AppEvent
+
+mod access;
 
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
@@ -20,7 +24,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path as UrlPath, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -31,46 +35,59 @@ use crate::api::Api;
 use crate::api::dto::TaskDto;
 use crate::api::settings::SettingsDto;
 use crate::error::AppError;
+use access::{Access, AccessToken, EVENTS_PROTOCOL};
 
 #[derive(Clone)]
 struct Bridge {
     api: Arc<Api>,
     ui_dir: PathBuf,
-    port: u16,
+    access: Arc<Access>,
 }
 
 /// Serves the bridge on `127.0.0.1:port` (0 picks a free port) until the
-/// process ends. Prints `bridge listening on http://127.0.0.1:PORT` once
-/// ready, which tests wait for.
+/// process ends. Once ready it prints `bridge listening on
+/// http://127.0.0.1:PORT` and the link to open, with this start's access
+/// token (`http://127.0.0.1:PORT/#token=…`), which tests read.
 pub async fn serve(api: Arc<Api>, port: u16, ui_dir: PathBuf) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
     let port = listener.local_addr()?.port();
-    let app = router(Bridge { api, ui_dir, port });
+    let access = Access::new(port, AccessToken::generate());
     println!("bridge listening on http://127.0.0.1:{port}");
-    axum::serve(listener, app).await?;
+    println!("open this link in a browser on this machine (it changes at every start):");
+    println!("{}", access.link());
+    axum::serve(listener, router(Bridge { api, ui_dir, access: Arc::new(access) })).await?;
     Ok(())
 }
 
+/// The API routes need the token (`route_layer`: only for requests that
+/// reach them); every request, the UI's files included, must name the
+/// bridge's own host and origin.
 fn router(state: Bridge) -> Router {
     Router::new()
         .route("/api/events", get(events))
         .route("/api/{command}", post(command))
+        .route_layer(middleware::from_fn_with_state(state.clone(), check_token))
         .fallback(get(static_file))
-        .layer(middleware::from_fn_with_state(state.clone(), check_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), check_host_and_origin))
         .with_state(state)
 }
 
-/// Only the bridge's own pages may call it.
-async fn check_origin(State(b): State<Bridge>, req: Request, next: Next) -> Response {
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let ok = [format!("http://127.0.0.1:{}", b.port), format!("http://localhost:{}", b.port)]
-            .iter()
-            .any(|o| origin.as_bytes() == o.as_bytes());
-        if !ok {
-            return error_response(StatusCode::FORBIDDEN, AppError::new("forbidden", "origin not allowed"));
+async fn check_host_and_origin(State(b): State<Bridge>, req: Request, next: Next) -> Response {
+    match b.access.check_host_and_origin(req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(r) => error_response(r.status, r.error),
+    }
+}
+
+async fn check_token(State(b): State<Bridge>, req: Request, next: Next) -> Response {
+    match b.access.check_token(req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(r) => {
+            let mut res = error_response(r.status, r.error);
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"fjordsync\""));
+            res
         }
     }
-    next.run(req).await
 }
 
 async fn command(
@@ -278,9 +295,12 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
     }
 }
 
-/// The app's events (including `taskProgress`) on a WebSocket.
+/// The app's events (including `taskProgress`) on a WebSocket. It answers
+/// with [`EVENTS_PROTOCOL`]: a browser that offered subprotocols (the page
+/// offers that one and the one carrying the token) refuses an answer
+/// without one.
 async fn events(State(b): State<Bridge>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| forward_events(b.api, socket))
+    ws.protocols([EVENTS_PROTOCOL]).on_upgrade(move |socket| forward_events(b.api, socket))
 }
 
 async fn forward_events(api: Arc<Api>, mut socket: WebSocket) {
@@ -374,5 +394,144 @@ mod tests {
             }
         }
         assert_eq!(dispatch(&api, "nope", serde_json::json!({})).await.unwrap_err().code, "unknown_command");
+    }
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+    /// A bridge with a known token on a free port of 127.0.0.1, served for
+    /// real (the same router `serve` uses), and a one-page UI.
+    async fn start_bridge() -> (tempfile::TempDir, Arc<Api>, u16) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let ui_dir = dir.path().join("ui");
+        std::fs::create_dir(&ui_dir).unwrap();
+        std::fs::write(ui_dir.join("index.html"), "<!doctype html><title>Fjordsync</title>").unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let access = Arc::new(Access::new(port, AccessToken::from_test(TOKEN)));
+        let app = router(Bridge { api: api.clone(), ui_dir, access });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (dir, api, port)
+    }
+
+    /// POSTs `list_storages` with the given extra headers: status and JSON body.
+    async fn list_storages(port: u16, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/api/list_storages"))
+            .header("content-type", "application/json")
+            .body("{}");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn api_calls_need_this_starts_token() {
+        let (_dir, _api, port) = start_bridge().await;
+        let bearer = format!("Bearer {TOKEN}");
+
+        let (status, body) = list_storages(port, &[]).await;
+        assert_eq!(status, 401, "no token: {body}");
+        assert_eq!(body["code"], "unauthorized");
+        assert!(body["message"].as_str().unwrap().contains("open the link"), "{body}");
+
+        let wrong = format!("Bearer {}", TOKEN.replace('0', "1"));
+        let (status, body) = list_storages(port, &[("authorization", &wrong)]).await;
+        assert_eq!((status, &body["code"]), (401, &Value::from("unauthorized")), "wrong token: {body}");
+
+        let (status, body) = list_storages(port, &[("authorization", &bearer)]).await;
+        assert_eq!((status, body), (200, serde_json::json!([])), "the right token works");
+        let (status, _) =
+            list_storages(port, &[("authorization", &bearer), ("host", &format!("localhost:{port}"))]).await;
+        assert_eq!(status, 200, "localhost:PORT is the bridge too");
+    }
+
+    #[tokio::test]
+    async fn a_foreign_host_or_origin_gets_nothing() {
+        let (_dir, _api, port) = start_bridge().await;
+        let bearer = format!("Bearer {TOKEN}");
+        // DNS rebinding: a page on evil.example whose name now points at 127.0.0.1.
+        for host in ["evil.example", &format!("evil.example:{port}"), "127.0.0.1:1"] {
+            let (status, body) = list_storages(port, &[("authorization", &bearer), ("host", host)]).await;
+            assert_eq!((status, &body["code"]), (403, &Value::from("forbidden")), "{host}: {body}");
+            let page = reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}/"))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(page.status().as_u16(), 403, "{host}: not even the UI");
+        }
+        let origin = ("origin", "http://evil.example");
+        let (status, body) = list_storages(port, &[("authorization", &bearer), origin]).await;
+        assert_eq!((status, &body["code"]), (403, &Value::from("forbidden")), "{body}");
+    }
+
+    #[tokio::test]
+    async fn the_ui_itself_needs_no_token() {
+        let (_dir, _api, port) = start_bridge().await;
+        let page = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        assert!(page.text().await.unwrap().contains("<title>Fjordsync</title>"));
+    }
+
+    /// Opens the event WebSocket offering `protocols`; the refusal's status
+    /// if it is refused.
+    async fn open_events(port: u16, protocols: Option<&str>, host: Option<&str>) -> Result<Socket, u16> {
+        use tokio_tungstenite::tungstenite::{Error, client::IntoClientRequest};
+        let mut req = format!("ws://127.0.0.1:{port}/api/events").into_client_request().unwrap();
+        if let Some(p) = protocols {
+            req.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, p.parse().unwrap());
+        }
+        if let Some(h) = host {
+            req.headers_mut().insert(header::HOST, h.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((socket, res)) => {
+                let chosen = res.headers().get(header::SEC_WEBSOCKET_PROTOCOL).map(|v| v.to_str().unwrap().to_string());
+                assert_eq!(chosen.as_deref(), protocols.map(|_| EVENTS_PROTOCOL), "the token is not echoed back");
+                Ok(socket)
+            }
+            Err(Error::Http(res)) => Err(res.status().as_u16()),
+            Err(e) => panic!("websocket: {e}"),
+        }
+    }
+
+    type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    /// The next message, waiting at most 20 s.
+    async fn next_message(socket: &mut Socket) -> WsMessage {
+        use futures_util::StreamExt;
+        tokio::time::timeout(std::time::Duration::from_secs(20), socket.next())
+            .await
+            .expect("an answer within 20 s")
+            .expect("the socket stays open")
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_event_socket_needs_the_token() {
+        use futures_util::SinkExt;
+        let (_dir, api, port) = start_bridge().await;
+        let right = format!("fjordsync, fjordsync-token.{TOKEN}");
+        assert_eq!(open_events(port, None, None).await.err(), Some(401), "no token");
+        assert_eq!(open_events(port, Some("fjordsync"), None).await.err(), Some(401), "no token protocol");
+        let wrong = format!("fjordsync, fjordsync-token.{}", TOKEN.replace('a', "b"));
+        assert_eq!(open_events(port, Some(&wrong), None).await.err(), Some(401), "wrong token");
+        let evil = Some("evil.example");
+        assert_eq!(open_events(port, Some(&right), evil).await.err(), Some(403), "foreign host");
+
+        let mut socket = open_events(port, Some(&right), None).await.expect("the right token opens it");
+        // It carries the app's events. A pong means the bridge's side is in
+        // its loop, so it has subscribed before the event is sent.
+        socket.send(WsMessage::Ping(Default::default())).await.unwrap();
+        assert!(next_message(&mut socket).await.is_pong());
+        api.pause_all().await.unwrap();
+        let msg = next_message(&mut socket).await;
+        assert!(msg.to_text().unwrap().contains("statusChanged"), "{msg}");
     }
 }

@@ -12,6 +12,7 @@
 // Every wait is bounded; the whole run is capped at RUN_LIMIT_MS.
 
 import { execFileSync, spawn } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, existsSync, readdirSync, writeFileSync } from "node:fs";
@@ -39,7 +40,11 @@ const deadline = setTimeout(() => {
 const children = [];
 const temps = [];
 
-/** Starts a bridge with its own HOME/config/data; resolves with its URL. */
+/**
+ * Starts a bridge with its own HOME/config/data; resolves with its URL, the
+ * access token of this start and the link to open (both read from what the
+ * bridge prints, like a user copies the link).
+ */
 function startBridge(name, { withDbus = true, reuseHome = null } = {}) {
   const home = reuseHome ?? mkdtempSync(join(tmpdir(), `fjordsync-e2e-${name}-`));
   if (!reuseHome) temps.push(home);
@@ -59,13 +64,16 @@ function startBridge(name, { withDbus = true, reuseHome = null } = {}) {
   children.push(child);
   let err = "";
   child.stderr.on("data", (d) => (err += d));
+  let out = "";
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`bridge ${name} did not start in 20 s: ${err}`)), 20_000);
+    const timer = setTimeout(() => fail(new Error(`bridge ${name} did not start in 20 s: ${out} ${err}`)), 20_000);
     child.stdout.on("data", (d) => {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(String(d));
+      out += d;
+      const m = /^(http:\/\/127\.0\.0\.1:\d+)\/#token=([0-9a-f]{64})$/m.exec(out);
       if (m) {
         clearTimeout(timer);
-        ok({ url: m[1], home, config: env.FJORDSYNC_CONFIG_DIR, data: env.FJORDSYNC_DATA_DIR, child });
+        const [link, url, token] = m;
+        ok({ url, token, link, home, config: env.FJORDSYNC_CONFIG_DIR, data: env.FJORDSYNC_DATA_DIR, child });
       }
     });
     child.on("exit", (code) => fail(new Error(`bridge ${name} exited (${code}): ${err}`)));
@@ -150,11 +158,14 @@ async function newPage(url, locale = "en-US", colorScheme = "light") {
   return page;
 }
 
-/** Calls a bridge command directly (setup and checks beside the UI). */
-const bridgeApi = (url) => async (command, args = {}) => {
-  const r = await fetch(`${url}/api/${command}`, {
+/** The headers of an API call to `bridge` (JSON, and its access token). */
+const apiHeaders = (bridge) => ({ "Content-Type": "application/json", Authorization: `Bearer ${bridge.token}` });
+
+/** Calls a command of `bridge` (from startBridge) directly (setup and checks beside the UI). */
+const bridgeApi = (bridge) => async (command, args = {}) => {
+  const r = await fetch(`${bridge.url}/api/${command}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: apiHeaders(bridge),
     body: JSON.stringify(args),
   });
   const body = await r.json();
@@ -162,15 +173,53 @@ const bridgeApi = (url) => async (command, args = {}) => {
   return body;
 };
 
-/** The id of the task named `name` on the bridge at `url`. */
-const taskIdOn = async (url, name) => (await bridgeApi(url)("list_tasks")).find((t) => t.name === name).id;
+/** The id of the task named `name` on `bridge`. */
+const taskIdOn = async (bridge, name) => (await bridgeApi(bridge)("list_tasks")).find((t) => t.name === name).id;
+
+/**
+ * One request through node:http, so Host, Origin and Upgrade go exactly as
+ * given (fetch sets its own Host). Resolves with the status and body; a
+ * WebSocket upgrade (101) with the subprotocol the bridge chose.
+ */
+function rawRequest(base, { method = "GET", path = "/", headers = {}, body } = {}) {
+  const { hostname, port } = new URL(base);
+  return new Promise((ok, fail) => {
+    const req = httpRequest({ hostname, port, method, path, headers }, (res) => {
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (data += d));
+      res.on("end", () => ok({ status: res.statusCode, body: data }));
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      ok({ status: res.statusCode, body: "", protocol: res.headers["sec-websocket-protocol"] });
+    });
+    req.on("error", fail);
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer to ${method} ${path} in 10 s`)));
+    req.end(body);
+  });
+}
+
+/** A WebSocket handshake with the event socket of `base`, offering `protocols`. */
+const openEvents = (base, protocols, headers = {}) =>
+  rawRequest(base, {
+    path: "/api/events",
+    headers: {
+      Connection: "Upgrade",
+      Upgrade: "websocket",
+      "Sec-WebSocket-Version": "13",
+      "Sec-WebSocket-Key": randomBytes(16).toString("base64"),
+      ...(protocols ? { "Sec-WebSocket-Protocol": protocols } : {}),
+      ...headers,
+    },
+  });
 
 const row = (page, name) => page.locator(`[role=row][data-name="${name}"]`);
 
 try {
   const main = await startBridge("main");
-  const page = await newPage(main.url);
-  const taskId = (name) => taskIdOn(main.url, name);
+  const page = await newPage(main.link);
+  const taskId = (name) => taskIdOn(main, name);
 
   await test("first start offers demo storage, which opens in the browser with sample files", async () => {
     await page.getByRole("button", { name: "Try with demo storage" }).click();
@@ -401,7 +450,7 @@ try {
     await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
     await card.locator('.last[data-outcome="ok"]').waitFor();
     await refused.waitFor({ state: "detached" });
-    const lastRun = (await bridgeApi(main.url)("list_tasks")).find((t) => t.name === "Backup").lastRun;
+    const lastRun = (await bridgeApi(main)("list_tasks")).find((t) => t.name === "Backup").lastRun;
     expect(lastRun.counters.deleted === 3, `the override deleted 3 files: ${JSON.stringify(lastRun.counters)}`);
   });
 
@@ -445,7 +494,7 @@ try {
   });
 
   await test("file versions: an overwritten file has 2 versions; download the old one, restore it (confirmed)", async () => {
-    const api = bridgeApi(main.url);
+    const api = bridgeApi(main);
     // Upload v1, overwrite it with v2 (a second run of a copy task).
     const local = join(main.home, "versions-local");
     mkdirSync(local);
@@ -597,7 +646,7 @@ try {
     await card.getByText(/^Daily at /).waitFor();
     await card.getByText(/^Keeps: Latest 5/).waitFor();
     // The repository is restic's layout, encrypted: no file name of ours in it.
-    const api = bridgeApi(main.url);
+    const api = bridgeApi(main);
     const top = await api("list_folder", { storage: "demo", path: ["Encrypted"] });
     const names = top.entries.map((e) => e.name).sort();
     expect(names.includes("config") && names.includes("keys"), `repository layout: ${names}`);
@@ -675,7 +724,7 @@ try {
     for (const n of [2, 3]) {
       await card.getByRole("button", { name: "Back up now" }).click();
       await page.getByRole("status").filter({ hasText: /^Run \d+: Done 0 new, 0 changed, 3 unmodified files/ }).waitFor({ timeout: 60_000 });
-      const count = (await bridgeApi(main.url)("list_snapshots", { task: await taskId("Documents backup") })).length;
+      const count = (await bridgeApi(main)("list_snapshots", { task: await taskId("Documents backup") })).length;
       expect(count === n, `${n} versions kept by "Latest 5": ${count}`);
     }
     await card.getByRole("button", { name: "Edit" }).click();
@@ -709,11 +758,11 @@ try {
     await preview.getByRole("listitem").first().waitFor();
     expect((await preview.getByRole("listitem").count()) === 2, "the two older versions would go");
     const id = await taskId("Documents backup");
-    expect((await bridgeApi(main.url)("list_snapshots", { task: id })).length === 3, "the preview removed nothing");
+    expect((await bridgeApi(main)("list_snapshots", { task: id })).length === 3, "the preview removed nothing");
     await page.screenshot({ path: join(ARTIFACTS, "backup-forget-preview.png") });
     await preview.getByRole("button", { name: "Remove these versions" }).click();
     await page.getByRole("status").filter({ hasText: /^Removed 2 versions; .* freed\./ }).waitFor({ timeout: 60_000 });
-    expect((await bridgeApi(main.url)("list_snapshots", { task: id })).length === 1, "one version left");
+    expect((await bridgeApi(main)("list_snapshots", { task: id })).length === 1, "one version left");
 
     // A restore shows its progress (the engine's phases, bytes, rate) while it runs.
     await card.getByRole("button", { name: "Versions" }).click();
@@ -743,10 +792,10 @@ try {
     await pw.getByRole("button", { name: "Change password" }).click();
     await page.getByRole("status").filter({ hasText: /^Password changed\./ }).waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(ARTIFACTS, "backup-maintenance.png") });
-    const api = bridgeApi(main.url);
+    const api = bridgeApi(main);
     const old = await fetch(`${main.url}/api/list_snapshots`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: apiHeaders(main),
       body: JSON.stringify({ task: id, password: "correct horse" }),
     });
     expect((await old.json()).code === "wrong_password", "the old password no longer opens it");
@@ -891,7 +940,7 @@ try {
   });
 
   await test("theme follows the OS (dark) and the language follows the system (nb)", async () => {
-    const p = await newPage(main.url, "nb-NO", "dark");
+    const p = await newPage(main.link, "nb-NO", "dark");
     await p.getByRole("heading", { name: "Er dataene mine trygge?" }).waitFor();
     const bg = await p.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(bg === "rgb(18, 23, 29)", `dark background, got ${bg}`);
@@ -916,7 +965,7 @@ try {
     }));
     const body = JSON.stringify({ path: [], entries });
     await p.route("**/api/list_folder", (r) => r.fulfill({ status: 200, contentType: "application/json", body }));
-    await p.goto(main.url);
+    await p.goto(main.link);
     await p.getByRole("button", { name: /^demo/ }).click();
     const t0 = Date.now();
     await row(p, "file 000000.txt").waitFor();
@@ -953,21 +1002,91 @@ try {
     await p.context().close();
   });
 
+  await test("the bridge needs this start's access token and answers only to its own Host", async () => {
+    const port = new URL(main.url).port;
+    const bearer = { Authorization: `Bearer ${main.token}` };
+    const call = (headers) =>
+      rawRequest(main.url, {
+        method: "POST",
+        path: "/api/list_storages",
+        headers: { "Content-Type": "application/json", ...headers },
+        body: "{}",
+      });
+    const refused = (r, status, code) => {
+      expect(r.status === status, `status ${r.status}, wanted ${status}: ${r.body}`);
+      const body = JSON.parse(r.body);
+      expect(body.code === code && body.message.length > 10, `{code, message}: ${r.body}`);
+    };
+    // Any local process: no token, or a guessed one.
+    refused(await call({}), 401, "unauthorized");
+    refused(await call({ Authorization: `Bearer ${"0".repeat(64)}` }), 401, "unauthorized");
+    refused(await call({ Authorization: `Bearer ${main.token.slice(0, 63)}` }), 401, "unauthorized");
+    const right = await call(bearer);
+    expect(right.status === 200 && JSON.parse(right.body).some((s) => s.name === "demo"), `with the token: ${right.body}`);
+    // DNS rebinding: a page whose name now resolves to 127.0.0.1.
+    refused(await call({ ...bearer, Host: `evil.example:${port}` }), 403, "forbidden");
+    refused(await call({ ...bearer, Host: "127.0.0.1" }), 403, "forbidden");
+    expect((await call({ ...bearer, Host: `localhost:${port}` })).status === 200, "localhost:PORT is the bridge too");
+    // The UI's files need no token; a foreign Host gets not even those.
+    const ui = await rawRequest(main.url, { path: "/" });
+    expect(ui.status === 200 && ui.body.includes("<html"), `the UI itself: ${ui.status}`);
+    expect((await rawRequest(main.url, { path: "/", headers: { Host: "evil.example" } })).status === 403, "UI, foreign Host");
+    // The event WebSocket: the token rides in a subprotocol (a browser cannot set headers there).
+    expect((await openEvents(main.url, null)).status === 401, "socket without a token");
+    expect((await openEvents(main.url, "fjordsync, fjordsync-token.nope")).status === 401, "socket, wrong token");
+    const ws = await openEvents(main.url, `fjordsync, fjordsync-token.${main.token}`);
+    expect(ws.status === 101 && ws.protocol === "fjordsync", `socket with the token: ${ws.status} ${ws.protocol}`);
+    const wsRebound = await openEvents(main.url, `fjordsync, fjordsync-token.${main.token}`, { Host: "evil.example" });
+    expect(wsRebound.status === 403, `socket, foreign Host: ${wsRebound.status}`);
+  });
+
+  await test("in a browser: without the link a clear message; the link's token leaves the address bar", async () => {
+    const bare = await newPage(main.url);
+    await bare.getByRole("heading", { name: "Open the link printed by fjordsync-app" }).waitFor();
+    expect((await bare.getByRole("button", { name: "Try with demo storage" }).count()) === 0, "no broken app");
+    await bare.screenshot({ path: join(ARTIFACTS, "bridge-needs-link.png") });
+    // The browser's own WebSocket: refused without the token, open with it.
+    const socket = (protocols) =>
+      bare.evaluate(
+        (protocols) =>
+          new Promise((ok) => {
+            const ws = new WebSocket(`ws://${location.host}/api/events`, protocols);
+            ws.onopen = () => (ok(`open ${ws.protocol}`), ws.close());
+            ws.onerror = () => ok("refused");
+          }),
+        protocols,
+      );
+    expect((await socket([])) === "refused", "a socket without the token is refused");
+    expect((await socket(["fjordsync", `fjordsync-token.${main.token}`])) === "open fjordsync", "with it, it opens");
+    await bare.context().close();
+
+    const p = await newPage(main.link);
+    await p.getByRole("button", { name: /^demo/ }).waitFor();
+    expect(!p.url().includes("token"), `token removed from the address: ${p.url()}`);
+    await p.reload();
+    await p.getByRole("button", { name: /^demo/ }).waitFor();
+    await p.context().close();
+  });
+
   await test("the bridge refuses other origins and non-JSON posts", async () => {
     const evil = await fetch(`${main.url}/api/list_storages`, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Origin: "http://evil.example" },
+      headers: { ...apiHeaders(main), Origin: "http://evil.example" },
       body: "{}",
     });
     expect(evil.status === 403, `cross-origin status ${evil.status}`);
-    const form = await fetch(`${main.url}/api/list_storages`, { method: "POST", body: "a=b" });
+    const form = await fetch(`${main.url}/api/list_storages`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${main.token}` },
+      body: "a=b",
+    });
     expect(form.status === 415, `form post status ${form.status}`);
   });
 
   await test("keyring for real: secret-tool reads the token; a lost sign-in reconnects with only the sign-in step", async () => {
     const emu = await startEmulator();
     const b = await startBridge("reconnect");
-    const api = bridgeApi(b.url);
+    const api = bridgeApi(b);
     const newToken = async () =>
       (await (await fetch(`${emu.url}/emulator/login-tokens`, { method: "POST" })).json()).login_token;
     const acct = await api("wizard_login_token", { service: "jottacloud", loginToken: await newToken(), endpoint: emu.url });
@@ -988,7 +1107,7 @@ try {
     b.child.kill("SIGTERM");
     await new Promise((r) => b.child.once("exit", r));
     const b2 = await startBridge("reconnect2", { reuseHome: b.home });
-    const p = await newPage(b2.url);
+    const p = await newPage(b2.link);
     await p.getByRole("button", { name: /^work/ }).click();
     await p.getByText("This storage needs you to sign in again.").waitFor();
     await p.screenshot({ path: join(ARTIFACTS, "reconnect.png") });
@@ -1002,7 +1121,7 @@ try {
 
   await test("without a keyring: a clear error, and the file store only when chosen", async () => {
     const bare = await startBridge("nokeyring", { withDbus: false });
-    const p = await newPage(bare.url);
+    const p = await newPage(bare.link);
     await p.getByRole("button", { name: "Try with demo storage" }).click();
     await p.getByText("Your keyring is not available").waitFor();
     expect(!existsSync(join(bare.config, "secrets")), "nothing written to disk before the choice");

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import App from "./App.svelte";
 import { demoStorage, mockBackend } from "./lib/api/mock";
+import { webBackend } from "./lib/api/web";
 
 const files = ["Documents/Welcome.txt", "Documents/Budget.csv", "Photos/2026/Lofoten.txt", "notes.txt"];
 
@@ -32,6 +33,14 @@ describe("first start", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Keep tokens in a file" }));
     await waitFor(() => expect(backend.calls.map((c) => c.command)).toContain("use_file_store"));
     await waitFor(() => expect(screen.queryByText("Your keyring is not available")).toBeNull());
+  });
+});
+
+describe("in a browser through the web bridge", () => {
+  it("opened without the printed link: says where the link is instead of a broken app", async () => {
+    render(App, { props: { backend: webBackend("", null) } });
+    expect(await screen.findByRole("heading", { name: "Open the link printed by fjordsync-app" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Try with demo storage" })).toBeNull();
   });
 });
 

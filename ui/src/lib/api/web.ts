@@ -1,18 +1,24 @@
 // The web bridge (src-tauri/src/bridge.rs): POST /api/<command> with JSON,
 // events over a WebSocket. Used by the browser end-to-end tests, which run
-// the real engine against the emulator without a desktop window.
+// the real engine against the emulator without a desktop window. Every call
+// carries the bridge's access token (see bridge-token.ts); without one the
+// calls fail with `unauthorized` and the app shows how to get the link.
 
 import { createBackend, type Backend } from "./backend";
+import { takeBridgeToken } from "./bridge-token";
 import { ApiError, type AppEvent } from "./types";
 
-export function webBackend(base = ""): Backend {
+/** The WebSocket subprotocols: the bridge's own, and the one carrying the token (a browser cannot set headers on a WebSocket). */
+const eventProtocols = (token: string) => ["fjordsync", `fjordsync-token.${token}`];
+
+export function webBackend(base = "", token: string | null = takeBridgeToken()): Backend {
   const listeners = new Set<(e: AppEvent) => void>();
   let socket: WebSocket | null = null;
   const connect = () => {
-    if (socket || typeof WebSocket === "undefined") return;
+    if (socket || !token || typeof WebSocket === "undefined") return;
     const url = new URL(`${base}/api/events`, window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    socket = new WebSocket(url);
+    socket = new WebSocket(url, eventProtocols(token));
     socket.onmessage = (m) => {
       const e = JSON.parse(String(m.data)) as AppEvent;
       listeners.forEach((cb) => cb(e));
@@ -30,9 +36,10 @@ export function webBackend(base = ""): Backend {
   };
   return createBackend(
     async (command, args) => {
+      if (!token) throw new ApiError("unauthorized", "this page was not opened from the link fjordsync-app printed");
       const r = await fetch(`${base}/api/${command}`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
         body: JSON.stringify(args ?? {}),
       });
       const body: unknown = await r.json().catch(() => null);
