@@ -15,7 +15,7 @@ mod browse;
 mod demo;
 mod export;
 mod json_file;
-mod storages;
+pub(crate) mod storages;
 mod tasks;
 mod trash;
 mod versions;

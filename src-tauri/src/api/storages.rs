@@ -7,6 +7,14 @@ use super::dto::{AppEvent, DeviceDto, MountpointDto, QuotaDto, ServiceDto, Stora
 use super::{Api, DEMO_STORAGE};
 use crate::error::AppResult;
 
+/// Where a service's users make a personal login token (the wizard's "where
+/// do I get a token" link). Only Jottacloud documents one. The window may open
+/// only the links in the opener scope of `capabilities/main.json`, so a link
+/// added here must go there too (a test in `commands` checks).
+pub(crate) fn login_token_url(service: &str) -> Option<&'static str> {
+    (service == "jottacloud").then_some("https://www.jottacloud.com/web/secure")
+}
+
 impl Api {
     pub(crate) fn storage_dto(&self, r: &RemoteConfig) -> StorageDto {
         StorageDto {
@@ -35,8 +43,7 @@ impl Api {
             .map(|s| ServiceDto {
                 key: s.key.to_string(),
                 name: s.name.to_string(),
-                // Only Jottacloud documents where personal login tokens are made.
-                login_token_url: (s.key == "jottacloud").then(|| "https://www.jottacloud.com/web/secure".to_string()),
+                login_token_url: login_token_url(s.key).map(str::to_string),
                 legacy: super::wizard::supports_legacy(s.key),
             })
             .collect())
