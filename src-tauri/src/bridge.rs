@@ -8,7 +8,7 @@
 //! `but-server` idea).
 //!
 //! It binds 127.0.0.1 only, and every API call needs the access token of
-//! this start, which only the printed link carries ([`access`]: `Host`,
+//! this start, which only the printed link carries (`bridge/access.rs`: `Host`,
 //! `Origin` and token checks). JSON bodies are required, which a cross-site
 //! form cannot send without a (refused) preflight.
 //!

@@ -48,11 +48,17 @@ trap cleanup EXIT
 
 # --- 2. WebDriver -------------------------------------------------------------
 fresh_env
+# Links the app opens go to a stand-in xdg-open (first on the app's PATH) that
+# writes them down, so the test sees what would reach the browser.
+OPENER="$HOME/opener"
+mkdir -p "$OPENER"
+printf '#!/bin/sh\nprintf "%%s\\n" "$*" >> "%s/opened"\n' "$OPENER" >"$OPENER/xdg-open"
+chmod +x "$OPENER/xdg-open"
 PORT=$((40000 + RANDOM % 20000))
-tauri-driver --port "$PORT" --native-port $((PORT + 1)) >"$ART/tauri-driver.log" 2>&1 &
+PATH="$OPENER:$PATH" tauri-driver --port "$PORT" --native-port $((PORT + 1)) >"$ART/tauri-driver.log" 2>&1 &
 pids+=("$!")
 for _ in $(seq 1 50); do
   curl -fsS "http://127.0.0.1:$PORT/status" >/dev/null 2>&1 && break
   sleep 0.2
 done
-TAURI_DRIVER_URL="http://127.0.0.1:$PORT" node "$HERE/webdriver.mjs" "$APP"
+OPENED_LOG="$OPENER/opened" TAURI_DRIVER_URL="http://127.0.0.1:$PORT" node "$HERE/webdriver.mjs" "$APP"

@@ -4,15 +4,18 @@
 //
 // Usage: node tests/app/webdriver.mjs /abs/path/fjordsync-app
 // Expects tauri-driver listening on TAURI_DRIVER_URL (run.sh starts it with
-// a fresh HOME, config and data folder, and a Secret Service).
+// a fresh HOME, config and data folder, a Secret Service, and a stand-in
+// xdg-open that appends what it is asked to open to OPENED_LOG).
 
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const APP = resolve(process.argv[2]);
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+// Where run.sh's stand-in xdg-open writes the links the app opens.
+const OPENED_LOG = process.env.OPENED_LOG ?? "/nonexistent";
 const ARTIFACTS = join(here, "..", "e2e", "artifacts");
 mkdirSync(ARTIFACTS, { recursive: true });
 const limit = setTimeout(() => (console.error("webdriver: over 180 s; giving up"), process.exit(2)), 180_000);
@@ -174,6 +177,30 @@ try {
   if (readFileSync(join(back, "a.txt"), "utf8") !== "alpha\n") throw new Error("restored content differs");
   await shot("app-backup.png");
   console.log("ok   real app: back up a folder to demo storage and restore a file from its version");
+
+  // The wizard's "where do I get one?" link goes to the system browser (run.sh
+  // puts a stand-in xdg-open first on PATH that writes down what it gets);
+  // the opener's scope lets the window open exactly the UI's links.
+  const opened = () => (existsSync(OPENED_LOG) ? readFileSync(OPENED_LOG, "utf8") : "");
+  await click(button("+ Add storage"));
+  await click(button("Next"));
+  await click(button("Where do I get one?"));
+  const until = Date.now() + 20_000;
+  while (!opened().includes("https://www.jottacloud.com/web/secure") && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!opened().includes("https://www.jottacloud.com/web/secure")) throw new Error(`link not opened: ${opened()}`);
+  const other = await wd("POST", s("/execute/async"), {
+    script:
+      "const done = arguments[arguments.length - 1];" +
+      "window.__TAURI_INTERNALS__.invoke('plugin:opener|open_url', { url: arguments[0] })" +
+      ".then(() => done('opened'), (e) => done('refused: ' + e));",
+    args: ["https://evil.example/"],
+  });
+  if (!String(other).startsWith("refused")) throw new Error(`a link outside the scope: ${other}`);
+  if (opened().includes("evil.example")) throw new Error("a link outside the scope reached xdg-open");
+  await shot("app-wizard-token.png");
+  console.log("ok   real app: the wizard's token link opens in the browser; other links are refused");
 } catch (e) {
   failed = true;
   console.log(`FAIL real app: ${e.message}`);
