@@ -130,7 +130,7 @@ fn under(root: &Path) -> String {
 fn regular_file_len(root: &SafeRoot, path: &Path) -> Option<u64> {
     root.check(path).ok()?;
     let meta = std::fs::symlink_metadata(path).ok()?;
-    meta.is_file().then(|| meta.len())
+    meta.is_file().then_some(meta.len())
 }
 
 /// Removes a recorded temporary file (only a regular file reached safely:
