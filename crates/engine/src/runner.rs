@@ -811,6 +811,19 @@ impl Exec {
                 s.dst = step.src.clone();
                 self.record(&s, "delete-source", "completed", None, done);
             }
+            Err(TransferError::UnsafePath(e)) => {
+                // The copy is made; the source behind a link stays where it is.
+                let mut s = step.clone();
+                s.dst = step.src.clone();
+                lock(&self.counters).skipped += 1;
+                self.record(&s, "delete-source", "skipped", Some(e.to_string()), Done::default());
+                (self.events)(TaskEvent::FileFailed {
+                    path: user_path(&step.key),
+                    action: "delete-source".into(),
+                    error: e.to_string(),
+                    skipped: true,
+                });
+            }
             Err(e) => {
                 lock(&self.counters).failed += 1;
                 self.record(step, "delete-source", "failed", Some(e.to_string()), Done::default());

@@ -99,6 +99,27 @@ async fn a_sync_never_deletes_through_a_symlinked_folder() {
     assert!(rows.iter().any(|(p, why)| p == "link/victim.txt" && why.contains("symbolic link")), "{rows:?}");
 }
 
+/// `move --follow-symlinks` uploads what a link leads to, but never deletes
+/// the user's file behind it.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_move_never_deletes_a_source_behind_a_symlink() {
+    let env = Env::start().await;
+    let elsewhere = env.local("elsewhere");
+    write(&elsewhere.join("kept.txt"), b"the user's file");
+    let src = env.local("src");
+    write(&src.join("moved.txt"), b"moved");
+    std::os::unix::fs::symlink(&elsewhere, src.join("link")).unwrap();
+    let mut spec = env.spec(TaskKind::Move, local(&src), remote("mvl"));
+    spec.options.follow_symlinks = true;
+    let r = env.run(&spec).await;
+    assert_eq!((r.outcome.as_str(), r.counters.uploaded, r.counters.moved), ("ok", 2, 1), "{r:?}");
+    assert!(!src.join("moved.txt").exists());
+    assert_eq!(std::fs::read(elsewhere.join("kept.txt")).unwrap(), b"the user's file");
+    let rows = skipped_rows(&env, r.run);
+    assert!(rows.iter().any(|(p, why)| p == "link/kept.txt" && why.contains("symbolic link")), "{rows:?}");
+}
+
 /// The check just before the write: a link made after the plan (here: no
 /// plan at all) is still not written through.
 #[cfg(unix)]
