@@ -1,8 +1,10 @@
 //! Running a task: open a run row, list both sides, plan, preflight, guard,
 //! apply with N parallel transfers, record every file in batched
 //! transactions, finish. Cancellation stops new work at once and aborts the
-//! transfers in flight; downloads leave no partial files and interrupted
-//! uploads are invisible on the service until complete.
+//! transfers in flight; cancelled downloads leave no partial files (a killed
+//! one is resumed or removed by the next run), interrupted uploads are
+//! invisible on the service until complete, and nothing local is written,
+//! renamed or deleted through a symbolic link or a mount point.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ use crate::error::{EngineError, Result};
 use crate::events::{Counters, EventSink, TaskEvent};
 use crate::filter::Filter;
 use crate::guard::{self, Refusal};
-use crate::local::{self, HashCache};
+use crate::local::{self, HashCache, SafeRoot};
 use crate::lock::{into_inner, lock};
 use crate::plan::{self, Action, Group, Plan, Planner, Problem, Step};
 use crate::session::{Session, same_account};
@@ -72,6 +74,17 @@ impl Side {
             Side::Local(root) => local::local_path(root, key).map_err(|e| TransferError::Unsupported(e.to_string())),
             Side::Remote(..) => Err(TransferError::Unsupported("not a local side".into())),
         }
+    }
+
+    /// The local path for `key`, checked to be free of symbolic links and
+    /// mount points below the root (see [`SafeRoot`]), with the root to
+    /// write through.
+    pub(crate) fn safe_local_path(&self, key: &str) -> std::result::Result<(SafeRoot, PathBuf), TransferError> {
+        let Side::Local(root) = self else { return Err(TransferError::Unsupported("not a local side".into())) };
+        let path = self.local_path(key)?;
+        let safe = SafeRoot::new(root);
+        safe.check(&path)?;
+        Ok((safe, path))
     }
 
     pub(crate) fn remote_path(&self, key: &str) -> std::result::Result<RemotePath, TransferError> {
@@ -361,6 +374,16 @@ impl Runner {
             }
         }
         ticker.abort();
+        if let Some(root) = &local_root
+            && !cancel.is_cancelled()
+        {
+            // Temp files a killed run left here and this run did not resume.
+            match transfer::temp::sweep(&self.db, &SafeRoot::new(root)) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("removed {n} temporary file(s) left by an interrupted download"),
+                Err(e) => tracing::warn!("cleaning up temporary files: {e}"),
+            }
+        }
         exec.emit_progress(plan.totals.bytes, plan.totals.files, 0);
         let counters = lock(&exec.counters).clone();
         let outcome = outcome_of(&cancel, &counters);
@@ -413,9 +436,13 @@ impl Runner {
         let (kind, opts) = (spec.kind, &spec.options);
         let mut planner = Planner::new(kind, opts.checksum);
         if let Side::Local(root) = dst {
-            // Remote names that cannot be local names here are skipped, not written.
-            let root = root.clone();
-            planner = planner.refusing(Box::new(move |key| local::local_path(&root, key).err().map(|e| e.to_string())));
+            // Remote names that cannot be local names here, and paths through a
+            // symbolic link or a mount point, are skipped, not written.
+            let safe = SafeRoot::new(root);
+            planner = planner.refusing(Box::new(move |key| match local::local_path(safe.root(), key) {
+                Err(e) => Some(e.to_string()),
+                Ok(path) => safe.check(&path).err().map(|e| e.to_string()),
+            }));
         }
         let (local, remote, local_is_src) = match (src, dst) {
             (Side::Local(root), Side::Remote(s, r)) => (root.clone(), (s, r), true),
@@ -438,9 +465,11 @@ impl Runner {
             (Side::Local(_), Side::Local(_)) => return Err(EngineError::Invalid("both sides are local".into())),
         };
         let (tx, rx) = std::sync::mpsc::sync_channel::<Folder>(WALK_AHEAD);
+        // Our own recorded temp files are left out of the walk (and only those).
+        let temps = transfer::temp::recorded_under(&self.db, &local)?;
         let walker = {
             let (root, filter, follow) = (local.clone(), filter.clone(), opts.follow_symlinks);
-            tokio::task::spawn_blocking(move || local::walk(&root, &filter, follow, |f| tx.send(f).is_ok()))
+            tokio::task::spawn_blocking(move || local::walk(&root, &filter, follow, &temps, |f| tx.send(f).is_ok()))
         };
         let listing = match crate::remote::list(&remote.0.client, remote.1, filter).await {
             Ok(l) => l,
@@ -492,17 +521,20 @@ impl Runner {
         let (source_exists, protected) =
             if local_is_src { (walk.exists, walk.ignored_prefixes) } else { (remote_exists, vec![]) };
         let plan = planner.finish(&protected, source_exists);
+        // `check` does not hide the temp files a killed download left.
+        let temps = walk.temps.iter().filter(|_| kind == TaskKind::Check).map(|key| Skipped {
+            key: key.clone(),
+            reason: "temporary file of an unfinished download; the next sync or copy into this folder resumes or \
+                     removes it"
+                .into(),
+        });
+        let temps: Vec<Skipped> = temps.collect();
         if !local_is_src {
-            return Ok(Listed { plan, refused: vec![], mapped: vec![], collisions: vec![], skipped: vec![], cache });
+            return Ok(Listed { plan, refused: vec![], mapped: vec![], collisions: vec![], skipped: temps, cache });
         }
-        Ok(Listed {
-            plan,
-            refused: walk.refused,
-            mapped: walk.mapped,
-            collisions: walk.collisions,
-            skipped: walk.skipped,
-            cache,
-        })
+        let mut skipped = walk.skipped;
+        skipped.extend(temps);
+        Ok(Listed { plan, refused: walk.refused, mapped: walk.mapped, collisions: walk.collisions, skipped, cache })
     }
 }
 
@@ -739,6 +771,7 @@ impl Exec {
                 }
             }
             Err(TransferError::Cancelled) => {}
+            Err(TransferError::UnsafePath(e)) => self.skip(step, &e.to_string()),
             Err(e) => {
                 lock(&self.counters).failed += 1;
                 let error = e.to_string();
@@ -764,7 +797,8 @@ impl Exec {
                     Ok(Done { trashed: true, ..Default::default() })
                 }
                 Side::Local(_) => {
-                    tokio::fs::remove_file(self.src.local_path(&step.key)?).await?;
+                    let (_, path) = self.src.safe_local_path(&step.key)?;
+                    tokio::fs::remove_file(path).await?;
                     Ok(Done::default())
                 }
             }
@@ -776,6 +810,19 @@ impl Exec {
                 let mut s = step.clone();
                 s.dst = step.src.clone();
                 self.record(&s, "delete-source", "completed", None, done);
+            }
+            Err(TransferError::UnsafePath(e)) => {
+                // The copy is made; the source behind a link stays where it is.
+                let mut s = step.clone();
+                s.dst = step.src.clone();
+                lock(&self.counters).skipped += 1;
+                self.record(&s, "delete-source", "skipped", Some(e.to_string()), Done::default());
+                (self.events)(TaskEvent::FileFailed {
+                    path: user_path(&step.key),
+                    action: "delete-source".into(),
+                    error: e.to_string(),
+                    skipped: true,
+                });
             }
             Err(e) => {
                 lock(&self.counters).failed += 1;
@@ -831,7 +878,7 @@ impl Exec {
                         let h = CpHash { md5, size: s.size, created: t, modified: t };
                         sess.client.cphash(&self.dst.remote_path(&step.key)?, &h).await?;
                     }
-                    Side::Local(_) => transfer::set_mtime(&self.dst.local_path(&step.key)?, s.mtime)?,
+                    Side::Local(_) => transfer::set_mtime(&self.dst.safe_local_path(&step.key)?.1, s.mtime)?,
                 }
                 Ok(Done::default())
             }
@@ -841,7 +888,7 @@ impl Exec {
                     Ok(Done { trashed: !self.hard_delete, ..Default::default() })
                 }
                 Side::Local(_) => {
-                    let path = self.dst.local_path(&step.key)?;
+                    let (_, path) = self.dst.safe_local_path(&step.key)?;
                     let stash = self.stash(&path, &step.key)?;
                     Ok(Done { trashed: true, stash: Some(stash.display().to_string()), ..Default::default() })
                 }
@@ -849,7 +896,10 @@ impl Exec {
             Action::Mkdir => {
                 match &self.dst {
                     Side::Remote(sess, _) => sess.client.mkdir(&self.dst.remote_path(&step.key)?).await?,
-                    Side::Local(_) => tokio::fs::create_dir_all(self.dst.local_path(&step.key)?).await?,
+                    Side::Local(root) => {
+                        let path = self.dst.local_path(&step.key)?;
+                        SafeRoot::new(root).create_dirs(&path)?;
+                    }
                 }
                 Ok(Done::default())
             }
@@ -858,10 +908,9 @@ impl Exec {
                     Side::Remote(sess, _) => {
                         sess.client.delete_folder(&self.dst.remote_path(&step.key)?, self.hard_delete).await?;
                     }
-                    Side::Local(root) => {
-                        if let Ok(p) = local::local_path(root, &step.key) {
-                            remove_empty_dirs(&p);
-                        }
+                    Side::Local(_) => {
+                        let (safe, path) = self.dst.safe_local_path(&step.key)?;
+                        remove_empty_dirs(&safe, &path);
                     }
                 }
                 Ok(Done { trashed: !self.dst.is_local() && !self.hard_delete, ..Default::default() })
@@ -877,23 +926,24 @@ impl Exec {
                 let remote = self.dst.remote_path(&step.key)?;
                 self.upload_checked(&sess.client, &local, &remote).await
             }
-            (Side::Remote(sess, _), Side::Local(_)) => {
+            (Side::Remote(sess, _), Side::Local(root)) => {
                 let remote = self.src.remote_path(&step.key)?;
                 let local = self.dst.local_path(&step.key)?;
                 let md5 = s.md5.clone().unwrap_or_default();
+                let safe = SafeRoot::new(root);
                 let stash_dir = self.stash_dir.clone();
                 let key = step.key.clone();
                 let stashed: Arc<Mutex<Option<PathBuf>>> = Arc::default();
                 let stashed_in = stashed.clone();
                 let replacing = step.action == Action::Update;
                 let local_for_stash = local.clone();
-                let bytes = transfer::download(
+                let file = transfer::RemoteFile { path: &remote, md5: &md5, size: s.size, mtime: s.mtime };
+                let target = transfer::LocalTarget { root: &safe, db: &self.db, run: self.run };
+                let got = transfer::download(
                     &sess.client,
-                    &remote,
+                    &file,
                     &local,
-                    &md5,
-                    s.size,
-                    s.mtime,
+                    &target,
                     self.throttle.clone(),
                     self.bytes_done.clone(),
                     move || {
@@ -910,7 +960,8 @@ impl Exec {
                 }
                 let stash = lock(&stashed).take();
                 Ok(Done {
-                    bytes,
+                    bytes: got.bytes,
+                    resumed: got.resumed,
                     new_md5: Some(md5),
                     trashed: stash.is_some(),
                     stash: stash.map(|p| p.display().to_string()),
@@ -1018,12 +1069,16 @@ fn stat_item(path: &Path) -> std::io::Result<FileItem> {
 }
 
 /// Removes a folder tree bottom-up, keeping any folder that still has files
-/// (files the filter hid are not ours to delete).
-fn remove_empty_dirs(p: &Path) {
+/// (files the filter hid are not ours to delete). Links are not entered
+/// (`file_type` does not follow them) and folders on another disk are left alone.
+fn remove_empty_dirs(safe: &SafeRoot, p: &Path) {
+    if safe.check(p).is_err() {
+        return;
+    }
     if let Ok(entries) = std::fs::read_dir(p) {
         for e in entries.flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {
-                remove_empty_dirs(&e.path());
+                remove_empty_dirs(safe, &e.path());
             }
         }
     }

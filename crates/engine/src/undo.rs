@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{EngineError, Result};
 use crate::events::{Counters, EventSink, TaskEvent};
 use crate::runner::{RunReport, Runner, Side};
-use crate::state::{DbOp, EventFilter, FileEvent, Writer};
+use crate::state::{DbOp, EventFilter, FileEvent, StateDb, Writer};
 use crate::task::TaskSpec;
-use crate::transfer::TransferError;
+use crate::transfer::{LocalTarget, RemoteFile, TransferError};
 
 impl Runner {
     fn load_spec(&self, run: i64) -> Result<TaskSpec> {
@@ -65,10 +65,11 @@ impl Runner {
                 break;
             }
             let (side, other) = if ev.action == "delete-source" { (&src, &dst) } else { (&dst, &src) };
-            let r = undo_one(side, other, ev).await;
+            let r = undo_one(side, other, ev, self.db(), id).await;
             let (result, error) = match &r {
                 Ok(true) => ("completed", None),
                 Ok(false) => ("skipped", Some("nothing to undo".to_string())),
+                Err(TransferError::UnsafePath(e)) => ("skipped", Some(e.to_string())),
                 Err(e) => ("failed", Some(e.to_string())),
             };
             match result {
@@ -110,8 +111,14 @@ impl Runner {
     }
 }
 
-/// Undoes one journal entry. Ok(false): nothing to do.
-async fn undo_one(side: &Side, other: &Side, ev: &FileEvent) -> std::result::Result<bool, TransferError> {
+/// Undoes one journal entry. Ok(false): nothing to do. `run` is the undo's own run.
+async fn undo_one(
+    side: &Side,
+    other: &Side,
+    ev: &FileEvent,
+    db: &StateDb,
+    run: i64,
+) -> std::result::Result<bool, TransferError> {
     match side {
         Side::Remote(sess, _) => {
             let c = &sess.client;
@@ -167,7 +174,8 @@ async fn undo_one(side: &Side, other: &Side, ev: &FileEvent) -> std::result::Res
             }
         }
         Side::Local(_) => {
-            let path = side.local_path(&ev.key)?;
+            // Nothing is put back (or removed) through a link or a mount point.
+            let (safe, path) = side.safe_local_path(&ev.key)?;
             match ev.action.as_str() {
                 "download" => {
                     if !path.exists() {
@@ -189,25 +197,17 @@ async fn undo_one(side: &Side, other: &Side, ev: &FileEvent) -> std::result::Res
                     let info = sess.client.file_info(&from).await?;
                     let mtime = info.modified.map_or(0, |t| t.as_second());
                     let progress = Arc::new(std::sync::atomic::AtomicU64::new(0));
-                    crate::transfer::download(
-                        &sess.client,
-                        &from,
-                        &path,
-                        &info.md5,
-                        info.size,
-                        mtime,
-                        None,
-                        progress,
-                        || Ok(()),
-                    )
-                    .await?;
+                    let file = RemoteFile { path: &from, md5: &info.md5, size: info.size, mtime };
+                    let target = LocalTarget { root: &safe, db, run };
+                    crate::transfer::download(&sess.client, &file, &path, &target, None, progress, || Ok(())).await?;
                     Ok(true)
                 }
                 "update" | "delete" | "delete-source" => {
                     let Some(stash) = &ev.stash else { return Ok(false) };
                     if let Some(p) = path.parent() {
-                        std::fs::create_dir_all(p)?;
+                        safe.create_dirs(p)?;
                     }
+                    safe.check(&path)?;
                     std::fs::rename(stash, &path).or_else(|_| std::fs::copy(stash, &path).map(|_| ()))?;
                     Ok(true)
                 }

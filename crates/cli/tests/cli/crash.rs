@@ -84,3 +84,39 @@ async fn killed_sync_of_many_files_loses_nothing() {
     assert_eq!(remote_md5s(&env, "demo:many").await, local_md5s(&src));
     env.ok(&["check", src_s, "demo:many"]).await;
 }
+
+/// Issue 11: a download killed with `kill -9` leaves a temp file that the
+/// next run continues with a `Range` request (not a second full download)
+/// and that no run leaves behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_download_resumes_and_leaves_no_temp_file() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let size: usize = 32 << 20;
+    let src = env.path("src");
+    std::fs::create_dir(&src).unwrap();
+    let data: Vec<u8> = (0..size).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(src.join("big.bin"), &data).unwrap();
+    env.ok(&["copy", src.to_str().unwrap(), "demo:down"]).await;
+    let dst = env.path("dst");
+    let dst_s = dst.to_str().unwrap();
+
+    let mut child = spawn(&env, &["copy", "--bwlimit", "8M", "demo:down", dst_s]);
+    let started = wait_until(Duration::from_secs(60), || env.emu.stats().bytes_downloaded > (8 << 20)).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(started, "the download never got going");
+    let served_before = env.emu.stats().bytes_downloaded;
+    assert!(served_before < size as u64, "killed too late to test resuming");
+    let left: Vec<_> = std::fs::read_dir(&dst).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 1, "the killed run leaves its temp file: {left:?}");
+
+    env.ok(&["copy", "demo:down", dst_s]).await;
+    let fetched = env.emu.stats().bytes_downloaded - served_before;
+    assert!(
+        fetched < size as u64,
+        "the second run fetched {fetched} of {size} bytes: it restarted instead of resuming"
+    );
+    assert_eq!(local_md5s(&dst), local_md5s(&src), "only big.bin, byte for byte: no temp file left");
+    env.ok(&["check", "demo:down", dst_s]).await;
+}

@@ -401,3 +401,39 @@ async fn copy_between_two_accounts() {
     env.ok(&["copyto", "demo:from/docs/report.pdf", "other:single/report.pdf"]).await;
     assert_eq!(env.run(&["cat", "other:single/report.pdf"]).await.stdout, vec![7u8; 10_000]);
 }
+
+/// Issue 11: a link inside the destination is never written through; the
+/// user sees which paths were skipped and why, and the log keeps them.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn links_in_the_destination_are_skipped_not_written_through() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    write_all(&src, &[("link/planted.txt", b"planted"), ("notes.txt", b"from the service"), ("ok.txt", b"ok")]);
+    env.ok(&["copy", src.to_str().unwrap(), "demo:sym"]).await;
+    let elsewhere = env.path("elsewhere");
+    write_all(&elsewhere, &[("planted.txt", b"the user's own file"), ("notes.txt", b"the user's notes")]);
+    let dst = env.path("dst");
+    std::fs::create_dir(&dst).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dst.join("link")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("notes.txt"), dst.join("notes.txt")).unwrap();
+
+    let out = env.run(&["sync", "demo:sym", dst.to_str().unwrap()]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = format!("{stdout}{stderr}");
+    assert!(out.status.success(), "{shown}");
+    assert_eq!(std::fs::read(elsewhere.join("planted.txt")).unwrap(), b"the user's own file");
+    assert_eq!(std::fs::read(elsewhere.join("notes.txt")).unwrap(), b"the user's notes");
+    assert_eq!(std::fs::read(dst.join("ok.txt")).unwrap(), b"ok");
+    for path in ["link/planted.txt", "notes.txt"] {
+        assert!(
+            shown.lines().any(|l| l.contains("skipped") && l.contains(path) && l.contains("symbolic link")),
+            "{path} is reported as skipped: {shown}"
+        );
+    }
+    // Run 1 was the copy up, run 2 the sync down.
+    let log = env.ok(&["log", "2", "--skipped"]).await;
+    assert!(log.contains("link/planted.txt") && log.contains("notes.txt"), "{log}");
+}

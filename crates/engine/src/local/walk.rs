@@ -1,6 +1,8 @@
 //! One walk of a local folder: names mapped to remote form, per-folder
-//! `.fjordsyncignore` files (gitignore syntax), the task filter, and
-//! symlinks skipped (or followed, loop-safe, when asked). Folders are handed
+//! `.fjordsyncignore` files (gitignore syntax), the task filter, symlinks
+//! skipped (or followed, loop-safe, when asked), and our own download temp
+//! files left out (only those recorded as ours: a user's file that merely
+//! looks like one is walked like any other). Folders are handed
 //! to the caller one at a time, so the walk holds one folder's files, not
 //! the tree's.
 
@@ -33,6 +35,8 @@ pub struct LocalWalk {
     pub mapped: Vec<(String, String)>,
     /// Keys hidden by a `.fjordsyncignore` (a sync must not delete them on the destination).
     pub ignored_prefixes: Vec<String>,
+    /// Keys of our own download temp files that were left out (see `transfer::temp`).
+    pub temps: Vec<String>,
 }
 
 struct Dir {
@@ -44,8 +48,15 @@ struct Dir {
 
 /// Walks `root` (blocking; call from `spawn_blocking`), handing each folder
 /// (the root first, as `""`) with its files to `each`, which returns false
-/// to stop the walk.
-pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool, mut each: impl FnMut(Folder) -> bool) -> LocalWalk {
+/// to stop the walk. `temps` are our recorded download temp files (paths
+/// relative to `root`), which are left out.
+pub fn walk(
+    root: &Path,
+    filter: &Filter,
+    follow_symlinks: bool,
+    temps: &HashSet<PathBuf>,
+    mut each: impl FnMut(Folder) -> bool,
+) -> LocalWalk {
     let mut out = LocalWalk::default();
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => out.exists = true,
@@ -85,7 +96,8 @@ pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool, mut each: impl 
             let key = if dir.key.is_empty() { remote.clone() } else { format!("{}/{remote}", dir.key) };
             let user = if dir.user.is_empty() { user_name.clone() } else { format!("{}/{user_name}", dir.user) };
             let path = entry.path();
-            if is_our_temp(&user_name) {
+            if path.strip_prefix(root).is_ok_and(|rel| temps.contains(rel)) {
+                out.temps.push(key);
                 continue;
             }
             let Ok(ft) = entry.file_type() else { continue };
@@ -175,16 +187,11 @@ pub fn walk(root: &Path, filter: &Filter, follow_symlinks: bool, mut each: impl 
 /// Walks `root` into a list of folders (tests and small trees).
 pub fn walk_all(root: &Path, filter: &Filter, follow_symlinks: bool) -> (LocalWalk, Vec<Folder>) {
     let mut folders = Vec::new();
-    let w = walk(root, filter, follow_symlinks, |f| {
+    let w = walk(root, filter, follow_symlinks, &HashSet::new(), |f| {
         folders.push(f);
         true
     });
     (w, folders)
-}
-
-/// Our own download temp files (`.<name>.fjordsync-<hex>.part`).
-fn is_our_temp(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".part") && name.contains(".fjordsync-")
 }
 
 /// Seconds (floored) and nanoseconds since the epoch.
@@ -225,6 +232,26 @@ fn dir_id(path: &Path) -> Option<(u64, u64)> {
 mod tests {
     use super::*;
     use crate::filter::FilterOptions;
+
+    #[test]
+    fn only_recorded_temp_files_are_left_out() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("sub")).unwrap();
+        std::fs::write(r.join("sub/.fjordsync-00000000000000aa.part"), b"ours").unwrap();
+        std::fs::write(r.join(".x.fjordsync-1.part"), b"the user's").unwrap();
+        std::fs::write(r.join(".fjordsync-00000000000000bb.part"), b"the user's too").unwrap();
+        let f = Filter::new(&FilterOptions::default()).unwrap();
+        let ours: HashSet<PathBuf> = [PathBuf::from("sub/.fjordsync-00000000000000aa.part")].into();
+        let mut keys = Vec::new();
+        let w = walk(r, &f, false, &ours, |d| {
+            keys.extend(d.files.iter().map(|e| d.file_key(&e.name)));
+            true
+        });
+        keys.sort();
+        assert_eq!(keys, vec![".fjordsync-00000000000000bb.part", ".x.fjordsync-1.part"]);
+        assert_eq!(w.temps, vec!["sub/.fjordsync-00000000000000aa.part".to_string()]);
+    }
 
     #[test]
     fn walks_with_ignore_files_and_symlinks() {

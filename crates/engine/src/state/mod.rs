@@ -57,6 +57,22 @@ pub struct StateDb {
     path: PathBuf,
 }
 
+/// A download's temporary file as recorded: what it will become and which
+/// remote content its bytes are from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadTemp {
+    /// The temporary file (see `local::path_key`).
+    pub temp_path: String,
+    /// The file it is renamed to when complete.
+    pub target_path: String,
+    /// The remote file's MD5 when the temporary file was started.
+    pub md5: String,
+    /// The remote file's size then.
+    pub size: u64,
+    /// The run that wrote it.
+    pub run: i64,
+}
+
 /// One run as the log lists it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RunRecord {
@@ -341,6 +357,53 @@ impl StateDb {
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
+    /// Records a download's temporary file before anything is written to it.
+    pub fn begin_download_temp(&self, t: &DownloadTemp) -> Result<(), StateError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO download_temps (temp_path, target_path, md5, size, run, started_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![t.temp_path, t.target_path, t.md5, t.size as i64, t.run, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a temporary file (renamed into place, or removed).
+    pub fn end_download_temp(&self, temp_path: &str) -> Result<(), StateError> {
+        self.conn().execute("DELETE FROM download_temps WHERE temp_path = ?1", [temp_path])?;
+        Ok(())
+    }
+
+    /// The temporary files recorded for one target (normally at most one).
+    pub fn download_temps_for(&self, target_path: &str) -> Result<Vec<DownloadTemp>, StateError> {
+        let conn = self.conn();
+        let mut st =
+            conn.prepare("SELECT temp_path, target_path, md5, size, run FROM download_temps WHERE target_path = ?1")?;
+        let rows = st.query_map([target_path], download_temp_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// The temporary files recorded below a folder (`prefix` ends with a separator).
+    pub fn download_temps_under(&self, prefix: &str) -> Result<Vec<DownloadTemp>, StateError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT temp_path, target_path, md5, size, run FROM download_temps
+             WHERE temp_path >= ?1 AND temp_path < ?2 ORDER BY temp_path",
+        )?;
+        let upper = format!("{prefix}\u{10FFFF}");
+        let rows = st.query_map(params![prefix, upper], download_temp_from_row)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Whether a run is still going in a live process (its temporary files
+    /// are then not ours to remove).
+    pub fn run_is_live(&self, run: i64) -> Result<bool, StateError> {
+        let conn = self.conn();
+        let row: Option<(String, Option<i64>)> = conn
+            .query_row("SELECT outcome, pid FROM runs WHERE id = ?1", [run], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(matches!(row, Some((outcome, pid)) if outcome == "running" && pid.is_some_and(process_alive)))
+    }
+
     /// Writes a batch of operations in one transaction.
     pub fn apply(&self, ops: &[DbOp]) -> Result<(), StateError> {
         let mut conn = self.conn();
@@ -409,6 +472,16 @@ fn process_alive(pid: i64) -> bool {
 fn process_alive(_pid: i64) -> bool {
     // Without a cheap check, assume alive: the run stays `running` in the log.
     true
+}
+
+fn download_temp_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DownloadTemp> {
+    Ok(DownloadTemp {
+        temp_path: r.get(0)?,
+        target_path: r.get(1)?,
+        md5: r.get(2)?,
+        size: r.get::<_, i64>(3)? as u64,
+        run: r.get(4)?,
+    })
 }
 
 fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {

@@ -69,6 +69,20 @@ const MIGRATIONS: &[M<'static>] = &[
     ),
     // The process that runs a run, so that a killed run shows as interrupted.
     M::up("ALTER TABLE runs ADD COLUMN pid INTEGER;"),
+    // Download temporary files, recorded before their first byte is written,
+    // so the next run knows exactly which files are ours: it resumes them or
+    // removes them (see `transfer::temp`).
+    M::up(
+        "CREATE TABLE download_temps (
+        temp_path TEXT PRIMARY KEY,
+        target_path TEXT NOT NULL,
+        md5 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        run INTEGER NOT NULL,
+        started_ms INTEGER NOT NULL
+    );
+    CREATE INDEX download_temps_target ON download_temps (target_path);",
+    ),
 ];
 
 /// WAL (readers never block the writer, and a crash loses at most the last

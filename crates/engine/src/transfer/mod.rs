@@ -1,14 +1,16 @@
 //! Moving bytes: uploads (precomputed MD5 so dedup skips bytes, resumable
-//! after a crash), downloads (temp file, MD5 check, mtime, atomic rename),
+//! after a crash), downloads (recorded temp file, resumable, MD5 check,
+//! mtime, atomic rename),
 //! copies between accounts streamed from one to the other, a shared
 //! bandwidth limit and the per-file retry policy.
 
 mod download;
 mod relay;
+pub mod temp;
 mod throttle;
 mod upload;
 
-pub use download::{download, set_mtime, temp_name};
+pub use download::{Downloaded, LocalTarget, RemoteFile, download, set_mtime};
 pub use relay::{Source, relay};
 pub use throttle::Throttle;
 pub use upload::{UploadDone, upload};
@@ -35,6 +37,9 @@ pub enum TransferError {
         /// What arrived.
         actual: String,
     },
+    /// The local path goes through a symbolic link or a mount point: skipped, never written.
+    #[error(transparent)]
+    UnsafePath(#[from] crate::local::UnsafePath),
     /// The task was cancelled.
     #[error("cancelled")]
     Cancelled,
@@ -44,6 +49,15 @@ pub enum TransferError {
     /// The state database failed.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
+}
+
+impl From<crate::local::MkdirError> for TransferError {
+    fn from(e: crate::local::MkdirError) -> Self {
+        match e {
+            crate::local::MkdirError::Unsafe(u) => TransferError::UnsafePath(u),
+            crate::local::MkdirError::Io(e) => TransferError::Io(e),
+        }
+    }
 }
 
 impl TransferError {
