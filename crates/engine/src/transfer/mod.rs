@@ -4,11 +4,13 @@
 //! bandwidth limit and the per-file retry policy.
 
 mod download;
+mod fatal;
 mod relay;
 mod throttle;
 mod upload;
 
 pub use download::{download, set_mtime, temp_name};
+pub use fatal::{Fatal, Stopped};
 pub use relay::{Source, relay};
 pub use throttle::Throttle;
 pub use upload::{UploadDone, upload};
@@ -48,9 +50,13 @@ pub enum TransferError {
 
 impl TransferError {
     /// Worth another attempt: network trouble, busy service, a cut or
-    /// corrupted transfer, a file that changed.
+    /// corrupted transfer, a file that changed. Never what cannot succeed
+    /// ([`TransferError::fatal`]: a full disk or storage).
     pub fn is_retryable(&self) -> bool {
         use fjordsync_jottacloud::Error as E;
+        if self.fatal().is_some() {
+            return false;
+        }
         match self {
             TransferError::Api(e) => matches!(
                 e,
@@ -63,6 +69,16 @@ impl TransferError {
             ),
             TransferError::Io(_) | TransferError::Changed | TransferError::Mismatch { .. } => true,
             _ => false,
+        }
+    }
+
+    /// A failure that ends the whole run, because every further file would
+    /// meet it too (full disk, used-up quota, read-only disk, full storage).
+    pub fn fatal(&self) -> Option<Fatal> {
+        match self {
+            TransferError::Io(e) => Fatal::of_io(e),
+            TransferError::Api(e) => Fatal::of_api(e),
+            _ => None,
         }
     }
 }

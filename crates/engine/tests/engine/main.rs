@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 mod backup;
+mod fatal;
 
 const LIMIT: Duration = Duration::from_secs(90);
 
