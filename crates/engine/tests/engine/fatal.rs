@@ -62,12 +62,13 @@ async fn a_storage_that_fills_up_mid_run_stops_the_run_with_one_failure() {
         runner.db().events(r.run, &EventFilter { result: Some("failed".into()), ..Default::default() }).unwrap();
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].error.as_deref(), Some(stopped.message().as_str()));
-    let seen = seen.lock().unwrap();
-    let started = seen.iter().filter(|e| matches!(e, TaskEvent::FileStarted { .. })).count();
-    let failures = seen.iter().filter(|e| matches!(e, TaskEvent::FileFailed { .. })).count();
+    let (started, failures) = {
+        let seen = seen.lock().unwrap();
+        let count = |f: fn(&TaskEvent) -> bool| seen.iter().filter(|e| f(e)).count();
+        (count(|e| matches!(e, TaskEvent::FileStarted { .. })), count(|e| matches!(e, TaskEvent::FileFailed { .. })))
+    };
     assert_eq!(failures, 1);
     assert!(started <= r.counters.uploaded as usize + 1 + spec.options.transfers, "{started} files started");
-    drop(seen);
 
     // With room again, the next run sends the rest.
     emu.set_quota(None);
