@@ -27,6 +27,7 @@ pub mod guard;
 pub mod local;
 mod lock;
 pub mod plan;
+mod process;
 pub mod remote;
 pub mod remotes;
 pub mod runner;

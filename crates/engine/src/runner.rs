@@ -23,11 +23,11 @@ use crate::filter::Filter;
 use crate::guard::{self, Refusal};
 use crate::local::{self, HashCache, SafeRoot};
 use crate::lock::{into_inner, lock};
-use crate::plan::{self, Action, Group, Plan, Planner, Problem, Step};
+use crate::plan::{self, Action, Group, Plan, Planner, Step};
 use crate::session::{Session, same_account};
 use crate::state::{DbOp, FileEvent, StateDb, Writer, WriterHandle};
 use crate::task::{Location, TaskKind, TaskSpec};
-use crate::transfer::{self, Throttle, TransferError};
+use crate::transfer::{self, Stopped, Throttle, TransferError};
 use crate::tree::{FileItem, Folder, Skipped, parse_md5, user_path};
 
 /// Opens a configured remote by name (the shell decides how secrets are read).
@@ -46,6 +46,8 @@ pub struct RunReport {
     pub plan: Plan,
     /// Why the run was refused, if it was.
     pub refusal: Option<Refusal>,
+    /// Why the run stopped before its end (a full disk or storage), if it did.
+    pub stopped: Option<Stopped>,
     /// Wall time.
     pub duration: Duration,
 }
@@ -175,11 +177,12 @@ impl Runner {
         let writer = Writer::start(self.db.clone());
         let result = self.run_inner(spec, run, &src, &dst, &filter, &writer, events.clone(), cancel).await;
         let flushed = writer.finish();
-        let (outcome, counters, plan, refusal) = match result {
+        let Applied { outcome, counters, plan, refusal, stopped } = match result {
             Ok(r) => r,
             Err(e) => {
                 if run != 0 {
-                    let _ = self.db.finish_run(run, "failed", &Counters::default());
+                    // The counters of what was recorded before the failure.
+                    let _ = self.db.finish_run_from_rows(run, "failed");
                 }
                 return Err(e);
             }
@@ -195,7 +198,7 @@ impl Runner {
             duration_ms: duration.as_millis() as u64,
             counters: counters.clone(),
         });
-        Ok(RunReport { run, outcome, counters, plan, refusal, duration })
+        Ok(RunReport { run, outcome, counters, plan, refusal, stopped, duration })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -209,7 +212,7 @@ impl Runner {
         writer: &Writer,
         events: EventSink,
         cancel: CancellationToken,
-    ) -> Result<(String, Counters, Plan, Option<Refusal>)> {
+    ) -> Result<Applied> {
         let opts = &spec.options;
         let kind = spec.kind;
         // List both sides and plan, folder by folder.
@@ -243,14 +246,7 @@ impl Runner {
             let free = cap.saturating_sub(drive.usage);
             plan.quota = Some((plan.totals.bytes, Some(free)));
             if plan.totals.bytes > free {
-                plan.problems.push(Problem {
-                    kind: "quota",
-                    path: String::new(),
-                    message: format!(
-                        "not enough space: the task needs up to {} bytes, the account has {free} bytes free",
-                        plan.totals.bytes
-                    ),
-                });
+                plan.problems.push(plan::quota_problem(plan.totals.bytes, free));
             }
         }
         events(TaskEvent::Planned { run, totals: plan.totals.clone() });
@@ -296,21 +292,11 @@ impl Runner {
             for p in &plan.problems {
                 rec(&w, &p.path, "preflight", "failed", Some(p.message.clone()), String::new());
             }
-            let first = &plan.problems[0].message;
-            let more = plan.problems.len() - 1;
-            let message = if more == 0 {
-                format!("preflight: {first}")
-            } else {
-                format!("preflight: {first} (and {more} more problem{})", if more == 1 { "" } else { "s" })
-            };
-            let refusal = Refusal {
-                message,
-                hint: "rename the files, or leave them out with --exclude; nothing was sent".into(),
-            };
-            return Ok(("refused".into(), counters, plan, Some(refusal)));
+            let refusal = plan::refusal(&plan.problems);
+            return Ok(Applied::ended("refused", counters, plan, Some(refusal)));
         }
         if let Err(refusal) = guard::check(kind, &plan, opts) {
-            return Ok(("refused".into(), counters, plan, Some(refusal)));
+            return Ok(Applied::ended("refused", counters, plan, Some(refusal)));
         }
         if kind == TaskKind::Check {
             for d in &plan.differences {
@@ -324,11 +310,11 @@ impl Runner {
             }
             counters.unchanged = plan.totals.unchanged;
             let outcome = if plan.differences.is_empty() { "ok" } else { "differences" };
-            return Ok((outcome.into(), counters, plan, None));
+            return Ok(Applied::ended(outcome, counters, plan, None));
         }
         counters.unchanged = plan.totals.unchanged;
         if opts.dry_run {
-            return Ok(("dry-run".into(), counters, plan, None));
+            return Ok(Applied::ended("dry-run", counters, plan, None));
         }
         // Uploads look MD5s up; downloads record the verified MD5 of what they wrote.
         let uploads_from_local = local_root.is_some() && plan.totals.files > 0;
@@ -347,7 +333,10 @@ impl Runner {
             cache,
             writer: w.clone(),
             events: events.clone(),
-            cancel: cancel.clone(),
+            // Its own token: a full disk or storage stops the workers without
+            // the run counting as cancelled by the user.
+            cancel: cancel.child_token(),
+            stopped: Mutex::new(None),
             db: self.db.clone(),
             throttle: opts.bwlimit.map(|b| Arc::new(Throttle::new(b))),
             bytes_done: Arc::new(AtomicU64::new(0)),
@@ -362,7 +351,10 @@ impl Runner {
         exec.run_all(plan.steps.group(Group::Transfers), transfers).await;
         let failed_so_far = lock(&exec.counters).failed;
         let deletes = plan.steps.group_len(Group::Deletes) + plan.steps.group_len(Group::Rmdirs);
-        if failed_so_far > 0 && deletes > 0 {
+        if exec.cancel.is_cancelled() {
+            // Cancelled, or stopped by a full disk or storage: nothing more
+            // is started, and the deletes are left for the next run to plan.
+        } else if failed_so_far > 0 && deletes > 0 {
             // Never delete on the destination while some source files did not arrive.
             for s in plan.steps.group(Group::Deletes).chain(plan.steps.group(Group::Rmdirs)) {
                 exec.skip(&s, "not deleted because other files failed; re-run (or retry) first");
@@ -387,7 +379,24 @@ impl Runner {
         exec.emit_progress(plan.totals.bytes, plan.totals.files, 0);
         let counters = lock(&exec.counters).clone();
         let outcome = outcome_of(&cancel, &counters);
-        Ok((outcome.into(), counters, plan, None))
+        let stopped = lock(&exec.stopped).take();
+        Ok(Applied { outcome: outcome.into(), counters, plan, refusal: None, stopped })
+    }
+}
+
+/// What [`Runner::run_inner`] yields.
+struct Applied {
+    outcome: String,
+    counters: Counters,
+    plan: Plan,
+    refusal: Option<Refusal>,
+    stopped: Option<Stopped>,
+}
+
+impl Applied {
+    /// A run that ended before applying anything (refused, checked, dry run).
+    fn ended(outcome: &str, counters: Counters, plan: Plan, refusal: Option<Refusal>) -> Applied {
+        Applied { outcome: outcome.into(), counters, plan, refusal, stopped: None }
     }
 }
 
@@ -631,7 +640,10 @@ struct Exec {
     cache: Arc<HashCache>,
     writer: WriterHandle,
     events: EventSink,
+    /// Stops the workers: the user's cancel, or a failure that ends the run.
     cancel: CancellationToken,
+    /// The failure that ended the run (full disk or storage), once met.
+    stopped: Mutex<Option<Stopped>>,
     db: Arc<StateDb>,
     throttle: Option<Arc<Throttle>>,
     bytes_done: Arc<AtomicU64>,
@@ -772,6 +784,30 @@ impl Exec {
             }
             Err(TransferError::Cancelled) => {}
             Err(TransferError::UnsafePath(e)) => self.skip(step, &e.to_string()),
+            Err(e) if e.fatal().is_some() => {
+                // The first such failure ends the run with one row and one
+                // message; files in flight are cancelled, none is started.
+                let Some(cause) = e.fatal() else { return };
+                let stop = Stopped { cause, path: self.dst.describe(&step.key) };
+                {
+                    let mut stopped = lock(&self.stopped);
+                    if stopped.is_some() {
+                        return;
+                    }
+                    *stopped = Some(stop.clone());
+                }
+                self.cancel.cancel();
+                tracing::info!(key = %step.key, "stopping the run: {e}");
+                lock(&self.counters).failed += 1;
+                let error = stop.message();
+                self.record(step, action, "failed", Some(error.clone()), Done::default());
+                (self.events)(TaskEvent::FileFailed {
+                    path: user_path(&step.key),
+                    action: action.into(),
+                    error,
+                    skipped: false,
+                });
+            }
             Err(e) => {
                 lock(&self.counters).failed += 1;
                 let error = e.to_string();

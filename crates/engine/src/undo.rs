@@ -107,7 +107,15 @@ impl Runner {
             duration_ms: duration.as_millis() as u64,
             counters: counters.clone(),
         });
-        Ok(RunReport { run: id, outcome: outcome.into(), counters, plan: Default::default(), refusal: None, duration })
+        Ok(RunReport {
+            run: id,
+            outcome: outcome.into(),
+            counters,
+            plan: Default::default(),
+            refusal: None,
+            stopped: None,
+            duration,
+        })
     }
 }
 

@@ -279,6 +279,10 @@ fn finish(verb: &str, r: &RunReport, json: bool) -> anyhow::Result<()> {
     if let Some(refusal) = &r.refusal {
         return Err(Hinted { message: refusal.message.clone(), hint: refusal.hint.clone() }.into());
     }
+    if let Some(stop) = &r.stopped {
+        // One message for a full disk or storage, not one per file.
+        return Err(Hinted { message: stop.message(), hint: stop.hint().into() }.into());
+    }
     match r.outcome.as_str() {
         "failed" => Err(Hinted {
             message: format!("{} file{} failed", c.failed, if c.failed == 1 { "" } else { "s" }),

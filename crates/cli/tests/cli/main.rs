@@ -5,6 +5,7 @@ mod support;
 
 mod backup;
 mod crash;
+mod fatal;
 mod files;
 mod remotes;
 mod signin;

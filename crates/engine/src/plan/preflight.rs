@@ -1,9 +1,11 @@
 //! The preflight: what the service cannot take, found before anything is
-//! sent. Any problem refuses the task; the hint says how to get past it
-//! (rename, or leave the files out with `--exclude`).
+//! sent. Any problem refuses the task; the hint says how to get past it,
+//! for the kinds of problem found: rename, free space, or leave files out
+//! with `--exclude`.
 
 use serde::Serialize;
 
+use crate::guard::Refusal;
 use crate::tree::user_path;
 
 /// One problem.
@@ -43,4 +45,81 @@ pub fn preflight(collisions: &[(String, String)], refused: &[(String, String)], 
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// The problem of a task that needs more than the account has free.
+pub fn quota_problem(needed: u64, free: u64) -> Problem {
+    Problem {
+        kind: "quota",
+        path: String::new(),
+        message: format!(
+            "not enough space in the cloud storage: the task needs up to {}, the account has {} free",
+            size(needed),
+            size(free)
+        ),
+    }
+}
+
+/// The refusal for `problems` (not empty): the first problem in words, how
+/// many more there are, and what to do about the kinds found.
+pub fn refusal(problems: &[Problem]) -> Refusal {
+    let first = problems.first().map_or("", |p| p.message.as_str());
+    let more = problems.len().saturating_sub(1);
+    let message = if more == 0 {
+        format!("preflight: {first}")
+    } else {
+        format!("preflight: {first} (and {more} more problem{})", if more == 1 { "" } else { "s" })
+    };
+    let quota = problems.iter().any(|p| p.kind == "quota");
+    let names = problems.iter().any(|p| p.kind != "quota");
+    let hint = match (quota, names) {
+        (true, false) => {
+            "free space in the cloud storage (delete files, empty the trash) or upgrade the subscription, \
+             or leave files out with --exclude; nothing was sent"
+        }
+        (true, true) => {
+            "rename the files named above, free space in the cloud storage (or upgrade the subscription), \
+             or leave files out with --exclude; nothing was sent"
+        }
+        _ => "rename the files, or leave them out with --exclude; nothing was sent",
+    };
+    Refusal { message, hint: hint.into() }
+}
+
+/// Bytes for people, with the exact count (the numbers are compared with
+/// what the service shows): `30.0 MiB (31457280 bytes)`.
+fn size(bytes: u64) -> String {
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    format!("{} ({bytes} bytes)", bytesize::ByteSize::b(bytes).display().iec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quota_refusal_says_to_free_space_not_to_rename() {
+        let r = refusal(&[quota_problem(30 << 20, 1 << 20)]);
+        assert_eq!(
+            r.message,
+            "preflight: not enough space in the cloud storage: the task needs up to 30.0 MiB (31457280 bytes), \
+             the account has 1.0 MiB (1048576 bytes) free"
+        );
+        assert!(r.hint.contains("free space in the cloud storage"), "{}", r.hint);
+        assert!(!r.hint.contains("rename"), "{}", r.hint);
+    }
+
+    #[test]
+    fn a_name_refusal_says_to_rename() {
+        let p = preflight(&[], &[("a?".into(), "bad".into())], true);
+        let r = refusal(&p);
+        assert!(r.hint.starts_with("rename the files"), "{}", r.hint);
+        let mut both = p.clone();
+        both.insert(0, quota_problem(2048, 10));
+        let r = refusal(&both);
+        assert!(r.message.ends_with("(and 1 more problem)"), "{}", r.message);
+        assert!(r.hint.contains("rename") && r.hint.contains("free space"), "{}", r.hint);
+    }
 }

@@ -226,6 +226,13 @@ impl StateDb {
         Ok(())
     }
 
+    /// Closes a run whose counters were not kept (it failed before the end):
+    /// they are counted from its file rows, so the log matches them.
+    pub fn finish_run_from_rows(&self, run: i64, outcome: &str) -> Result<(), StateError> {
+        let counters = counters_from_rows(&self.conn(), run)?;
+        self.finish_run(run, outcome, &counters)
+    }
+
     /// The most recent runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StateError> {
         let conn = self.conn();
@@ -451,27 +458,68 @@ impl StateDb {
 }
 
 /// A run still marked `running` whose process is gone was killed (crash,
-/// `kill -9`, power loss): it becomes `interrupted` so the log tells the truth.
+/// `kill -9`, power loss): it becomes `interrupted` so the log tells the
+/// truth, with counters counted from the file rows it recorded (its own
+/// counters are written only at the end). Runs marked `interrupted` before
+/// counters were counted get them too.
 fn mark_interrupted(conn: &Connection) -> Result<(), StateError> {
-    let mut st = conn.prepare("SELECT id, pid FROM runs WHERE outcome = 'running'")?;
-    let rows: Vec<(i64, Option<i64>)> = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-    for (id, pid) in rows {
-        if pid.is_some_and(|p| !process_alive(p)) {
-            conn.execute("UPDATE runs SET outcome = 'interrupted' WHERE id = ?1", [id])?;
+    let mut st = conn.prepare(
+        "SELECT id, pid, outcome FROM runs WHERE outcome = 'running' OR (outcome = 'interrupted' AND counters IS NULL)",
+    )?;
+    let rows: Vec<(i64, Option<i64>, String)> =
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    for (id, pid, outcome) in rows {
+        if outcome == "interrupted" || pid.is_some_and(|p| !u32::try_from(p).is_ok_and(crate::process::alive)) {
+            let counters = counters_from_rows(conn, id)?;
+            let counters = serde_json::to_string(&counters).map_err(|e| StateError::Corrupt(e.to_string()))?;
+            conn.execute(
+                "UPDATE runs SET outcome = 'interrupted', counters = ?2 WHERE id = ?1",
+                params![id, counters],
+            )?;
         }
     }
     Ok(())
 }
 
-#[cfg(target_os = "linux")]
-fn process_alive(pid: i64) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn process_alive(_pid: i64) -> bool {
-    // Without a cheap check, assume alive: the run stays `running` in the log.
-    true
+/// A run's counters as its file rows tell them. What rows do not record
+/// (unchanged files, deduplicated uploads, resumed bytes) stays 0.
+fn counters_from_rows(conn: &Connection, run: i64) -> Result<crate::events::Counters, StateError> {
+    let mut c = crate::events::Counters::default();
+    let mut st = conn.prepare_cached(
+        "SELECT action, result, count(*), coalesce(sum(bytes), 0) FROM file_events WHERE run = ?1
+         GROUP BY action, result",
+    )?;
+    let rows = st.query_map([run], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64))
+    })?;
+    for row in rows {
+        let (action, result, n, bytes) = row?;
+        match (result.as_str(), action.as_str()) {
+            // `check` records its differences as failed rows of their kind.
+            (_, "missing-on-dst") => c.missing_on_dst += n,
+            (_, "extra-on-dst") => c.extra_on_dst += n,
+            (_, "different") => c.different += n,
+            ("failed", _) => c.failed += n,
+            ("skipped", _) => c.skipped += n,
+            ("completed", action) => {
+                c.bytes += bytes;
+                match action {
+                    "upload" => c.uploaded += n,
+                    "download" => c.downloaded += n,
+                    "copy" => c.copied += n,
+                    "update" => c.updated += n,
+                    "retime" => c.retimed += n,
+                    "delete" => c.deleted += n,
+                    "mkdir" => c.mkdirs += n,
+                    "delete-source" => c.moved += n,
+                    a if a.starts_with("undo-") => c.updated += n,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(c)
 }
 
 fn download_temp_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DownloadTemp> {
@@ -547,6 +595,75 @@ mod tests {
         // Same spec: same task row.
         let run2 = db.start_run(&spec, Some(run)).unwrap();
         assert_eq!(db.runs(10).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![run2, run]);
+    }
+
+    /// A run killed after it recorded files (its process is gone) shows
+    /// those files in its counters, not zeros.
+    #[cfg(unix)]
+    #[test]
+    fn an_interrupted_run_counts_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let spec = TaskSpec {
+            kind: TaskKind::Sync,
+            source: Location::Remote { remote: "demo".into(), path: "x".into() },
+            destination: Location::Local { path: "/tmp/a".into() },
+            options: TaskOptions::default(),
+        };
+        let run = {
+            let db = StateDb::open(&path).unwrap();
+            let run = db.start_run(&spec, None).unwrap();
+            let row = |key: &str, action: &str, result: &str, bytes: u64| {
+                DbOp::Event(FileEvent {
+                    run,
+                    path: key.into(),
+                    key: key.into(),
+                    action: action.into(),
+                    bytes,
+                    result: result.into(),
+                    target: format!("/tmp/a/{key}"),
+                    ..Default::default()
+                })
+            };
+            db.apply(&[
+                row("a", "download", "completed", 10),
+                row("b", "download", "completed", 5),
+                row("c", "update", "completed", 7),
+                row("d", "download", "failed", 0),
+                row("e", "skip", "skipped", 0),
+                row("f", "delete", "completed", 0),
+            ])
+            .unwrap();
+            // The process that ran it is gone (no such pid).
+            db.conn().execute("UPDATE runs SET pid = 2147483647 WHERE id = ?1", [run]).unwrap();
+            run
+        };
+        let db = StateDb::open(&path).unwrap();
+        let r = db.run(run).unwrap().unwrap();
+        assert_eq!(r.outcome, "interrupted");
+        let want = crate::events::Counters {
+            downloaded: 2,
+            updated: 1,
+            deleted: 1,
+            failed: 1,
+            skipped: 1,
+            bytes: 22,
+            ..Default::default()
+        };
+        assert_eq!(r.counters, want);
+        // A run that failed before its end is counted the same way.
+        let failed = db.start_run(&spec, None).unwrap();
+        let ev = FileEvent {
+            run: failed,
+            action: "download".into(),
+            result: "completed".into(),
+            bytes: 3,
+            ..Default::default()
+        };
+        db.apply(&[DbOp::Event(ev)]).unwrap();
+        db.finish_run_from_rows(failed, "failed").unwrap();
+        let want = crate::events::Counters { downloaded: 1, bytes: 3, ..Default::default() };
+        assert_eq!(db.run(failed).unwrap().unwrap().counters, want);
     }
 
     #[test]

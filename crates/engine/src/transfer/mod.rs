@@ -5,12 +5,14 @@
 //! bandwidth limit and the per-file retry policy.
 
 mod download;
+mod fatal;
 mod relay;
 pub mod temp;
 mod throttle;
 mod upload;
 
 pub use download::{Downloaded, LocalTarget, RemoteFile, download, set_mtime};
+pub use fatal::{Fatal, Stopped};
 pub use relay::{Source, relay};
 pub use throttle::Throttle;
 pub use upload::{UploadDone, upload};
@@ -62,9 +64,13 @@ impl From<crate::local::MkdirError> for TransferError {
 
 impl TransferError {
     /// Worth another attempt: network trouble, busy service, a cut or
-    /// corrupted transfer, a file that changed.
+    /// corrupted transfer, a file that changed. Never what cannot succeed
+    /// ([`TransferError::fatal`]: a full disk or storage).
     pub fn is_retryable(&self) -> bool {
         use fjordsync_jottacloud::Error as E;
+        if self.fatal().is_some() {
+            return false;
+        }
         match self {
             TransferError::Api(e) => matches!(
                 e,
@@ -77,6 +83,16 @@ impl TransferError {
             ),
             TransferError::Io(_) | TransferError::Changed | TransferError::Mismatch { .. } => true,
             _ => false,
+        }
+    }
+
+    /// A failure that ends the whole run, because every further file would
+    /// meet it too (full disk, used-up quota, read-only disk, full storage).
+    pub fn fatal(&self) -> Option<Fatal> {
+        match self {
+            TransferError::Io(e) => Fatal::of_io(e),
+            TransferError::Api(e) => Fatal::of_api(e),
+            _ => None,
         }
     }
 }

@@ -194,3 +194,48 @@ async fn a_check_stops_when_cancelled() {
     let again = tokio::time::timeout(LIMIT, repo.check(100.0, no_progress(), CancellationToken::new())).await.unwrap();
     assert!(again.unwrap().warnings.is_empty());
 }
+
+/// What a killed restore leaves (temporary files named after its process)
+/// is removed by the next restore into the same folders; a live process's
+/// file stays. A 250-byte name restores (the temporary name does not grow
+/// with it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_removes_what_killed_restores_left() {
+    let env = Env::start().await;
+    let src = env.local("src");
+    let long = "n".repeat(250);
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join(&long), b"a long name").unwrap();
+    std::fs::write(src.join("sub/x.txt"), b"x").unwrap();
+    let location = RepoLocation::Remote { session: Box::new(env.session.clone()), path: "backups/k".into() };
+    let opts = RepoOptions { cache_dir: None, no_cache: true };
+    let repo = Repo::init_with(&location, "pw", &opts, &InitOptions::default()).await.unwrap();
+    let (paths, bopts) = ([src.clone()], BackupOptions::default());
+    let backup = repo.backup(&paths, &bopts, no_progress(), CancellationToken::new());
+    tokio::time::timeout(LIMIT, backup).await.unwrap().unwrap();
+    let target = env.local("back");
+    let ropts = RestoreOptions::default();
+    let restore = || repo.restore("latest", &target, &ropts, no_progress(), CancellationToken::new());
+    tokio::time::timeout(LIMIT, restore()).await.unwrap().unwrap();
+    // The snapshot holds the source's absolute path below the target.
+    let restored = target.join(src.strip_prefix("/").unwrap());
+    assert_eq!(std::fs::read(restored.join(&long)).unwrap(), b"a long name");
+
+    // As kills would leave them: a process that is gone (no such pid) ...
+    let dead = [
+        restored.join(".fjordsync-restore-2147483647-0.part"),
+        restored.join("sub/.fjordsync-restore-2147483647-7.part"),
+    ];
+    for p in &dead {
+        std::fs::write(p, vec![0u8; 4096]).unwrap();
+    }
+    // ... and one of a restore still running in another process (our parent, alive).
+    let live = restored.join(format!(".fjordsync-restore-{}-1.part", std::os::unix::process::parent_id()));
+    std::fs::write(&live, b"busy").unwrap();
+    let s = tokio::time::timeout(LIMIT, restore()).await.unwrap().unwrap();
+    assert_eq!(s.files_unchanged, 2, "{s:?}");
+    for p in &dead {
+        assert!(!p.exists(), "{} was left", p.display());
+    }
+    assert!(live.exists(), "the file of a running restore was removed");
+}

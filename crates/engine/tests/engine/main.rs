@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 mod backup;
+mod fatal;
 mod local_safety;
 
 const LIMIT: Duration = Duration::from_secs(90);

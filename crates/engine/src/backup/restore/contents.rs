@@ -10,9 +10,11 @@
 //!
 //! A file is written to a hidden temporary file beside it and renamed into
 //! place once complete, with its modification time set: a cancelled or failed
-//! restore leaves no half-written files and never half-replaces one.
+//! restore leaves no half-written files and never half-replaces one. A
+//! killed restore cannot clean up: the next restore into the same folders
+//! removes what it left ([`remove_stale_temps`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -242,9 +244,56 @@ fn finish_file(f: &File, file: &FileEntry) -> Result<()> {
     Ok(())
 }
 
-/// A hidden name beside `path` for writing it (short, so any name fits).
+/// Start and end of a restore's temporary file names.
+const TEMP_PREFIX: &str = ".fjordsync-restore-";
+const TEMP_SUFFIX: &str = ".part";
+
+/// A hidden name beside `path` for writing it: it does not contain the
+/// file's name, so it fits wherever the name fits (255 bytes and beyond),
+/// and it holds the process id, so another restore can tell a leftover of a
+/// killed process from the file of a live one.
 fn temp_path(path: &Path, i: usize) -> PathBuf {
-    path.with_file_name(format!(".fjordsync-restore-{}-{i}.part", std::process::id()))
+    path.with_file_name(format!("{TEMP_PREFIX}{}-{i}{TEMP_SUFFIX}", std::process::id()))
+}
+
+/// The process that wrote a restore's temporary file named `name`, if the
+/// name is one.
+fn temp_owner(name: &str) -> Option<u32> {
+    let (pid, i) = name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)?.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(i)).then(|| pid.parse().ok()).flatten()
+}
+
+/// Removes the temporary files that killed restores left in the folders
+/// this restore writes to (a kill gives no chance to clean up, and each
+/// is as large as its file). Files of a restore still running (its process
+/// is alive, or it is this one) stay, and so do files of the snapshot
+/// itself that happen to have such a name. Returns how many were removed.
+pub(super) fn remove_stale_temps(files: &[FileEntry]) -> usize {
+    let ours: BTreeSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+    let folders: BTreeSet<&Path> = files.iter().filter_map(|f| f.path.parent()).collect();
+    let mut removed = 0;
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(folder) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name.to_str().and_then(temp_owner) else { continue };
+            let path = e.path();
+            // Regular files only: never follow or remove a symlink.
+            let regular = e.file_type().is_ok_and(|t| t.is_file());
+            if !regular || ours.contains(path.as_path()) || pid == std::process::id() || crate::process::alive(pid) {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) => tracing::warn!("cannot remove {} left by an earlier restore: {e}", path.display()),
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::info!("removed {removed} temporary file(s) left by an earlier restore");
+    }
+    removed
 }
 
 fn io(source: std::io::Error, what: &str, path: &Path) -> BackupError {
@@ -279,6 +328,18 @@ mod tests {
     fn file(blobs: Vec<Blob>, found: Found) -> FileEntry {
         let size = blobs.iter().map(|b| b.length).sum();
         FileEntry { path: "/x".into(), size, mtime: None, blobs, found }
+    }
+
+    #[test]
+    fn temporary_names_are_recognised_and_fit_long_names() {
+        let long = format!("/t/{}", "n".repeat(250));
+        let temp = temp_path(Path::new(&long), 12);
+        let name = temp.file_name().unwrap().to_str().unwrap();
+        assert!(name.len() < 64, "{name}");
+        assert_eq!(temp_owner(name), Some(std::process::id()));
+        for other in [".fjordsync-restore-12.part", ".fjordsync-restore-a-1.part", "x.fjordsync-restore-1-2.part"] {
+            assert_eq!(temp_owner(other), None, "{other}");
+        }
     }
 
     #[test]

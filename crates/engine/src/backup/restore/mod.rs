@@ -151,6 +151,8 @@ impl Repo {
             std::fs::create_dir_all(dir)
                 .map_err(|source| BackupError::Io { context: format!("cannot create {}", dir.display()), source })?;
         }
+        // What killed restores into these folders left behind goes first.
+        contents::remove_stale_temps(&plan.files);
         let bar = self.bars.progress(ProgressType::Bytes, "restoring file contents...");
         bar.set_length(summary.bytes);
         let written = contents::write(&repo, &staged, &plan.files, &bar, cancel)?;
