@@ -7,6 +7,8 @@ mod backup;
 mod crash;
 mod files;
 mod remotes;
+mod shell;
 mod signin;
 mod sync;
+mod terminal;
 mod tokens;
