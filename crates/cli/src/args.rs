@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// Sync, copy and back up files with Jottacloud and its white-label services.
 #[derive(Debug, Parser)]
-#[command(name = "fjordsync", version, about, propagate_version = true)]
+#[command(name = "fjordsync", version, propagate_version = true)]
 pub struct Cli {
     /// Configuration directory (remotes, locks; secrets with the file store).
     #[arg(long, global = true, env = "FJORDSYNC_CONFIG_DIR", value_name = "DIR")]
