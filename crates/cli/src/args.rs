@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// Sync, copy and back up files with Jottacloud and its white-label services.
 #[derive(Debug, Parser)]
-#[command(name = "fjordsync", version, about, propagate_version = true)]
+#[command(name = "fjordsync", version, propagate_version = true)]
 pub struct Cli {
     /// Configuration directory (remotes, locks; secrets with the file store).
     #[arg(long, global = true, env = "FJORDSYNC_CONFIG_DIR", value_name = "DIR")]
@@ -109,7 +109,32 @@ pub enum Command {
     Backup(BackupArgs),
     /// Run the local Jottacloud emulator (demo storage, tests).
     Emulator(fjordsync_emulator::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = COMPLETION_HELP)]
+    Completion {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a folder.
+    #[command(after_help = MAN_HELP)]
+    Man {
+        /// Write fjordsync.1, fjordsync-sync.1, ... into this folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
+
+const COMPLETION_HELP: &str = "\
+Install (each shell reads the script from its own place):
+  bash:        fjordsync completion bash > ~/.local/share/bash-completion/completions/fjordsync
+  zsh:         fjordsync completion zsh > ~/.zfunc/_fjordsync   (with fpath+=~/.zfunc before compinit)
+  fish:        fjordsync completion fish > ~/.config/fish/completions/fjordsync.fish
+  powershell:  fjordsync completion powershell >> $PROFILE";
+
+const MAN_HELP: &str = "\
+Examples:
+  fjordsync man | man -l -
+  fjordsync man --dir ~/.local/share/man/man1   # then `man fjordsync-sync`";
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -165,11 +190,14 @@ pub struct ReconnectArgs {
     pub sign_in: SignInArgs,
 }
 
-/// How to sign in. Exactly one of --login-token, --browser or --legacy.
+/// How to sign in: --login-token, --browser or --legacy; without any of them,
+/// the login token in FJORDSYNC_LOGIN_TOKEN.
 #[derive(Debug, Args)]
 pub struct SignInArgs {
-    /// Personal login token (made at https://www.jottacloud.com/web/secure). "-" reads it from stdin.
-    #[arg(long, value_name = "TOKEN", conflicts_with_all = ["browser", "legacy"])]
+    /// Personal login token (made at https://www.jottacloud.com/web/secure). Give "-" to read it
+    /// from the first line of standard input, or leave this out and set FJORDSYNC_LOGIN_TOKEN:
+    /// a token typed on the command line is visible to other users in the process list.
+    #[arg(long, value_name = "TOKEN|-", conflicts_with_all = ["browser", "legacy"])]
     pub login_token: Option<String>,
     /// Sign in with the system browser (authorization code flow with PKCE).
     #[arg(long, conflicts_with = "legacy")]
@@ -246,7 +274,7 @@ pub struct TransferArgs {
     /// Files hashed in parallel.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub checkers: usize,
-    /// Bandwidth limit in bytes per second, e.g. 512K or 10M (binary units).
+    /// Bandwidth limit in bytes per second, e.g. 512K or 10M (K, M, G are binary as in rclone; KB, MB decimal).
     #[arg(long, value_name = "RATE", value_parser = parse_size)]
     pub bwlimit: Option<u64>,
     /// Which files to consider.
@@ -288,23 +316,32 @@ pub struct LogArgs {
     pub json: bool,
 }
 
-/// `10M`, `512K`, `1.5G`, `100` (bytes; binary units).
+/// A size such as `100`, `512K`, `10M`, `1.5GiB` or `2GB`, for every size flag
+/// (`--bwlimit`, `--min-size`, `--max-size`), parsed by `bytesize` so the
+/// units mean what they say. One exception, for rclone habits: a bare one-letter
+/// unit (`K`, `M`, `G`, `T`, `P`) is binary, as in rclone (`10M` = 10 MiB),
+/// while `MB` is decimal (10^6) and `MiB` binary. A bare number is bytes.
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let t = t.strip_suffix(['B', 'b']).unwrap_or(t);
-    let t = t.strip_suffix('i').unwrap_or(t);
-    let (num, mult) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('m' | 'M') => (&t[..t.len() - 1], 1 << 20),
-        Some('g' | 'G') => (&t[..t.len() - 1], 1 << 30),
-        Some('t' | 'T') => (&t[..t.len() - 1], 1 << 40),
-        _ => (t, 1),
-    };
-    let v: f64 = num.trim().parse().map_err(|_| format!("{s:?} is not a size like 512K or 10M"))?;
-    if v < 0.0 {
-        return Err(format!("{s:?}: a size cannot be negative"));
+    let bad = || format!("{s:?} is not a size: write a number and a unit, e.g. 100, 512K, 10M, 1.5GiB or 2GB");
+    if t.is_empty() || t.starts_with(['-', '+']) {
+        return Err(bad());
     }
-    Ok((v * mult as f64) as u64)
+    let unit_at = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(unit_at);
+    let unit = unit.trim_start();
+    if number.is_empty() || number.parse::<f64>().is_err() {
+        return Err(bad());
+    }
+    let unit = match unit {
+        u if u.len() == 1 && "kKmMgGtTpP".contains(u) => format!("{u}i"),
+        u => u.to_string(),
+    };
+    let size: bytesize::ByteSize = format!("{number}{unit}").parse().map_err(|_| bad())?;
+    if size.as_u64() == u64::MAX {
+        return Err(format!("{s:?} is too large"));
+    }
+    Ok(size.as_u64())
 }
 
 /// `30s`, `10m`, `2h`, `7d`, `2w`, or plain seconds.
@@ -330,9 +367,19 @@ mod tests {
     fn sizes_and_ages() {
         assert_eq!(parse_size("10M"), Ok(10 << 20));
         assert_eq!(parse_size("512K"), Ok(512 << 10));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
         assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("100B"), Ok(100));
         assert_eq!(parse_size("1.5KiB"), Ok(1536));
-        assert!(parse_size("x").is_err());
+        assert_eq!(parse_size("1.5 GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("10Mi"), Ok(10 << 20));
+        assert_eq!(parse_size(" 1T "), Ok(1 << 40));
+        for bad in ["x", "", "-5M", "+5M", "10 parsecs", "1.2.3K", "M", "10MM", "0x10"] {
+            let err = parse_size(bad).unwrap_err();
+            assert!(err.contains("is not a size") && err.contains("512K"), "{bad:?}: {err}");
+        }
+        assert!(parse_size("99999999999999999999E").is_err());
         assert_eq!(parse_age("2h"), Ok(7200));
         assert_eq!(parse_age("7d"), Ok(7 * 86400));
     }
@@ -380,10 +427,10 @@ pub struct FilterArgs {
     /// Leave out files and folders matching this gitignore-style glob (repeatable); wins over --include.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Only files at least this large (e.g. 100K).
+    /// Only files at least this large (e.g. 100K; K, M, G are binary, KB, MB decimal).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub min_size: Option<u64>,
-    /// Only files at most this large (e.g. 1G).
+    /// Only files at most this large (e.g. 1G; K, M, G are binary, KB, MB decimal).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_size: Option<u64>,
     /// Only files modified at least this long ago (e.g. 30s, 10m, 2h, 7d).

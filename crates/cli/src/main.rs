@@ -3,11 +3,15 @@
 //! This crate only parses arguments ([`args`]), calls the engine and the
 //! client, and renders results. Errors end as one clear line plus a hint.
 
+// Results go through `output::stdout()`, which a closed pipe cannot panic.
+#![warn(clippy::print_stdout)]
+
 mod args;
 mod commands;
 mod context;
 mod errors;
 mod location;
+mod output;
 mod render;
 
 use clap::Parser;
@@ -16,7 +20,8 @@ use crate::args::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    let verbose = cli.verbose;
+    init_logging(verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -26,19 +31,25 @@ fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // `fjordsync ls demo: | head` closed the pipe: the reader has what it wanted.
+        Err(err) if output::is_stdout_closed(&err) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            errors::report(&err);
+            errors::report(&err, verbose > 0);
             std::process::ExitCode::FAILURE
         }
     }
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Emulator(args) = cli.command {
-        return fjordsync_emulator::serve(args).await;
-    }
+    // These need no configuration directory.
+    let command = match cli.command {
+        Command::Emulator(args) => return fjordsync_emulator::serve(args).await,
+        Command::Completion { shell } => return commands::generate::completion(shell),
+        Command::Man { dir } => return commands::generate::man(dir.as_deref()),
+        other => other,
+    };
     let ctx = context::Context::new(cli.config_dir.as_deref())?;
-    commands::dispatch(&ctx, cli.command).await
+    commands::dispatch(&ctx, command).await
 }
 
 /// Logs go to stderr so that `cat` and `--json` output stay clean. Tokens are

@@ -1,6 +1,6 @@
 //! `fjordsync backup ...`: a thin shell over the engine's `backup::Repo`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,7 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::args::{BackupArgs, BackupCommand};
 use crate::context::Context;
 use crate::location::Location;
-use crate::render;
+use crate::output;
+use crate::render::{self, escape};
 
 pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
     let repo_arg = a.repo.clone().context("no repository: give --repo PATH|REMOTE:PATH or set RESTIC_REPOSITORY")?;
@@ -27,16 +28,17 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
         no_cache: a.no_cache || matches!(location, RepoLocation::Local(_)),
     };
     let json = a.json;
+    let mut out = output::stdout();
     if let BackupCommand::Init { pack_size } = a.command {
         let password = password(&a, true)?;
         let init = InitOptions { data_pack_size: pack_size.map(|m| m << 20) };
         let repo = Repo::init_with(&location, &password, &opts, &init).await?;
         if json {
-            println!("{}", serde_json::json!({"created": repo.location(), "id": repo.id()}));
+            writeln!(out, "{}", serde_json::json!({"created": repo.location(), "id": repo.id()}))?;
         } else {
-            println!("created backup repository {} at {}", short(&repo.id()), repo.location());
+            writeln!(out, "created backup repository {} at {}", short(&repo.id()), escape(repo.location()))?;
         }
-        return Ok(());
+        return Ok(out.flush()?);
     }
     let password = password(&a, false)?;
     let repo = Repo::open(&location, &password, &opts).await?;
@@ -50,9 +52,10 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
             finish(bar);
             let s = result?;
             if json {
-                println!("{}", serde_json::to_string(&s)?);
+                writeln!(out, "{}", serde_json::to_string(&s)?)?;
             } else {
-                println!(
+                writeln!(
+                    out,
                     "Files: {} new, {} changed, {} unmodified\nDirs:  {} new, {} changed, {} unmodified\nAdded: {} ({} stored)",
                     s.files_new,
                     s.files_changed,
@@ -62,48 +65,51 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
                     s.dirs_unmodified,
                     render::size(s.data_added),
                     render::size(s.data_added_packed)
-                );
+                )?;
                 if dry_run {
-                    println!("dry run: nothing was written");
+                    writeln!(out, "dry run: nothing was written")?;
                 } else {
-                    println!(
+                    writeln!(
+                        out,
                         "snapshot {} saved ({} files, {})",
                         short(&s.snapshot),
                         s.total_files,
                         render::size(s.total_bytes)
-                    );
+                    )?;
                 }
             }
         }
         BackupCommand::Snapshots => {
             let list = repo.snapshots().await?;
             if json {
-                println!("{}", serde_json::to_string(&list)?);
+                writeln!(out, "{}", serde_json::to_string(&list)?)?;
             } else {
-                println!(
+                writeln!(
+                    out,
                     "{:<8}  {:<20}  {:<16}  {:>7}  {:>10}  {:<12}  paths",
                     "ID", "time", "host", "files", "size", "tags"
-                );
+                )?;
                 for s in &list {
                     let time = when(&s.time);
-                    println!(
+                    writeln!(
+                        out,
                         "{:<8}  {:<20}  {:<16}  {:>7}  {:>10}  {:<12}  {}",
                         s.short_id,
                         time,
-                        s.host,
+                        escape(&s.host),
                         s.files.map_or("-".into(), |f| f.to_string()),
                         s.size.map_or("-".into(), render::size),
-                        s.tags.join(","),
-                        s.paths.join(" ")
-                    );
+                        escape(&s.tags.join(",")),
+                        escape(&s.paths.join(" "))
+                    )?;
                 }
-                println!("{} snapshot(s)", list.len());
+                writeln!(out, "{} snapshot(s)", list.len())?;
             }
         }
         BackupCommand::Ls { snapshot, path, no_recursive } => {
             for item in repo.ls(&snapshot, &path, !no_recursive).await? {
                 if json {
-                    println!("{}", serde_json::to_string(&item)?);
+                    writeln!(out, "{}", serde_json::to_string(&item)?)?;
                 } else {
                     let kind = match item.kind {
                         EntryKind::Dir => "d",
@@ -112,14 +118,20 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
                         EntryKind::Other => "?",
                     };
                     let mtime = item.mtime.as_deref().map(when);
-                    println!("{kind} {:>10}  {:<19}  {}", item.size, mtime.unwrap_or_else(|| "-".into()), item.path);
+                    writeln!(
+                        out,
+                        "{kind} {:>10}  {:<19}  {}",
+                        item.size,
+                        mtime.unwrap_or_else(|| "-".into()),
+                        escape(&item.path)
+                    )?;
                 }
             }
         }
         BackupCommand::Diff { a, b } => {
             for d in repo.diff(&a, &b).await? {
                 if json {
-                    println!("{}", serde_json::to_string(&d)?);
+                    writeln!(out, "{}", serde_json::to_string(&d)?)?;
                 } else {
                     let sign = match d.change {
                         Change::Added => "+",
@@ -127,7 +139,7 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
                         Change::Modified => "M",
                     };
                     let slash = if d.kind == EntryKind::Dir { "/" } else { "" };
-                    println!("{sign}    {}{slash}", d.path);
+                    writeln!(out, "{sign}    {}{slash}", escape(&d.path))?;
                 }
             }
         }
@@ -143,20 +155,21 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
             finish(bar);
             let s = result?;
             if json {
-                println!("{}", serde_json::to_string(&s)?);
+                writeln!(out, "{}", serde_json::to_string(&s)?)?;
             } else {
                 let verb = if dry_run { "would restore" } else { "restored" };
-                println!(
+                writeln!(
+                    out,
                     "{verb} snapshot {} to {}: {} files ({}), {} already there, {} replaced, {} folders, {} files verified",
                     s.snapshot,
-                    target.display(),
+                    render::shown_local(&target),
                     s.files_restored,
                     render::size(s.bytes),
                     s.files_unchanged,
                     s.files_replaced,
                     s.dirs_restored,
                     s.files_verified
-                );
+                )?;
             }
         }
         BackupCommand::Forget {
@@ -172,27 +185,27 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
             let policy = RetentionPolicy { keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly };
             let r = repo.forget(&policy, prune, dry_run).await?;
             if json {
-                println!("{}", serde_json::to_string(&r)?);
+                writeln!(out, "{}", serde_json::to_string(&r)?)?;
             } else {
                 for (s, why) in &r.kept {
-                    println!("keep    {}  {}  ({})", s.short_id, when(&s.time), why.join(", "));
+                    writeln!(out, "keep    {}  {}  ({})", s.short_id, when(&s.time), why.join(", "))?;
                 }
                 let verb = if dry_run { "would remove" } else { "remove" };
                 for s in &r.removed {
-                    println!("{verb}  {}  {}", s.short_id, when(&s.time));
+                    writeln!(out, "{verb}  {}  {}", s.short_id, when(&s.time))?;
                 }
-                println!("{} kept, {} removed", r.kept.len(), r.removed.len());
+                writeln!(out, "{} kept, {} removed", r.kept.len(), r.removed.len())?;
                 if let Some(p) = &r.prune {
-                    print_prune(p);
+                    print_prune(&mut out, p)?;
                 }
             }
         }
         BackupCommand::Prune => {
             let p = repo.prune().await?;
             if json {
-                println!("{}", serde_json::to_string(&p)?);
+                writeln!(out, "{}", serde_json::to_string(&p)?)?;
             } else {
-                print_prune(&p);
+                print_prune(&mut out, &p)?;
             }
         }
         BackupCommand::Check { read_data, read_data_subset } => {
@@ -202,26 +215,27 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
             finish(bar);
             let r = result?;
             if json {
-                println!("{}", serde_json::to_string(&r)?);
+                writeln!(out, "{}", serde_json::to_string(&r)?)?;
             } else {
                 for w in &r.warnings {
-                    eprintln!("warning: {w}");
+                    eprintln!("warning: {}", escape(w));
                 }
-                println!("no errors were found");
+                writeln!(out, "no errors were found")?;
             }
         }
         BackupCommand::Size => {
             let s = repo.size().await?;
             if json {
-                println!("{}", serde_json::to_string(&s)?);
+                writeln!(out, "{}", serde_json::to_string(&s)?)?;
             } else {
-                println!(
+                writeln!(
+                    out,
                     "{} in {} files ({} of data in {} packs)",
                     render::size(s.bytes),
                     s.files,
                     render::size(s.pack_bytes),
                     s.pack_files
-                );
+                )?;
             }
         }
         BackupCommand::Passwd { new_password_file } => {
@@ -230,20 +244,21 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
                 None => prompt_new()?,
             };
             repo.change_password(&new).await?;
-            println!("password changed");
+            writeln!(out, "password changed")?;
         }
     }
-    Ok(())
+    Ok(out.flush()?)
 }
 
-fn print_prune(p: &fjordsync_engine::backup::PruneReport) {
-    println!(
+fn print_prune(out: &mut impl Write, p: &fjordsync_engine::backup::PruneReport) -> std::io::Result<()> {
+    writeln!(
+        out,
         "prune: {} packs removed ({}), {} repacked, {} kept",
         p.packs_removed,
         render::size(p.bytes_removed),
         p.packs_repacked,
         p.packs_kept
-    );
+    )
 }
 
 /// `2024-03-01 10:15:00` from an RFC 3339 time (UTC as the engine gives it).

@@ -13,25 +13,28 @@ use serde_json::json;
 use crate::args::ListArgs;
 use crate::context::Context;
 use crate::location::Location;
-use crate::render;
+use crate::output;
+use crate::render::{self, escape};
 
 pub async fn about(ctx: &Context, remote: &str) -> anyhow::Result<()> {
     let (name, _) = Location::remote(remote)?;
     let s = ctx.open(&name)?;
-    let customer = s.client.customer().await?;
-    let drive = s.client.drive_info().await?;
-    println!("Account:   {} ({})", customer.email.as_deref().unwrap_or("-"), drive.username);
+    let customer = s.client.customer().await.with_context(|| remote.to_string())?;
+    let drive = s.client.drive_info().await.with_context(|| remote.to_string())?;
+    let mut out = output::stdout();
+    let email = customer.email.as_deref().unwrap_or("-");
+    writeln!(out, "Account:   {} ({})", escape(email), escape(&drive.username))?;
     if let Some(t) = drive.account_type.as_deref().or(customer.account_type.as_deref()) {
-        println!("Type:      {t}");
+        writeln!(out, "Type:      {}", escape(t))?;
     }
     match drive.capacity {
         Some(cap) => {
             let free = cap.saturating_sub(drive.usage);
             let pct = if cap > 0 { drive.usage as f64 * 100.0 / cap as f64 } else { 0.0 };
-            println!("Used:      {} of {} ({pct:.1} %)", render::size(drive.usage), render::size(cap));
-            println!("Free:      {}", render::size(free));
+            writeln!(out, "Used:      {} of {} ({pct:.1} %)", render::size(drive.usage), render::size(cap))?;
+            writeln!(out, "Free:      {}", render::size(free))?;
         }
-        None => println!("Used:      {} (unlimited)", render::size(drive.usage)),
+        None => writeln!(out, "Used:      {} (unlimited)", render::size(drive.usage))?,
     }
     let mut locks = Vec::new();
     if drive.locked {
@@ -46,12 +49,13 @@ pub async fn about(ctx: &Context, remote: &str) -> anyhow::Result<()> {
     if drive.quota_write_locked {
         locks.push("write-locked: quota exceeded");
     }
-    println!("Locks:     {}", if locks.is_empty() { "none".to_string() } else { locks.join(", ") });
-    println!("Devices:");
+    writeln!(out, "Locks:     {}", if locks.is_empty() { "none".to_string() } else { locks.join(", ") })?;
+    writeln!(out, "Devices:")?;
     for d in &drive.devices {
-        println!("  {:<20} {:>12}  {}", d.name, render::size(d.size.unwrap_or(0)), d.kind.as_deref().unwrap_or(""));
+        let kind = escape(d.kind.as_deref().unwrap_or(""));
+        writeln!(out, "  {:<20} {:>12}  {kind}", escape(&d.name), render::size(d.size.unwrap_or(0)))?;
     }
-    Ok(())
+    Ok(out.flush()?)
 }
 
 #[derive(Clone, Copy)]
@@ -67,9 +71,9 @@ pub async fn list_tree(ctx: &Context, a: &ListArgs, format: TreeFormat) -> anyho
     let (name, path) = Location::remote(&a.path)?;
     let s = ctx.open(&name)?;
     let root = s.path(&path)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = output::stdout();
     if !root.is_mountpoint_root()
-        && let Entry::File(f) = s.client.stat(&root).await?
+        && let Entry::File(f) = s.client.stat(&root).await.with_context(|| a.path.clone())?
     {
         let entry = TreeEntry::File {
             path: vec![f.name.clone()],
@@ -82,9 +86,9 @@ pub async fn list_tree(ctx: &Context, a: &ListArgs, format: TreeFormat) -> anyho
         write_tree_entry(&mut out, &entry, format, a.json)?;
         return Ok(out.flush()?);
     }
-    let mut stream = s.client.list_tree(&root).await?;
+    let mut stream = s.client.list_tree(&root).await.with_context(|| a.path.clone())?;
     while let Some(entry) = stream.next().await {
-        write_tree_entry(&mut out, &entry?, format, a.json)?;
+        write_tree_entry(&mut out, &entry.with_context(|| a.path.clone())?, format, a.json)?;
     }
     Ok(out.flush()?)
 }
@@ -93,12 +97,13 @@ fn write_tree_entry(out: &mut impl Write, entry: &TreeEntry, format: TreeFormat,
     let TreeEntry::File { path, size, md5, modified, .. } = entry else {
         return Ok(());
     };
-    let shown = render::user_path(path);
     if as_json {
-        let line = json!({"path": shown, "size": size, "md5": md5, "modified": modified.map(|t| t.to_string())});
+        let exact = render::user_path(path);
+        let line = json!({"path": exact, "size": size, "md5": md5, "modified": modified.map(|t| t.to_string())});
         writeln!(out, "{line}")?;
         return Ok(());
     }
+    let shown = render::shown_path(path);
     match format {
         TreeFormat::Ls => writeln!(out, "{size:>9} {shown}")?,
         TreeFormat::Lsl => writeln!(out, "{size:>9} {} {shown}", render::time(*modified))?,
@@ -110,14 +115,14 @@ fn write_tree_entry(out: &mut impl Write, entry: &TreeEntry, format: TreeFormat,
 pub async fn lsd(ctx: &Context, a: &ListArgs) -> anyhow::Result<()> {
     let (name, path) = Location::remote(&a.path)?;
     let s = ctx.open(&name)?;
-    let listing = s.client.list_folder(&s.path(&path)?, ListMode::Live).await?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let listing = s.client.list_folder(&s.path(&path)?, ListMode::Live).await.with_context(|| a.path.clone())?;
+    let mut out = output::stdout();
     for folder in &listing.folders {
-        let shown = render::user_name(&folder.name);
         if a.json {
-            writeln!(out, "{}", json!({"name": shown, "modified": folder.modified.map(|t| t.to_string())}))?;
+            let exact = render::user_name(&folder.name);
+            writeln!(out, "{}", json!({"name": exact, "modified": folder.modified.map(|t| t.to_string())}))?;
         } else {
-            writeln!(out, "{:>12} {} {shown}", -1, render::time(folder.modified))?;
+            writeln!(out, "{:>12} {} {}", -1, render::time(folder.modified), render::shown_name(&folder.name))?;
         }
     }
     Ok(out.flush()?)
@@ -126,17 +131,18 @@ pub async fn lsd(ctx: &Context, a: &ListArgs) -> anyhow::Result<()> {
 pub async fn mkdir(ctx: &Context, arg: &str) -> anyhow::Result<()> {
     let (name, path) = Location::remote(arg)?;
     let s = ctx.open(&name)?;
-    s.client.mkdir(&s.path(&path)?).await?;
+    s.client.mkdir(&s.path(&path)?).await.with_context(|| arg.to_string())?;
     Ok(())
 }
 
 pub async fn cat(ctx: &Context, arg: &str) -> anyhow::Result<()> {
     let (name, path) = Location::remote(arg)?;
     let s = ctx.open(&name)?;
-    let mut stream = s.client.download(&s.path(&path)?, DownloadOptions::default()).await?;
-    let mut out = std::io::stdout().lock();
+    let mut stream =
+        s.client.download(&s.path(&path)?, DownloadOptions::default()).await.with_context(|| arg.to_string())?;
+    let mut out = output::stdout();
     while let Some(chunk) = stream.next().await {
-        out.write_all(&chunk?)?;
+        out.write_all(&chunk.with_context(|| arg.to_string())?)?;
     }
     Ok(out.flush()?)
 }
@@ -154,19 +160,20 @@ pub async fn copyto(ctx: &Context, src: &str, dst: &str) -> anyhow::Result<()> {
                 .client
                 .upload_file(&local, &target, &UploadOptions::default())
                 .await
-                .with_context(|| format!("uploading {}", local.display()))?;
+                .with_context(|| format!("uploading {} to {dst}", local.display()))?;
             let how = if outcome.deduplicated { "already on the service, no bytes sent" } else { "uploaded" };
-            eprintln!("{} -> {dst}: {} ({how})", local.display(), render::size(outcome.file.size));
+            let size = render::size(outcome.file.size);
+            eprintln!("{} -> {}: {size} ({how})", render::shown_local(&local), escape(dst));
             Ok(())
         }
         (Location::Remote { remote, path }, Location::Local(local)) => {
             let s = ctx.open(&remote)?;
             let source = s.path(&path)?;
             let target = local_target(&local, source.name())?;
-            let info =
-                s.client.download_to_file(&source, &target).await.with_context(|| format!("downloading {src}"))?;
+            let info = s.client.download_to_file(&source, &target).await.with_context(|| src.to_string())?;
             set_mtime(&target, info.modified);
-            eprintln!("{src} -> {}: {} (MD5 verified)", target.display(), render::size(info.size));
+            let size = render::size(info.size);
+            eprintln!("{} -> {}: {size} (MD5 verified)", escape(src), render::shown_local(&target));
             Ok(())
         }
         (Location::Remote { remote: r1, path: p1 }, Location::Remote { remote: r2, path: p2 }) => {
@@ -175,8 +182,10 @@ pub async fn copyto(ctx: &Context, src: &str, dst: &str) -> anyhow::Result<()> {
             if p2.is_empty() {
                 bail!("copyto needs the destination file name: {r2}:NAME");
             }
-            remote_to_remote(&from, &from.path(&p1)?, &to, &to.path(&p2)?).await?;
-            eprintln!("{src} -> {dst}: copied");
+            remote_to_remote(&from, &from.path(&p1)?, &to, &to.path(&p2)?)
+                .await
+                .with_context(|| format!("copying {src} to {dst}"))?;
+            eprintln!("{} -> {}: copied", escape(src), escape(dst));
             Ok(())
         }
         (Location::Local(_), Location::Local(_)) => {
@@ -228,12 +237,13 @@ pub async fn delete(ctx: &Context, arg: &str, hard: bool) -> anyhow::Result<()> 
     if target.is_mountpoint_root() {
         bail!("refusing to delete the whole mountpoint {}:", name);
     }
-    match s.client.stat(&target).await? {
-        Entry::File(_) => s.client.delete_file(&target, hard).await?,
-        Entry::Folder(_) => s.client.delete_folder(&target, hard).await?,
+    let deleted = match s.client.stat(&target).await.with_context(|| arg.to_string())? {
+        Entry::File(_) => s.client.delete_file(&target, hard).await,
+        Entry::Folder(_) => s.client.delete_folder(&target, hard).await,
         Entry::MountPoint(_) => bail!("refusing to delete a mountpoint"),
-    }
-    eprintln!("{arg}: {}", if hard { "deleted permanently" } else { "moved to the trash" });
+    };
+    deleted.with_context(|| arg.to_string())?;
+    eprintln!("{}: {}", escape(arg), if hard { "deleted permanently" } else { "moved to the trash" });
     Ok(())
 }
 
@@ -242,11 +252,13 @@ pub async fn link(ctx: &Context, arg: &str, unlink: bool) -> anyhow::Result<()> 
     let s = ctx.open(&name)?;
     let target = s.path(&path)?;
     if unlink {
-        s.client.disable_share(&target).await?;
-        eprintln!("{arg}: public link removed");
+        s.client.disable_share(&target).await.with_context(|| arg.to_string())?;
+        eprintln!("{}: public link removed", escape(arg));
     } else {
-        let link = s.client.enable_share(&target).await?;
-        println!("{}", link.direct_url);
+        let link = s.client.enable_share(&target).await.with_context(|| arg.to_string())?;
+        let mut out = output::stdout();
+        writeln!(out, "{}", escape(link.direct_url.as_str()))?;
+        out.flush()?;
     }
     Ok(())
 }

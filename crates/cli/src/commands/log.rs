@@ -6,28 +6,20 @@ use fjordsync_engine::state::EventFilter;
 
 use crate::args::LogArgs;
 use crate::context::Context;
+use crate::output;
+use crate::render::escape;
 
 pub fn run(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
-    match show(ctx, a) {
-        // `fjordsync log | head` closes the pipe early: that is not an error.
-        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {
-            Ok(())
-        }
-        r => r,
-    }
-}
-
-fn show(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
     let runner = super::transfer::runner(ctx)?;
     let db = runner.db();
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     let Some(run) = a.run else {
         let runs = db.runs(a.limit)?;
         if a.json {
             for r in &runs {
                 writeln!(out, "{}", serde_json::to_string(r)?)?;
             }
-            return Ok(());
+            return Ok(out.flush()?);
         }
         if runs.is_empty() {
             eprintln!("no runs yet");
@@ -50,11 +42,11 @@ fn show(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
                 c.deleted,
                 c.skipped,
                 c.failed,
-                r.source,
-                r.destination
+                escape(&r.source),
+                escape(&r.destination)
             )?;
         }
-        return Ok(());
+        return Ok(out.flush()?);
     };
     if db.run(run)?.is_none() {
         anyhow::bail!("there is no run {run} (see `fjordsync log`)");
@@ -72,10 +64,10 @@ fn show(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
             writeln!(out, "{}", serde_json::to_string(&e)?)?;
         } else {
             match &e.error {
-                Some(err) => writeln!(out, "{:<9} {:<13} {}: {err}", e.result, e.action, e.path)?,
-                None => writeln!(out, "{:<9} {:<13} {}", e.result, e.action, e.path)?,
+                Some(err) => writeln!(out, "{:<9} {:<13} {}: {}", e.result, e.action, escape(&e.path), escape(err))?,
+                None => writeln!(out, "{:<9} {:<13} {}", e.result, e.action, escape(&e.path))?,
             }
         }
     }
-    Ok(())
+    Ok(out.flush()?)
 }

@@ -3,6 +3,7 @@
 
 mod backup;
 mod files;
+pub mod generate;
 mod log;
 mod remote;
 mod transfer;
@@ -50,6 +51,8 @@ pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Undo { run, json } => transfer::undo(ctx, run, json).await,
         Command::Retry { run, json } => transfer::retry(ctx, run, json).await,
         Command::Backup(a) => backup::run(ctx, a).await,
-        Command::Emulator(_) => unreachable!("handled before the context is opened"),
+        Command::Emulator(_) | Command::Completion { .. } | Command::Man { .. } => {
+            unreachable!("handled before the context is opened")
+        }
     }
 }

@@ -10,8 +10,18 @@ use fjordsync_jottacloud::{Token, TokenStore};
 
 use crate::args::{RemoteCommand, SignInArgs};
 use crate::context::Context;
+use crate::output;
+use crate::render::escape;
 
 pub async fn run(ctx: &Context, cmd: RemoteCommand) -> anyhow::Result<()> {
+    let mut out = output::stdout();
+    run_to(ctx, cmd, &mut out).await?;
+    Ok(out.flush()?)
+}
+
+/// Device, mountpoint and account names come from the service or other
+/// people's settings, so they are escaped like file names.
+async fn run_to(ctx: &Context, cmd: RemoteCommand, out: &mut output::Stdout) -> anyhow::Result<()> {
     match cmd {
         RemoteCommand::Add(a) => {
             let (token, sign_in) = sign_in(&a.sign_in, None).await?;
@@ -26,23 +36,27 @@ pub async fn run(ctx: &Context, cmd: RemoteCommand) -> anyhow::Result<()> {
                 login: a.sign_in.username.clone(),
             };
             let s = session::add_remote(&ctx.config, ctx.secrets.clone(), remote, token, a.create).await?;
-            println!(
+            writeln!(
+                out,
                 "Added remote {:?}: account {}, {}/{}. Try `fjordsync about {}:`.",
                 s.remote.name,
-                s.remote.username.as_deref().unwrap_or("?"),
-                s.remote.device,
-                s.remote.mountpoint,
+                escape(s.remote.username.as_deref().unwrap_or("?")),
+                escape(&s.remote.device),
+                escape(&s.remote.mountpoint),
                 s.remote.name
-            );
+            )?;
             Ok(())
         }
         RemoteCommand::List => {
             let remotes = Remotes::new(ctx.config.clone()).list()?;
             if remotes.is_empty() {
-                println!("No remotes yet. Add one with `fjordsync remote add NAME --login-token TOKEN`.");
+                writeln!(
+                    out,
+                    "No remotes yet. Add one with `fjordsync remote add NAME --login-token -` (paste the token)."
+                )?;
             }
             for r in remotes {
-                println!("{}:\t{}\t{}/{}", r.name, r.service, r.device, r.mountpoint);
+                writeln!(out, "{}:\t{}\t{}/{}", r.name, escape(&r.service), escape(&r.device), escape(&r.mountpoint))?;
             }
             Ok(())
         }
@@ -50,30 +64,32 @@ pub async fn run(ctx: &Context, cmd: RemoteCommand) -> anyhow::Result<()> {
             let r = Remotes::new(ctx.config.clone()).get(&name)?;
             let store = fjordsync_engine::token_store::RemoteTokenStore::new(&ctx.config, &name, ctx.secrets.clone())?;
             let token = store.load().ok().flatten();
-            println!("name:       {}", r.name);
-            println!("service:    {}", service_label(&r.service));
-            println!("sign-in:    {}", r.sign_in);
-            println!("endpoint:   {}", r.endpoint.as_deref().unwrap_or("production (jottacloud.com)"));
-            println!("account:    {}", r.username.as_deref().unwrap_or("?"));
-            println!("device:     {}", r.device);
-            println!("mountpoint: {}", r.mountpoint);
-            println!(
+            writeln!(out, "name:       {}", r.name)?;
+            writeln!(out, "service:    {}", escape(&service_label(&r.service)))?;
+            writeln!(out, "sign-in:    {}", r.sign_in)?;
+            writeln!(out, "endpoint:   {}", escape(r.endpoint.as_deref().unwrap_or("production (jottacloud.com)")))?;
+            writeln!(out, "account:    {}", escape(r.username.as_deref().unwrap_or("?")))?;
+            writeln!(out, "device:     {}", escape(&r.device))?;
+            writeln!(out, "mountpoint: {}", escape(&r.mountpoint))?;
+            writeln!(
+                out,
                 "token:      {} in {}",
                 if token.is_some() { "stored" } else { "missing (reconnect needed)" },
                 ctx.secrets.describe()
-            );
+            )?;
             Ok(())
         }
         RemoteCommand::Remove { name } => {
             session::remove_remote(&ctx.config, ctx.secrets.clone(), &name)?;
-            println!("Removed remote {name:?} and its stored token.");
+            writeln!(out, "Removed remote {name:?} and its stored token.")?;
             Ok(())
         }
         RemoteCommand::Reconnect(a) => {
             let existing = Remotes::new(ctx.config.clone()).get(&a.name)?;
             let (token, _) = sign_in(&a.sign_in, Some(&existing)).await?;
             let s = session::reconnect_remote(&ctx.config, ctx.secrets.clone(), &a.name, token).await?;
-            println!("Reconnected remote {:?} ({}).", s.remote.name, s.remote.username.as_deref().unwrap_or("?"));
+            let account = escape(s.remote.username.as_deref().unwrap_or("?"));
+            writeln!(out, "Reconnected remote {:?} ({account}).", s.remote.name)?;
             Ok(())
         }
     }
@@ -92,8 +108,7 @@ async fn sign_in(a: &SignInArgs, existing: Option<&RemoteConfig>) -> anyhow::Res
     let endpoint = a.endpoint.clone().or_else(|| existing.and_then(|r| r.endpoint.clone()));
     let endpoints = endpoints_for(endpoint.as_deref())?;
     let options = client_options();
-    if let Some(t) = &a.login_token {
-        let t = if t == "-" { read_line_stdin("personal login token")? } else { t.clone() };
+    if let Some(t) = login_token(a)? {
         let token = auth::login_with_token(&endpoints, &options, &t).await?;
         return Ok((token, SignIn::Standard));
     }
@@ -139,7 +154,36 @@ async fn sign_in(a: &SignInArgs, existing: Option<&RemoteConfig>) -> anyhow::Res
             .await?;
         return Ok((token, SignIn::Legacy));
     }
-    bail!("choose how to sign in: --login-token TOKEN, --browser, or --legacy --username USER")
+    bail!(
+        "choose how to sign in: --login-token - (the token on standard input), {LOGIN_TOKEN_VAR}, --browser, or --legacy --username USER"
+    )
+}
+
+/// Where a personal login token comes from, safest first.
+const LOGIN_TOKEN_VAR: &str = "FJORDSYNC_LOGIN_TOKEN";
+
+/// The login token: `--login-token -` reads it from standard input, a
+/// literal `--login-token TOKEN` still works but warns (the process list
+/// shows every argument to every user of the machine), and without the flag
+/// `FJORDSYNC_LOGIN_TOKEN` is used unless another way was chosen.
+fn login_token(a: &SignInArgs) -> anyhow::Result<Option<String>> {
+    match a.login_token.as_deref() {
+        Some("-") => Ok(Some(read_line_stdin("personal login token")?)),
+        Some(literal) => {
+            eprintln!(
+                "warning: a login token on the command line can be seen by other users in the process list; \
+                 next time pipe it in with `--login-token -` or set {LOGIN_TOKEN_VAR}"
+            );
+            Ok(Some(literal.to_string()))
+        }
+        None if a.browser || a.legacy => Ok(None),
+        None => match std::env::var(LOGIN_TOKEN_VAR) {
+            Ok(t) if !t.trim().is_empty() => Ok(Some(t.trim().to_string())),
+            Ok(_) => bail!("{LOGIN_TOKEN_VAR} is set but empty"),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => bail!("{LOGIN_TOKEN_VAR} is not valid text"),
+        },
+    }
 }
 
 fn read_line_stdin(what: &str) -> anyhow::Result<String> {

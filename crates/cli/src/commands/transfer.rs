@@ -15,7 +15,8 @@ use crate::args::TransferArgs;
 use crate::context::Context;
 use crate::errors::Hinted;
 use crate::location::Location;
-use crate::render;
+use crate::output;
+use crate::render::{self, escape};
 
 /// The runner over `<config>/state.db` (or `FJORDSYNC_STATE_DB`), opening remotes through the context.
 pub fn runner(ctx: &Context) -> anyhow::Result<Runner> {
@@ -63,7 +64,7 @@ pub async fn run(ctx: &Context, kind: TaskKind, a: TransferArgs) -> anyhow::Resu
     ui.finish();
     let report = report?;
     if a.dry_run && !a.json {
-        print_plan(&report);
+        print_plan(&report)?;
     }
     finish(kind.as_str(), &report, a.json)
 }
@@ -155,6 +156,7 @@ fn sink(json: bool, kind: TaskKind) -> (EventSink, Ui) {
             }
             TaskEvent::FileFinished { path, action, bytes } => {
                 let past = past_tense(&action);
+                let path = escape(&path);
                 if bytes > 0 {
                     say(format!("{past} {path} ({})", render::size(bytes)));
                 } else {
@@ -162,6 +164,7 @@ fn sink(json: bool, kind: TaskKind) -> (EventSink, Ui) {
                 }
             }
             TaskEvent::FileFailed { path, action, error, skipped } => {
+                let (path, error) = (escape(&path), escape(&error));
                 if skipped {
                     say(format!("skipped {path}: {error}"));
                 } else {
@@ -170,7 +173,7 @@ fn sink(json: bool, kind: TaskKind) -> (EventSink, Ui) {
             }
             TaskEvent::Difference { kind: k, path } if kind == TaskKind::Check => {
                 let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
-                let _ = writeln!(o, "{k} {path}");
+                let _ = writeln!(o, "{k} {}", escape(&path));
             }
             _ => {}
         }
@@ -192,9 +195,10 @@ fn past_tense(action: &str) -> String {
     }
 }
 
-fn print_plan(r: &RunReport) {
+/// The `--dry-run` plan on standard output, names escaped.
+fn print_plan(r: &RunReport) -> std::io::Result<()> {
     let p = &r.plan;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     for s in &p.steps {
         let size = s.src.as_ref().map(|f| f.size).unwrap_or(0);
         let what = match s.action {
@@ -206,22 +210,23 @@ fn print_plan(r: &RunReport) {
             Action::Rmdir => "would remove folder",
             Action::Unchanged => "would remove source",
         };
-        let _ = match s.action {
-            Action::Create | Action::Update => writeln!(out, "{what} {} ({})", user_path(&s.key), render::size(size)),
-            _ => writeln!(out, "{what} {}", user_path(&s.key)),
+        let path = user_path(&s.key);
+        match s.action {
+            Action::Create | Action::Update => writeln!(out, "{what} {} ({})", escape(&path), render::size(size))?,
+            _ => writeln!(out, "{what} {}", escape(&path))?,
         };
     }
     for s in &p.skipped {
-        let _ = writeln!(out, "would skip {}: {}", user_path(&s.key), s.reason);
+        writeln!(out, "would skip {}: {}", escape(&user_path(&s.key)), escape(&s.reason))?;
     }
     for n in &p.notes {
-        let _ = writeln!(out, "note: {n}");
+        writeln!(out, "note: {}", escape(n))?;
     }
     for pr in &p.problems {
-        let _ = writeln!(out, "problem: {}", pr.message);
+        writeln!(out, "problem: {}", escape(&pr.message))?;
     }
     let t = &p.totals;
-    let _ = writeln!(
+    writeln!(
         out,
         "plan: {} to create, {} to update, {} to set time, {} to delete, {} folders to create, {} unchanged, {} to transfer",
         t.creates,
@@ -231,10 +236,11 @@ fn print_plan(r: &RunReport) {
         t.mkdirs,
         t.unchanged,
         render::size(t.bytes)
-    );
+    )?;
     if let Some((need, Some(free))) = p.quota {
-        let _ = writeln!(out, "quota: needs up to {}, {} free", render::size(need), render::size(free));
+        writeln!(out, "quota: needs up to {}, {} free", render::size(need), render::size(free))?;
     }
+    out.flush()
 }
 
 fn finish(verb: &str, r: &RunReport, json: bool) -> anyhow::Result<()> {

@@ -2,20 +2,22 @@
 
 use std::io::Write;
 
+use anyhow::Context as _;
 use serde_json::json;
 
 use crate::args::TrashCommand;
 use crate::context::Context;
 use crate::location::Location;
-use crate::render;
+use crate::output;
+use crate::render::{self, escape};
 
 pub async fn run(ctx: &Context, cmd: TrashCommand) -> anyhow::Result<()> {
     match cmd {
         TrashCommand::List { remote, json } => {
             let (name, _) = Location::remote(&remote)?;
             let s = ctx.open(&name)?;
-            let items = s.client.list_trash().await?;
-            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let items = s.client.list_trash().await.with_context(|| remote.clone())?;
+            let mut out = output::stdout();
             for item in items {
                 let original = item
                     .original_path
@@ -38,7 +40,7 @@ pub async fn run(ctx: &Context, cmd: TrashCommand) -> anyhow::Result<()> {
                         None if item.is_folder => "folder".to_string(),
                         None => "-".to_string(),
                     };
-                    writeln!(out, "{:>10}  {}  {original}", size, render::time(item.deleted))?;
+                    writeln!(out, "{:>10}  {}  {}", size, render::time(item.deleted), escape(&original))?;
                 }
             }
             Ok(out.flush()?)
@@ -46,14 +48,14 @@ pub async fn run(ctx: &Context, cmd: TrashCommand) -> anyhow::Result<()> {
         TrashCommand::Restore { path } => {
             let (name, p) = Location::remote(&path)?;
             let s = ctx.open(&name)?;
-            s.client.restore(&s.path(&p)?).await?;
-            eprintln!("{path}: restored");
+            s.client.restore(&s.path(&p)?).await.with_context(|| path.clone())?;
+            eprintln!("{}: restored", escape(&path));
             Ok(())
         }
         TrashCommand::Empty { remote } => {
             let (name, _) = Location::remote(&remote)?;
             let s = ctx.open(&name)?;
-            let purged = s.client.empty_trash().await?;
+            let purged = s.client.empty_trash().await.with_context(|| remote.clone())?;
             eprintln!("Trash emptied: {} folders and {} files deleted permanently.", purged.folders, purged.files);
             Ok(())
         }

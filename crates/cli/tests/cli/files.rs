@@ -82,7 +82,7 @@ async fn trash_round_trip() {
     env.ok(&["delete", "--hard", "demo:docs/f.txt"]).await;
     assert!(env.ok(&["trash", "list", "demo:"]).await.trim().is_empty(), "hard delete skips the trash");
     let err = env.fails(&["cat", "demo:docs/f.txt"]).await;
-    assert!(err.contains("not found"), "{err}");
+    assert!(err.contains("demo:docs/f.txt: no such file or folder"), "{err}");
     let err = env.fails(&["delete", "demo:"]).await;
     assert!(err.contains("refusing"), "{err}");
 }

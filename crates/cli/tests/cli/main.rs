@@ -8,6 +8,8 @@ mod crash;
 mod fatal;
 mod files;
 mod remotes;
+mod shell;
 mod signin;
 mod sync;
+mod terminal;
 mod tokens;

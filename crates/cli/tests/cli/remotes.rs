@@ -26,7 +26,11 @@ async fn add_list_show_remove() {
 async fn bad_login_token_is_a_clear_error_and_adds_nothing() {
     let env = Env::start().await;
     let url = env.emu.base_url();
-    let err = env.fails(&["remote", "add", "demo", "--login-token", "not-a-token", "--endpoint", &url]).await;
+    let mut c = env.cmd(&["remote", "add", "demo", "--endpoint", &url]);
+    c.env("FJORDSYNC_LOGIN_TOKEN", "not-a-token");
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.lines().next().unwrap().starts_with("fjordsync: "), "{err}");
     assert!(err.to_lowercase().contains("login token"), "{err}");
     assert!(env.ok(&["remote", "list"]).await.contains("No remotes"));
@@ -104,4 +108,55 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
     }
     out
+}
+
+/// A login token never has to appear in the process list: `--login-token -`
+/// reads it from standard input and FJORDSYNC_LOGIN_TOKEN is read when no
+/// other way is given; a literal token still works but warns.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_token_from_stdin_or_the_environment() {
+    let env = Env::start().await;
+    let url = env.emu.base_url();
+
+    let mut c = env.cmd(&["remote", "add", "piped", "--login-token", "-", "--endpoint", &url]);
+    c.write_stdin(format!("{}\n", env.emu.issue_login_token()));
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "{out:?}");
+
+    let mut c = env.cmd(&["remote", "add", "fromenv", "--endpoint", &url]);
+    c.env("FJORDSYNC_LOGIN_TOKEN", env.emu.issue_login_token());
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"), "{out:?}");
+    env.ok(&["mkdir", "fromenv:works"]).await;
+    env.ok(&["mkdir", "piped:works"]).await;
+
+    // The variable works for reconnect too.
+    let mut c = env.cmd(&["remote", "reconnect", "fromenv"]);
+    c.env("FJORDSYNC_LOGIN_TOKEN", env.emu.issue_login_token());
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let t = env.emu.issue_login_token();
+    let out = env.run(&["remote", "add", "literal", "--login-token", &t, "--endpoint", &url]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("warning") && stderr.contains("--login-token -"), "{stderr}");
+    assert!(stderr.contains("FJORDSYNC_LOGIN_TOKEN"), "{stderr}");
+
+    // Nothing on stdin, or an empty variable: a clear error, nothing added.
+    let mut c = env.cmd(&["remote", "add", "nothing", "--login-token", "-", "--endpoint", &url]);
+    c.write_stdin("");
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no personal login token on stdin"), "{out:?}");
+    let mut c = env.cmd(&["remote", "add", "nothing", "--endpoint", &url]);
+    c.env("FJORDSYNC_LOGIN_TOKEN", " ");
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FJORDSYNC_LOGIN_TOKEN is set but empty"), "{out:?}");
+    assert!(!env.ok(&["remote", "list"]).await.contains("nothing:"));
+
+    let help = env.ok(&["remote", "add", "--help"]).await;
+    assert!(help.contains("FJORDSYNC_LOGIN_TOKEN") && help.contains("process list"), "{help}");
 }

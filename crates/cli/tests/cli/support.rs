@@ -39,6 +39,7 @@ impl Env {
         c.env("FJORDSYNC_CONFIG_DIR", self.config_dir())
             .env("FJORDSYNC_SECRET_STORE", self.secret_store)
             .env_remove("RUST_LOG")
+            .env_remove("FJORDSYNC_LOGIN_TOKEN")
             .env_remove("RESTIC_REPOSITORY")
             .env_remove("RESTIC_PASSWORD")
             .env_remove("RESTIC_PASSWORD_FILE")

@@ -437,3 +437,37 @@ async fn links_in_the_destination_are_skipped_not_written_through() {
     let log = env.ok(&["log", "2", "--skipped"]).await;
     assert!(log.contains("link/planted.txt") && log.contains("notes.txt"), "{log}");
 }
+
+/// Every size flag goes through one parser (bytesize): `K`/`M`/`G` are binary
+/// as in rclone, `KB`/`MB` decimal, `KiB` binary, fractions allowed; bad input
+/// is refused before anything runs, naming the flag and showing the form.
+#[tokio::test(flavor = "multi_thread")]
+async fn size_flags_share_one_parser() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    let sizes = [1000usize, 1600, 2020, 2100];
+    for n in sizes {
+        write_all(&src, &[(&format!("f{n}.bin"), &vec![b'x'; n])]);
+    }
+    let src_s = src.to_str().unwrap();
+    // 1.5K = 1536 bytes, 2KB = 2000 bytes.
+    env.ok(&["copy", "--min-size", "1.5K", "--max-size", "2KB", src_s, "demo:a"]).await;
+    assert_eq!(remote_md5s(&env, "demo:a").await.into_keys().collect::<Vec<_>>(), ["f1600.bin"]);
+    // 2K = 2KiB = 2048 bytes, and 0.5 KiB = 512 bytes.
+    env.ok(&["copy", "--min-size", "0.5 KiB", "--max-size", "2K", "--bwlimit", "10M", src_s, "demo:b"]).await;
+    assert_eq!(
+        remote_md5s(&env, "demo:b").await.into_keys().collect::<Vec<_>>(),
+        ["f1000.bin", "f1600.bin", "f2020.bin"]
+    );
+
+    for (flag, bad) in
+        [("--min-size", "10 parsecs"), ("--max-size", "-5M"), ("--bwlimit", "fast"), ("--max-size", "1.2.3K")]
+    {
+        let out = env.run(&["copy", &format!("{flag}={bad}"), src_s, "demo:c"]).await;
+        assert_eq!(out.status.code(), Some(2), "{flag} {bad}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag) && err.contains("is not a size") && err.contains("512K"), "{err}");
+    }
+    assert!(!env.ok(&["lsd", "demo:"]).await.contains(" c"), "nothing ran");
+}
