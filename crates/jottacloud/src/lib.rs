@@ -20,12 +20,16 @@ mod client;
 mod download;
 pub mod error;
 mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod liststream;
 pub mod model;
 pub mod names;
+mod reply;
 mod share;
 pub mod time;
+pub mod timeouts;
 mod trash;
 mod types;
 mod upload;
@@ -34,12 +38,13 @@ mod versions;
 pub use auth::{MemoryTokenStore, Token, TokenKind, TokenStore};
 pub use client::{Client, ClientOptions};
 pub use download::{ByteStream, DownloadOptions};
-pub use error::{ApiError, Error, Result, StoreError};
+pub use error::{ApiError, Error, NoAnswer, NotTheApi, ReplyKind, Result, StoreError, Waiting};
 pub use files::CpHash;
 pub use http::{Endpoints, RetryPolicy, decode_error};
 pub use liststream::TreeStream;
 pub use model::*;
 pub use names::RemotePath;
+pub use timeouts::{Timeouts, WAITING_TARGET};
 pub use upload::{AllocateRequest, UploadOptions, md5_file};
 
 /// Re-exported so callers use the same time type.
