@@ -10,3 +10,4 @@ mod remotes;
 mod signin;
 mod sync;
 mod tokens;
+mod waiting;
