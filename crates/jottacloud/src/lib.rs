@@ -9,6 +9,9 @@
 //! * [`Client`]: a cheap-to-clone handle; every call gets a fresh bearer
 //!   token, one refresh-and-retry on 401, and backoff on 429/5xx.
 //! * [`names`]: rclone-compatible name mapping and path escaping.
+//! * [`timeouts`]: connect, idle and whole-call limits; a silent server is
+//!   [`Error::NoAnswer`] and a slow one a `tracing` event a shell may show.
+//!   A reply that is not the API at all (a web page) is [`Error::NotTheApi`].
 //!
 //! Paths and names in this API are in *remote* form (see [`names`]).
 //! Wire DTOs live in a private `types` module; the public types are in
