@@ -94,12 +94,14 @@ pub(crate) fn short_text(bytes: &[u8], max_chars: usize) -> String {
 /// page's title, or the start of the text.
 pub(crate) fn describe(bytes: &[u8]) -> String {
     if is_web_page(bytes) {
-        let lower = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_string();
-        let low = lower.to_ascii_lowercase();
-        if let (Some(a), Some(b)) = (low.find("<title>"), low.find("</title>"))
+        let head = &bytes[..bytes.len().min(4096)];
+        // ASCII lower-casing keeps every byte where it was.
+        let low = head.to_ascii_lowercase();
+        let find = |tag: &[u8]| low.windows(tag.len()).position(|w| w == tag);
+        if let (Some(a), Some(b)) = (find(b"<title>"), find(b"</title>"))
             && a + 7 <= b
         {
-            return format!("a web page titled \"{}\"", short_text(lower[a + 7..b].as_bytes(), 80));
+            return format!("a web page titled \"{}\"", short_text(&head[a + 7..b], 80));
         }
         return "a web page".into();
     }

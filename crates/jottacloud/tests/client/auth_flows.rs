@@ -159,7 +159,7 @@ async fn traditional_listener_ignores_requests_without_our_state() {
         .await
         .expect("the real redirect still signs in");
         assert_eq!(token.kind, TokenKind::Traditional);
-        let answers = answers.lock().unwrap();
+        let answers = answers.lock().unwrap().clone();
         assert_eq!(answers.len(), 5);
         for (status, body) in answers.iter() {
             assert_eq!(*status, 400);
