@@ -13,6 +13,7 @@ mod errors;
 mod location;
 mod output;
 mod render;
+mod waiting;
 
 use clap::Parser;
 
@@ -53,15 +54,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Logs go to stderr so that `cat` and `--json` output stay clean. Tokens are
-/// never logged by any of our crates.
+/// never logged by any of our crates. The client's "waiting for the server"
+/// events become one plain line (see [`waiting`]), whatever the log level.
 fn init_logging(verbose: u8) {
-    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
     let default = match verbose {
         // rustic's restore notes every file already in the target folder.
         0 => "warn,rustic_core::commands::restore=error",
-        1 => "info",
-        _ => "debug",
+        1 => "info,jottacloud::waiting=off",
+        _ => "debug,jottacloud::waiting=off",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).without_time().with_filter(filter);
+    let waiting = waiting::WaitingNotice::default()
+        .with_filter(Targets::new().with_target(fjordsync_jottacloud::WAITING_TARGET, LevelFilter::INFO));
+    let _ = tracing_subscriber::registry().with(logs).with(waiting).try_init();
 }

@@ -31,7 +31,7 @@ fn mp_from(m: MountPointXml) -> MountPointInfo {
 impl Client {
     /// `GET /account/v1/customer`; also caches the username.
     pub async fn customer(&self) -> Result<Customer> {
-        let c: CustomerJson = self.call_json(Req::get(self.api_url("account/v1/customer")?)).await?;
+        let c: CustomerJson = self.call_json(Req::get(self.api_url("account/v1/customer")?).short()).await?;
         if c.username.is_empty() {
             return Err(Error::Protocol("customer reply without username".into()));
         }
@@ -58,7 +58,7 @@ impl Client {
     pub async fn drive_info(&self) -> Result<DriveInfo> {
         let user = self.username().await?;
         let url = self.inner.endpoints.jfs_url(&escape_segment(&user))?;
-        let u = UserXml::from_el(&self.call_xml(Req::get(url)).await?)?;
+        let u = UserXml::from_el(&self.call_xml(Req::get(url).short()).await?)?;
         Ok(DriveInfo {
             username: u.username,
             account_type: u.account_type,
@@ -86,7 +86,7 @@ impl Client {
 
     /// `GET /jfs/<user>/<device>`: the device with its mountpoints.
     pub async fn device(&self, device: &str) -> Result<DeviceInfo> {
-        let el = self.call_xml(Req::get(self.device_url(device, None).await?)).await?;
+        let el = self.call_xml(Req::get(self.device_url(device, None).await?).short()).await?;
         if el.name != "device" {
             return Err(Error::Protocol(format!("expected <device>, got <{}>", el.name)));
         }
@@ -95,7 +95,7 @@ impl Client {
 
     /// `POST /jfs/<user>/<device>?type=WORKSTATION` (idempotent on the server).
     pub async fn create_device(&self, device: &str) -> Result<DeviceInfo> {
-        let req = Req::post(self.device_url(device, None).await?).q("type", "WORKSTATION");
+        let req = Req::post(self.device_url(device, None).await?).q("type", "WORKSTATION").short();
         let el = self.call_xml(req).await?;
         Ok(device_from(DeviceXml::from_el(&el)?))
     }
@@ -108,7 +108,7 @@ impl Client {
                 "custom mountpoints are not supported on the built-in Jotta device".into(),
             ));
         }
-        let el = self.call_xml(Req::post(self.device_url(device, Some(mountpoint)).await?)).await?;
+        let el = self.call_xml(Req::post(self.device_url(device, Some(mountpoint)).await?).short()).await?;
         Ok(mp_from(MountPointXml::from_el(&el)?))
     }
 }

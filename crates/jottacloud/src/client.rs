@@ -9,9 +9,11 @@ use url::Url;
 
 use crate::auth::refresh::TokenManager;
 use crate::auth::{Token, TokenStore};
-use crate::error::{Error, Result};
-use crate::http::{Endpoints, Req, RetryPolicy, build_http, decode_error, read_limited};
+use crate::error::{Error, Result, Waiting};
+use crate::http::{Endpoints, Purpose, Req, RetryPolicy, build_http, decode_error, read_limited};
 use crate::names::RemotePath;
+use crate::reply::{Expect, not_the_api};
+use crate::timeouts::{Timeouts, host_of, watch};
 use crate::types::xml::{Element, parse_document};
 
 /// Client configuration.
@@ -27,6 +29,8 @@ pub struct ClientOptions {
     pub extra_ca_pem: Option<Vec<u8>>,
     /// Largest XML document read into memory (listings are streamed instead). Default 64 MiB.
     pub max_document_bytes: usize,
+    /// Connect, idle and whole-call limits, and the slow-reply notice.
+    pub timeouts: Timeouts,
 }
 
 impl Default for ClientOptions {
@@ -37,12 +41,15 @@ impl Default for ClientOptions {
             upload_attempts: 5,
             extra_ca_pem: None,
             max_document_bytes: 64 << 20,
+            timeouts: Timeouts::default(),
         }
     }
 }
 
 pub(crate) struct Inner {
     pub http: reqwest::Client,
+    /// For upload bodies only (see [`Purpose::Uploads`]).
+    pub upload_http: reqwest::Client,
     pub endpoints: Endpoints,
     pub options: ClientOptions,
     pub tokens: TokenManager,
@@ -70,10 +77,19 @@ impl Client {
         store: Arc<dyn TokenStore>,
         options: ClientOptions,
     ) -> Result<Client> {
-        let http = build_http(&options.user_agent, options.extra_ca_pem.as_deref())?;
-        let tokens = TokenManager::new(http.clone(), options.retry.clone(), token, store);
+        let ca = options.extra_ca_pem.as_deref();
+        let http = build_http(&options.user_agent, ca, &options.timeouts, Purpose::Calls)?;
+        let upload_http = build_http(&options.user_agent, ca, &options.timeouts, Purpose::Uploads)?;
+        let tokens = TokenManager::new(http.clone(), options.retry.clone(), options.timeouts.clone(), token, store);
         Ok(Client {
-            inner: Arc::new(Inner { http, endpoints, options, tokens, username: tokio::sync::OnceCell::new() }),
+            inner: Arc::new(Inner {
+                http,
+                upload_http,
+                endpoints,
+                options,
+                tokens,
+                username: tokio::sync::OnceCell::new(),
+            }),
         })
     }
 
@@ -110,11 +126,16 @@ impl Client {
 
     async fn call_inner(&self, req: &Req, maybe_applied: &mut bool) -> Result<Response> {
         let policy = &self.inner.options.retry;
+        let timeouts = &self.inner.options.timeouts;
+        let limit = timeouts.limit(req.short);
+        let host = host_of(&req.url);
         let mut delays = policy.delays();
         let mut refreshed = false;
+        let mut silent = 0u32;
         loop {
             let bearer = self.inner.tokens.access_token().await?;
-            let res = req.build(&self.inner.http, Some(&bearer)).send().await;
+            let send = req.build(&self.inner.http, Some(&bearer), timeouts).send();
+            let res = watch(send, &host, timeouts.notice_after).await;
             let err = match res {
                 Ok(r) if r.status().is_success() => return Ok(r),
                 Ok(r) if r.status().as_u16() == 401 && !refreshed => {
@@ -124,8 +145,22 @@ impl Client {
                     continue;
                 }
                 Ok(r) => decode_error(r).await,
-                Err(e) => Error::Http(e),
+                Err(e) => timeouts.error(e, limit),
             };
+            // A silent server: try again only as often as the timeouts allow,
+            // and a request that may have arrived only if it is idempotent.
+            if let Error::NoAnswer(n) = &err {
+                silent += 1;
+                let nothing_sent = n.waiting == Waiting::Connection;
+                if silent <= timeouts.retries && (req.retry || nothing_sent) {
+                    if !nothing_sent {
+                        *maybe_applied = true;
+                    }
+                    tracing::debug!(url = %req.url, "trying again after: {err}");
+                    continue;
+                }
+                return Err(err);
+            }
             // 429 and 503 say the request was not processed, so even calls
             // that are never retried blindly (allocate, cp, mv) can be sent again.
             let not_processed =
@@ -153,16 +188,29 @@ impl Client {
 
     /// Send and read a whole XML document.
     pub(crate) async fn call_xml(&self, req: Req) -> Result<Element> {
+        let url = req.url.clone();
+        let limit = self.inner.options.timeouts.limit(req.short);
         let resp = self.call(req).await?;
-        let body = read_limited(resp, self.inner.options.max_document_bytes).await?;
+        let status = resp.status().as_u16();
+        let body = read_limited(resp, self.inner.options.max_document_bytes, limit).await?;
+        // Checked first: a well-formed XHTML page would parse as XML.
+        if let Some(e) = not_the_api(&url, status, &body, Expect::Xml) {
+            return Err(e);
+        }
         parse_document(&body)
     }
 
     /// Send and read a JSON document.
     pub(crate) async fn call_json<T: serde::de::DeserializeOwned>(&self, req: Req) -> Result<T> {
+        let url = req.url.clone();
+        let limit = self.inner.options.timeouts.limit(req.short);
         let resp = self.call(req).await?;
-        let body = read_limited(resp, 16 << 20).await?;
-        serde_json::from_slice(&body).map_err(|e| Error::Protocol(format!("bad JSON reply: {e}")))
+        let status = resp.status().as_u16();
+        let body = read_limited(resp, 16 << 20, limit).await?;
+        serde_json::from_slice(&body).map_err(|e| {
+            not_the_api(&url, status, &body, Expect::Json)
+                .unwrap_or_else(|| Error::Protocol(format!("bad JSON reply: {e}")))
+        })
     }
 
     /// JFS URL of `path`.

@@ -52,7 +52,9 @@ impl Client {
             // A server that ignores Range would give us the wrong bytes.
             return Err(Error::Protocol(format!("asked for a range, got status {}", resp.status().as_u16())));
         }
-        Ok(Box::pin(resp.bytes_stream().map_err(Error::Http)))
+        let timeouts = self.inner.options.timeouts.clone();
+        let (idle, host) = (timeouts.idle, crate::timeouts::host_of(resp.url()));
+        Ok(Box::pin(resp.bytes_stream().map_err(move |e| timeouts.error(e, idle).with_host(&host))))
     }
 
     /// Download to `target` safely: write a temp file in the same folder,
@@ -113,6 +115,7 @@ impl Client {
         // resets the count, so a flaky link still finishes a big file.
         let max = self.inner.options.upload_attempts.max(2);
         let mut fruitless = 0u32;
+        let mut silent = 0u32;
         let mut first = true;
         let mut delays = self.inner.options.retry.delays();
         while got < size || first {
@@ -153,9 +156,13 @@ impl Client {
             match outcome {
                 Ok(()) => break,
                 Err(e) => {
-                    let resumable = e.is_transient() || matches!(e, Error::Http(_) | Error::Protocol(_));
+                    // A silent server: the request already tried again as
+                    // far as the timeouts allow; resume only after progress.
+                    let no_answer = matches!(e, Error::NoAnswer(_));
+                    silent = if got > before { 0 } else { silent + u32::from(no_answer) };
+                    let resumable = e.is_transient() || no_answer || matches!(e, Error::Http(_) | Error::Protocol(_));
                     fruitless = if got > before { 0 } else { fruitless + 1 };
-                    if !resumable || fruitless >= max {
+                    if !resumable || fruitless >= max || silent > self.inner.options.timeouts.retries {
                         return Err(e);
                     }
                     tracing::debug!(%path, got, "download interrupted, resuming: {e}");

@@ -121,12 +121,97 @@ pub enum Error {
     /// Timed out waiting (e.g. for the browser login).
     #[error("timed out: {0}")]
     Timeout(String),
+    /// The server did not answer in time. The client has already tried
+    /// again as far as [`crate::Timeouts::retries`] allows, so callers
+    /// should not retry it on their own (it is not [`Error::is_transient`]).
+    #[error("{0}")]
+    NoAnswer(Box<NoAnswer>),
+    /// The server answered, but not as the Jottacloud API does (a web page,
+    /// unreadable data): usually a wrong address.
+    #[error("{0}")]
+    NotTheApi(Box<NotTheApi>),
     /// Local I/O.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
     /// Transport failure (connect, TLS, reset, body read).
     #[error("http: {0}")]
     Http(#[from] reqwest::Error),
+}
+
+/// What a call was waiting for when it gave up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Waiting {
+    /// A connection to the server.
+    Connection,
+    /// The reply to a request.
+    Reply,
+    /// More of a reply that had started (a listing, a download).
+    MoreData,
+    /// The server to take more of an upload.
+    UploadProgress,
+}
+
+/// Details of [`Error::NoAnswer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoAnswer {
+    /// The server's host name.
+    pub host: String,
+    /// What the call was waiting for.
+    pub waiting: Waiting,
+    /// How long it waited.
+    pub after: Duration,
+}
+
+/// `1 s`, `60 s`, `0.5 s`: short and exact enough for a message.
+fn secs(d: Duration) -> String {
+    if d >= Duration::from_secs(1) { format!("{} s", d.as_secs()) } else { format!("{:.1} s", d.as_secs_f64()) }
+}
+
+impl fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (host, after) = (&self.host, secs(self.after));
+        match self.waiting {
+            Waiting::Connection => write!(f, "could not connect to {host} within {after}"),
+            Waiting::Reply => write!(f, "{host} did not answer within {after}"),
+            Waiting::MoreData => write!(f, "{host} stopped sending in the middle of a reply (nothing for {after})"),
+            Waiting::UploadProgress => write!(f, "{host} stopped taking the upload (nothing for {after})"),
+        }
+    }
+}
+
+/// What a server sent instead of an API reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReplyKind {
+    /// An HTML page.
+    WebPage,
+    /// Anything else we cannot read (binary data, text that is neither XML nor JSON).
+    Unreadable,
+}
+
+/// Details of [`Error::NotTheApi`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotTheApi {
+    /// The server's host name.
+    pub host: String,
+    /// HTTP status of the reply.
+    pub status: u16,
+    /// What it sent.
+    pub kind: ReplyKind,
+    /// The start of the body (at most a few hundred characters, control
+    /// characters escaped), for a details view; never part of the message.
+    pub excerpt: String,
+}
+
+impl fmt::Display for NotTheApi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            ReplyKind::WebPage => "a web page",
+            ReplyKind::Unreadable => "unreadable data",
+        };
+        write!(f, "the server at {} answered with {what}, not the Jottacloud API: is the address right?", self.host)
+    }
 }
 
 /// Error of a [`crate::TokenStore`].
@@ -162,6 +247,14 @@ impl Error {
             Error::RateLimited { detail, .. } => Some(detail.status),
             _ => None,
         }
+    }
+
+    /// Name `host` in a [`Error::NoAnswer`] whose transport error lost its URL.
+    pub(crate) fn with_host(mut self, host: &str) -> Self {
+        if let Error::NoAnswer(n) = &mut self {
+            n.host = host.to_string();
+        }
+        self
     }
 
     /// True for 404.

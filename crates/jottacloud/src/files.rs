@@ -90,7 +90,7 @@ impl Client {
         if path.is_mountpoint_root() {
             return Ok(());
         }
-        let req = Req::post(self.jfs_url(path).await?).q("mkDir", "true");
+        let req = Req::post(self.jfs_url(path).await?).q("mkDir", "true").short();
         let el = self.call_xml(req).await?;
         if el.name != "folder" && el.name != "mountPoint" {
             return Err(Error::Protocol(format!("mkDir answered <{}>", el.name)));
@@ -102,7 +102,7 @@ impl Client {
     /// `dl` on a missing path succeeds on the service (spec 4.12).
     pub async fn delete_file(&self, path: &RemotePath, hard: bool) -> Result<()> {
         let sw = if hard { "rm" } else { "dl" };
-        self.delete_call(Req::post(self.jfs_url(path).await?).q(sw, "true")).await
+        self.delete_call(Req::post(self.jfs_url(path).await?).q(sw, "true").short()).await
     }
 
     /// Delete a folder and its contents: to the trash (`dlDir`) or
@@ -197,6 +197,7 @@ impl Client {
         let t = |x: Option<Timestamp>| x.map(format_jotta_time).unwrap_or_else(|| zero_jotta_time().into());
         let req = Req::post(self.jfs_url(path).await?)
             .q("cphash", "true")
+            .short()
             .h("JMd5", h.md5.to_ascii_lowercase())
             .h("JSize", h.size.to_string())
             .h("JCreated", t(h.created))

@@ -8,6 +8,7 @@ use reqwest::{Method, Response, StatusCode};
 use url::Url;
 
 use crate::error::{ApiError, Error, Result};
+use crate::timeouts::Timeouts;
 use crate::types::json::{ApiErrorJson, OAuthErrorJson};
 use crate::types::xml::ErrorXml;
 
@@ -120,14 +121,31 @@ impl RetryPolicy {
     }
 }
 
-/// Build the shared reqwest client: `fjordsync/<version>` User-Agent, system
-/// roots, plus every certificate of `SSL_CERT_FILE` added explicitly as an
-/// extra root (works whatever verifier reqwest picks).
-pub(crate) fn build_http(user_agent: &str, extra_ca_pem: Option<&[u8]>) -> Result<reqwest::Client> {
-    let mut b = reqwest::Client::builder()
-        .user_agent(user_agent)
-        .connect_timeout(Duration::from_secs(30))
-        .read_timeout(Duration::from_secs(300));
+/// Which reqwest client to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// Everything but upload bodies: reqwest's idle (read) limit applies.
+    Calls,
+    /// Upload bodies. reqwest's read limit runs from the start of the request
+    /// until the reply, body sending included, so it would cut every upload
+    /// longer than the limit; uploads watch their own progress instead.
+    Uploads,
+}
+
+/// Build a reqwest client: `fjordsync/<version>` User-Agent, the connect and
+/// idle limits of `timeouts`, system roots, plus every certificate of
+/// `SSL_CERT_FILE` added explicitly as an extra root (works whatever
+/// verifier reqwest picks).
+pub(crate) fn build_http(
+    user_agent: &str,
+    extra_ca_pem: Option<&[u8]>,
+    timeouts: &Timeouts,
+    purpose: Purpose,
+) -> Result<reqwest::Client> {
+    let mut b = reqwest::Client::builder().user_agent(user_agent).connect_timeout(timeouts.connect);
+    if purpose == Purpose::Calls {
+        b = b.read_timeout(timeouts.idle);
+    }
     let mut certs = Vec::new();
     if let Some(pem) = extra_ca_pem {
         certs.extend(reqwest::Certificate::from_pem_bundle(pem)?);
@@ -159,36 +177,54 @@ fn parse_retry_after(resp: &Response) -> Option<Duration> {
 }
 
 /// Turn any non-success reply into a typed error. Decides by status; the
-/// XML (8.1), API JSON (8.2) or OAuth JSON (2.5) body supplies the text.
+/// XML (8.1), API JSON (8.2) or OAuth JSON (2.5) body supplies the text. A
+/// web page where the API would answer (a wrong address) is
+/// [`Error::NotTheApi`], except on 429/5xx, which proxies in front of the
+/// real service answer with HTML too and which stay retryable.
 pub async fn decode_error(resp: Response) -> Error {
     let status = resp.status().as_u16();
+    let url = resp.url().clone();
     let retry_after = parse_retry_after(&resp);
-    let bytes = read_limited(resp, 64 * 1024).await.unwrap_or_default();
-    let api = api_error_from_body(status, &bytes);
+    let bytes = read_limited(resp, 64 * 1024, Duration::ZERO).await.unwrap_or_default();
+    error_from_reply(&url, status, &bytes, retry_after)
+}
+
+pub(crate) fn error_from_reply(url: &Url, status: u16, bytes: &[u8], retry_after: Option<Duration>) -> Error {
+    let api = api_error_from_body(status, bytes);
+    let recognised = api.message.is_some() || api.error_id.is_some();
+    if !recognised
+        && status != 429
+        && status < 500
+        && crate::reply::is_web_page(bytes)
+        && let Some(e) = crate::reply::not_the_api(url, status, bytes, crate::reply::Expect::Xml)
+    {
+        return e;
+    }
     Error::from_status(api, retry_after)
 }
 
 pub(crate) fn api_error_from_body(status: u16, bytes: &[u8]) -> ApiError {
     let mut api = ApiError { status, ..Default::default() };
+    // Texts from the server end up in terminals: one line, escaped, bounded.
+    let clean = |s: Option<String>| s.map(|s| crate::reply::short_text(s.as_bytes(), 300));
     if let Some(x) = ErrorXml::parse(bytes) {
-        api.message = x.message;
-        api.reason = x.reason;
-        api.cause = x.cause;
+        api.message = clean(x.message);
+        api.reason = clean(x.reason);
+        api.cause = clean(x.cause);
     } else if let Ok(o) = serde_json::from_slice::<OAuthErrorJson>(bytes) {
-        api.message = Some(match o.error_description {
+        api.message = clean(Some(match o.error_description {
             Some(d) => format!("{}: {d}", o.error),
             None => o.error.clone(),
-        });
-        api.error_id = Some(o.error);
+        }));
+        api.error_id = clean(Some(o.error));
     } else if let Ok(j) = serde_json::from_slice::<ApiErrorJson>(bytes)
         && (j.message.is_some() || j.error_id.is_some())
     {
-        api.message = j.message;
-        api.cause = j.cause;
-        api.error_id = j.error_id;
+        api.message = clean(j.message);
+        api.cause = clean(j.cause);
+        api.error_id = clean(j.error_id);
     } else {
-        let text = String::from_utf8_lossy(bytes);
-        let t: String = text.trim().chars().take(300).collect();
+        let t = crate::reply::describe(bytes);
         api.body = if t.is_empty() {
             StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).map(str::to_string)
         } else {
@@ -198,16 +234,29 @@ pub(crate) fn api_error_from_body(status: u16, bytes: &[u8]) -> ApiError {
     api
 }
 
-/// Read a body with a size cap (error bodies, small documents).
-pub(crate) async fn read_limited(mut resp: Response, cap: usize) -> Result<Vec<u8>> {
+/// Read a body with a size cap (error bodies, small documents). `limit` is
+/// the call's idle limit, named in the error if the body stalls.
+pub(crate) async fn read_limited(mut resp: Response, cap: usize, limit: Duration) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await? {
+    let host = crate::timeouts::host_of(resp.url());
+    loop {
+        let chunk = match resp.chunk().await {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => return Err(stalled(e, limit).with_host(&host)),
+        };
         if out.len() + chunk.len() > cap {
             return Err(Error::Protocol(format!("reply larger than {cap} bytes")));
         }
         out.extend_from_slice(&chunk);
     }
     Ok(out)
+}
+
+/// A body read error: a timeout becomes [`Error::NoAnswer`] naming `limit`.
+fn stalled(e: reqwest::Error, limit: Duration) -> Error {
+    let t = Timeouts { idle: limit, short_call: limit, ..Timeouts::default() };
+    t.error(e, limit)
 }
 
 /// Body of a request we may rebuild for every attempt.
@@ -231,11 +280,22 @@ pub(crate) struct Req {
     pub body: ReqBody,
     /// May the transport repeat it on 429/5xx/connection errors?
     pub retry: bool,
+    /// A small call with a whole-call limit ([`Timeouts::short_call`]);
+    /// otherwise only the idle limit applies (listings, downloads).
+    pub short: bool,
 }
 
 impl Req {
     pub fn get(url: Url) -> Self {
-        Req { method: Method::GET, url, query: Vec::new(), headers: Vec::new(), body: ReqBody::None, retry: true }
+        Req {
+            method: Method::GET,
+            url,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: ReqBody::None,
+            retry: true,
+            short: false,
+        }
     }
     pub fn post(url: Url) -> Self {
         Req { method: Method::POST, body: ReqBody::Empty, ..Req::get(url) }
@@ -252,9 +312,17 @@ impl Req {
         self.retry = false;
         self
     }
+    /// Mark as a small call with a whole-call limit.
+    pub fn short(mut self) -> Self {
+        self.short = true;
+        self
+    }
 
-    pub fn build(&self, http: &reqwest::Client, bearer: Option<&str>) -> reqwest::RequestBuilder {
+    pub fn build(&self, http: &reqwest::Client, bearer: Option<&str>, timeouts: &Timeouts) -> reqwest::RequestBuilder {
         let mut rb = http.request(self.method.clone(), self.url.clone());
+        if self.short {
+            rb = rb.timeout(timeouts.short_call);
+        }
         if !self.query.is_empty() {
             rb = rb.query(&self.query);
         }

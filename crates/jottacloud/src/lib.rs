@@ -9,6 +9,9 @@
 //! * [`Client`]: a cheap-to-clone handle; every call gets a fresh bearer
 //!   token, one refresh-and-retry on 401, and backoff on 429/5xx.
 //! * [`names`]: rclone-compatible name mapping and path escaping.
+//! * [`timeouts`]: connect, idle and whole-call limits; a silent server is
+//!   [`Error::NoAnswer`] and a slow one a `tracing` event a shell may show.
+//!   A reply that is not the API at all (a web page) is [`Error::NotTheApi`].
 //!
 //! Paths and names in this API are in *remote* form (see [`names`]).
 //! Wire DTOs live in a private `types` module; the public types are in
@@ -20,12 +23,16 @@ mod client;
 mod download;
 pub mod error;
 mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 mod liststream;
 pub mod model;
 pub mod names;
+mod reply;
 mod share;
 pub mod time;
+pub mod timeouts;
 mod trash;
 mod types;
 mod upload;
@@ -34,12 +41,13 @@ mod versions;
 pub use auth::{MemoryTokenStore, Token, TokenKind, TokenStore};
 pub use client::{Client, ClientOptions};
 pub use download::{ByteStream, DownloadOptions};
-pub use error::{ApiError, Error, Result, StoreError};
+pub use error::{ApiError, Error, NoAnswer, NotTheApi, ReplyKind, Result, StoreError, Waiting};
 pub use files::CpHash;
 pub use http::{Endpoints, RetryPolicy, decode_error};
 pub use liststream::TreeStream;
 pub use model::*;
 pub use names::RemotePath;
+pub use timeouts::{Timeouts, WAITING_TARGET};
 pub use upload::{AllocateRequest, UploadOptions, md5_file};
 
 /// Re-exported so callers use the same time type.

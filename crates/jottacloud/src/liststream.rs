@@ -21,7 +21,7 @@ use crate::http::Req;
 use crate::model::TreeEntry;
 use crate::names::{RemotePath, fold_case};
 use crate::time::{parse_jotta_time, truncate_to_seconds};
-use crate::types::xml::{Element, attrs_of, resolve_ref};
+use crate::types::xml::{Element, MAX_DEPTH, attrs_of, resolve_ref};
 
 /// A stream of recursive-listing entries.
 pub type TreeStream = Pin<Box<dyn Stream<Item = Result<TreeEntry>> + Send>>;
@@ -30,13 +30,26 @@ fn proto(e: impl std::fmt::Display) -> Error {
     Error::Protocol(format!("liststream: {e}"))
 }
 
+/// A stalled body stays [`Error::NoAnswer`]; anything else is a protocol error.
+fn read_error(e: quick_xml::Error) -> Error {
+    if let quick_xml::Error::Io(io) = &e
+        && let Some(Error::NoAnswer(n)) = io.get_ref().and_then(|r| r.downcast_ref::<Error>())
+    {
+        return Error::NoAnswer(n.clone());
+    }
+    proto(e)
+}
+
 impl Client {
     /// Every folder and live, completed file below `path` (the folder itself
     /// is not emitted), streamed. Paths are relative to `path`.
     pub async fn list_tree(&self, path: &RemotePath) -> Result<TreeStream> {
         let req = Req::get(self.jfs_url(path).await?).q("mode", "liststream");
         let resp = self.call(req).await?;
-        let body = resp.bytes_stream().map_err(std::io::Error::other);
+        let timeouts = self.inner.options.timeouts.clone();
+        let (idle, host) = (timeouts.idle, crate::timeouts::host_of(resp.url()));
+        let body =
+            resp.bytes_stream().map_err(move |e| std::io::Error::other(timeouts.error(e, idle).with_host(&host)));
         let reader = tokio_util::io::StreamReader::new(body);
         let mut prefix = vec![fold_case(path.mountpoint())];
         prefix.extend(path.segments().iter().map(|s| fold_case(s)));
@@ -77,12 +90,15 @@ impl<R: AsyncBufRead + Unpin + Send> Parser<R> {
         let mut stack: Vec<Element> = Vec::new();
         loop {
             self.buf.clear();
-            let ev = self.xml.read_event_into_async(&mut self.buf).await.map_err(proto)?;
+            let ev = self.xml.read_event_into_async(&mut self.buf).await.map_err(read_error)?;
             match ev {
                 Event::Start(e) => {
                     let name = e.local_name().as_ref().to_string();
                     if stack.is_empty() && !matches!(name.as_str(), "folder" | "file" | "stats") {
                         continue; // envelope or unknown wrapper
+                    }
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(proto(format!("elements nested deeper than {MAX_DEPTH} levels")));
                     }
                     stack.push(Element { name, attrs: attrs_of(&e)?, ..Default::default() });
                 }

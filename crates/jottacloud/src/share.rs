@@ -10,7 +10,7 @@ impl Client {
     /// Share a file publicly and return its links. rclone requires a
     /// non-empty `publicURI` in the answer; so do we.
     pub async fn enable_share(&self, path: &RemotePath) -> Result<ShareLink> {
-        let el = self.call_xml(Req::get(self.jfs_url(path).await?).q("mode", "enableShare")).await?;
+        let el = self.call_xml(Req::get(self.jfs_url(path).await?).q("mode", "enableShare").short()).await?;
         let uri = el
             .child_trim("publicURI")
             .ok_or_else(|| Error::Protocol(format!("{path}: no publicURI after enableShare")))?
@@ -26,7 +26,7 @@ impl Client {
 
     /// Stop sharing. Fails if the answer still carries a `publicURI`.
     pub async fn disable_share(&self, path: &RemotePath) -> Result<()> {
-        let el = self.call_xml(Req::get(self.jfs_url(path).await?).q("mode", "disableShare")).await?;
+        let el = self.call_xml(Req::get(self.jfs_url(path).await?).q("mode", "disableShare").short()).await?;
         if el.child_trim("publicURI").is_some() {
             return Err(Error::Protocol(format!("{path}: still shared after disableShare")));
         }

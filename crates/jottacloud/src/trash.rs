@@ -66,7 +66,7 @@ impl Client {
             }
             return Ok(());
         }
-        let req = Req::post(self.jfs_url(path).await?).q("restore", "true");
+        let req = Req::post(self.jfs_url(path).await?).q("restore", "true").short();
         drop(self.call(req).await?);
         match self.stat(path).await? {
             Entry::Folder(l) | Entry::MountPoint(l) if !l.deleted => Ok(()),
@@ -78,7 +78,7 @@ impl Client {
     pub async fn empty_trash(&self) -> Result<PurgeResult> {
         let req = Req::post(self.api_url("files/v1/purge_trash")?);
         let resp = self.call(req).await?;
-        let body = crate::http::read_limited(resp, 1 << 20).await?;
+        let body = crate::http::read_limited(resp, 1 << 20, self.inner.options.timeouts.idle).await?;
         let p: PurgeJson = if body.iter().all(u8::is_ascii_whitespace) {
             PurgeJson { folders: None, files: None }
         } else {

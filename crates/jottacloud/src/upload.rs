@@ -10,6 +10,7 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -19,11 +20,12 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::client::Client;
 use crate::download::hex;
-use crate::error::{Error, Result};
+use crate::error::{Error, NoAnswer, Result, Waiting};
 use crate::http::{Req, ReqBody, decode_error};
 use crate::model::{Allocation, UploadOutcome};
 use crate::names::RemotePath;
 use crate::time::format_rfc3339_seconds;
+use crate::timeouts::{host_of, notice};
 use crate::types::json::{AllocateJson, AllocateResponseJson, UploadResponseJson};
 
 /// Content description for allocate.
@@ -67,9 +69,46 @@ pub async fn md5_file(path: &Path) -> Result<(String, u64)> {
     Ok((hex(&h.finalize()), n_total))
 }
 
+/// When an upload body last moved (a chunk taken by the connection), and
+/// whether all of it was taken.
+#[derive(Clone)]
+struct Progress {
+    start: Instant,
+    last_ms: Arc<AtomicU64>,
+    taken: Arc<AtomicU64>,
+    total: u64,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        Progress { start: Instant::now(), last_ms: Arc::default(), taken: Arc::default(), total }
+    }
+
+    fn watch<S>(&self, body: S) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static
+    where
+        S: Stream<Item = std::io::Result<Bytes>> + Send + 'static,
+    {
+        let p = self.clone();
+        body.inspect(move |chunk| {
+            if let Ok(b) = chunk {
+                p.taken.fetch_add(b.len() as u64, Ordering::SeqCst);
+            }
+            p.last_ms.store(p.start.elapsed().as_millis() as u64, Ordering::SeqCst);
+        })
+    }
+
+    fn quiet_for(&self) -> Duration {
+        self.start.elapsed().saturating_sub(Duration::from_millis(self.last_ms.load(Ordering::SeqCst)))
+    }
+
+    fn finished(&self) -> bool {
+        self.taken.load(Ordering::SeqCst) >= self.total
+    }
+}
+
 fn is_retryable_upload(e: &Error) -> bool {
     match e {
-        Error::Http(_) => true,
+        Error::Http(_) | Error::NoAnswer(_) => true,
         Error::Status(a) => matches!(a.status, 420 | 416),
         Error::NotFound(_) | Error::Unauthorized(_) => true, // upload id gone / token refreshed
         e => e.is_transient(),
@@ -88,7 +127,7 @@ impl Client {
             modified: format_rfc3339_seconds(modified),
             path: a.path.allocate_path(),
         };
-        let mut req = Req::post(self.api_url("files/v1/allocate")?).no_retry();
+        let mut req = Req::post(self.api_url("files/v1/allocate")?).no_retry().short();
         req.body =
             ReqBody::Json(serde_json::to_vec(&body).map_err(|e| Error::Protocol(format!("encode allocate: {e}")))?);
         let r: AllocateResponseJson = self.call_json(req).await?;
@@ -123,28 +162,66 @@ impl Client {
         let bearer = self.inner.tokens.access_token().await?;
         let mut rb = self
             .inner
-            .http
-            .post(url)
+            .upload_http
+            .post(url.clone())
             .bearer_auth(&bearer)
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .header(reqwest::header::CONTENT_LENGTH, len.to_string());
         if alloc.resume_pos > 0 {
             rb = rb.header("Range", format!("bytes={}-{}", alloc.resume_pos, alloc.bytes.saturating_sub(1)));
         }
-        let resp = rb.body(reqwest::Body::wrap_stream(body)).send().await?;
+        let progress = Progress::new(len);
+        let body = progress.watch(body);
+        let resp = self.await_upload(rb.body(reqwest::Body::wrap_stream(body)).send(), &url, &progress).await?;
+        // This client has no read limit of its own (see `Purpose::Uploads`).
+        let idle = self.inner.options.timeouts.idle;
+        let stalled =
+            || Error::NoAnswer(Box::new(NoAnswer { host: host_of(&url), waiting: Waiting::MoreData, after: idle }));
         if resp.status().is_success() {
-            let b = crate::http::read_limited(resp, 1 << 20).await.unwrap_or_default();
+            let read = tokio::time::timeout(idle, crate::http::read_limited(resp, 1 << 20, idle));
+            let b = read.await.ok().and_then(Result::ok).unwrap_or_default();
             if let Ok(u) = serde_json::from_slice::<UploadResponseJson>(&b) {
                 tracing::debug!(md5 = ?u.md5, bytes = ?u.bytes, "upload finished");
             }
             return Ok(());
         }
-        if resp.status().as_u16() == 401 {
-            let e = decode_error(resp).await;
+        let unauthorized = resp.status().as_u16() == 401;
+        let e = tokio::time::timeout(idle, decode_error(resp)).await.unwrap_or_else(|_| stalled());
+        if unauthorized {
             self.inner.tokens.refresh_from(&bearer).await?;
-            return Err(e);
         }
-        Err(decode_error(resp).await)
+        Err(e)
+    }
+
+    /// Wait for the reply to an upload while its body is sent. The limit is
+    /// on silence: it fails when no chunk was taken for [`Timeouts::idle`]
+    /// (the server stopped reading), or no reply came that long after the
+    /// last one; a slow but moving upload may take as long as it needs.
+    async fn await_upload<F>(&self, send: F, url: &url::Url, progress: &Progress) -> Result<reqwest::Response>
+    where
+        F: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+    {
+        let t = &self.inner.options.timeouts;
+        let host = host_of(url);
+        let mut send = std::pin::pin!(send);
+        let mut noticed = false;
+        loop {
+            let quiet = progress.quiet_for();
+            if quiet >= t.idle {
+                let waiting = if progress.finished() { Waiting::Reply } else { Waiting::UploadProgress };
+                return Err(Error::NoAnswer(Box::new(NoAnswer { host, waiting, after: t.idle })));
+            }
+            if quiet >= t.notice_after && !noticed {
+                noticed = true;
+                notice(&host, quiet);
+            }
+            let next_check =
+                if noticed { t.idle - quiet } else { t.notice_after.saturating_sub(quiet).min(t.idle - quiet) };
+            tokio::select! {
+                r = &mut send => return r.map_err(|e| t.error(e, t.idle)),
+                _ = tokio::time::sleep(next_check.max(Duration::from_millis(10))) => {}
+            }
+        }
     }
 
     /// Upload a local file to `remote`: MD5 first (streaming), then bounded
@@ -164,8 +241,16 @@ impl Client {
         let max = self.inner.options.upload_attempts.max(1);
         let mut delays = self.inner.options.retry.delays();
         let mut last_err = None;
+        let mut silent = 0u32;
         for attempt in 1..=max {
+            let before = sent.load(Ordering::SeqCst);
             let round = self.upload_round(local, &areq, &sent).await;
+            // A silent server ends the upload after the allowed retries,
+            // unless the round moved bytes.
+            if matches!(round, Err(Error::NoAnswer(_))) {
+                silent = if sent.load(Ordering::SeqCst) > before { 0 } else { silent + 1 };
+            }
+            let patient = silent <= self.inner.options.timeouts.retries;
             match round {
                 Ok(dedup) => {
                     let file = self.file_info(remote).await?;
@@ -177,7 +262,7 @@ impl Client {
                         file,
                     });
                 }
-                Err(e) if is_retryable_upload(&e) && attempt < max => {
+                Err(e) if is_retryable_upload(&e) && attempt < max && patient => {
                     tracing::debug!(%remote, attempt, "upload round failed, re-allocating: {e}");
                     if let Some(d) = delays.next() {
                         tokio::time::sleep(d).await;

@@ -13,3 +13,4 @@ mod signin;
 mod sync;
 mod terminal;
 mod tokens;
+mod waiting;

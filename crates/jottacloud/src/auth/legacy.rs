@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use super::{AuthHttp, Token, TokenKind, TokenReply, TokenRequest, login_failure, token_call, token_from_json};
+use super::{AuthHttp, Token, TokenKind, TokenReply, TokenRequest, login_failure, token_from_json};
 use crate::client::ClientOptions;
 use crate::error::{Error, Result};
 use crate::http::Endpoints;
@@ -69,7 +69,7 @@ where
             basic: None,
             headers: otp.iter().map(|c| ("X-Jottacloud-Otp", c.clone())).collect(),
         };
-        match token_call(&auth.http, &auth.retry, req).await? {
+        match auth.token_call(req).await? {
             TokenReply::Ok(tj) => {
                 return token_from_json(
                     tj,

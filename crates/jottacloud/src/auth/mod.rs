@@ -31,6 +31,8 @@ use url::Url;
 
 use crate::error::{Error, Result, StoreError};
 use crate::http::RetryPolicy;
+use crate::reply::{Expect, not_the_api};
+use crate::timeouts::{Timeouts, host_of, watch};
 use crate::types::json::{OAuthErrorJson, TokenJson};
 
 pub use legacy::{LegacyClient, login_legacy};
@@ -195,14 +197,20 @@ pub(crate) struct TokenRequest<'a> {
 /// POST to a token endpoint. Retries only when nothing can have been
 /// processed (connect errors) or the server refused before processing
 /// (429/502/503/504), so a refresh token is never presented twice blindly.
+/// A reply that never comes is therefore not retried.
 pub(crate) async fn token_call(
     http: &reqwest::Client,
     retry: &RetryPolicy,
+    timeouts: &Timeouts,
     req: TokenRequest<'_>,
 ) -> Result<TokenReply> {
     let mut delays = retry.delays();
+    let host = host_of(req.url);
+    let limit = timeouts.limit(true);
+    let mut silent = 0u32;
     loop {
-        let mut rb = http.post(req.url.clone()).header(reqwest::header::ACCEPT, "application/json");
+        let mut rb =
+            http.post(req.url.clone()).timeout(timeouts.short_call).header(reqwest::header::ACCEPT, "application/json");
         if !req.query.is_empty() {
             rb = rb.query(&req.query);
         }
@@ -220,17 +228,21 @@ pub(crate) async fn token_call(
         } else {
             rb.form(&req.form)
         };
-        let resp = match rb.send().await {
+        let resp = match watch(rb.send(), &host, timeouts.notice_after).await {
             Ok(r) => r,
             // `without_url`: the legacy login carries the password in the query.
-            Err(e) if e.is_connect() => match delays.next() {
-                Some(d) => {
-                    tokio::time::sleep(d).await;
-                    continue;
+            Err(e) if e.is_connect() => {
+                let timed_out = e.is_timeout();
+                silent += u32::from(timed_out);
+                match delays.next() {
+                    Some(d) if !timed_out || silent <= timeouts.retries => {
+                        tokio::time::sleep(d).await;
+                        continue;
+                    }
+                    _ => return Err(timeouts.error(e.without_url(), limit).with_host(&host)),
                 }
-                None => return Err(e.without_url().into()),
-            },
-            Err(e) => return Err(e.without_url().into()),
+            }
+            Err(e) => return Err(timeouts.error(e.without_url(), limit).with_host(&host)),
         };
         let status = resp.status().as_u16();
         if matches!(status, 429 | 502 | 503 | 504)
@@ -245,10 +257,17 @@ pub(crate) async fn token_call(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("required"));
         let ok = resp.status().is_success();
-        let body = crate::http::read_limited(resp, 256 * 1024).await.map_err(|e| match e {
+        let body = crate::http::read_limited(resp, 256 * 1024, limit).await.map_err(|e| match e {
             Error::Http(h) => Error::Http(h.without_url()),
             e => e,
         })?;
+        // A web page on a 5xx may be a proxy in front of the real service.
+        if status < 500
+            && status != 429
+            && let Some(e) = not_the_api(req.url, status, &body, Expect::Json)
+        {
+            return Err(e);
+        }
         if ok {
             let tj: TokenJson =
                 serde_json::from_slice(&body).map_err(|e| Error::Protocol(format!("bad token response: {e}")))?;
@@ -302,48 +321,61 @@ pub(crate) fn login_failure(status: u16, error: Option<String>, description: Opt
 pub(crate) struct AuthHttp {
     pub http: reqwest::Client,
     pub retry: RetryPolicy,
+    pub timeouts: Timeouts,
 }
 
 impl AuthHttp {
     pub fn new(options: &crate::client::ClientOptions) -> Result<Self> {
         Ok(AuthHttp {
-            http: crate::http::build_http(&options.user_agent, options.extra_ca_pem.as_deref())?,
+            http: crate::http::build_http(
+                &options.user_agent,
+                options.extra_ca_pem.as_deref(),
+                &options.timeouts,
+                crate::http::Purpose::Calls,
+            )?,
             retry: options.retry.clone(),
+            timeouts: options.timeouts.clone(),
         })
+    }
+
+    /// POST to a token endpoint with these settings.
+    pub async fn token_call(&self, req: TokenRequest<'_>) -> Result<TokenReply> {
+        token_call(&self.http, &self.retry, &self.timeouts, req).await
     }
 
     /// GET a well-known document (no auth).
     pub async fn well_known(&self, url: &Url) -> Result<crate::types::json::WellKnownJson> {
+        let t = &self.timeouts;
+        let host = host_of(url);
+        let limit = t.limit(true);
         let mut delays = self.retry.delays();
+        let mut silent = 0u32;
         loop {
-            let res = self.http.get(url.clone()).send().await;
-            match res {
+            let res = watch(self.http.get(url.clone()).timeout(t.short_call).send(), &host, t.notice_after).await;
+            let e = match res {
                 Ok(r) if r.status().is_success() => {
-                    let body = crate::http::read_limited(r, 256 * 1024).await?;
-                    return serde_json::from_slice(&body)
-                        .map_err(|e| Error::Protocol(format!("bad OpenID configuration: {e}")));
+                    let status = r.status().as_u16();
+                    let body = crate::http::read_limited(r, 256 * 1024, limit).await?;
+                    return serde_json::from_slice(&body).map_err(|e| {
+                        not_the_api(url, status, &body, Expect::Json)
+                            .unwrap_or_else(|| Error::Protocol(format!("bad OpenID configuration: {e}")))
+                    });
                 }
-                Ok(r) => {
-                    let e = crate::http::decode_error(r).await;
-                    if e.is_transient()
-                        && let Some(d) = delays.next()
-                    {
-                        tokio::time::sleep(d).await;
-                        continue;
-                    }
-                    return Err(e);
+                Ok(r) => crate::http::decode_error(r).await,
+                Err(e) => t.error(e, limit),
+            };
+            let again = match &e {
+                Error::NoAnswer(_) => {
+                    silent += 1;
+                    silent <= t.retries
                 }
-                Err(e) => {
-                    let e = Error::from(e);
-                    if e.is_transient()
-                        && let Some(d) = delays.next()
-                    {
-                        tokio::time::sleep(d).await;
-                        continue;
-                    }
-                    return Err(e);
-                }
+                e => e.is_transient(),
+            };
+            if again && let Some(d) = delays.next() {
+                tokio::time::sleep(d).await;
+                continue;
             }
+            return Err(e);
         }
     }
 }

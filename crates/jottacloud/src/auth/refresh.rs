@@ -19,10 +19,12 @@ use url::Url;
 use super::{Token, TokenKind, TokenReply, TokenRequest, TokenStore, token_call, token_from_json};
 use crate::error::{Error, Result, StoreError};
 use crate::http::RetryPolicy;
+use crate::timeouts::Timeouts;
 
 pub(crate) struct TokenManager {
     http: reqwest::Client,
     retry: RetryPolicy,
+    timeouts: Timeouts,
     current: Mutex<Token>,
     refresh_lock: tokio::sync::Mutex<()>,
     store: Arc<dyn TokenStore>,
@@ -35,10 +37,17 @@ pub(crate) struct TokenManager {
 }
 
 impl TokenManager {
-    pub fn new(http: reqwest::Client, retry: RetryPolicy, token: Token, store: Arc<dyn TokenStore>) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        retry: RetryPolicy,
+        timeouts: Timeouts,
+        token: Token,
+        store: Arc<dyn TokenStore>,
+    ) -> Self {
         TokenManager {
             http,
             retry,
+            timeouts,
             current: Mutex::new(token),
             refresh_lock: tokio::sync::Mutex::new(()),
             store,
@@ -176,7 +185,7 @@ impl TokenManager {
                 headers: vec![],
             },
         };
-        match token_call(&self.http, &self.retry, req).await? {
+        match token_call(&self.http, &self.retry, &self.timeouts, req).await? {
             TokenReply::Ok(tj) => token_from_json(tj, Some(&t.refresh_token), &url, &t.client_id, t.kind.clone()),
             TokenReply::Failed { status, error, description, .. } => {
                 let desc = description.unwrap_or_default();

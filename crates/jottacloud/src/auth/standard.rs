@@ -1,9 +1,7 @@
 //! Standard flow (spec 2.2–2.4.1): personal login token → well-known
 //! document → password grant with client `jottacli`.
 
-use super::{
-    AuthHttp, LoginToken, Token, TokenKind, TokenReply, TokenRequest, login_failure, token_call, token_from_json,
-};
+use super::{AuthHttp, LoginToken, Token, TokenKind, TokenReply, TokenRequest, login_failure, token_from_json};
 use crate::client::ClientOptions;
 use crate::error::{Error, Result};
 use crate::http::Endpoints;
@@ -37,7 +35,7 @@ pub async fn login_with_token(
         basic: None,
         headers: vec![],
     };
-    match token_call(&auth.http, &auth.retry, req).await? {
+    match auth.token_call(req).await? {
         TokenReply::Ok(tj) => token_from_json(tj, None, &token_url, STANDARD_CLIENT_ID, TokenKind::Standard),
         TokenReply::Failed { status, error, description, .. } => Err(login_failure(status, error, description)),
     }

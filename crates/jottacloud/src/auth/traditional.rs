@@ -7,6 +7,10 @@
 //! redirect URI is `http://127.0.0.1:PORT/` (rclone uses `localhost:53682`;
 //! Keycloak-style servers accept any loopback port).
 //!
+//! Only a request carrying this sign-in's `state` can end the wait (with a
+//! code or the service's error): any local process can reach the loopback
+//! port, and must not be able to cut a sign-in short.
+//!
 //! Cancel by dropping the future: the listener closes with it.
 
 use std::time::Duration;
@@ -19,9 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
-use super::{
-    AuthHttp, Service, Token, TokenKind, TokenReply, TokenRequest, login_failure, token_call, token_from_json,
-};
+use super::{AuthHttp, Service, Token, TokenKind, TokenReply, TokenRequest, login_failure, token_from_json};
 use crate::client::ClientOptions;
 use crate::error::{Error, Result};
 use crate::http::Endpoints;
@@ -107,13 +109,24 @@ where
         basic: None,
         headers: vec![],
     };
-    match token_call(&auth.http, &auth.retry, req).await? {
+    match auth.token_call(req).await? {
         TokenReply::Ok(tj) => token_from_json(tj, None, &token_url, service.client_id, TokenKind::Traditional),
         TokenReply::Failed { status, error, description, .. } => Err(login_failure(status, error, description)),
     }
 }
 
 const PAGE_OK: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Fjordsync</title></head><body><h1>Login complete</h1><p>You can close this window and return to Fjordsync.</p></body></html>";
+
+/// Answer to anything that does not carry this sign-in's `state`: a probe, a
+/// stale tab, or another local process trying to end the wait.
+const PAGE_NOT_OURS: &str = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Fjordsync</title></head><body><h1>Not for this sign-in</h1><p>This address only accepts the answer to the sign-in Fjordsync is waiting for.</p></body></html>";
+
+/// Connections handled at once; more are closed unanswered, so a flood of
+/// idle local connections cannot hold back the browser's redirect.
+const MAX_PENDING_CONNECTIONS: usize = 256;
+
+/// How long one connection may take to send its request head.
+const REQUEST_HEAD_LIMIT: Duration = Duration::from_secs(10);
 
 fn page_err(msg: &str) -> String {
     let esc = msg.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
@@ -132,12 +145,12 @@ async fn respond(sock: &mut TcpStream, status: &str, body: &str) {
     let _ = sock.shutdown().await;
 }
 
-/// Read one request head (bounded) and return its request target.
+/// Read one request head (bounded in size and time) and return its request target.
 async fn read_target(sock: &mut TcpStream) -> Option<String> {
     let mut buf = Vec::with_capacity(2048);
     let mut tmp = [0u8; 1024];
     loop {
-        let n = tokio::time::timeout(Duration::from_secs(10), sock.read(&mut tmp)).await.ok()?.ok()?;
+        let n = tokio::time::timeout(REQUEST_HEAD_LIMIT, sock.read(&mut tmp)).await.ok()?.ok()?;
         if n == 0 {
             break;
         }
@@ -153,36 +166,63 @@ async fn read_target(sock: &mut TcpStream) -> Option<String> {
     parts.next().map(str::to_string)
 }
 
+/// Wait for the browser's redirect. Only a request that carries this
+/// sign-in's `state` can end the wait, with a code or with the service's
+/// error; everything else is answered and ignored. Each connection is
+/// served on its own task so a silent one cannot block the others.
 async fn wait_for_code(listener: &TcpListener, state: &str) -> Result<String> {
+    let mut conns: tokio::task::JoinSet<Option<Result<String>>> = tokio::task::JoinSet::new();
     loop {
-        let (mut sock, _) = listener.accept().await?;
-        let Some(target) = read_target(&mut sock).await else {
-            continue;
-        };
-        let Ok(u) = Url::parse(&format!("http://127.0.0.1{target}")) else {
-            respond(&mut sock, "400 Bad Request", &page_err("bad request")).await;
-            continue;
-        };
-        if u.path() != "/" {
-            respond(&mut sock, "404 Not Found", &page_err("not found")).await;
-            continue;
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (sock, _) = accepted?;
+                if conns.len() >= MAX_PENDING_CONNECTIONS {
+                    drop(sock);
+                    continue;
+                }
+                conns.spawn(serve_redirect(sock, state.to_string()));
+            }
+            Some(done) = conns.join_next(), if !conns.is_empty() => {
+                if let Ok(Some(outcome)) = done {
+                    return outcome;
+                }
+            }
         }
-        let get = |k: &str| u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
-        if let Some(err) = get("error") {
-            let desc = get("error_description").unwrap_or_default();
-            respond(&mut sock, "200 OK", &page_err(&format!("{err}: {desc}"))).await;
-            return Err(Error::Auth(format!("authorization refused: {err} {desc}")));
-        }
-        let (Some(code), Some(got_state)) = (get("code"), get("state")) else {
-            // Not the redirect (e.g. a probe): keep waiting.
-            respond(&mut sock, "400 Bad Request", &page_err("missing code or state")).await;
-            continue;
-        };
-        if got_state != state {
-            respond(&mut sock, "400 Bad Request", &page_err("state mismatch")).await;
-            return Err(Error::Auth("state mismatch in the login redirect (possible CSRF)".into()));
-        }
-        respond(&mut sock, "200 OK", PAGE_OK).await;
-        return Ok(code);
     }
+}
+
+/// Serve one connection: `Some` ends the sign-in (it carried our `state`),
+/// `None` means keep waiting.
+async fn serve_redirect(mut sock: TcpStream, state: String) -> Option<Result<String>> {
+    let target = read_target(&mut sock).await?;
+    let Ok(u) = Url::parse(&format!("http://127.0.0.1{target}")) else {
+        respond(&mut sock, "400 Bad Request", PAGE_NOT_OURS).await;
+        return None;
+    };
+    let get = |k: &str| u.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
+    let ours = u.path() == "/" && get("state").is_some_and(|s| same_secret(&s, &state));
+    if !ours {
+        respond(&mut sock, "400 Bad Request", PAGE_NOT_OURS).await;
+        return None;
+    }
+    if let Some(err) = get("error") {
+        let desc = get("error_description").unwrap_or_default();
+        respond(&mut sock, "200 OK", &page_err(&format!("{err}: {desc}"))).await;
+        return Some(Err(Error::Auth(format!("authorization refused: {err} {desc}"))));
+    }
+    match get("code") {
+        Some(code) => {
+            respond(&mut sock, "200 OK", PAGE_OK).await;
+            Some(Ok(code))
+        }
+        None => {
+            respond(&mut sock, "400 Bad Request", &page_err("the redirect carried neither a code nor an error")).await;
+            None
+        }
+    }
+}
+
+/// Compare secrets without stopping at the first differing byte.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -21,6 +21,11 @@ pub(crate) struct Element {
     pub children: Vec<Element>,
 }
 
+/// Deepest element nesting accepted. JFS documents are about six levels
+/// deep; the limit keeps a hostile reply from exhausting the stack (the
+/// element tree is built, and dropped, recursively).
+pub(crate) const MAX_DEPTH: usize = 64;
+
 fn proto(e: impl std::fmt::Display) -> Error {
     Error::Protocol(format!("malformed XML: {e}"))
 }
@@ -59,6 +64,9 @@ pub(crate) fn parse_document(bytes: &[u8]) -> Result<Element> {
         let ev = reader.read_event_into(&mut buf).map_err(proto)?;
         match ev {
             Event::Start(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(proto(format!("elements nested deeper than {MAX_DEPTH} levels")));
+                }
                 stack.push(Element {
                     name: e.local_name().as_ref().to_string(),
                     attrs: attrs_of(&e)?,

@@ -101,6 +101,103 @@ async fn traditional_flow_end_to_end() {
     .await;
 }
 
+/// GET `path_and_query` on the loopback listener of `auth_url`'s redirect URI;
+/// returns (status, body).
+async fn hit_listener(auth_url: &Url, path_and_query: &str) -> (u16, String) {
+    let redirect = auth_url.query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+    let url = Url::parse(&redirect).unwrap().join(path_and_query).unwrap();
+    let r = reqwest::get(url).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn state_of(auth_url: &Url) -> String {
+    auth_url.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned()
+}
+
+/// Issue 11, point 7: requests without this sign-in's `state` (an `?error=`
+/// from any local process, a wrong state, idle connections) are answered
+/// "not for this sign-in" and the wait goes on; the real redirect still
+/// completes the sign-in.
+#[tokio::test]
+async fn traditional_listener_ignores_requests_without_our_state() {
+    bounded(60, async {
+        let emu = Emulator::start(Config::default()).await.unwrap();
+        let (user, pass) = (emu.email(), emu.password());
+        let answers = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = answers.clone();
+        let token = login_traditional(
+            &endpoints(&emu),
+            &fast_options(),
+            service("jottacloud").unwrap(),
+            move |url| {
+                let url = url.clone();
+                tokio::spawn(async move {
+                    // Idle connections that never send a request must not hold the listener.
+                    let redirect = url.query_pairs().find(|(k, _)| k == "redirect_uri").unwrap().1.into_owned();
+                    let addr = Url::parse(&redirect).unwrap().socket_addrs(|| None).unwrap()[0];
+                    let mut idle = Vec::new();
+                    for _ in 0..40 {
+                        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+                    }
+                    for probe in [
+                        "/?error=access_denied&error_description=bye".to_string(),
+                        "/?error=access_denied&state=wrong".to_string(),
+                        "/?code=stolen&state=wrong".to_string(),
+                        "/?code=stolen".to_string(),
+                        format!("/elsewhere?code=x&state={}", state_of(&url)),
+                    ] {
+                        let got = hit_listener(&url, &probe).await;
+                        seen.lock().unwrap().push(got);
+                    }
+                    play_browser(url, user, pass).await;
+                    drop(idle);
+                });
+                Ok(())
+            },
+            &TraditionalOptions { timeout: Duration::from_secs(40) },
+        )
+        .await
+        .expect("the real redirect still signs in");
+        assert_eq!(token.kind, TokenKind::Traditional);
+        let answers = answers.lock().unwrap().clone();
+        assert_eq!(answers.len(), 5);
+        for (status, body) in answers.iter() {
+            assert_eq!(*status, 400);
+            assert!(body.contains("Not for this sign-in"), "{body}");
+        }
+        emu.shutdown().await;
+    })
+    .await;
+}
+
+/// With the right `state`, the service's `?error=` does end the sign-in.
+#[tokio::test]
+async fn traditional_listener_reports_an_error_with_our_state() {
+    bounded(60, async {
+        let emu = Emulator::start(Config::default()).await.unwrap();
+        let e = login_traditional(
+            &endpoints(&emu),
+            &fast_options(),
+            service("jottacloud").unwrap(),
+            |url| {
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let q = format!("/?error=access_denied&error_description=no&state={}", state_of(&url));
+                    let (status, _) = hit_listener(&url, &q).await;
+                    assert_eq!(status, 200);
+                });
+                Ok(())
+            },
+            &TraditionalOptions { timeout: Duration::from_secs(30) },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(&e, Error::Auth(m) if m.contains("access_denied")), "{e}");
+        emu.shutdown().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn traditional_flow_times_out() {
     bounded(30, async {

@@ -7,4 +7,5 @@ mod common;
 mod files;
 mod malformed;
 mod names;
+mod silent;
 mod tokens;

@@ -68,7 +68,9 @@ async fn garbage_everywhere() {
     bounded(30, async {
         let url = garbage_server(|_| (200, "application/xml", "<<<\u{0}not xml }{".into())).await;
         let c = client_for(&url);
-        proto(c.customer().await.unwrap_err());
+        // JSON expected, something else entirely came: not the API at all.
+        let e = c.customer().await.unwrap_err();
+        assert!(matches!(e, Error::NotTheApi(_)), "expected NotTheApi, got {e:?}");
     })
     .await;
 }
@@ -182,6 +184,36 @@ async fn retry_after_is_honoured() {
         assert!(l.files.is_empty() && l.folders.is_empty());
         assert!(t0.elapsed() >= std::time::Duration::from_millis(900), "{:?}", t0.elapsed());
         assert_eq!(CALLS.load(std::sync::atomic::Ordering::SeqCst), 2);
+    })
+    .await;
+}
+
+/// Deeply nested replies are refused with a protocol error. Before the
+/// nesting limit, the element tree of such a reply was dropped recursively
+/// and a 2 MB document overflowed the stack (the process aborted).
+#[tokio::test]
+async fn deeply_nested_replies_are_refused() {
+    bounded(60, async {
+        fn nested(root: &str) -> String {
+            let depth = 300_000;
+            format!("<{root} name=\"x\">{}{}</{root}>", "<a>".repeat(depth), "</a>".repeat(depth))
+        }
+        let url = garbage_server(|t| {
+            if t.starts_with("/account/v1/customer") {
+                return (200, "application/json", r#"{"username":"u1"}"#.into());
+            }
+            if t.contains("mode=liststream") {
+                return (200, "application/xml", format!("<filetree>{}</filetree>", nested("folder")));
+            }
+            (200, "application/xml", nested("folder"))
+        })
+        .await;
+        let c = client_for(&url);
+        let e = c.list_folder(&archive(), ListMode::Live).await.unwrap_err();
+        assert!(matches!(&e, Error::Protocol(m) if m.contains("nested deeper")), "{e:?}");
+        let mut s = c.list_tree(&archive()).await.unwrap();
+        let e = s.next().await.expect("an item").unwrap_err();
+        assert!(matches!(&e, Error::Protocol(m) if m.contains("nested deeper")), "{e:?}");
     })
     .await;
 }
