@@ -69,4 +69,9 @@ bash crates/cli/tests/backup_roundtrip.sh "$ROOT/target/debug/fjordsync"
 step "interop: fjordsync on the real host names over TLS, side by side with rclone (jotta-net)"
 bash crates/cli/tests/jotta_net_interop.sh "$ROOT/target/debug/fjordsync"
 
+# A short, time-boxed fuzz of the parsers that read what a server sends
+# (nightly + cargo-fuzz; a crash fails the run and leaves its input in fuzz/artifacts/).
+step "fuzz the reply parsers (20 s per target)"
+bash scripts/fuzz.sh 20
+
 step "all tests passed"

@@ -81,8 +81,9 @@ impl Client {
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        let base = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "download".into());
-        let tmp = dir.join(format!(".{base}.fjordsync-{:016x}.part", rand::random::<u64>()));
+        // Not built from the target's name: a name of up to 255 bytes must
+        // still leave room for its temporary file.
+        let tmp = dir.join(format!(".fjordsync-{:016x}.part", rand::random::<u64>()));
         let res = self.fill_temp(path, &tmp, revision, md5_hex, size).await;
         match res {
             Ok(()) => {
@@ -108,7 +109,11 @@ impl Client {
     ) -> Result<()> {
         // Chunks arrive in TLS-record sizes; a large buffer turns them into
         // few blocking-pool writes.
-        let mut file = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::create(tmp).await?);
+        let mut file = tokio::io::BufWriter::with_capacity(
+            1 << 20,
+            // create_new: never opened through a link someone put at that name.
+            tokio::fs::OpenOptions::new().write(true).create_new(true).open(tmp).await?,
+        );
         let mut hasher = md5::Md5::new();
         let mut got: u64 = 0;
         // Bounded *consecutive attempts without progress*; any progress

@@ -408,7 +408,9 @@ impl StateDb {
         let row: Option<(String, Option<i64>)> = conn
             .query_row("SELECT outcome, pid FROM runs WHERE id = ?1", [run], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        Ok(matches!(row, Some((outcome, pid)) if outcome == "running" && pid.is_some_and(|p| u32::try_from(p).is_ok_and(crate::process::alive))))
+        Ok(
+            matches!(row, Some((outcome, pid)) if outcome == "running" && pid.is_some_and(|p| u32::try_from(p).is_ok_and(crate::process::alive))),
+        )
     }
 
     /// Writes a batch of operations in one transaction.
