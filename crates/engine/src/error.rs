@@ -21,6 +21,9 @@ pub enum EngineError {
     /// The remote's settings cannot be used as they are.
     #[error("{0}")]
     Invalid(String),
+    /// A named task could not be used (not found, busy, bad name...).
+    #[error(transparent)]
+    Task(#[from] crate::tasks::TaskError),
     /// The state database failed.
     #[error(transparent)]
     State(#[from] crate::state::StateError),

@@ -15,6 +15,9 @@
 //! reporting progress as [`events::TaskEvent`]s. [`undo`] reverses a run from
 //! its journal and retries its failures.
 //!
+//! Named tasks ([`tasks`]): the user's list of tasks, their schedules and
+//! one run at a time per task across processes, stored in the state database.
+//!
 //! Backups: [`backup::Repo`] keeps encrypted, deduplicated snapshots in a
 //! restic-format repository on a remote or in a local folder.
 
@@ -36,6 +39,7 @@ pub mod session;
 mod spill;
 pub mod state;
 pub mod task;
+pub mod tasks;
 pub mod token_store;
 pub mod transfer;
 pub mod tree;

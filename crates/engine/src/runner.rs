@@ -154,6 +154,38 @@ impl Runner {
         events: EventSink,
         cancel: CancellationToken,
     ) -> Result<RunReport> {
+        self.run_linked(spec, parent, None, events, cancel).await
+    }
+
+    /// Runs a named transfer task, its run linked to it in the log. The
+    /// `_held` lock is the proof that no other process runs it now: taking
+    /// it is the caller's part, because the caller decides whether a busy
+    /// task is an error (by hand) or a skip (a schedule).
+    pub async fn run_task(
+        &self,
+        task: &crate::tasks::Task,
+        _held: &crate::tasks::TaskLock,
+        events: EventSink,
+        cancel: CancellationToken,
+    ) -> Result<RunReport> {
+        let spec = task.job.spec().ok_or_else(|| {
+            EngineError::Task(crate::tasks::TaskError::Unsupported(format!(
+                "task {:?} is a {} task; this runner runs copy, sync and move tasks",
+                task.name,
+                task.job.kind()
+            )))
+        })?;
+        self.run_linked(&spec, None, Some(task.id), events, cancel).await
+    }
+
+    async fn run_linked(
+        &self,
+        spec: &TaskSpec,
+        parent: Option<i64>,
+        named: Option<crate::tasks::TaskId>,
+        events: EventSink,
+        cancel: CancellationToken,
+    ) -> Result<RunReport> {
         let started = Instant::now();
         prune_stash(&self.stash_root);
         let src = self.resolve(&spec.source)?;
@@ -167,7 +199,7 @@ impl Runner {
             filter = filter.only(keys);
         }
         let dry = opts.dry_run;
-        let run = if dry { 0 } else { self.db.start_run(spec, parent)? };
+        let run = if dry { 0 } else { self.db.start_task_run(spec, parent, named)? };
         events(TaskEvent::Started {
             run,
             kind: spec.kind.as_str().into(),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rustic_core::jiff::Zoned;
 use rustic_core::repofile::SnapshotFile;
 use rustic_core::{KeepOptions, PruneOptions};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::{BackupError, Result, blocking};
 use super::repo::Repo;
@@ -13,7 +13,8 @@ use super::snapshots::SnapshotInfo;
 
 /// Which snapshots to keep, per group of snapshots with the same host and
 /// paths (restic's `forget --keep-*`). A snapshot kept by any rule stays.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RetentionPolicy {
     /// The newest N.
     pub keep_last: Option<u32>,

@@ -4,7 +4,7 @@
 //! Every write that happens per file goes through [`crate::state::Writer`] so
 //! that thousands of events cost a handful of transactions, not one each.
 
-mod schema;
+pub(crate) mod schema;
 mod writer;
 
 use std::collections::HashMap;
@@ -94,6 +94,8 @@ pub struct RunRecord {
     pub counters: crate::events::Counters,
     /// The run this one retried or undid, if any.
     pub parent: Option<i64>,
+    /// The named task it ran for, if any (its name today).
+    pub task: Option<String>,
     /// The full task spec (JSON), so a run can be repeated.
     #[serde(skip)]
     pub spec_json: String,
@@ -182,6 +184,16 @@ impl StateDb {
 
     /// Records (or finds) the task and opens a run row.
     pub fn start_run(&self, spec: &TaskSpec, parent: Option<i64>) -> Result<i64, StateError> {
+        self.start_task_run(spec, parent, None)
+    }
+
+    /// [`StateDb::start_run`] for a run of a named task, linked to it by id.
+    pub fn start_task_run(
+        &self,
+        spec: &TaskSpec,
+        parent: Option<i64>,
+        named: Option<crate::tasks::TaskId>,
+    ) -> Result<i64, StateError> {
         let spec_json = serde_json::to_string(spec).map_err(|e| StateError::Corrupt(e.to_string()))?;
         let conn = self.conn();
         let task: Option<i64> =
@@ -194,8 +206,8 @@ impl StateDb {
             }
         };
         conn.execute(
-            "INSERT INTO runs (task, kind, source, destination, spec, started_ms, outcome, parent, pid)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8)",
+            "INSERT INTO runs (task, kind, source, destination, spec, started_ms, outcome, parent, pid, named_task)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9)",
             params![
                 task,
                 spec.kind.as_str(),
@@ -204,7 +216,8 @@ impl StateDb {
                 spec_json,
                 now_ms(),
                 parent,
-                std::process::id()
+                std::process::id(),
+                named.map(|t| t.0)
             ],
         )?;
         Ok(conn.last_insert_rowid())
@@ -235,12 +248,17 @@ impl StateDb {
 
     /// The most recent runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StateError> {
+        self.runs_of(limit, None)
+    }
+
+    /// The most recent runs of one named task (all runs for `None`), newest first.
+    pub fn runs_of(&self, limit: usize, task: Option<crate::tasks::TaskId>) -> Result<Vec<RunRecord>, StateError> {
         let conn = self.conn();
-        let mut st = conn.prepare(
-            "SELECT id, kind, source, destination, started_ms, ended_ms, outcome, counters, parent, spec
-             FROM runs ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = st.query_map([limit as i64], run_from_row)?;
+        let mut st = conn.prepare(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs LEFT JOIN named_tasks n ON n.id = runs.named_task
+             WHERE ?2 IS NULL OR runs.named_task = ?2 ORDER BY runs.id DESC LIMIT ?1"
+        ))?;
+        let rows = st.query_map(params![limit as i64, task.map(|t| t.0)], run_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
@@ -249,8 +267,10 @@ impl StateDb {
         let conn = self.conn();
         Ok(conn
             .query_row(
-                "SELECT id, kind, source, destination, started_ms, ended_ms, outcome, counters, parent, spec
-                 FROM runs WHERE id = ?1",
+                &format!(
+                    "SELECT {RUN_COLUMNS} FROM runs LEFT JOIN named_tasks n ON n.id = runs.named_task
+                     WHERE runs.id = ?1"
+                ),
                 [id],
                 run_from_row,
             )
@@ -534,6 +554,10 @@ fn download_temp_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DownloadTem
     })
 }
 
+/// What [`run_from_row`] reads, from `runs` joined with `named_tasks n`.
+const RUN_COLUMNS: &str = "runs.id, runs.kind, runs.source, runs.destination, runs.started_ms, runs.ended_ms,
+    runs.outcome, runs.counters, runs.parent, runs.spec, n.name";
+
 fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     let counters: Option<String> = r.get(7)?;
     Ok(RunRecord {
@@ -547,6 +571,7 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         counters: counters.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
         parent: r.get(8)?,
         spec_json: r.get(9)?,
+        task: r.get(10)?,
     })
 }
 

@@ -6,7 +6,7 @@ use rusqlite_migration::{M, Migrations};
 
 use super::StateError;
 
-const MIGRATIONS: &[M<'static>] = &[
+pub(crate) const MIGRATIONS: &[M<'static>] = &[
     M::up(
         "CREATE TABLE tasks (
         id INTEGER PRIMARY KEY,
@@ -82,6 +82,24 @@ const MIGRATIONS: &[M<'static>] = &[
         started_ms INTEGER NOT NULL
     );
     CREATE INDEX download_temps_target ON download_temps (target_path);",
+    ),
+    // Named tasks (see `crate::tasks`). A table of their own rather than
+    // names on `tasks`: `tasks` rows are found by their exact spec JSON
+    // (every ad-hoc `fjordsync sync` adds one), while a named task keeps its
+    // id when its options change. Runs of a named task point at it; removing
+    // the task leaves its runs in the log, without a task.
+    M::up(
+        "CREATE TABLE named_tasks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+        job TEXT NOT NULL,
+        schedule TEXT,
+        schedule_since_ms INTEGER,
+        paused INTEGER NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL
+    );
+    ALTER TABLE runs ADD COLUMN named_task INTEGER REFERENCES named_tasks (id) ON DELETE SET NULL;
+    CREATE INDEX runs_named_task ON runs (named_task, id);",
     ),
 ];
 
