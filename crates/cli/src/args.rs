@@ -86,6 +86,9 @@ pub enum Command {
     /// Compare SRC and DST by size and MD5; change nothing.
     #[command(after_help = CHECK_HELP)]
     Check(TransferArgs),
+    /// Named tasks: add, list, show, run, remove, pause, resume.
+    #[command(subcommand)]
+    Task(TaskCommand),
     /// Show task logs: recent runs, or one run's files.
     Log(LogArgs),
     /// Undo a run: restore what it trashed or overwrote, remove what it added.
@@ -265,6 +268,18 @@ pub struct TransferArgs {
     /// Show what would be done (the plan and any preflight problems); change nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// How to transfer (shared with `task add`).
+    #[command(flatten)]
+    pub flags: TransferFlags,
+    /// Print JSON lines (events, then a final {"event":"finished",...}) on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// How a transfer runs: the flags `copy`, `sync`, `move`, `check` and
+/// `task add` share, so a stored task takes exactly what a one-off run takes.
+#[derive(Debug, Args)]
+pub struct TransferFlags {
     /// Compare files by MD5 instead of size and modification time.
     #[arg(long, short = 'c')]
     pub checksum: bool,
@@ -289,9 +304,91 @@ pub struct TransferArgs {
     /// Follow symbolic links (loops are detected); by default they are skipped and reported.
     #[arg(long, short = 'L')]
     pub follow_symlinks: bool,
-    /// Print JSON lines (events, then a final {"event":"finished",...}) on standard output.
-    #[arg(long)]
-    pub json: bool,
+}
+
+/// `task`: named tasks kept in the state database.
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// Save a named task (copy, sync or move), optionally on a schedule.
+    #[command(after_help = TASK_ADD_HELP)]
+    Add(Box<TaskAddArgs>),
+    /// List the tasks: kind, sides, schedule, next run, last outcome.
+    List {
+        /// Print JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one task.
+    Show {
+        /// Task name (or id)
+        name: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a task now (one run at a time per task, across processes).
+    Run {
+        /// Task name (or id)
+        name: String,
+        /// Print JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a task (its runs stay in the log).
+    Remove {
+        /// Task name (or id)
+        name: String,
+    },
+    /// Pause a task's schedule (it still runs with `task run`).
+    Pause {
+        /// Task name (or id)
+        name: String,
+    },
+    /// Resume a paused task's schedule.
+    Resume {
+        /// Task name (or id)
+        name: String,
+    },
+}
+
+const TASK_ADD_HELP: &str = "\
+Examples:
+  fjordsync task add photos sync ~/Pictures demo:Pictures --every 6h
+  fjordsync task add docs copy ~/Documents demo:Documents --daily 02:30 --exclude '*.tmp'
+  fjordsync task run photos";
+
+/// The kinds `task add` makes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TaskAddKind {
+    /// Copy new and changed files; never delete on the destination.
+    Copy,
+    /// Make the destination an exact mirror of the source.
+    Sync,
+    /// Copy, verify, then delete each source file.
+    Move,
+}
+
+/// `task add`.
+#[derive(Debug, Args)]
+pub struct TaskAddArgs {
+    /// Name for the task (unique, ignoring case).
+    pub name: String,
+    /// What it does.
+    #[arg(value_enum)]
+    pub kind: TaskAddKind,
+    /// Source: a local folder or REMOTE:PATH
+    pub src: String,
+    /// Destination: a local folder or REMOTE:PATH
+    pub dst: String,
+    /// How to transfer.
+    #[command(flatten)]
+    pub flags: TransferFlags,
+    /// Run every N hours or days after the last run, e.g. 6h or 1d (1h to 7d).
+    #[arg(long, value_name = "DURATION", conflicts_with = "daily")]
+    pub every: Option<String>,
+    /// Run every day at this local time, e.g. 02:30.
+    #[arg(long, value_name = "HH:MM")]
+    pub daily: Option<String>,
 }
 
 /// `log`.
@@ -308,6 +405,9 @@ pub struct LogArgs {
     /// Only paths containing this text (case-insensitive).
     #[arg(long, value_name = "TEXT")]
     pub grep: Option<String>,
+    /// Only the runs of this task (name or id).
+    #[arg(long, value_name = "NAME", conflicts_with = "run")]
+    pub task: Option<String>,
     /// How many runs to list.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,

@@ -14,7 +14,11 @@ pub fn run(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
     let db = runner.db();
     let mut out = output::stdout();
     let Some(run) = a.run else {
-        let runs = db.runs(a.limit)?;
+        let task = match &a.task {
+            Some(name) => Some(db.tasks().get(name)?.id),
+            None => None,
+        };
+        let runs = db.runs_of(a.limit, task)?;
         if a.json {
             for r in &runs {
                 writeln!(out, "{}", serde_json::to_string(r)?)?;
@@ -30,7 +34,7 @@ pub fn run(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
             let c = &r.counters;
             writeln!(
                 out,
-                "{:>5}  {:<6} {}  {:>7}  {:<11} up {} down {} upd {} del {} skip {} fail {}  {} -> {}",
+                "{:>5}  {:<6} {}  {:>7}  {:<11} up {} down {} upd {} del {} skip {} fail {}  {} -> {}{}",
                 r.id,
                 r.kind,
                 crate::render::time(start),
@@ -43,7 +47,8 @@ pub fn run(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
                 c.skipped,
                 c.failed,
                 escape(&r.source),
-                escape(&r.destination)
+                escape(&r.destination),
+                r.task.as_deref().map(|t| format!("  [task {}]", escape(t))).unwrap_or_default()
             )?;
         }
         return Ok(out.flush()?);

@@ -6,6 +6,7 @@ mod files;
 pub mod generate;
 mod log;
 mod remote;
+mod task;
 mod transfer;
 mod trash;
 
@@ -47,6 +48,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Sync(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Sync, a).await,
         Command::Move(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Move, a).await,
         Command::Check(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Check, a).await,
+        Command::Task(cmd) => task::run(ctx, cmd).await,
         Command::Log(a) => log::run(ctx, a),
         Command::Undo { run, json } => transfer::undo(ctx, run, json).await,
         Command::Retry { run, json } => transfer::retry(ctx, run, json).await,

@@ -11,7 +11,7 @@ use fjordsync_engine::tree::user_path;
 use fjordsync_engine::{Location as TaskLocation, MaxDelete, RunReport, Runner, TaskKind, TaskOptions, TaskSpec};
 use tokio_util::sync::CancellationToken;
 
-use crate::args::TransferArgs;
+use crate::args::{TransferArgs, TransferFlags};
 use crate::context::Context;
 use crate::errors::Hinted;
 use crate::location::Location;
@@ -28,7 +28,7 @@ pub fn runner(ctx: &Context) -> anyhow::Result<Runner> {
         .with_context(|| format!("opening the state database {}", db_path.display()))
 }
 
-fn location(ctx: &Context, arg: &str) -> anyhow::Result<TaskLocation> {
+pub(crate) fn location(ctx: &Context, arg: &str) -> anyhow::Result<TaskLocation> {
     Ok(match Location::parse_with(arg, |n| ctx.is_remote(n)) {
         Location::Local(p) => {
             let abs = if p.is_absolute() { p } else { std::env::current_dir()?.join(p) };
@@ -38,24 +38,29 @@ fn location(ctx: &Context, arg: &str) -> anyhow::Result<TaskLocation> {
     })
 }
 
+/// The one conversion of the transfer flags, shared by the transfer verbs
+/// and `task add`.
+pub(crate) fn options(f: TransferFlags) -> anyhow::Result<TaskOptions> {
+    let max_delete = f.max_delete.as_deref().map(MaxDelete::parse).transpose().map_err(anyhow::Error::msg)?;
+    Ok(TaskOptions {
+        checksum: f.checksum,
+        transfers: f.transfers.max(1),
+        checkers: f.checkers.max(1),
+        bwlimit: f.bwlimit,
+        filters: f.filter.into(),
+        max_delete,
+        hard_delete: f.hard_delete,
+        follow_symlinks: f.follow_symlinks,
+        ..Default::default()
+    })
+}
+
 pub async fn run(ctx: &Context, kind: TaskKind, a: TransferArgs) -> anyhow::Result<()> {
-    let max_delete = a.max_delete.as_deref().map(MaxDelete::parse).transpose().map_err(anyhow::Error::msg)?;
     let spec = TaskSpec {
         kind,
         source: location(ctx, &a.src)?,
         destination: location(ctx, &a.dst)?,
-        options: TaskOptions {
-            dry_run: a.dry_run,
-            checksum: a.checksum,
-            transfers: a.transfers.max(1),
-            checkers: a.checkers.max(1),
-            bwlimit: a.bwlimit,
-            filters: a.filter.into(),
-            max_delete,
-            hard_delete: a.hard_delete,
-            follow_symlinks: a.follow_symlinks,
-            ..Default::default()
-        },
+        options: TaskOptions { dry_run: a.dry_run, ..options(a.flags)? },
     };
     let runner = runner(ctx)?;
     let (sink, ui) = sink(a.json, kind);
@@ -101,19 +106,19 @@ pub(crate) fn cancel_on_ctrl_c() -> CancellationToken {
 }
 
 /// The progress bar, when stderr is a terminal and output is not JSON.
-struct Ui {
+pub(crate) struct Ui {
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Ui {
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
     }
 }
 
-fn sink(json: bool, kind: TaskKind) -> (EventSink, Ui) {
+pub(crate) fn sink(json: bool, kind: TaskKind) -> (EventSink, Ui) {
     let bar = (!json && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -243,7 +248,7 @@ fn print_plan(r: &RunReport) -> std::io::Result<()> {
     out.flush()
 }
 
-fn finish(verb: &str, r: &RunReport, json: bool) -> anyhow::Result<()> {
+pub(crate) fn finish(verb: &str, r: &RunReport, json: bool) -> anyhow::Result<()> {
     let c = &r.counters;
     let mut parts = Vec::new();
     for (n, label) in [

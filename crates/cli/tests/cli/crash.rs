@@ -19,7 +19,7 @@ pub fn spawn(env: &Env, args: &[&str]) -> Child {
 }
 
 /// Polls `cond` every 20 ms for at most `limit`.
-async fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub async fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
         if cond() {

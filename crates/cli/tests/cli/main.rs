@@ -11,6 +11,7 @@ mod remotes;
 mod shell;
 mod signin;
 mod sync;
+mod tasks;
 mod terminal;
 mod tokens;
 mod waiting;

@@ -1,0 +1,194 @@
+//! `task`: named tasks kept by the engine in the state database. Thin:
+//! parse, call the engine's task store or runner, render.
+
+use std::io::Write;
+
+use fjordsync_engine::TaskKind;
+use fjordsync_engine::tasks::{Hold, Job, NewTask, Schedule, Task, TaskLock, Transfer};
+use serde::Serialize;
+
+use crate::args::{TaskAddArgs, TaskAddKind, TaskCommand};
+use crate::context::Context;
+use crate::output;
+use crate::render::{self, escape};
+
+pub async fn run(ctx: &Context, cmd: TaskCommand) -> anyhow::Result<()> {
+    match cmd {
+        TaskCommand::Add(a) => add(ctx, *a),
+        TaskCommand::List { json } => list(ctx, json),
+        TaskCommand::Show { name, json } => show(ctx, &name, json),
+        TaskCommand::Run { name, json } => run_now(ctx, &name, json).await,
+        TaskCommand::Remove { name } => {
+            let t = super::transfer::runner(ctx)?.db().tasks().remove(&name)?;
+            eprintln!("removed task {:?} (its runs stay in `fjordsync log`)", t.name);
+            Ok(())
+        }
+        TaskCommand::Pause { name } => pause(ctx, &name, true),
+        TaskCommand::Resume { name } => pause(ctx, &name, false),
+    }
+}
+
+fn add(ctx: &Context, a: TaskAddArgs) -> anyhow::Result<()> {
+    let kind = match a.kind {
+        TaskAddKind::Copy => TaskKind::Copy,
+        TaskAddKind::Sync => TaskKind::Sync,
+        TaskAddKind::Move => TaskKind::Move,
+    };
+    let transfer = Transfer {
+        source: super::transfer::location(ctx, &a.src)?,
+        destination: super::transfer::location(ctx, &a.dst)?,
+        options: super::transfer::options(a.flags)?,
+    };
+    if matches!(
+        (&transfer.source, &transfer.destination),
+        (fjordsync_engine::Location::Local { .. }, fjordsync_engine::Location::Local { .. })
+    ) {
+        anyhow::bail!("both sides are local; one of them must be REMOTE:PATH");
+    }
+    let job = Job::transfer(kind, transfer).expect("copy, sync and move are tasks");
+    let schedule = match (a.every.as_deref(), a.daily.as_deref()) {
+        (Some(every), _) => Some(Schedule::every(every)?),
+        (None, Some(daily)) => Some(Schedule::daily(daily)?),
+        (None, None) => None,
+    };
+    let task = super::transfer::runner(ctx)?.db().tasks().add(NewTask { name: a.name, job, schedule })?;
+    eprintln!("added task {:?} (id {}); run it with `fjordsync task run {}`", task.name, task.id, task.name);
+    Ok(())
+}
+
+fn pause(ctx: &Context, name: &str, paused: bool) -> anyhow::Result<()> {
+    let t = super::transfer::runner(ctx)?.db().tasks().set_paused(name, paused)?;
+    match (paused, &t.schedule) {
+        (true, _) => eprintln!("paused task {:?}: its schedule starts nothing until `task resume`", t.name),
+        (false, Some(_)) => eprintln!("resumed task {:?}", t.name),
+        (false, None) => eprintln!("resumed task {:?} (it has no schedule; run it with `task run`)", t.name),
+    }
+    Ok(())
+}
+
+/// A task as `list --json` and `show --json` print it.
+#[derive(Serialize)]
+struct TaskView {
+    id: i64,
+    name: String,
+    kind: String,
+    source: String,
+    destination: String,
+    schedule: Option<Schedule>,
+    next_due_ms: Option<i64>,
+    paused: bool,
+    created_ms: i64,
+    last_run: Option<LastRun>,
+    job: Job,
+}
+
+#[derive(Serialize)]
+struct LastRun {
+    id: i64,
+    outcome: String,
+    started_ms: i64,
+}
+
+fn view(db: &fjordsync_engine::StateDb, t: Task) -> anyhow::Result<TaskView> {
+    let tz = jiff::tz::TimeZone::system();
+    let store = db.tasks();
+    let next_due_ms = store.next_due_ms(&t, &tz)?;
+    let last_run = store.last_run(t.id)?.map(|r| LastRun { id: r.id, outcome: r.outcome, started_ms: r.started_ms });
+    Ok(TaskView {
+        id: t.id.0,
+        kind: t.job.kind().as_str().into(),
+        source: t.job.source_label(),
+        destination: t.job.destination_label(),
+        name: t.name,
+        schedule: t.schedule,
+        next_due_ms,
+        paused: t.paused,
+        created_ms: t.created_ms,
+        last_run,
+        job: t.job,
+    })
+}
+
+fn time(ms: Option<i64>) -> String {
+    render::time(ms.and_then(|ms| fjordsync_jottacloud::Timestamp::from_millisecond(ms).ok()))
+}
+
+fn schedule_text(v: &TaskView) -> String {
+    match &v.schedule {
+        None => "no schedule".into(),
+        Some(s) if v.paused => format!("{s} (paused)"),
+        Some(s) => format!("{s}, next {}", time(v.next_due_ms)),
+    }
+}
+
+fn last_text(v: &TaskView) -> String {
+    match &v.last_run {
+        None => "never run".into(),
+        Some(r) => format!("last {} (run {}, {})", r.outcome, r.id, time(Some(r.started_ms))),
+    }
+}
+
+fn list(ctx: &Context, json: bool) -> anyhow::Result<()> {
+    let runner = super::transfer::runner(ctx)?;
+    let db = runner.db();
+    let mut out = output::stdout();
+    let tasks = db.tasks().list()?;
+    if tasks.is_empty() && !json {
+        eprintln!("no tasks yet; add one with `fjordsync task add NAME sync SRC DST`");
+    }
+    for t in tasks {
+        let v = view(db, t)?;
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&v)?)?;
+        } else {
+            writeln!(
+                out,
+                "{}  {}  {} -> {}  {}  {}",
+                escape(&v.name),
+                v.kind,
+                escape(&v.source),
+                escape(&v.destination),
+                schedule_text(&v),
+                last_text(&v)
+            )?;
+        }
+    }
+    Ok(out.flush()?)
+}
+
+fn show(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
+    let runner = super::transfer::runner(ctx)?;
+    let db = runner.db();
+    let v = view(db, db.tasks().get(name)?)?;
+    let mut out = output::stdout();
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(out.flush()?);
+    }
+    writeln!(out, "name:         {}", escape(&v.name))?;
+    writeln!(out, "id:           {}", v.id)?;
+    writeln!(out, "kind:         {}", v.kind)?;
+    writeln!(out, "source:       {}", escape(&v.source))?;
+    writeln!(out, "destination:  {}", escape(&v.destination))?;
+    writeln!(out, "schedule:     {}", schedule_text(&v))?;
+    writeln!(out, "paused:       {}", if v.paused { "yes" } else { "no" })?;
+    writeln!(out, "created:      {}", time(Some(v.created_ms)))?;
+    writeln!(out, "last run:     {}", last_text(&v))?;
+    if let Some(spec) = v.job.spec() {
+        writeln!(out, "options:      {}", serde_json::to_string(&spec.options)?)?;
+    }
+    Ok(out.flush()?)
+}
+
+/// Runs the task now, holding its lock for the whole run, and prints as
+/// `fjordsync sync` does.
+async fn run_now(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
+    let runner = super::transfer::runner(ctx)?;
+    let task = runner.db().tasks().get(name)?;
+    let held = TaskLock::acquire(&ctx.config, &task, Hold::Run)?;
+    let kind = task.job.spec().map_or(TaskKind::Copy, |s| s.kind);
+    let (sink, ui) = super::transfer::sink(json, kind);
+    let report = runner.run_task(&task, &held, sink, super::transfer::cancel_on_ctrl_c()).await;
+    ui.finish();
+    super::transfer::finish(task.job.kind().as_str(), &report?, json)
+}
