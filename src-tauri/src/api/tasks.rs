@@ -331,7 +331,7 @@ impl Api {
             return Err(AppError::invalid("give the task a name"));
         }
         if let Some(s) = &task.schedule {
-            s.validate().map_err(AppError::invalid)?;
+            s.validate().map_err(|e| AppError::invalid(e.to_string()))?;
         }
         let _g = self.tasks.file.lock().await;
         let path = tasks_path(self.data_dir());
