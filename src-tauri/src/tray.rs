@@ -442,6 +442,7 @@ mod tests {
             parent: None,
             refusal: None,
             warning: None,
+            stopped: None,
         }
     }
 

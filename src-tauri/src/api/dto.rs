@@ -396,6 +396,26 @@ pub struct RunDto {
     /// (a backup whose retention failed: the snapshot is saved).
     #[serde(default)]
     pub warning: Option<String>,
+    /// Why the run stopped before its end (a full disk or storage: on the
+    /// answer to a run; the log keeps the message as the failed file's error).
+    #[serde(default)]
+    pub stopped: Option<StoppedDto>,
+}
+
+/// What stopped a run early and what the user can do about it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StoppedDto {
+    /// What happened, naming the file being written.
+    pub message: String,
+    /// What to do before running the task again.
+    pub hint: String,
+}
+
+impl From<&fjordsync_engine::transfer::Stopped> for StoppedDto {
+    fn from(s: &fjordsync_engine::transfer::Stopped) -> Self {
+        StoppedDto { message: s.message(), hint: s.hint().to_string() }
+    }
 }
 
 impl From<&fjordsync_engine::state::RunRecord> for RunDto {
@@ -412,6 +432,7 @@ impl From<&fjordsync_engine::state::RunRecord> for RunDto {
             parent: r.parent,
             refusal: None,
             warning: None,
+            stopped: None,
         }
     }
 }

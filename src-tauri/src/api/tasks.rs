@@ -418,6 +418,7 @@ impl Api {
             let report = runner.run(&spec, None, coalescing_sink(progress), cancel).await?;
             let mut dto = self.record_run(&id, &t.storage, report.run).await?;
             dto.refusal = refusal_of(&report);
+            dto.stopped = report.stopped.as_ref().map(Into::into);
             Ok(dto)
         }
         .await;
@@ -865,6 +866,7 @@ mod tests {
             parent: None,
             refusal: None,
             warning: None,
+            stopped: None,
         }
     }
 

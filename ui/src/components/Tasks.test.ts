@@ -95,6 +95,17 @@ describe("tasks", () => {
     expect(within(plan).getByText("new/a.txt")).toBeTruthy();
   });
 
+  it("says where the user looks why a run stopped early and what to do", async () => {
+    await openTasks({ tasks: [saved], diskFull: true });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    const stop = await within(card).findByTestId("run-stopped");
+    expect(stop.getAttribute("role")).toBe("alert");
+    expect(stop.textContent).toContain("The run stopped");
+    expect(stop.textContent).toContain("the disk is full");
+    expect(stop.textContent).toContain("What to do: free space on that disk");
+  });
+
   it("shows live progress, stops, and records the result on the card", async () => {
     const backend = await openTasks({ tasks: [saved], holdRuns: true });
     const card = await screen.findByRole("listitem", { name: "Photos" });

@@ -304,6 +304,8 @@ export interface Run {
   refusal?: Refusal | null;
   /** What failed after the run's work was done (a backup's retention: the snapshot is saved). */
   warning?: string | null;
+  /** Why the run stopped before its end (a full disk or storage), and what to do. */
+  stopped?: { message: string; hint: string } | null;
 }
 
 /** Why a run is (or would be) refused. */

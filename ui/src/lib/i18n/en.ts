@@ -168,6 +168,8 @@ export const en = {
   "tasks.plan.nothing": "Nothing to do: both sides match.",
   "tasks.plan.problems": "Names the service would refuse",
   "tasks.plan.refused": "This run would be refused: {message}",
+  "tasks.stopped.title": "The run stopped",
+  "tasks.stopped.hint": "What to do: {hint}",
   "tasks.plan.more": "…and {n} more",
   "tasks.progress.starting": "Starting…",
   "tasks.progress.files": "{done} of {total} files",

@@ -169,6 +169,8 @@ export const nb: Record<MessageKey, string> = {
   "tasks.plan.nothing": "Ingenting å gjøre: begge sider er like.",
   "tasks.plan.problems": "Navn tjenesten ville avvist",
   "tasks.plan.refused": "Denne kjøringen ville blitt avvist: {message}",
+  "tasks.stopped.title": "Kjøringen stoppet",
+  "tasks.stopped.hint": "Hva du kan gjøre: {hint}",
   "tasks.plan.more": "… og {n} til",
   "tasks.progress.starting": "Starter …",
   "tasks.progress.files": "{done} av {total} filer",
