@@ -593,6 +593,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stopped_run_carries_what_happened_and_what_to_do() {
+        use fjordsync_engine::transfer::{Fatal, Stopped};
+        let stop = Stopped { cause: Fatal::DiskFull, path: "/home/me/big.iso".into() };
+        let v = serde_json::to_value(StoppedDto::from(&stop)).unwrap();
+        assert!(v["message"].as_str().unwrap().contains("disk is full"), "{v}");
+        assert!(v["message"].as_str().unwrap().contains("/home/me/big.iso"), "{v}");
+        assert!(v["hint"].as_str().unwrap().contains("free space"), "{v}");
+    }
+
+    #[test]
     fn events_are_tagged_camel_case() {
         let v = serde_json::to_value(AppEvent::StorageChanged { storage: "demo".into() }).unwrap();
         assert_eq!(v, serde_json::json!({"kind": "storageChanged", "storage": "demo"}));
