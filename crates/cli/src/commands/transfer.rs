@@ -270,7 +270,7 @@ fn finish(verb: &str, r: &RunReport, json: bool) -> anyhow::Result<()> {
         parts.push(format!("{} deduplicated", c.deduplicated));
     }
     if c.resumed_bytes > 0 {
-        parts.push(format!("resumed {} already on the service", render::size(c.resumed_bytes)));
+        parts.push(format!("{} resumed, not transferred again", render::size(c.resumed_bytes)));
     }
     if parts.is_empty() {
         parts.push("nothing to do".into());
