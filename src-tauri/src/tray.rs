@@ -462,6 +462,7 @@ mod tests {
             schedule_since_ms: None,
             next_run_ms: None,
             backup: None,
+            no_versions: false,
         }
     }
 

@@ -299,6 +299,11 @@ pub struct TaskDto {
     /// For `backup` tasks: folders, repository, retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<crate::api::backup::BackupDto>,
+    /// Keep no earlier versions in the storage (`TaskOptions::no_versions`):
+    /// a file about to be replaced is deleted for good first. Tasks saved
+    /// before this field load with it off.
+    #[serde(default)]
+    pub no_versions: bool,
 }
 
 /// One task on the overview: is its data safe?

@@ -53,6 +53,7 @@ pub async fn run(ctx: &Context, kind: TaskKind, a: TransferArgs) -> anyhow::Resu
             filters: a.filter.into(),
             max_delete,
             hard_delete: a.hard_delete,
+            no_versions: a.no_versions,
             follow_symlinks: a.follow_symlinks,
             ..Default::default()
         },

@@ -126,6 +126,8 @@ export interface Task {
   nextRunMs?: number | null;
   /** For backup tasks: folders, repository, retention. */
   backup?: BackupSpec | null;
+  /** Keep no old versions in the storage: a file about to be replaced is deleted for good first. */
+  noVersions?: boolean;
 }
 
 /** Keep rules applied after each backup (restic's forget --keep-*); null or 0: not used. */

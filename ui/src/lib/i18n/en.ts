@@ -215,6 +215,8 @@ export const en = {
   "tasks.guard.confirm": "Run “{name}” and delete {deletes} of the {total} files in the destination? Undo can put them back afterwards.",
   "tasks.guard.confirmLabel": "Delete anyway",
   "tasks.pickRemote": "Choose folder…",
+  "tasks.noVersions": "Keep no old versions in {storage}",
+  "tasks.noVersionsHelp": "Saves space: a file about to be replaced is first deleted for good (not moved to the trash), so its earlier version cannot be restored, not even with Undo. If the upload then fails, the file is missing until the next run.",
   "picker.title": "Choose a folder in {storage}",
   "picker.choose": "Choose this folder",
   "picker.noFolders": "No folders here.",

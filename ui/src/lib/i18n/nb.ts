@@ -216,6 +216,8 @@ export const nb: Record<MessageKey, string> = {
   "tasks.guard.confirm": "Kjøre «{name}» og slette {deletes} av de {total} filene på målet? Med Angre kan du få dem tilbake etterpå.",
   "tasks.guard.confirmLabel": "Slett likevel",
   "tasks.pickRemote": "Velg mappe …",
+  "tasks.noVersions": "Behold ingen gamle versjoner i {storage}",
+  "tasks.noVersionsHelp": "Sparer plass: en fil som skal erstattes, slettes først for godt (ikke til papirkurven), så den forrige versjonen kan ikke gjenopprettes, heller ikke med Angre. Mislykkes opplastingen, mangler filen til neste kjøring.",
   "picker.title": "Velg en mappe i {storage}",
   "picker.choose": "Velg denne mappen",
   "picker.noFolders": "Ingen mapper her.",
