@@ -29,9 +29,9 @@ done
 export FJORDSYNC_CONFIG_DIR="$DATA/config" FJORDSYNC_SECRET_STORE=file
 new_token() { curl -fsS -X POST "$URL/emulator/login-tokens" | python3 -c 'import json,sys; print(json.load(sys.stdin)["login_token"])'; }
 if ! "$BIN" remote show demo >/dev/null 2>&1; then
-  "$BIN" remote add demo --login-token "$(new_token)" --endpoint "$URL"
+  new_token | "$BIN" remote add demo --login-token - --endpoint "$URL"
 elif ! "$BIN" about demo: >/dev/null 2>&1; then
-  "$BIN" remote reconnect demo --login-token "$(new_token)"
+  new_token | "$BIN" remote reconnect demo --login-token -
 fi
 
 # Some sample content on first start.

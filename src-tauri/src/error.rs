@@ -44,7 +44,9 @@ impl From<ApiErr> for AppError {
             ApiErr::InvalidName { .. } | ApiErr::InvalidArgument(_) | ApiErr::BadRequest(_) => "invalid",
             ApiErr::ReconnectNeeded(_) | ApiErr::Unauthorized(_) => "reconnect_needed",
             ApiErr::Auth(_) => "sign_in_failed",
-            ApiErr::Timeout(_) => "timeout",
+            ApiErr::Timeout(_) | ApiErr::NoAnswer(_) => "timeout",
+            // A wrong address (a web page answered): the user fixes the address.
+            ApiErr::NotTheApi(_) => "invalid",
             ApiErr::Http(_) | ApiErr::Io(_) => "network",
             ApiErr::Store(_) => "keyring_unavailable",
             _ => "service",

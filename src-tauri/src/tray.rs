@@ -442,6 +442,7 @@ mod tests {
             parent: None,
             refusal: None,
             warning: None,
+            stopped: None,
         }
     }
 
@@ -461,6 +462,7 @@ mod tests {
             schedule_since_ms: None,
             next_run_ms: None,
             backup: None,
+            no_versions: false,
         }
     }
 

@@ -301,6 +301,18 @@ pub struct TransferFlags {
     /// Delete remote files permanently instead of moving them to the trash.
     #[arg(long)]
     pub hard_delete: bool,
+    /// Keep no earlier versions: delete a remote file permanently before new content replaces it.
+    ///
+    /// Normally the service keeps the content a run replaces as an older version of the file
+    /// (it takes up storage). With this option the remote file is first deleted permanently, as
+    /// rclone's --jottacloud-no-versions does: not to the trash, so the old content is gone for
+    /// good. It is not in the trash, there is no version to go back to, and `fjordsync undo`
+    /// cannot put it back (it says so for those files). Files whose content did not change are
+    /// never deleted. If the upload fails after the delete, the file is missing on the remote
+    /// until a later run (or `fjordsync retry`) uploads it. Only when the destination is a
+    /// remote; off by default.
+    #[arg(long, visible_alias = "jottacloud-no-versions")]
+    pub no_versions: bool,
     /// Follow symbolic links (loops are detected); by default they are skipped and reported.
     #[arg(long, short = 'L')]
     pub follow_symlinks: bool,

@@ -33,7 +33,8 @@ pub struct Counters {
     pub deduplicated: u64,
     /// Bytes actually transferred.
     pub bytes: u64,
-    /// Bytes not sent again because an interrupted upload resumed where the service had it.
+    /// Bytes not transferred again because an interrupted upload or download
+    /// resumed where it stopped (on the service, or in the temporary file).
     pub resumed_bytes: u64,
     /// `check`: files only on the source.
     pub missing_on_dst: u64,

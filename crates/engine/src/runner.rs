@@ -6,7 +6,7 @@
 //! invisible on the service until complete, and nothing local is written,
 //! renamed or deleted through a symbolic link or a mount point.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -361,6 +361,8 @@ impl Runner {
             src: src.clone(),
             dst: dst.clone(),
             hard_delete: opts.hard_delete,
+            no_versions: opts.no_versions,
+            versions_dropped: Mutex::default(),
             attempts: opts.attempts.max(1),
             cache,
             writer: w.clone(),
@@ -668,6 +670,11 @@ struct Exec {
     src: Side,
     dst: Side,
     hard_delete: bool,
+    /// `TaskOptions::no_versions`.
+    no_versions: bool,
+    /// Keys whose earlier version this run deleted (no-versions): deleted
+    /// once per file whatever the retries, and named in a later failure.
+    versions_dropped: Mutex<HashSet<String>>,
     attempts: u32,
     cache: Arc<HashCache>,
     writer: WriterHandle,
@@ -831,7 +838,7 @@ impl Exec {
                 self.cancel.cancel();
                 tracing::info!(key = %step.key, "stopping the run: {e}");
                 lock(&self.counters).failed += 1;
-                let error = stop.message();
+                let error = self.failure_message(step, stop.message());
                 self.record(step, action, "failed", Some(error.clone()), Done::default());
                 (self.events)(TaskEvent::FileFailed {
                     path: user_path(&step.key),
@@ -842,7 +849,7 @@ impl Exec {
             }
             Err(e) => {
                 lock(&self.counters).failed += 1;
-                let error = e.to_string();
+                let error = self.failure_message(step, e.to_string());
                 self.record(step, action, "failed", Some(error.clone()), Done::default());
                 (self.events)(TaskEvent::FileFailed {
                     path: user_path(&step.key),
@@ -852,6 +859,51 @@ impl Exec {
                 });
             }
         }
+    }
+
+    /// A file's failure, saying so when no-versions had already deleted the
+    /// file it was to replace: the destination has no copy of it now.
+    fn failure_message(&self, step: &Step, error: String) -> String {
+        if lock(&self.versions_dropped).contains(&step.key) {
+            format!(
+                "{error}; its earlier version on the destination was already deleted for good (no-versions), \
+                 so the file is missing there until a run (or retry) uploads it"
+            )
+        } else {
+            error
+        }
+    }
+
+    /// No-versions: before new content replaces the remote file of an
+    /// update, delete that file permanently, as rclone does. Permanent, not
+    /// to the trash: an upload onto a trashed file restores it and keeps its
+    /// revisions. Nothing is deleted when the content is the same (the
+    /// upload is then a dedup that only sets times), and only once per file,
+    /// so a retry does not delete a partial upload it could resume.
+    async fn drop_old_version(
+        &self,
+        client: &fjordsync_jottacloud::Client,
+        remote: &RemotePath,
+        step: &Step,
+        new_md5: Option<&str>,
+    ) -> std::result::Result<(), TransferError> {
+        if !self.no_versions || step.action != Action::Update {
+            return Ok(());
+        }
+        let old_md5 = step.dst.as_ref().and_then(|d| d.md5.as_deref());
+        if old_md5.zip(new_md5).is_some_and(|(old, new)| old.eq_ignore_ascii_case(new)) {
+            return Ok(());
+        }
+        if lock(&self.versions_dropped).contains(&step.key) {
+            return Ok(());
+        }
+        match client.delete_file(remote, true).await {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e.into()),
+        }
+        lock(&self.versions_dropped).insert(step.key.clone());
+        Ok(())
     }
 
     /// `move`: the destination now holds verified content; remove the source
@@ -992,7 +1044,7 @@ impl Exec {
             (Side::Local(_), Side::Remote(sess, _)) => {
                 let local = self.src.local_path(&step.key)?;
                 let remote = self.dst.remote_path(&step.key)?;
-                self.upload_checked(&sess.client, &local, &remote).await
+                self.upload_checked(&sess.client, &local, &remote, step).await
             }
             (Side::Remote(sess, _), Side::Local(root)) => {
                 let remote = self.src.remote_path(&step.key)?;
@@ -1039,6 +1091,7 @@ impl Exec {
             (Side::Remote(from, _), Side::Remote(to, _)) => {
                 let src = self.src.remote_path(&step.key)?;
                 let dst = self.dst.remote_path(&step.key)?;
+                self.drop_old_version(&to.client, &dst, step, s.md5.as_deref()).await?;
                 if same_account(from, to) {
                     from.client.copy_file(&src, &dst).await?;
                     return Ok(Done { new_md5: s.md5.clone(), ..Default::default() });
@@ -1075,6 +1128,7 @@ impl Exec {
         client: &fjordsync_jottacloud::Client,
         local: &Path,
         remote: &RemotePath,
+        step: &Step,
     ) -> std::result::Result<Done, TransferError> {
         for _round in 0..2 {
             let item = stat_item(local)?;
@@ -1083,6 +1137,7 @@ impl Exec {
             let md5 = tokio::task::spawn_blocking(move || cache.md5(&path, &it))
                 .await
                 .map_err(|e| TransferError::Unsupported(format!("hashing failed: {e}")))??;
+            self.drop_old_version(client, remote, step, Some(&md5)).await?;
             let result = transfer::upload(
                 client,
                 Some(&self.db),

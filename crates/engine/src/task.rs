@@ -120,6 +120,15 @@ pub struct TaskOptions {
     pub only: Option<Vec<String>>,
     /// Per-file attempts before a file is reported failed.
     pub attempts: u32,
+    /// Keep no earlier versions on the service (rclone's
+    /// `--jottacloud-no-versions`): before new content replaces a remote
+    /// file, that file is deleted permanently (`rm`, never the trash: a
+    /// trashed file at the path would come back as the upload's older
+    /// revision). Saves the space old versions take; costs undo, since the
+    /// replaced content is gone for good. Left out of the JSON when off, so
+    /// a stored task's text (the state database's lookup key) is unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_versions: bool,
 }
 
 impl Default for TaskOptions {
@@ -136,6 +145,7 @@ impl Default for TaskOptions {
             follow_symlinks: false,
             only: None,
             attempts: 5,
+            no_versions: false,
         }
     }
 }
@@ -208,6 +218,30 @@ mod tests {
         assert_eq!(spec.options.max_delete, Some(MaxDelete::Percent(50.0)));
         assert_eq!(spec.options.only, Some(vec!["a.jpg".to_string()]));
         assert_eq!(serde_json::to_string(&spec).unwrap(), stored);
+    }
+
+    /// `no_versions` is written only when on: a task stored before it
+    /// existed is written back to exactly its old text, and one with it on
+    /// keeps it.
+    #[test]
+    fn no_versions_leaves_old_specs_unchanged() {
+        let stored = concat!(
+            r#"{"kind":"copy","source":{"type":"local","path":"/p"},"#,
+            r#""destination":{"type":"remote","remote":"demo","path":"P"},"#,
+            r#""options":{"dry_run":false,"checksum":false,"transfers":4,"checkers":8,"bwlimit":null,"#,
+            r#""include":[],"exclude":[],"min_size":null,"max_size":null,"min_age_secs":null,"#,
+            r#""max_age_secs":null,"max_delete":null,"hard_delete":false,"follow_symlinks":false,"#,
+            r#""only":null,"attempts":5}}"#
+        );
+        let spec: TaskSpec = serde_json::from_str(stored).unwrap();
+        assert!(!spec.options.no_versions);
+        assert_eq!(serde_json::to_string(&spec).unwrap(), stored);
+
+        let mut on = spec.clone();
+        on.options.no_versions = true;
+        let json = serde_json::to_string(&on).unwrap();
+        assert!(json.ends_with(r#""attempts":5,"no_versions":true}}"#), "{json}");
+        assert_eq!(serde_json::from_str::<TaskSpec>(&json).unwrap(), on);
     }
 
     /// Options stored with only some fields (older versions, hand-written

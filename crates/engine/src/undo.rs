@@ -1,7 +1,8 @@
 //! "Undo this run" and "retry failed only", both driven by the run's journal.
 //!
 //! Undo walks the run's completed events backwards: what it trashed comes
-//! back from the trash, what it overwrote gets its previous revision back,
+//! back from the trash, what it overwrote gets its previous revision back
+//! (unless the run used no-versions, which deleted it for good: undo says so),
 //! what it added goes to the trash (only if it still holds what the run
 //! wrote), local files return from the run's stash. The undo is itself a
 //! run, so it has a log.
@@ -65,7 +66,7 @@ impl Runner {
                 break;
             }
             let (side, other) = if ev.action == "delete-source" { (&src, &dst) } else { (&dst, &src) };
-            let r = undo_one(side, other, ev, self.db(), id).await;
+            let r = undo_one(side, other, ev, self.db(), id, spec.options.no_versions).await;
             let (result, error) = match &r {
                 Ok(true) => ("completed", None),
                 Ok(false) => ("skipped", Some("nothing to undo".to_string())),
@@ -119,13 +120,15 @@ impl Runner {
     }
 }
 
-/// Undoes one journal entry. Ok(false): nothing to do. `run` is the undo's own run.
+/// Undoes one journal entry. Ok(false): nothing to do. `run` is the undo's
+/// own run; `no_versions`: that run deleted replaced remote files for good.
 async fn undo_one(
     side: &Side,
     other: &Side,
     ev: &FileEvent,
     db: &StateDb,
     run: i64,
+    no_versions: bool,
 ) -> std::result::Result<bool, TransferError> {
     match side {
         Side::Remote(sess, _) => {
@@ -151,7 +154,7 @@ async fn undo_one(
                         .iter()
                         .filter(|r| !r.current && r.md5.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(prev)))
                         .max_by_key(|r| r.number)
-                        .ok_or(TransferError::Unsupported("the previous revision is gone".into()))?;
+                        .ok_or_else(|| TransferError::Unsupported(previous_gone(no_versions)))?;
                     c.restore_revision(&path, old.number).await?;
                     Ok(true)
                 }
@@ -230,6 +233,19 @@ async fn undo_one(
                 _ => Ok(false),
             }
         }
+    }
+}
+
+/// Why an update cannot be undone. With no-versions the run itself deleted
+/// the earlier version permanently (not to the trash), so say that rather
+/// than look like a fault of the undo.
+fn previous_gone(no_versions: bool) -> String {
+    if no_versions {
+        "cannot be put back: the run used no-versions, so the earlier version was deleted for good \
+         (not to the trash); the file keeps the run's content"
+            .into()
+    } else {
+        "the previous revision is gone".into()
     }
 }
 

@@ -635,6 +635,7 @@ pub(crate) mod tests {
                 repo_local: local.map(String::from),
                 ..Default::default()
             }),
+            no_versions: false,
         }
     }
 

@@ -299,6 +299,11 @@ pub struct TaskDto {
     /// For `backup` tasks: folders, repository, retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<crate::api::backup::BackupDto>,
+    /// Keep no earlier versions in the storage (`TaskOptions::no_versions`):
+    /// a file about to be replaced is deleted for good first. Tasks saved
+    /// before this field load with it off.
+    #[serde(default)]
+    pub no_versions: bool,
 }
 
 /// One task on the overview: is its data safe?
@@ -396,6 +401,26 @@ pub struct RunDto {
     /// (a backup whose retention failed: the snapshot is saved).
     #[serde(default)]
     pub warning: Option<String>,
+    /// Why the run stopped before its end (a full disk or storage: on the
+    /// answer to a run; the log keeps the message as the failed file's error).
+    #[serde(default)]
+    pub stopped: Option<StoppedDto>,
+}
+
+/// What stopped a run early and what the user can do about it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StoppedDto {
+    /// What happened, naming the file being written.
+    pub message: String,
+    /// What to do before running the task again.
+    pub hint: String,
+}
+
+impl From<&fjordsync_engine::transfer::Stopped> for StoppedDto {
+    fn from(s: &fjordsync_engine::transfer::Stopped) -> Self {
+        StoppedDto { message: s.message(), hint: s.hint().to_string() }
+    }
 }
 
 impl From<&fjordsync_engine::state::RunRecord> for RunDto {
@@ -412,6 +437,7 @@ impl From<&fjordsync_engine::state::RunRecord> for RunDto {
             parent: r.parent,
             refusal: None,
             warning: None,
+            stopped: None,
         }
     }
 }
@@ -570,6 +596,16 @@ pub fn place(full: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stopped_run_carries_what_happened_and_what_to_do() {
+        use fjordsync_engine::transfer::{Fatal, Stopped};
+        let stop = Stopped { cause: Fatal::DiskFull, path: "/home/me/big.iso".into() };
+        let v = serde_json::to_value(StoppedDto::from(&stop)).unwrap();
+        assert!(v["message"].as_str().unwrap().contains("disk is full"), "{v}");
+        assert!(v["message"].as_str().unwrap().contains("/home/me/big.iso"), "{v}");
+        assert!(v["hint"].as_str().unwrap().contains("free space"), "{v}");
+    }
 
     #[test]
     fn events_are_tagged_camel_case() {

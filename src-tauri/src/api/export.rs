@@ -225,6 +225,7 @@ mod tests {
             parent: None,
             refusal: None,
             warning: None,
+            stopped: None,
         }
     }
 

@@ -156,7 +156,7 @@ pub(crate) fn spec_of(t: &TaskDto, dry_run: bool) -> AppResult<TaskSpec> {
         kind,
         source,
         destination,
-        options: TaskOptions { dry_run, filters: filters_of(t), ..Default::default() },
+        options: TaskOptions { dry_run, filters: filters_of(t), no_versions: t.no_versions, ..Default::default() },
     })
 }
 
@@ -418,6 +418,7 @@ impl Api {
             let report = runner.run(&spec, None, coalescing_sink(progress), cancel).await?;
             let mut dto = self.record_run(&id, &t.storage, report.run).await?;
             dto.refusal = refusal_of(&report);
+            dto.stopped = report.stopped.as_ref().map(Into::into);
             Ok(dto)
         }
         .await;
@@ -737,6 +738,7 @@ mod tests {
             schedule_since_ms: None,
             next_run_ms: None,
             backup: None,
+            no_versions: false,
         }
     }
 
@@ -758,6 +760,23 @@ mod tests {
         assert!(matches!(d.source, Location::Remote { .. }));
         assert_eq!(spec_of(&TaskDto { kind: "check".into(), ..t.clone() }, false).unwrap_err().code, "invalid");
         assert_eq!(spec_of(&TaskDto { local: "rel/path".into(), ..t }, false).unwrap_err().code, "invalid");
+    }
+
+    /// The form's "keep no old versions" reaches the engine; a task saved
+    /// before the field existed loads with it off.
+    #[test]
+    fn no_versions_goes_into_the_spec() {
+        let t = sample("/home/me/Photos");
+        assert!(!spec_of(&t, false).unwrap().options.no_versions);
+        let on = spec_of(&TaskDto { no_versions: true, ..t.clone() }, false).unwrap();
+        assert!(on.options.no_versions);
+        let json = serde_json::to_value(TaskDto { no_versions: true, ..t }).unwrap();
+        assert_eq!(json["noVersions"], true);
+        let old: TaskDto = serde_json::from_str(
+            r#"{"id":"t1","name":"P","kind":"sync","direction":"upload","local":"/p","storage":"demo"}"#,
+        )
+        .unwrap();
+        assert!(!old.no_versions);
     }
 
     #[tokio::test]
@@ -865,6 +884,7 @@ mod tests {
             parent: None,
             refusal: None,
             warning: None,
+            stopped: None,
         }
     }
 

@@ -64,6 +64,30 @@ describe("tasks", () => {
     });
   });
 
+  it("keeps no old versions only when the box is ticked, and only for uploads", async () => {
+    const backend = await openTasks({ tasks: [saved] });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Edit" }));
+    const f = within(screen.getByRole("form", { name: "Edit" }));
+    const box = f.getByRole("checkbox", { name: "Keep no old versions in demo" }) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    expect(f.getByText(/deleted for good \(not moved to the trash\).*not even with Undo/)).toBeTruthy();
+    await fireEvent.click(box);
+    await fireEvent.click(f.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(backend.calls.some((c) => c.command === "save_task")).toBe(true));
+    expect(backend.calls.find((c) => c.command === "save_task")?.args.task).toMatchObject({ noVersions: true });
+
+    // A download replaces nothing in the storage: no box, saved off.
+    await fireEvent.click(await within(card).findByRole("button", { name: "Edit" }));
+    const g = within(screen.getByRole("form", { name: "Edit" }));
+    expect((g.getByRole("checkbox", { name: "Keep no old versions in demo" }) as HTMLInputElement).checked).toBe(true);
+    await fireEvent.change(g.getByRole("combobox", { name: "Direction" }), { target: { value: "download" } });
+    await waitFor(() => expect(g.queryByRole("checkbox", { name: /Keep no old versions/ })).toBeNull());
+    await fireEvent.click(g.getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(backend.calls.filter((c) => c.command === "save_task").length).toBe(2));
+    expect(backend.calls.filter((c) => c.command === "save_task")[1]!.args.task).toMatchObject({ noVersions: false });
+  });
+
   it("sets a schedule and shows it with the next run on the card", async () => {
     const backend = await openTasks({ tasks: [saved] });
     const card = await screen.findByRole("listitem", { name: "Photos" });
@@ -93,6 +117,17 @@ describe("tasks", () => {
     expect(plan.querySelector('[data-k="bytes"]')!.textContent).toBe("3 KiB");
     expect(within(plan).getByRole("alert").textContent).toContain("would be refused");
     expect(within(plan).getByText("new/a.txt")).toBeTruthy();
+  });
+
+  it("says where the user looks why a run stopped early and what to do", async () => {
+    await openTasks({ tasks: [saved], diskFull: true });
+    const card = await screen.findByRole("listitem", { name: "Photos" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    const stop = await within(card).findByTestId("run-stopped");
+    expect(stop.getAttribute("role")).toBe("alert");
+    expect(stop.textContent).toContain("The run stopped");
+    expect(stop.textContent).toContain("the disk is full");
+    expect(stop.textContent).toContain("What to do: free space on that disk");
   });
 
   it("shows live progress, stops, and records the result on the card", async () => {

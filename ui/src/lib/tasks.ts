@@ -85,5 +85,6 @@ export function blankTask(storage: string): Task {
     include: [],
     exclude: [],
     lastRun: null,
+    noVersions: false,
   };
 }

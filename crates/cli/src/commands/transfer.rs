@@ -50,6 +50,7 @@ pub(crate) fn options(f: TransferFlags) -> anyhow::Result<TaskOptions> {
         filters: f.filter.into(),
         max_delete,
         hard_delete: f.hard_delete,
+        no_versions: f.no_versions,
         follow_symlinks: f.follow_symlinks,
         ..Default::default()
     })
@@ -275,7 +276,7 @@ pub(crate) fn finish(verb: &str, r: &RunReport, json: bool) -> anyhow::Result<()
         parts.push(format!("{} deduplicated", c.deduplicated));
     }
     if c.resumed_bytes > 0 {
-        parts.push(format!("resumed {} already on the service", render::size(c.resumed_bytes)));
+        parts.push(format!("{} resumed, not transferred again", render::size(c.resumed_bytes)));
     }
     if parts.is_empty() {
         parts.push("nothing to do".into());

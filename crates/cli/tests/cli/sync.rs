@@ -471,3 +471,31 @@ async fn size_flags_share_one_parser() {
     }
     assert!(!env.ok(&["lsd", "demo:"]).await.contains(" c"), "nothing ran");
 }
+
+/// `--no-versions` (and rclone's spelling, `--jottacloud-no-versions`):
+/// the replaced file's earlier version is deleted for good, so undo says it
+/// cannot put it back; `--help` explains the trade.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_versions_trades_undo_for_space() {
+    let env = Env::start().await;
+    let help = env.ok(&["sync", "--help"]).await;
+    assert!(help.contains("--no-versions") && help.contains("jottacloud-no-versions"), "{help}");
+    assert!(help.contains("not to the trash") && help.contains("cannot put it back"), "{help}");
+
+    env.add_demo().await;
+    let src = env.path("src");
+    write_all(&src, &[("change.txt", b"old content")]);
+    let src_s = src.to_str().unwrap();
+    env.ok(&["copy", "--no-versions", src_s, "demo:nv"]).await;
+    write(&src.join("change.txt"), b"new content, longer");
+    let (ok, done, err) = run_json(&env, &["sync", "--jottacloud-no-versions", src_s, "demo:nv"]).await;
+    assert!(ok, "{err}");
+    assert_eq!(count(&done, "updated"), 1, "{done}");
+    let run = done["run"].as_u64().expect("run id").to_string();
+
+    let out = env.run(&["undo", &run]).await;
+    assert!(!out.status.success());
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("no-versions") && text.contains("deleted for good"), "{text}");
+    assert_eq!(remote_md5s(&env, "demo:nv").await["change.txt"], md5_hex(b"new content, longer"));
+}

@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 mod backup;
 mod fatal;
 mod local_safety;
+mod no_versions;
 
 const LIMIT: Duration = Duration::from_secs(90);
 

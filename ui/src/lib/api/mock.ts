@@ -38,6 +38,8 @@ export interface MockOptions {
   tasks?: Task[];
   /** Make previews show the delete guard refusing. */
   refuseDeletes?: boolean;
+  /** run_task stops as the engine does when the disk fills up. */
+  diskFull?: boolean;
   /** Keep run_task and check_backup pending until cancel_task (to test progress and cancel). */
   holdRuns?: boolean;
   /** Like the window (OS folder dialog), or like a browser (false). */
@@ -449,6 +451,16 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
         const run = record(t, t.kind, "refused", zeroCounters, null, []);
         cb?.({ type: "finished", run: run.id, outcome: "refused", durationMs: 10, counters: zeroCounters });
         return { ...run, refusal };
+      }
+      if (opts.diskFull) {
+        const counters = { ...zeroCounters, failed: 1 };
+        const run = record(t, t.kind, "failed", counters, null, []);
+        cb?.({ type: "finished", run: run.id, outcome: "failed", durationMs: 10, counters });
+        const stopped = {
+          message: "the disk is full: no space left to write big.iso; the run stopped",
+          hint: "free space on that disk (or choose a destination on another disk), then run the task again",
+        };
+        return { ...run, stopped };
       }
       cb?.({
         type: "progress",

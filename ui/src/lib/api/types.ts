@@ -126,6 +126,8 @@ export interface Task {
   nextRunMs?: number | null;
   /** For backup tasks: folders, repository, retention. */
   backup?: BackupSpec | null;
+  /** Keep no old versions in the storage: a file about to be replaced is deleted for good first. */
+  noVersions?: boolean;
 }
 
 /** Keep rules applied after each backup (restic's forget --keep-*); null or 0: not used. */
@@ -304,6 +306,8 @@ export interface Run {
   refusal?: Refusal | null;
   /** What failed after the run's work was done (a backup's retention: the snapshot is saved). */
   warning?: string | null;
+  /** Why the run stopped before its end (a full disk or storage), and what to do. */
+  stopped?: { message: string; hint: string } | null;
 }
 
 /** Why a run is (or would be) refused. */
