@@ -837,28 +837,23 @@ impl Exec {
                 }
                 self.cancel.cancel();
                 tracing::info!(key = %step.key, "stopping the run: {e}");
-                lock(&self.counters).failed += 1;
-                let error = self.failure_message(step, stop.message());
-                self.record(step, action, "failed", Some(error.clone()), Done::default());
-                (self.events)(TaskEvent::FileFailed {
-                    path: user_path(&step.key),
-                    action: action.into(),
-                    error,
-                    skipped: false,
-                });
+                self.fail(step, action, stop.message());
             }
-            Err(e) => {
-                lock(&self.counters).failed += 1;
-                let error = self.failure_message(step, e.to_string());
-                self.record(step, action, "failed", Some(error.clone()), Done::default());
-                (self.events)(TaskEvent::FileFailed {
-                    path: user_path(&step.key),
-                    action: action.into(),
-                    error,
-                    skipped: false,
-                });
-            }
+            Err(e) => self.fail(step, action, e.to_string()),
         }
+    }
+
+    /// Counts, records and reports one failed file.
+    fn fail(&self, step: &Step, action: &str, error: String) {
+        lock(&self.counters).failed += 1;
+        let error = self.failure_message(step, error);
+        self.record(step, action, "failed", Some(error.clone()), Done::default());
+        (self.events)(TaskEvent::FileFailed {
+            path: user_path(&step.key),
+            action: action.into(),
+            error,
+            skipped: false,
+        });
     }
 
     /// A file's failure, saying so when no-versions had already deleted the

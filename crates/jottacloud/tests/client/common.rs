@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use fjordsync_emulator::{Config, Emulator};
 use jottacloud::auth::login_with_token;
-use jottacloud::{Client, ClientOptions, Endpoints, MemoryTokenStore, RemotePath, TokenStore};
+use jottacloud::{Client, ClientOptions, Endpoints, MemoryTokenStore, RemotePath, Token, TokenKind, TokenStore};
 use url::Url;
 
 /// Run a test body with a hard time limit.
@@ -22,6 +22,21 @@ pub fn fast_options() -> ClientOptions {
     o.upload_attempts = 8;
     o.retry.max_attempts = 8;
     o
+}
+
+/// A client for a hand-made test server at `origin`, with a token that
+/// never needs refreshing.
+pub fn client_at(origin: &Url, options: ClientOptions) -> Client {
+    let token = Token {
+        access_token: "a".into(),
+        refresh_token: "r".into(),
+        expires_at: i64::MAX / 2,
+        token_endpoint: origin.join("token").unwrap().to_string(),
+        client_id: "jottacli".into(),
+        kind: TokenKind::Standard,
+    };
+    let store = Arc::new(MemoryTokenStore::new(Some(token.clone())));
+    Client::new(Endpoints::from_origin(origin), token, store, options).unwrap()
 }
 
 pub struct Env {

@@ -1,10 +1,8 @@
 //! A tiny hand-made server answering garbage: every reply problem must be
 //! `Error::Protocol`, never a panic.
 
-use std::sync::Arc;
-
 use futures_util::StreamExt;
-use jottacloud::{Client, Endpoints, Error, ListMode, MemoryTokenStore, Token, TokenKind};
+use jottacloud::{Client, Error, ListMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
@@ -45,18 +43,9 @@ async fn garbage_server(reply: fn(&str) -> (u16, &'static str, String)) -> Url {
 }
 
 fn client_for(origin: &Url) -> Client {
-    let token = Token {
-        access_token: "a".into(),
-        refresh_token: "r".into(),
-        expires_at: i64::MAX / 2,
-        token_endpoint: origin.join("token").unwrap().to_string(),
-        client_id: "jottacli".into(),
-        kind: TokenKind::Standard,
-    };
-    let store = Arc::new(MemoryTokenStore::new(Some(token.clone())));
     let mut o = fast_options();
     o.retry.max_attempts = 2;
-    Client::new(Endpoints::from_origin(origin), token, store, o).unwrap()
+    client_at(origin, o)
 }
 
 fn proto(e: Error) {

@@ -9,10 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use jottacloud::{
-    Allocation, Client, ClientOptions, Endpoints, Error, ListMode, MemoryTokenStore, ReplyKind, Timeouts, Token,
-    TokenKind, Waiting,
-};
+use jottacloud::{Allocation, Client, ClientOptions, Endpoints, Error, ListMode, ReplyKind, Timeouts, Waiting};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
@@ -115,17 +112,7 @@ fn short_timeouts() -> Timeouts {
 }
 
 fn client_for(origin: &Url) -> Client {
-    let token = Token {
-        access_token: "a".into(),
-        refresh_token: "r".into(),
-        expires_at: i64::MAX / 2,
-        token_endpoint: origin.join("token").unwrap().to_string(),
-        client_id: "jottacli".into(),
-        kind: TokenKind::Standard,
-    };
-    let store = Arc::new(MemoryTokenStore::new(Some(token.clone())));
-    let o = ClientOptions { timeouts: short_timeouts(), ..fast_options() };
-    Client::new(Endpoints::from_origin(origin), token, store, o).unwrap()
+    client_at(origin, ClientOptions { timeouts: short_timeouts(), ..fast_options() })
 }
 
 fn no_answer(e: Error, waiting: Waiting) {
