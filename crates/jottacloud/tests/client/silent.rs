@@ -1,7 +1,8 @@
 //! Servers that do not answer like the API (issue 11, points 8 and 9): a
 //! silent one ends in `Error::NoAnswer` within the client's (here short)
-//! limits, tried again a bounded number of times, with a "waiting" event
-//! meanwhile; a web page or garbage ends in `Error::NotTheApi`.
+//! limits, tried again a bounded number of times (the "waiting" event it
+//! emits meanwhile is tested alone in `tests/waiting.rs`); a web page or
+//! garbage ends in `Error::NotTheApi`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -210,45 +211,22 @@ async fn stalled_upload_is_a_no_answer_error() {
     .await;
 }
 
-/// Records the client's "waiting" events.
-#[derive(Default, Clone)]
-struct Notices(Arc<std::sync::Mutex<Vec<String>>>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Notices {
-    fn on_event(&self, e: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        if e.metadata().target() == jottacloud::WAITING_TARGET {
-            struct Host(String);
-            impl tracing::field::Visit for Host {
-                fn record_str(&mut self, f: &tracing::field::Field, v: &str) {
-                    if f.name() == "host" {
-                        self.0 = v.to_string();
-                    }
-                }
-                fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
-            }
-            let mut h = Host(String::new());
-            e.record(&mut h);
-            self.0.lock().unwrap().push(h.0);
-        }
-    }
-}
-
-#[tokio::test]
-async fn slow_reply_emits_a_waiting_event() {
-    use tracing_subscriber::prelude::*;
-    let notices = Notices::default();
-    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(notices.clone()));
-    bounded(30, async {
-        let s = server(|_| Act::Silent).await;
-        let c = client_for(&s.url);
-        no_answer(c.customer().await.unwrap_err(), Waiting::Reply);
-    })
-    .await;
-    let seen = notices.0.lock().unwrap().clone();
-    assert!(!seen.is_empty() && seen.iter().all(|h| h == "127.0.0.1"), "{seen:?}");
-}
-
 const PAGE: &str = "<!DOCTYPE html>\n<html><head><title>Welcome to nginx!</title></head>\n<body><h1>Welcome</h1>\n<p>If you see this page, the web server works.</p></body></html>\n";
+
+/// A web site where the API should be: a 404 page, unreadable bytes, a
+/// proxy's 502 page, and the home page for everything else.
+fn site(t: &str) -> Act {
+    if t.contains("/missing") {
+        return Act::Reply(404, "text/html", PAGE);
+    }
+    if t.contains("/garbage") {
+        return Act::Reply(200, "application/octet-stream", "\u{1}\u{2}PK\u{3}\u{4} not an API");
+    }
+    if t.contains("/proxy") {
+        return Act::Reply(502, "text/html", PAGE);
+    }
+    Act::Reply(200, "text/html", PAGE)
+}
 
 fn not_the_api(e: Error, kind: ReplyKind) {
     match &e {
@@ -267,16 +245,7 @@ async fn web_pages_and_garbage_are_not_the_api() {
             if t.starts_with("/account/") {
                 return Act::Reply(200, "text/html", PAGE);
             }
-            if t.contains("/missing") {
-                return Act::Reply(404, "text/html", PAGE);
-            }
-            if t.contains("/garbage") {
-                return Act::Reply(200, "application/octet-stream", "\u{1}\u{2}PK\u{3}\u{4} not an API");
-            }
-            if t.contains("/proxy") {
-                return Act::Reply(502, "text/html", PAGE);
-            }
-            Act::Reply(200, "text/html", PAGE)
+            site(t)
         })
         .await;
         let c = client_for(&s.url);
@@ -301,16 +270,7 @@ async fn web_pages_and_garbage_are_not_the_api() {
             if t.starts_with("/account/") {
                 return CUSTOMER;
             }
-            if t.contains("/missing") {
-                return Act::Reply(404, "text/html", PAGE);
-            }
-            if t.contains("/garbage") {
-                return Act::Reply(200, "application/octet-stream", "\u{1}\u{2}PK\u{3}\u{4} not an API");
-            }
-            if t.contains("/proxy") {
-                return Act::Reply(502, "text/html", PAGE);
-            }
-            Act::Reply(200, "text/html", PAGE)
+            site(t)
         })
         .await;
         let c = client_for(&s.url);
