@@ -19,9 +19,9 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::api::dto::{AppEvent, QuotaDto, RunDto, TaskDto};
-use crate::api::settings::SettingsDto;
-use crate::api::{Api, BAD_OUTCOMES};
+use fjordsync_api::dto::{AppEvent, QuotaDto, RunDto, TaskDto};
+use fjordsync_api::settings::SettingsDto;
+use fjordsync_api::{Api, BAD_OUTCOMES};
 
 /// The tray's id.
 pub const TRAY_ID: &str = "main-tray";
@@ -427,7 +427,7 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::dto::CountersDto;
+    use fjordsync_api::dto::CountersDto;
 
     fn run(outcome: &str, started_ms: i64, ended_ms: i64) -> RunDto {
         RunDto {

@@ -1,4 +1,4 @@
-// Transport types: mirror src-tauri/src/api/dto.rs (camelCase JSON).
+// Transport types: mirror crates/api/src/dto.rs (camelCase JSON).
 
 export type SecretKind = "keyring" | "file";
 
