@@ -76,6 +76,20 @@ describe("the window in Finnish", () => {
     expect(englishOnScreen()).toEqual([]);
   });
 
+  it("browses a storage in Finnish, screen-reader labels included", async () => {
+    const files = ["Kuvat/kesä.jpg", "Asiakirjat/lasku.pdf", "muistio.txt"];
+    render(App, { props: { backend: mockBackend({ storages: [demoStorage], files, settings: { language: "fi" } }) } });
+    await fireEvent.click(await screen.findByRole("button", { name: /^demo/ }));
+    // The virtualized rows need real layout (the browser e2e checks them); the count does not.
+    await screen.findByText("2 kansiota, 1 tiedosto");
+    expect(screen.getByRole("navigation", { name: "Kansiopolku" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Käänteinen järjestys" })).toBeTruthy();
+    for (const name of ["Tiedostot", "Tehtävät", "Varmuuskopio", "Roskakori", "Kiintiö"]) {
+      expect(screen.getByRole("tab", { name }), name).toBeTruthy();
+    }
+    expect(englishOnScreen()).toEqual([]);
+  });
+
   it("offers all five languages by their own names and switches at once", async () => {
     const backend = mockBackend({ storages: [demoStorage], settings: { language: "fi" } });
     render(App, { props: { backend } });
