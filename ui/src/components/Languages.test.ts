@@ -66,7 +66,7 @@ describe("the window in Finnish", () => {
     const c = within(card);
     expect(c.getByText("Vaatii huomiota")).toBeTruthy();
     expect(c.getByText("Viimeksi onnistunut: ei koskaan")).toBeTruthy();
-    expect(c.getByText("Viimeisin ajo: Valmis, virheitä, 2 tuntia sitten")).toBeTruthy();
+    expect(c.getByText("Viimeisin ajo: Valmis, osa epäonnistui, 2 tuntia sitten")).toBeTruthy();
     expect(c.getByText(/^Päivittäin klo 07\.30|^Päivittäin klo 07:30/)).toBeTruthy();
     expect(c.getByRole("button", { name: "Avaa" })).toBeTruthy();
     for (const name of ["Yleiskatsaus", "+ Lisää tallennustila", "Synkronoi kaikki nyt", "Keskeytä kaikki", "Asetukset"]) {
