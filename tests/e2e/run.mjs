@@ -959,7 +959,10 @@ try {
     await p.getByRole("button", { name: "Tallenna" }).click();
     await p.getByRole("button", { name: "+ Lägg till lagring" }).waitFor();
     await p.reload();
-    await p.getByRole("button", { name: "Inställningar" }).waitFor();
+    await p.getByRole("button", { name: /^demo/ }).click();
+    await p.getByRole("tab", { name: "Säkerhetskopiering" }).click();
+    await p.getByRole("button", { name: "+ Ny säkerhetskopia" }).click();
+    await p.screenshot({ path: join(ARTIFACTS, "backup-sv.png") });
     await p.getByRole("button", { name: "Inställningar" }).click();
     await p.getByRole("combobox", { name: "Språk" }).selectOption("");
     await p.getByRole("button", { name: "Spara" }).click();
