@@ -402,3 +402,32 @@ impl Client {
         Ok(false)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read(source: &dyn UploadSource, offset: u64) -> Vec<u8> {
+        let mut body = source.read_from(offset).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(c) = body.next().await {
+            out.extend_from_slice(&c.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn sources_read_from_any_offset() {
+        let chunks = vec![Bytes::from_static(b"abc"), Bytes::from_static(b""), Bytes::from_static(b"defg")];
+        let bytes = BytesSource::new(chunks);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abcdefg and more than the size").unwrap();
+        let file = FileSource::new(&path, 7);
+        for source in [&bytes as &dyn UploadSource, &file] {
+            for (offset, want) in [(0, &b"abcdefg"[..]), (2, b"cdefg"), (3, b"defg"), (6, b"g"), (7, b""), (99, b"")] {
+                assert_eq!(read(source, offset).await, want, "from {offset}");
+            }
+        }
+    }
+}
