@@ -1,7 +1,7 @@
 //! `Client::upload`, the one allocate/resume path: what it asks of an
 //! `UploadSource`, and how many requests a busy service costs.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -91,10 +91,4 @@ async fn a_busy_service_costs_one_allocate_per_round() {
         env.emu.shutdown().await;
     })
     .await;
-}
-
-/// A source shared between rounds must be `Sync`; the built-in ones are.
-#[allow(dead_code)]
-fn sources_are_shareable() -> Arc<dyn UploadSource> {
-    Arc::new(BytesSource::new(Vec::new()))
 }
