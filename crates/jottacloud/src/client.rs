@@ -1,6 +1,6 @@
 //! The [`Client`] handle and the one request path every call goes through:
 //! bearer token (refreshed proactively), one refresh-and-retry on 401,
-//! backoff on 429/5xx/connection errors for idempotent calls.
+//! and the retries [`crate::Retry`] allows for what the request tolerates.
 
 use std::sync::Arc;
 
@@ -10,9 +10,10 @@ use url::Url;
 use crate::auth::refresh::TokenManager;
 use crate::auth::{Token, TokenStore};
 use crate::error::{Error, Result, Waiting};
-use crate::http::{Endpoints, Purpose, Req, RetryPolicy, build_http, decode_error, read_limited};
+use crate::http::{Endpoints, Purpose, Req, Resend, RetryPolicy, build_http, decode_error, read_limited};
 use crate::names::RemotePath;
 use crate::reply::{Expect, not_the_api};
+use crate::retry::Retry;
 use crate::timeouts::{Timeouts, host_of, watch};
 use crate::types::xml::{Element, parse_document};
 
@@ -147,40 +148,44 @@ impl Client {
                 Ok(r) => decode_error(r).await,
                 Err(e) => timeouts.error(e, limit),
             };
-            // A silent server: try again only as often as the timeouts allow,
-            // and a request that may have arrived only if it is idempotent.
-            if let Error::NoAnswer(n) = &err {
-                silent += 1;
-                let nothing_sent = n.waiting == Waiting::Connection;
-                if silent <= timeouts.retries && (req.retry || nothing_sent) {
-                    if !nothing_sent {
-                        *maybe_applied = true;
+            // One classifier decides (see `crate::retry`); `req.resend` says
+            // what this request tolerates.
+            match (err.retry(), req.resend) {
+                (_, Resend::Never) => return Err(err),
+                // A silent server: try again only as often as the timeouts
+                // allow, and a request that may have arrived only if it is
+                // safe to repeat.
+                (Retry::Silent, resend) => {
+                    silent += 1;
+                    let nothing_sent = matches!(&err, Error::NoAnswer(n) if n.waiting == Waiting::Connection);
+                    if silent <= timeouts.retries && (resend == Resend::Idempotent || nothing_sent) {
+                        if !nothing_sent {
+                            *maybe_applied = true;
+                        }
+                        tracing::debug!(url = %req.url, "trying again after: {err}");
+                        continue;
                     }
-                    tracing::debug!(url = %req.url, "trying again after: {err}");
-                    continue;
                 }
-                return Err(err);
-            }
-            // 429 and 503 say the request was not processed, so even calls
-            // that are never retried blindly (allocate, cp, mv) can be sent again.
-            let not_processed =
-                matches!(&err, Error::RateLimited { .. }) || matches!(&err, Error::Server(a) if a.status == 503);
-            if (req.retry && err.is_transient()) || not_processed {
-                let retry_after = match &err {
-                    Error::RateLimited { retry_after, .. } => *retry_after,
-                    _ => None,
-                };
-                if let Some(d) = delays.next() {
-                    if let Error::Http(e) = &err
-                        && !e.is_connect()
-                    {
-                        *maybe_applied = true;
+                // Refused: not carried out, so even requests that are never
+                // repeated blindly (allocate, cp, mv) can be sent again.
+                (Retry::Refused, _) | (Retry::Backoff, Resend::Idempotent) => {
+                    let retry_after = match &err {
+                        Error::RateLimited { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
+                    if let Some(d) = delays.next() {
+                        if let Error::Http(e) = &err
+                            && !e.is_connect()
+                        {
+                            *maybe_applied = true;
+                        }
+                        let d = policy.pick(d, retry_after);
+                        tracing::debug!(url = %req.url, "retrying in {d:?} after: {err}");
+                        tokio::time::sleep(d).await;
+                        continue;
                     }
-                    let d = policy.pick(d, retry_after);
-                    tracing::debug!(url = %req.url, "retrying in {d:?} after: {err}");
-                    tokio::time::sleep(d).await;
-                    continue;
                 }
+                _ => {}
             }
             return Err(err);
         }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::http::Req;
 use crate::model::FileInfo;
 use crate::names::RemotePath;
+use crate::retry::Retry;
 
 /// A stream of body chunks.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
@@ -161,11 +162,13 @@ impl Client {
             match outcome {
                 Ok(()) => break,
                 Err(e) => {
-                    // A silent server: the request already tried again as
-                    // far as the timeouts allow; resume only after progress.
-                    let no_answer = matches!(e, Error::NoAnswer(_));
+                    // What the request already retried (a busy server) is
+                    // final here; a body that broke off resumes. A silent
+                    // server: the request already tried again as far as
+                    // the timeouts allow; resume only after progress.
+                    let no_answer = e.retry() == Retry::Silent;
                     silent = if got > before { 0 } else { silent + u32::from(no_answer) };
-                    let resumable = e.is_transient() || no_answer || matches!(e, Error::Http(_) | Error::Protocol(_));
+                    let resumable = matches!(e.retry(), Retry::Silent | Retry::Interrupted);
                     fruitless = if got > before { 0 } else { fruitless + 1 };
                     if !resumable || fruitless >= max || silent > self.inner.options.timeouts.retries {
                         return Err(e);

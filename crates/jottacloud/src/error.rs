@@ -123,7 +123,7 @@ pub enum Error {
     Timeout(String),
     /// The server did not answer in time. The client has already tried
     /// again as far as [`crate::Timeouts::retries`] allows, so callers
-    /// should not retry it on their own (it is not [`Error::is_transient`]).
+    /// should not retry it on their own (see [`crate::Retry::Silent`]).
     #[error("{0}")]
     NoAnswer(Box<NoAnswer>),
     /// The server answered, but not as the Jottacloud API does (a web page,
@@ -288,16 +288,6 @@ impl Error {
             460 | 507 => Error::QuotaExceeded(api),
             s if s >= 500 => Error::Server(api),
             _ => Error::Status(api),
-        }
-    }
-
-    /// Whether the transport may try again (connection trouble, 429, 5xx).
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Error::Http(e) => e.is_connect() || e.is_timeout() || e.is_request() || e.is_body(),
-            Error::RateLimited { .. } => true,
-            Error::Server(a) => matches!(a.status, 500 | 502 | 503 | 504 | 509),
-            _ => false,
         }
     }
 }

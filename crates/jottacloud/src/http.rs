@@ -270,6 +270,21 @@ pub(crate) enum ReqBody {
     Json(Vec<u8>),
 }
 
+/// When the request path may send a request again, by the failure's
+/// [`crate::Retry`] class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Safe to repeat (reads, idempotent writes): again on `Refused`,
+    /// `Backoff` and (bounded) `Silent`.
+    Idempotent,
+    /// Not safe to repeat (allocate, copy, move): again only when it cannot
+    /// have been carried out: `Refused`, or no connection at all.
+    IfUnprocessed,
+    /// Never: the caller runs its own bounded loop (an upload round), so a
+    /// second loop here would multiply the attempts.
+    Never,
+}
+
 /// A rebuildable request description.
 #[derive(Debug, Clone)]
 pub(crate) struct Req {
@@ -278,8 +293,8 @@ pub(crate) struct Req {
     pub query: Vec<(&'static str, String)>,
     pub headers: Vec<(&'static str, String)>,
     pub body: ReqBody,
-    /// May the transport repeat it on 429/5xx/connection errors?
-    pub retry: bool,
+    /// When the transport may send it again (see [`Resend`]).
+    pub resend: Resend,
     /// A small call with a whole-call limit ([`Timeouts::short_call`]);
     /// otherwise only the idle limit applies (listings, downloads).
     pub short: bool,
@@ -293,7 +308,7 @@ impl Req {
             query: Vec::new(),
             headers: Vec::new(),
             body: ReqBody::None,
-            retry: true,
+            resend: Resend::Idempotent,
             short: false,
         }
     }
@@ -308,8 +323,10 @@ impl Req {
         self.headers.push((k, v.into()));
         self
     }
+    /// Not safe to repeat: sent again only when it cannot have been
+    /// carried out ([`Resend::IfUnprocessed`]).
     pub fn no_retry(mut self) -> Self {
-        self.retry = false;
+        self.resend = Resend::IfUnprocessed;
         self
     }
     /// Mark as a small call with a whole-call limit.

@@ -8,6 +8,8 @@
 //!   processes.
 //! * [`Client`]: a cheap-to-clone handle; every call gets a fresh bearer
 //!   token, one refresh-and-retry on 401, and backoff on 429/5xx.
+//! * [`Retry`]: which failures are worth another try, and by whom (the
+//!   client retries the HTTP exchange; callers only re-read bodies they read).
 //! * [`names`]: rclone-compatible name mapping and path escaping.
 //! * [`timeouts`]: connect, idle and whole-call limits; a silent server is
 //!   [`Error::NoAnswer`] and a slow one a `tracing` event a shell may show.
@@ -30,6 +32,7 @@ mod liststream;
 pub mod model;
 pub mod names;
 mod reply;
+mod retry;
 mod share;
 pub mod time;
 pub mod timeouts;
@@ -47,8 +50,9 @@ pub use http::{Endpoints, RetryPolicy, decode_error};
 pub use liststream::TreeStream;
 pub use model::*;
 pub use names::RemotePath;
+pub use retry::Retry;
 pub use timeouts::{Timeouts, WAITING_TARGET};
-pub use upload::{AllocateRequest, UploadOptions, md5_file};
+pub use upload::{AllocateRequest, BytesSource, FileSource, UploadBody, UploadOptions, UploadSource, md5_file};
 
 /// Re-exported so callers use the same time type.
 pub use jiff::Timestamp;

@@ -339,6 +339,21 @@ pub struct UploadOutcome {
     pub file: FileInfo,
 }
 
+/// What [`crate::Client::upload`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Uploaded {
+    /// True if the service already had the content (allocate said
+    /// `COMPLETED`) and no bytes were sent.
+    pub deduplicated: bool,
+    /// Bytes handed to the transport over all rounds (0 when deduplicated).
+    pub bytes_sent: u64,
+    /// Bytes the service already held from an earlier, interrupted upload
+    /// when this one started (its first `resume_pos`).
+    pub resumed_from: u64,
+    /// Rounds (allocates) used.
+    pub attempts: u32,
+}
+
 /// A public share link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareLink {

@@ -1,18 +1,24 @@
 //! Uploads (spec 5): allocate, then POST the bytes to the returned
 //! `upload_url` (followed verbatim), resuming from `resume_pos`.
 //!
-//! Neither allocate nor the upload POST is retried blindly by the
-//! transport. Instead [`Client::upload_file`] runs bounded *rounds*: each
-//! round re-allocates (the service answers with the same unfinished upload
-//! and how much it already holds) and sends the rest. A `COMPLETED`
+//! [`Client::upload`] is the one allocate/resume path (the engine, backups
+//! and [`Client::upload_file`] all go through it). Neither allocate nor the
+//! upload POST is sent again by the transport; instead the upload runs
+//! bounded *rounds*: each round allocates (the service answers with the same
+//! unfinished upload and how much it already holds) and sends the rest,
+//! read from an [`UploadSource`]. Every failure [`crate::Retry`] does not
+//! call final starts another round, so a busy service costs at most
+//! [`crate::ClientOptions::upload_attempts`] allocates in all. A `COMPLETED`
 //! allocate means the content is known (dedup) and no bytes are sent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use jiff::Timestamp;
 use md5::Digest;
@@ -21,9 +27,10 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use crate::client::Client;
 use crate::download::hex;
 use crate::error::{Error, NoAnswer, Result, Waiting};
-use crate::http::{Req, ReqBody, decode_error};
-use crate::model::{Allocation, UploadOutcome};
+use crate::http::{Req, ReqBody, Resend, decode_error};
+use crate::model::{Allocation, UploadOutcome, Uploaded};
 use crate::names::RemotePath;
+use crate::retry::Retry;
 use crate::time::format_rfc3339_seconds;
 use crate::timeouts::{host_of, notice};
 use crate::types::json::{AllocateJson, AllocateResponseJson, UploadResponseJson};
@@ -50,6 +57,73 @@ pub struct UploadOptions {
     pub created: Option<Timestamp>,
     /// Modification time; defaults to the local file's mtime.
     pub modified: Option<Timestamp>,
+}
+
+/// The bytes of an upload as the transport takes them.
+pub type UploadBody = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Where an upload's bytes come from. Each round of [`Client::upload`]
+/// reads them again from where the service's copy ends, so a source must
+/// be readable from any offset. A source may pace or count what it yields
+/// (a bandwidth limit, progress): the transport pulls chunks as it sends.
+pub trait UploadSource: Send + Sync {
+    /// The bytes from `offset` to the end: exactly `size - offset` of them,
+    /// where `size` is the one given to allocate. Fewer or more, and the
+    /// service refuses the upload as corrupt.
+    fn read_from(&self, offset: u64) -> BoxFuture<'_, Result<UploadBody>>;
+}
+
+/// A local file of known size as an [`UploadSource`].
+#[derive(Debug, Clone)]
+pub struct FileSource {
+    path: PathBuf,
+    size: u64,
+}
+
+impl FileSource {
+    /// The first `size` bytes of the file at `path`.
+    pub fn new(path: impl Into<PathBuf>, size: u64) -> FileSource {
+        FileSource { path: path.into(), size }
+    }
+}
+
+impl UploadSource for FileSource {
+    fn read_from(&self, offset: u64) -> BoxFuture<'_, Result<UploadBody>> {
+        Box::pin(async move {
+            let mut f = tokio::fs::File::open(&self.path).await?;
+            f.seek(std::io::SeekFrom::Start(offset)).await?;
+            let rest = self.size.saturating_sub(offset);
+            Ok(Box::pin(tokio_util::io::ReaderStream::with_capacity(f.take(rest), 256 * 1024)) as UploadBody)
+        })
+    }
+}
+
+/// Bytes in memory (a backup's pack, say) as an [`UploadSource`]. Rounds
+/// after the first send slices of the same buffers, never a copy.
+#[derive(Debug, Clone)]
+pub struct BytesSource(Vec<Bytes>);
+
+impl BytesSource {
+    /// The concatenation of `chunks`.
+    pub fn new(chunks: Vec<Bytes>) -> BytesSource {
+        BytesSource(chunks)
+    }
+}
+
+impl UploadSource for BytesSource {
+    fn read_from(&self, offset: u64) -> BoxFuture<'_, Result<UploadBody>> {
+        let mut skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        let mut rest = Vec::with_capacity(self.0.len());
+        for c in &self.0 {
+            if skip >= c.len() {
+                skip -= c.len();
+                continue;
+            }
+            rest.push(Ok(c.slice(skip..)));
+            skip = 0;
+        }
+        Box::pin(async move { Ok(Box::pin(futures_util::stream::iter(rest)) as UploadBody) })
+    }
 }
 
 /// Compute the MD5 and size of a local file, streaming (1 MiB buffer).
@@ -106,18 +180,14 @@ impl Progress {
     }
 }
 
-fn is_retryable_upload(e: &Error) -> bool {
-    match e {
-        Error::Http(_) | Error::NoAnswer(_) => true,
-        Error::Status(a) => matches!(a.status, 420 | 416),
-        Error::NotFound(_) | Error::Unauthorized(_) => true, // upload id gone / token refreshed
-        e => e.is_transient(),
-    }
-}
-
 impl Client {
-    /// `POST /files/v1/allocate` (never retried blindly).
+    /// `POST /files/v1/allocate`. Sent again only when the service
+    /// refused it unprocessed (429, 503, no connection).
     pub async fn allocate(&self, a: &AllocateRequest) -> Result<Allocation> {
+        self.allocate_as(a, Resend::IfUnprocessed).await
+    }
+
+    async fn allocate_as(&self, a: &AllocateRequest, resend: Resend) -> Result<Allocation> {
         let modified = a.modified.unwrap_or_else(Timestamp::now);
         let created = a.created.unwrap_or(modified);
         let body = AllocateJson {
@@ -127,7 +197,8 @@ impl Client {
             modified: format_rfc3339_seconds(modified),
             path: a.path.allocate_path(),
         };
-        let mut req = Req::post(self.api_url("files/v1/allocate")?).no_retry().short();
+        let mut req = Req::post(self.api_url("files/v1/allocate")?).short();
+        req.resend = resend;
         req.body =
             ReqBody::Json(serde_json::to_vec(&body).map_err(|e| Error::Protocol(format!("encode allocate: {e}")))?);
         let r: AllocateResponseJson = self.call_json(req).await?;
@@ -224,10 +295,10 @@ impl Client {
         }
     }
 
-    /// Upload a local file to `remote`: MD5 first (streaming), then bounded
-    /// allocate/send rounds with resume. Never loads the file into memory.
-    /// If the file changes meanwhile the service reports a corrupt upload
-    /// (400) and we stop.
+    /// Upload a local file to `remote`: MD5 first (streaming), then
+    /// [`Client::upload`]. Never loads the file into memory. If the file
+    /// changes meanwhile the service reports a corrupt upload (400) and we
+    /// stop.
     pub async fn upload_file(&self, local: &Path, remote: &RemotePath, opts: &UploadOptions) -> Result<UploadOutcome> {
         let meta = tokio::fs::metadata(local).await?;
         if !meta.is_file() {
@@ -237,35 +308,56 @@ impl Client {
         let mtime = meta.modified().ok().and_then(|t| Timestamp::try_from(t).ok());
         let modified = opts.modified.or(mtime);
         let areq = AllocateRequest { path: remote.clone(), md5, size, created: opts.created.or(modified), modified };
+        let up = self.upload(&areq, &FileSource::new(local, size)).await?;
+        let file = self.file_info(remote).await?;
+        Ok(UploadOutcome { deduplicated: up.deduplicated, bytes_sent: up.bytes_sent, attempts: up.attempts, file })
+    }
+
+    /// Upload the content `req` describes (its MD5 and size known up
+    /// front) to `req.path`, reading the bytes from `source`. Bounded
+    /// rounds, each an allocate and the rest of the bytes, with backoff
+    /// between them (a `Retry-After` wins); a round that fails in a way
+    /// [`Retry::Never`] calls final ends the upload. Missing parent folders
+    /// are created.
+    ///
+    /// Dropping the future stops the upload at once: the service keeps what
+    /// it got, and the next upload of the same content to the same path
+    /// resumes from there.
+    pub async fn upload(&self, req: &AllocateRequest, source: &dyn UploadSource) -> Result<Uploaded> {
         let sent = Arc::new(AtomicU64::new(0));
         let max = self.inner.options.upload_attempts.max(1);
-        let mut delays = self.inner.options.retry.delays();
+        let policy = &self.inner.options.retry;
+        let mut delays = policy.delays();
+        let mut held_before = None;
         let mut last_err = None;
         let mut silent = 0u32;
         for attempt in 1..=max {
             let before = sent.load(Ordering::SeqCst);
-            let round = self.upload_round(local, &areq, &sent).await;
+            let round = self.upload_round(req, source, &sent, &mut held_before).await;
             // A silent server ends the upload after the allowed retries,
             // unless the round moved bytes.
-            if matches!(round, Err(Error::NoAnswer(_))) {
+            if matches!(&round, Err(e) if e.retry() == Retry::Silent) {
                 silent = if sent.load(Ordering::SeqCst) > before { 0 } else { silent + 1 };
             }
             let patient = silent <= self.inner.options.timeouts.retries;
             match round {
                 Ok(dedup) => {
-                    let file = self.file_info(remote).await?;
                     let bytes_sent = sent.load(Ordering::SeqCst);
-                    return Ok(UploadOutcome {
+                    return Ok(Uploaded {
                         deduplicated: dedup && bytes_sent == 0,
                         bytes_sent,
+                        resumed_from: held_before.unwrap_or(0),
                         attempts: attempt,
-                        file,
                     });
                 }
-                Err(e) if is_retryable_upload(&e) && attempt < max && patient => {
-                    tracing::debug!(%remote, attempt, "upload round failed, re-allocating: {e}");
+                Err(e) if e.retry() != Retry::Never && attempt < max && patient => {
+                    tracing::debug!(remote = %req.path, attempt, "upload round failed, re-allocating: {e}");
+                    let retry_after = match &e {
+                        Error::RateLimited { retry_after, .. } => *retry_after,
+                        _ => None,
+                    };
                     if let Some(d) = delays.next() {
-                        tokio::time::sleep(d).await;
+                        tokio::time::sleep(policy.pick(d, retry_after)).await;
                     }
                     last_err = Some(e);
                 }
@@ -275,33 +367,67 @@ impl Client {
         Err(last_err.unwrap_or_else(|| Error::Protocol("upload failed".into())))
     }
 
-    /// One round: allocate, then send what is missing. Ok(true) = dedup.
-    async fn upload_round(&self, local: &Path, areq: &AllocateRequest, sent: &Arc<AtomicU64>) -> Result<bool> {
-        let alloc = match self.allocate(areq).await {
+    /// One round: allocate (sent once: this loop is the retry), then send
+    /// what is missing. Ok(true) = the service already had it.
+    /// `held_before` gets what the service held at the first allocate.
+    async fn upload_round(
+        &self,
+        areq: &AllocateRequest,
+        source: &dyn UploadSource,
+        sent: &Arc<AtomicU64>,
+        held_before: &mut Option<u64>,
+    ) -> Result<bool> {
+        let alloc = match self.allocate_as(areq, Resend::Never).await {
             // Allocate creates missing parents (modelled, spec 10.14); if a
             // server does not, create them and try once more.
             Err(e) if e.is_not_found() && areq.path.parent().is_some_and(|p| !p.is_mountpoint_root()) => {
                 if let Some(parent) = areq.path.parent() {
                     self.mkdir(&parent).await?;
                 }
-                self.allocate(areq).await?
+                self.allocate_as(areq, Resend::Never).await?
             }
             r => r?,
         };
+        held_before.get_or_insert(alloc.resume_pos);
         if alloc.completed {
             return Ok(true);
         }
-        let mut f = tokio::fs::File::open(local).await?;
-        f.seek(std::io::SeekFrom::Start(alloc.resume_pos)).await?;
-        let remaining = alloc.bytes - alloc.resume_pos;
         let counter = sent.clone();
-        let stream = tokio_util::io::ReaderStream::with_capacity(f.take(remaining), 256 * 1024).map(move |r| {
-            if let Ok(b) = &r {
+        let body = source.read_from(alloc.resume_pos).await?.inspect(move |r| {
+            if let Ok(b) = r {
                 counter.fetch_add(b.len() as u64, Ordering::SeqCst);
             }
-            r
         });
-        self.upload_body(&alloc, stream).await?;
+        self.upload_body(&alloc, body).await?;
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read(source: &dyn UploadSource, offset: u64) -> Vec<u8> {
+        let mut body = source.read_from(offset).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(c) = body.next().await {
+            out.extend_from_slice(&c.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn sources_read_from_any_offset() {
+        let chunks = vec![Bytes::from_static(b"abc"), Bytes::from_static(b""), Bytes::from_static(b"defg")];
+        let bytes = BytesSource::new(chunks);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abcdefg and more than the size").unwrap();
+        let file = FileSource::new(&path, 7);
+        for source in [&bytes as &dyn UploadSource, &file] {
+            for (offset, want) in [(0, &b"abcdefg"[..]), (2, b"cdefg"), (3, b"defg"), (6, b"g"), (7, b""), (99, b"")] {
+                assert_eq!(read(source, offset).await, want, "from {offset}");
+            }
+        }
     }
 }

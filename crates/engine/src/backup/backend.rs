@@ -6,22 +6,25 @@
 //! method drives the client with the captured runtime [`Handle`].
 //!
 //! Layout (restic's): `config`, `keys/ID`, `snapshots/ID`, `index/ID`,
-//! `data/XX/ID`. Uploads are idempotent: a repeated upload of the same bytes
-//! is answered "completed" by allocate (the service already has that MD5 at
-//! that path), so a retry after a lost reply is a success.
+//! `data/XX/ID`. Uploads go through the client's [`Client::upload`] (its
+//! rounds are the retries) and are idempotent: a repeated upload of the same
+//! bytes is answered "completed" by allocate (the service already has that
+//! MD5 at that path), so a round after a lost reply is a success. Reads and
+//! listings are tried again here only when their body broke off
+//! ([`crate::transfer::read_again`]); the client retried everything else.
 
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use fjordsync_jottacloud::{AllocateRequest, Client, DownloadOptions, Error as ApiError, ListMode, RemotePath};
+use fjordsync_jottacloud::{
+    AllocateRequest, BytesSource, Client, DownloadOptions, Error as ApiError, ListMode, RemotePath,
+};
 use futures_util::StreamExt;
 use md5::Digest;
 use rustic_core::{BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend};
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
 
-/// Upload rounds before a write gives up (each round re-allocates and resumes).
-const UPLOAD_ROUNDS: u32 = 5;
 /// Attempts at a read or listing: the client retries a request until its
 /// body starts; a body cut short (a reset, a proxy) is retried here.
 const READ_ATTEMPTS: u32 = 5;
@@ -72,7 +75,7 @@ impl JottaBackend {
         let mut attempt = 1;
         loop {
             match op().await {
-                Err(e) if retryable(&e) && attempt < READ_ATTEMPTS => {
+                Err(e) if crate::transfer::read_again(&e) && attempt < READ_ATTEMPTS => {
                     tracing::debug!(attempt, "{what} failed, trying again: {e}");
                     tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
                     attempt += 1;
@@ -150,59 +153,8 @@ impl JottaBackend {
         let md5: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let size: u64 = chunks.iter().map(|c| c.len() as u64).sum();
         let req = AllocateRequest { path: path.clone(), md5, size, created: None, modified: None };
-        let mut last = None;
-        for round in 1..=UPLOAD_ROUNDS {
-            match self.upload_round(&req, &chunks).await {
-                Ok(()) => return Ok(()),
-                Err(e) if retryable_upload(&e) && round < UPLOAD_ROUNDS => {
-                    tracing::debug!(%path, round, "backup upload failed, retrying: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(200 << round)).await;
-                    last = Some(e);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| ApiError::Protocol("upload failed".into())))
+        self.client.upload(&req, &BytesSource::new(chunks)).await.map(|_| ())
     }
-
-    /// Allocate (creating the parent folder if the service wants it), then
-    /// send what the service does not hold yet. "Completed" = already there.
-    async fn upload_round(&self, req: &AllocateRequest, chunks: &[Bytes]) -> Result<(), ApiError> {
-        let alloc = match self.client.allocate(req).await {
-            Err(e) if e.is_not_found() => {
-                if let Some(parent) = req.path.parent() {
-                    self.client.mkdir(&parent).await?;
-                }
-                self.client.allocate(req).await?
-            }
-            r => r?,
-        };
-        if alloc.completed {
-            return Ok(());
-        }
-        // The bytes from resume_pos on, as slices of the chunks (no copy).
-        let mut skip = alloc.resume_pos as usize;
-        let mut rest = Vec::with_capacity(chunks.len());
-        for c in chunks {
-            if skip >= c.len() {
-                skip -= c.len();
-                continue;
-            }
-            rest.push(Ok::<_, std::io::Error>(c.slice(skip..)));
-            skip = 0;
-        }
-        self.client.upload_body(&alloc, futures_util::stream::iter(rest)).await
-    }
-}
-
-/// Worth another upload round: the upload id may be gone (404) or the token refreshed (401).
-fn retryable_upload(e: &ApiError) -> bool {
-    retryable(e) || matches!(e, ApiError::NotFound(_) | ApiError::Unauthorized(_))
-}
-
-/// Worth another try: connection trouble, 429/5xx, a body cut short.
-fn retryable(e: &ApiError) -> bool {
-    e.is_transient() || matches!(e, ApiError::Http(_) | ApiError::Protocol(_))
 }
 
 fn err(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Box<RusticError> {

@@ -146,7 +146,7 @@ pub async fn download(
         let opts = DownloadOptions { start: got, ..Default::default() };
         let mut stream = client.download(remote.path, opts).await?;
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
+            let chunk = chunk.map_err(TransferError::in_body)?;
             got += chunk.len() as u64;
             if got > size {
                 return Err(TransferError::Mismatch {

@@ -1,15 +1,18 @@
 //! Copying a file between two accounts (or two services). No server-side copy
 //! exists across accounts, but the source's listing already gives its MD5 and
-//! size, which is all an upload needs up front: allocate on the destination
-//! first (dedup may finish it without a byte), then stream the source's
-//! download straight into the upload body, starting at the destination's
-//! `resume_pos`. Nothing touches the local disk; memory stays at one chunk.
+//! size, which is all an upload needs up front: the destination's upload
+//! allocates first (dedup may finish it without a byte), then reads the
+//! source's download, from the destination's `resume_pos`, straight into the
+//! upload body. A round that breaks off (either side) starts another that
+//! downloads from the new `resume_pos`. Nothing touches the local disk;
+//! memory stays at one chunk.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use fjordsync_jottacloud::{AllocateRequest, Client, DownloadOptions, RemotePath, Timestamp};
+use fjordsync_jottacloud::{AllocateRequest, Client, DownloadOptions, RemotePath, Timestamp, UploadBody, UploadSource};
 use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
 
 use super::{Throttle, TransferError, UploadDone};
 
@@ -41,30 +44,43 @@ pub async fn relay(
         created: source.modified,
         modified: source.modified,
     };
-    let alloc = to.allocate(&req).await?;
-    if alloc.completed {
-        return Ok(UploadDone { bytes: 0, deduplicated: true, resumed_from: 0 });
-    }
-    let resumed_from = alloc.resume_pos;
-    let sent = Arc::new(AtomicU64::new(0));
-    let counted = sent.clone();
-    let body =
-        from.download(src, DownloadOptions { start: resumed_from, ..Default::default() }).await?.then(move |chunk| {
-            let throttle = throttle.clone();
-            let progress = progress.clone();
-            let counted = counted.clone();
-            async move {
-                let chunk = chunk.map_err(std::io::Error::other)?;
-                if let Some(t) = &throttle {
-                    t.take(chunk.len()).await;
-                }
-                progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                Ok(chunk)
-            }
-        });
+    let body = Download { from, src, size: source.size, throttle, progress };
     // The destination checks the MD5 it was promised when the last byte
-    // arrives, so a source that changed meanwhile fails here, not silently.
-    to.upload_body(&alloc, body).await?;
-    Ok(UploadDone { bytes: sent.load(Ordering::Relaxed), deduplicated: false, resumed_from })
+    // arrives, so a source that changed meanwhile fails there, not silently.
+    Ok(to.upload(&req, &body).await?.into())
+}
+
+/// The source's download as the destination's upload body.
+struct Download<'a> {
+    from: &'a Client,
+    src: &'a RemotePath,
+    size: u64,
+    throttle: Option<Arc<Throttle>>,
+    progress: Arc<AtomicU64>,
+}
+
+impl UploadSource for Download<'_> {
+    fn read_from(&self, offset: u64) -> BoxFuture<'_, fjordsync_jottacloud::Result<UploadBody>> {
+        Box::pin(async move {
+            if offset > 0 && offset >= self.size {
+                // Nothing left to send (and a range from the end is refused).
+                return Ok(Box::pin(futures_util::stream::empty()) as UploadBody);
+            }
+            let stream = self.from.download(self.src, DownloadOptions { start: offset, ..Default::default() }).await?;
+            let (throttle, progress) = (self.throttle.clone(), self.progress.clone());
+            let body = stream.then(move |chunk| {
+                let throttle = throttle.clone();
+                let progress = progress.clone();
+                async move {
+                    let chunk = chunk.map_err(std::io::Error::other)?;
+                    if let Some(t) = &throttle {
+                        t.take(chunk.len()).await;
+                    }
+                    progress.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    Ok(chunk)
+                }
+            });
+            Ok(Box::pin(body) as UploadBody)
+        })
+    }
 }

@@ -1,15 +1,17 @@
-//! Uploads through allocate + upload_body (not `Client::upload_file`) so
-//! that we pass the MD5 the hash cache already knows, count bytes for
-//! progress, apply the bandwidth limit, and record the upload in the state
-//! database: after a crash the service answers the same allocate with the
-//! bytes it already holds (`resume_pos`) and we send only the rest.
+//! Uploads through the client's one allocate/resume path
+//! ([`Client::upload`]), with what the engine adds around it: the MD5 the
+//! hash cache already knows, the bandwidth limit and byte progress (in the
+//! [`UploadSource`] the client reads), and the record in the state database
+//! (`uploads`): after a crash the service answers the same allocate with the
+//! bytes it already holds (`resume_pos`) and only the rest is sent.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use fjordsync_jottacloud::{AllocateRequest, Client, RemotePath, Timestamp};
+use fjordsync_jottacloud::{AllocateRequest, Client, RemotePath, Timestamp, UploadBody, UploadSource};
+use futures_util::future::BoxFuture;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{Throttle, TransferError};
@@ -25,6 +27,12 @@ pub struct UploadDone {
     pub deduplicated: bool,
     /// Bytes the service already held from an earlier, interrupted upload.
     pub resumed_from: u64,
+}
+
+impl From<fjordsync_jottacloud::Uploaded> for UploadDone {
+    fn from(u: fjordsync_jottacloud::Uploaded) -> Self {
+        UploadDone { bytes: u.bytes_sent, deduplicated: u.deduplicated, resumed_from: u.resumed_from }
+    }
 }
 
 #[allow(clippy::too_many_arguments)] // each is a distinct input; a struct would only rename them
@@ -46,57 +54,58 @@ pub async fn upload(
     if let Some(db) = db {
         db.begin_upload(&key, &local.to_string_lossy(), md5, item.size, item.mtime)?;
     }
-    let alloc = match client.allocate(&req).await {
-        Err(e) if e.is_not_found() && remote.parent().is_some_and(|p| !p.is_mountpoint_root()) => {
-            if let Some(parent) = remote.parent() {
-                client.mkdir(&parent).await?;
-            }
-            client.allocate(&req).await?
-        }
-        r => r?,
-    };
-    if alloc.completed {
-        if let Some(db) = db {
-            db.end_upload(&key)?;
-        }
-        return Ok(UploadDone { bytes: 0, deduplicated: true, resumed_from: 0 });
-    }
-    let mut f = tokio::fs::File::open(local).await?;
-    f.seek(std::io::SeekFrom::Start(alloc.resume_pos)).await?;
-    let remaining = alloc.bytes.saturating_sub(alloc.resume_pos);
-    let chunk = throttle.as_ref().map_or(256 * 1024, |t| t.chunk());
-    let sent = Arc::new(AtomicU64::new(0));
-    let sent_in = sent.clone();
-    let body = futures_util::stream::unfold((f, remaining), move |(mut f, left)| {
-        let throttle = throttle.clone();
-        let progress = progress.clone();
-        let sent = sent_in.clone();
-        async move {
-            if left == 0 {
-                return None;
-            }
-            let want = (chunk as u64).min(left) as usize;
-            let mut buf = vec![0u8; want];
-            let got = match f.read(&mut buf).await {
-                Ok(0) => {
-                    let e = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file got shorter");
-                    return Some((Err(e), (f, 0)));
-                }
-                Ok(n) => n,
-                Err(e) => return Some((Err(e), (f, 0))),
-            };
-            buf.truncate(got);
-            if let Some(t) = &throttle {
-                t.take(got).await;
-            }
-            progress.fetch_add(got as u64, Ordering::Relaxed);
-            sent.fetch_add(got as u64, Ordering::Relaxed);
-            Some((Ok(Bytes::from(buf)), (f, left - got as u64)))
-        }
-    });
-    client.upload_body(&alloc, body).await?;
+    let source = LocalFile { path: local.to_path_buf(), size: item.size, throttle, progress };
+    let up = client.upload(&req, &source).await?;
     if let Some(db) = db {
         db.end_upload(&key)?;
     }
-    Ok(UploadDone { bytes: sent.load(Ordering::Relaxed), deduplicated: false, resumed_from: alloc.resume_pos })
+    Ok(up.into())
+}
+
+/// A local file read in chunks the bandwidth limit allows, counted into
+/// the run's progress as the transport takes them.
+struct LocalFile {
+    path: PathBuf,
+    size: u64,
+    throttle: Option<Arc<Throttle>>,
+    progress: Arc<AtomicU64>,
+}
+
+impl UploadSource for LocalFile {
+    fn read_from(&self, offset: u64) -> BoxFuture<'_, fjordsync_jottacloud::Result<UploadBody>> {
+        Box::pin(async move {
+            let mut f = tokio::fs::File::open(&self.path).await?;
+            f.seek(std::io::SeekFrom::Start(offset)).await?;
+            let remaining = self.size.saturating_sub(offset);
+            let throttle = self.throttle.clone();
+            let progress = self.progress.clone();
+            let chunk = throttle.as_ref().map_or(256 * 1024, |t| t.chunk());
+            let body = futures_util::stream::unfold((f, remaining), move |(mut f, left)| {
+                let throttle = throttle.clone();
+                let progress = progress.clone();
+                async move {
+                    if left == 0 {
+                        return None;
+                    }
+                    let want = (chunk as u64).min(left) as usize;
+                    let mut buf = vec![0u8; want];
+                    let got = match f.read(&mut buf).await {
+                        Ok(0) => {
+                            let e = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file got shorter");
+                            return Some((Err(e), (f, 0)));
+                        }
+                        Ok(n) => n,
+                        Err(e) => return Some((Err(e), (f, 0))),
+                    };
+                    buf.truncate(got);
+                    if let Some(t) = &throttle {
+                        t.take(got).await;
+                    }
+                    progress.fetch_add(got as u64, Ordering::Relaxed);
+                    Some((Ok(Bytes::from(buf)), (f, left - got as u64)))
+                }
+            });
+            Ok(Box::pin(body) as UploadBody)
+        })
+    }
 }

@@ -32,6 +32,7 @@ use url::Url;
 use crate::error::{Error, Result, StoreError};
 use crate::http::RetryPolicy;
 use crate::reply::{Expect, not_the_api};
+use crate::retry::Retry;
 use crate::timeouts::{Timeouts, host_of, watch};
 use crate::types::json::{OAuthErrorJson, TokenJson};
 
@@ -364,12 +365,13 @@ impl AuthHttp {
                 Ok(r) => crate::http::decode_error(r).await,
                 Err(e) => t.error(e, limit),
             };
-            let again = match &e {
-                Error::NoAnswer(_) => {
+            let again = match e.retry() {
+                Retry::Silent => {
                     silent += 1;
                     silent <= t.retries
                 }
-                e => e.is_transient(),
+                Retry::Refused | Retry::Backoff => true,
+                _ => false,
             };
             if again && let Some(d) = delays.next() {
                 tokio::time::sleep(d).await;

@@ -9,3 +9,4 @@ mod malformed;
 mod names;
 mod silent;
 mod tokens;
+mod upload_rounds;
