@@ -25,7 +25,7 @@ use crate::local::{self, HashCache, SafeRoot};
 use crate::lock::{into_inner, lock};
 use crate::plan::{self, Action, Group, Plan, Planner, Step};
 use crate::session::{Session, same_account};
-use crate::state::{DbOp, FileEvent, StateDb, Writer, WriterHandle};
+use crate::state::{DbOp, FileEvent, NewRun, Outcome, RunResult, StateDb, Writer, WriterHandle};
 use crate::task::{Location, TaskKind, TaskSpec};
 use crate::transfer::{self, Stopped, Throttle, TransferError};
 use crate::tree::{FileItem, Folder, Skipped, parse_md5, user_path};
@@ -38,8 +38,8 @@ pub type Opener = Arc<dyn Fn(&str) -> Result<Session> + Send + Sync>;
 pub struct RunReport {
     /// Run id (0 for a dry run: nothing is recorded).
     pub run: i64,
-    /// `ok`, `failed`, `refused`, `cancelled`, `dry-run`, `differences`.
-    pub outcome: String,
+    /// How it ended (`DryRun` for a dry run).
+    pub outcome: Outcome,
     /// Counters.
     pub counters: Counters,
     /// The plan that was applied (or would be, for a dry run).
@@ -55,7 +55,7 @@ pub struct RunReport {
 impl RunReport {
     /// True when the shell should exit with failure.
     pub fn is_failure(&self) -> bool {
-        matches!(self.outcome.as_str(), "failed" | "refused" | "cancelled" | "differences")
+        self.outcome.is_failure()
     }
 }
 
@@ -123,6 +123,11 @@ impl Runner {
     /// The state database.
     pub fn db(&self) -> &Arc<StateDb> {
         &self.db
+    }
+
+    /// Opens a configured remote through the shell's opener.
+    pub(crate) fn open_remote(&self, remote: &str) -> Result<Session> {
+        (self.opener)(remote)
     }
 
     pub(crate) fn resolve(&self, loc: &Location) -> Result<Side> {
@@ -199,7 +204,7 @@ impl Runner {
             filter = filter.only(keys);
         }
         let dry = opts.dry_run;
-        let run = if dry { 0 } else { self.db.start_task_run(spec, parent, named)? };
+        let run = if dry { 0 } else { self.db.start_run(&NewRun::transfer(spec)?.parent(parent).task(named))? };
         events(TaskEvent::Started {
             run,
             kind: spec.kind.as_str().into(),
@@ -214,19 +219,19 @@ impl Runner {
             Err(e) => {
                 if run != 0 {
                     // The counters of what was recorded before the failure.
-                    let _ = self.db.finish_run_from_rows(run, "failed");
+                    let _ = self.db.finish_run(run, Outcome::Failed, RunResult::CountedFromRows);
                 }
                 return Err(e);
             }
         };
         flushed?;
         if run != 0 {
-            self.db.finish_run(run, &outcome, &counters)?;
+            self.db.finish_run(run, outcome, RunResult::Counters(counters.clone()))?;
         }
         let duration = started.elapsed();
         events(TaskEvent::Finished {
             run,
-            outcome: outcome.clone(),
+            outcome: outcome.as_str().into(),
             duration_ms: duration.as_millis() as u64,
             counters: counters.clone(),
         });
@@ -325,10 +330,10 @@ impl Runner {
                 rec(&w, &p.path, "preflight", "failed", Some(p.message.clone()), String::new());
             }
             let refusal = plan::refusal(&plan.problems);
-            return Ok(Applied::ended("refused", counters, plan, Some(refusal)));
+            return Ok(Applied::ended(Outcome::Refused, counters, plan, Some(refusal)));
         }
         if let Err(refusal) = guard::check(kind, &plan, opts) {
-            return Ok(Applied::ended("refused", counters, plan, Some(refusal)));
+            return Ok(Applied::ended(Outcome::Refused, counters, plan, Some(refusal)));
         }
         if kind == TaskKind::Check {
             for d in &plan.differences {
@@ -341,12 +346,12 @@ impl Runner {
                 events(TaskEvent::Difference { kind: d.kind.into(), path: user_path(&d.key) });
             }
             counters.unchanged = plan.totals.unchanged;
-            let outcome = if plan.differences.is_empty() { "ok" } else { "differences" };
+            let outcome = if plan.differences.is_empty() { Outcome::Ok } else { Outcome::Differences };
             return Ok(Applied::ended(outcome, counters, plan, None));
         }
         counters.unchanged = plan.totals.unchanged;
         if opts.dry_run {
-            return Ok(Applied::ended("dry-run", counters, plan, None));
+            return Ok(Applied::ended(Outcome::DryRun, counters, plan, None));
         }
         // Uploads look MD5s up; downloads record the verified MD5 of what they wrote.
         let uploads_from_local = local_root.is_some() && plan.totals.files > 0;
@@ -414,13 +419,13 @@ impl Runner {
         let counters = lock(&exec.counters).clone();
         let outcome = outcome_of(&cancel, &counters);
         let stopped = lock(&exec.stopped).take();
-        Ok(Applied { outcome: outcome.into(), counters, plan, refusal: None, stopped })
+        Ok(Applied { outcome, counters, plan, refusal: None, stopped })
     }
 }
 
 /// What [`Runner::run_inner`] yields.
 struct Applied {
-    outcome: String,
+    outcome: Outcome,
     counters: Counters,
     plan: Plan,
     refusal: Option<Refusal>,
@@ -429,19 +434,19 @@ struct Applied {
 
 impl Applied {
     /// A run that ended before applying anything (refused, checked, dry run).
-    fn ended(outcome: &str, counters: Counters, plan: Plan, refusal: Option<Refusal>) -> Applied {
-        Applied { outcome: outcome.into(), counters, plan, refusal, stopped: None }
+    fn ended(outcome: Outcome, counters: Counters, plan: Plan, refusal: Option<Refusal>) -> Applied {
+        Applied { outcome, counters, plan, refusal, stopped: None }
     }
 }
 
 /// How an applied run ended: cancelled wins, then any failed file.
-pub(crate) fn outcome_of(cancel: &CancellationToken, counters: &Counters) -> &'static str {
+pub(crate) fn outcome_of(cancel: &CancellationToken, counters: &Counters) -> Outcome {
     if cancel.is_cancelled() {
-        "cancelled"
+        Outcome::Cancelled
     } else if counters.failed > 0 {
-        "failed"
+        Outcome::Failed
     } else {
-        "ok"
+        Outcome::Ok
     }
 }
 
