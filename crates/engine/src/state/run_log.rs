@@ -361,3 +361,67 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         task: r.get(10)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::schema::MIGRATIONS;
+
+    /// A database from before backup results (and before enums) opens:
+    /// every run it holds reads back with its kind and outcome, including
+    /// the app's old `crashed`, and new backup results can be added.
+    #[test]
+    fn an_old_database_lists_its_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let before = &MIGRATIONS[..MIGRATIONS.len() - 1];
+            rusqlite_migration::Migrations::from_slice(before).to_latest(&mut conn).unwrap();
+            conn.execute("INSERT INTO tasks (id, spec, created_ms) VALUES (1, '{}', 5)", []).unwrap();
+            for (id, kind, outcome) in
+                [(1, "sync", "ok"), (2, "undo", "failed"), (3, "backup", "ok"), (4, "copy", "crashed"), (5, "check", "differences")]
+            {
+                conn.execute(
+                    "INSERT INTO runs (id, task, kind, source, destination, spec, started_ms, ended_ms, outcome, counters)
+                     VALUES (?1, 1, ?2, '/a', 'demo:x', '{}', 10, 20, ?3, '{\"uploaded\":3}')",
+                    params![id, kind, outcome],
+                )
+                .unwrap();
+            }
+        }
+        let db = StateDb::open(&path).unwrap();
+        let runs = db.runs(10).unwrap();
+        let got: Vec<_> = runs.iter().map(|r| (r.id, r.kind, r.outcome, r.counters.uploaded)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (5, RunKind::Check, Outcome::Differences, 3),
+                (4, RunKind::Copy, Outcome::Interrupted, 3),
+                (3, RunKind::Backup, Outcome::Ok, 3),
+                (2, RunKind::Undo, Outcome::Failed, 3),
+                (1, RunKind::Sync, Outcome::Ok, 3),
+            ]
+        );
+        // The JSON the shells print keeps its words; no `backup` key for old rows.
+        let v = serde_json::to_value(&runs[2]).unwrap();
+        assert_eq!((v["kind"].as_str(), v["outcome"].as_str(), v.get("backup")), (Some("backup"), Some("ok"), None));
+        // A new backup run on the migrated database.
+        let job = crate::tasks::Backup {
+            folders: vec!["/a".into()],
+            repository: crate::task::Location::Local { path: "/r".into() },
+            filters: Default::default(),
+            retention: Default::default(),
+            remember_password: false,
+            password_file: None,
+        };
+        let run = db.start_run(&NewRun::backup(&job).unwrap()).unwrap();
+        let result = BackupResult { snapshot: "ab".repeat(32), files_new: 4, bytes_added: 9, ..Default::default() };
+        db.finish_run(run, Outcome::Ok, RunResult::Backup(Some(result.clone()))).unwrap();
+        assert_eq!(db.run(run).unwrap().unwrap().backup, Some(result));
+        // Log retention takes a backup result with its run.
+        assert_eq!(db.prune_runs_before(i64::MAX).unwrap(), 6);
+        let left: i64 = db.conn().query_row("SELECT count(*) FROM backup_runs", [], |r| r.get(0)).unwrap();
+        assert_eq!(left, 0);
+    }
+}
