@@ -1,16 +1,13 @@
 //! Fjordsync's desktop app: a thin Tauri 2 shell over the engine.
 //!
-//! - [`api`]: every command as a plain async method (the one door to the engine).
-//! - [`commands`]: the Tauri commands, a few lines each, over [`api::Api`].
-//! - [`bridge`]: the same commands over HTTP + WebSocket for browser tests.
+//! The commands themselves are plain async methods of `fjordsync_api::Api`
+//! (the one door to the engine that the CLI's daemon also serves).
+//!
+//! - [`commands`]: the Tauri commands, a few lines each, over [`Api`].
 //! - [`tray`]: the tray icon (status, quota, last results, Pause / Sync all)
 //!   and notifications; closing the window hides it to the tray.
-//! - [`error`]: the `{code, message}` error the UI branches on.
 
-pub mod api;
-pub mod bridge;
 pub mod commands;
-pub mod error;
 pub mod tray;
 
 use std::path::PathBuf;
@@ -18,7 +15,7 @@ use std::sync::Arc;
 
 use tauri::{Emitter, Manager, WindowEvent};
 
-use api::Api;
+use fjordsync_api::{Api, web};
 
 /// The binary's entry: the desktop app, or `--bridge PORT [--ui DIR]`.
 pub fn main_entry() {
@@ -53,7 +50,7 @@ fn run_bridge(port: u16, ui: PathBuf) -> anyhow::Result<()> {
         // Schedules run in the bridge too (same Api).
         tokio::spawn(api.clone().run_scheduler());
         tokio::select! {
-            r = bridge::serve(api.clone(), port, ui) => r?,
+            r = web::serve(api.clone(), port, ui) => r?,
             _ = tokio::signal::ctrl_c() => {}
         }
         api.shutdown().await;

@@ -9,7 +9,8 @@
 //! broadcast and sends notifications for failed and long runs.
 //!
 //! What to show is decided by pure functions ([`view`], [`notification`],
-//! [`badge`]) that the tests cover; the rest is plumbing.
+//! [`badge`]) that the tests cover; the rest is plumbing. The words, in the
+//! window's five languages, are in [`lang`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,9 +20,12 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::api::dto::{AppEvent, QuotaDto, RunDto, TaskDto};
-use crate::api::settings::SettingsDto;
-use crate::api::{Api, BAD_OUTCOMES};
+use fjordsync_api::dto::{AppEvent, QuotaDto, RunDto, TaskDto};
+use fjordsync_api::settings::SettingsDto;
+use fjordsync_api::{Api, BAD_OUTCOMES};
+
+pub mod lang;
+pub use lang::Lang;
 
 /// The tray's id.
 pub const TRAY_ID: &str = "main-tray";
@@ -48,29 +52,6 @@ pub enum TrayState {
     Paused,
 }
 
-/// Norwegian or English tray texts (the app's language setting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Nb,
-}
-
-impl Lang {
-    /// The language setting (`""` follows `LANG`).
-    pub fn from_setting(s: &str) -> Lang {
-        let sys = std::env::var("LANG").unwrap_or_default();
-        let code = if s.is_empty() { sys.as_str() } else { s };
-        if ["nb", "no", "nn"].iter().any(|p| code.starts_with(p)) { Lang::Nb } else { Lang::En }
-    }
-
-    fn pick(self, en: &'static str, nb: &'static str) -> &'static str {
-        match self {
-            Lang::En => en,
-            Lang::Nb => nb,
-        }
-    }
-}
-
 /// Everything the tray shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrayView {
@@ -84,39 +65,40 @@ pub struct TrayView {
     pub lang: Lang,
 }
 
-/// 1536 → "1.5 KiB" (binary units, like the UI).
-pub fn bytes(n: u64) -> String {
+/// 1536 → "1.5 KiB" ("1,5 KiB" in the Nordic languages; binary units, like the UI).
+pub fn bytes(n: u64, lang: Lang) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let (mut v, mut u) = (n as f64, 0);
     while v >= 1024.0 && u < UNITS.len() - 1 {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 || v >= 100.0 { format!("{v:.0} {}", UNITS[u]) } else { format!("{v:.1} {}", UNITS[u]) }
+    let number = if u == 0 || v >= 100.0 { format!("{v:.0}") } else { format!("{v:.1}") };
+    format!("{} {}", number.replace('.', &lang.words().decimal.to_string()), UNITS[u])
 }
 
-/// "just now", "5 min ago", "3 h ago", "2 d ago".
+/// "just now", "5 min ago", "3 h ago", "2 d ago" (abbreviated units: no plurals).
 pub fn age(ms: i64, lang: Lang) -> String {
+    let w = lang.words();
     let s = ms.max(0) / 1000;
-    match (s, lang) {
-        (0..60, _) => lang.pick("just now", "nå nettopp").to_string(),
-        (60..3600, Lang::En) => format!("{} min ago", s / 60),
-        (60..3600, Lang::Nb) => format!("for {} min siden", s / 60),
-        (3600..86_400, Lang::En) => format!("{} h ago", s / 3600),
-        (3600..86_400, Lang::Nb) => format!("for {} t siden", s / 3600),
-        (_, Lang::En) => format!("{} d ago", s / 86_400),
-        (_, Lang::Nb) => format!("for {} d siden", s / 86_400),
-    }
+    let (text, n) = match s {
+        0..60 => return w.just_now.to_string(),
+        60..3600 => (w.minutes_ago, s / 60),
+        3600..86_400 => (w.hours_ago, s / 3600),
+        _ => (w.days_ago, s / 86_400),
+    };
+    lang::fill(text, &[("n", &n.to_string())])
 }
 
 fn outcome(o: &str, lang: Lang) -> &'static str {
+    let w = lang.words();
     match o {
-        "ok" => lang.pick("done", "fullført"),
-        "failed" => lang.pick("failures", "feil"),
-        "refused" => lang.pick("refused", "avvist"),
-        "cancelled" => lang.pick("stopped", "stoppet"),
-        "running" => lang.pick("running", "kjører"),
-        _ => lang.pick("interrupted", "avbrutt"),
+        "ok" => w.done,
+        "failed" => w.failures,
+        "refused" => w.refused,
+        "cancelled" => w.stopped,
+        "running" => w.running,
+        _ => w.interrupted,
     }
 }
 
@@ -143,10 +125,11 @@ pub fn view(
         .iter()
         .map(|(name, q)| match q {
             Some(QuotaDto { used, total: Some(total), .. }) => {
-                let of = lang.pick("of", "av");
-                format!("{name}: {} {of} {}", bytes(*used), bytes(*total))
+                let of =
+                    lang::fill(lang.words().used_of, &[("used", &bytes(*used, lang)), ("total", &bytes(*total, lang))]);
+                format!("{name}: {of}")
             }
-            Some(QuotaDto { used, total: None, .. }) => format!("{name}: {}", bytes(*used)),
+            Some(QuotaDto { used, total: None, .. }) => format!("{name}: {}", bytes(*used, lang)),
             None => format!("{name}: —"),
         })
         .collect();
@@ -160,11 +143,12 @@ pub fn view(
             format!("{}: {} · {when}", t.name, outcome(&r.outcome, lang))
         })
         .collect();
+    let w = lang.words();
     let status = match state {
-        TrayState::Idle => lang.pick("up to date", "oppdatert"),
-        TrayState::Syncing => lang.pick("syncing…", "synkroniserer …"),
-        TrayState::Error => lang.pick("a task failed", "en oppgave feilet"),
-        TrayState::Paused => lang.pick("paused", "satt på pause"),
+        TrayState::Idle => w.up_to_date,
+        TrayState::Syncing => w.syncing,
+        TrayState::Error => w.task_failed,
+        TrayState::Paused => w.paused,
     };
     let mut tooltip = format!("Fjordsync: {status}");
     for q in &quota {
@@ -177,31 +161,29 @@ pub fn view(
 /// Title and body of the notification for a finished run, if it deserves
 /// one: it failed (or could not start), or it took longer than a minute.
 pub fn notification(name: &str, run: Option<&RunDto>, error: Option<&str>, lang: Lang) -> Option<(String, String)> {
+    let w = lang.words();
+    let named = |text: &str| lang::fill(text, &[("name", name)]);
     if let Some(e) = error {
-        return Some((format!("{} “{name}”", lang.pick("Could not run", "Kunne ikke kjøre")), e.to_string()));
+        return Some((named(w.could_not_run), e.to_string()));
     }
     let run = run?;
     let c = &run.counters;
     if BAD_OUTCOMES.contains(&run.outcome.as_str()) {
-        let body = match lang {
-            Lang::En => format!("{} files failed. Open Fjordsync to see the log.", c.failed),
-            Lang::Nb => format!("{} filer feilet. Åpne Fjordsync for å se loggen.", c.failed),
-        };
-        let title = match run.outcome.as_str() {
-            "refused" => lang.pick("Refused", "Avvist"),
-            _ => lang.pick("Failed", "Feilet"),
-        };
-        return Some((format!("{title}: “{name}”"), body));
+        return Some(match run.outcome.as_str() {
+            // A refused run did not start: no file failed, nothing changed.
+            "refused" => (named(w.refused_title), w.nothing_changed.to_string()),
+            _ if c.failed > 0 => {
+                (named(w.failed_title), format!("{} {}", lang.count(w.files_failed, c.failed, &[]), w.see_log))
+            }
+            _ => (named(w.failed_title), w.see_log.to_string()),
+        });
     }
     let took = run.ended_ms? - run.started_ms;
     if run.outcome == "ok" && took > LONG_RUN_MS {
         let files = c.uploaded + c.downloaded + c.updated + c.copied + c.moved;
-        let mins = took / 60_000;
-        let body = match lang {
-            Lang::En => format!("{files} files, {} in {mins} min.", bytes(c.bytes)),
-            Lang::Nb => format!("{files} filer, {} på {mins} min.", bytes(c.bytes)),
-        };
-        return Some((format!("{}: “{name}”", lang.pick("Finished", "Ferdig")), body));
+        let mins = (took / 60_000).to_string();
+        let body = lang.count(w.finished_body, files, &[("bytes", &bytes(c.bytes, lang)), ("mins", &mins)]);
+        return Some((named(w.finished_title), body));
     }
     None
 }
@@ -259,23 +241,16 @@ impl TrayIcons {
 }
 
 fn menu<R: Runtime>(app: &AppHandle<R>, v: &TrayView) -> tauri::Result<Menu<R>> {
-    let l = v.lang;
+    let w = v.lang.words();
     let menu = Menu::new(app)?;
-    menu.append(&MenuItem::with_id(app, "open", l.pick("Open Fjordsync", "Åpne Fjordsync"), true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, "open", w.open, true, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(
-        app,
-        "sync-all",
-        l.pick("Sync all now", "Synkroniser alt nå"),
-        true,
-        None::<&str>,
-    )?)?;
-    let pause = if v.paused { l.pick("Resume all", "Fortsett alt") } else { l.pick("Pause all", "Sett alt på pause") };
+    menu.append(&MenuItem::with_id(app, "sync-all", w.sync_all, true, None::<&str>)?)?;
+    let pause = if v.paused { w.resume_all } else { w.pause_all };
     menu.append(&MenuItem::with_id(app, "pause", pause, true, None::<&str>)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     if v.last.is_empty() {
-        let none = l.pick("No sync results yet", "Ingen resultater ennå");
-        menu.append(&MenuItem::with_id(app, "last", none, false, None::<&str>)?)?;
+        menu.append(&MenuItem::with_id(app, "last", w.no_results, false, None::<&str>)?)?;
     }
     for (i, line) in v.last.iter().enumerate() {
         menu.append(&MenuItem::with_id(app, format!("last-{i}"), line, false, None::<&str>)?)?;
@@ -287,7 +262,7 @@ fn menu<R: Runtime>(app: &AppHandle<R>, v: &TrayView) -> tauri::Result<Menu<R>> 
         }
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&MenuItem::with_id(app, "quit", l.pick("Quit Fjordsync", "Avslutt Fjordsync"), true, None::<&str>)?)?;
+    menu.append(&MenuItem::with_id(app, "quit", w.quit, true, None::<&str>)?)?;
     Ok(menu)
 }
 
@@ -427,7 +402,7 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::dto::CountersDto;
+    use fjordsync_api::dto::CountersDto;
 
     fn run(outcome: &str, started_ms: i64, ended_ms: i64) -> RunDto {
         RunDto {
@@ -494,7 +469,31 @@ mod tests {
         assert_eq!(v.last, vec!["New: failures · 2 h ago".to_string(), "Old: done · 2 h ago".to_string()]);
         let nb = view(&tasks, &[], false, &q, 3 * 3_600_000, Lang::Nb);
         assert_eq!(nb.last[0], "New: feil · for 2 t siden");
-        assert_eq!(nb.quota[0], "demo: 1.5 GiB av 5.0 GiB");
+        assert_eq!(nb.quota[0], "demo: 1,5 GiB av 5,0 GiB");
+    }
+
+    #[test]
+    fn the_tray_speaks_each_language() {
+        let tasks = [task("Kuvat", Some(run("failed", 0, 3_600_000)))];
+        let q = [("demo".to_string(), Some(quota(1536 * 1024 * 1024, Some(5 << 30))))];
+        let line = |l| {
+            let v = view(&tasks, &[], false, &q, 3 * 3_600_000, l);
+            format!("{} | {}", v.tooltip.replace('\n', " | "), v.last[0])
+        };
+        assert_eq!(
+            line(Lang::Fi),
+            "Fjordsync: tehtävä epäonnistui | demo: 1,5 GiB / 5,0 GiB | Kuvat: virheitä · 2 t sitten"
+        );
+        assert_eq!(
+            line(Lang::Sv),
+            "Fjordsync: en uppgift misslyckades | demo: 1,5 GiB av 5,0 GiB | Kuvat: fel · för 2 tim sedan"
+        );
+        assert_eq!(
+            line(Lang::Da),
+            "Fjordsync: en opgave mislykkedes | demo: 1,5 GiB af 5,0 GiB | Kuvat: fejl · for 2 t. siden"
+        );
+        assert_eq!(age(26 * 3_600_000, Lang::Fi), "1 pv sitten");
+        assert_eq!(age(5 * 60_000, Lang::Sv), "för 5 min sedan");
     }
 
     #[test]
@@ -510,6 +509,25 @@ mod tests {
     }
 
     #[test]
+    fn notification_bodies_say_what_happened_with_the_right_plural() {
+        let body = |outcome: &str, failed: u64, lang| {
+            let mut r = run(outcome, 0, 1000);
+            r.counters.failed = failed;
+            notification("Kuvat", Some(&r), None, lang).unwrap().1
+        };
+        assert_eq!(body("failed", 2, Lang::En), "2 files failed. Open Fjordsync to see the log.");
+        assert_eq!(body("failed", 1, Lang::En), "1 file failed. Open Fjordsync to see the log.");
+        assert_eq!(body("failed", 1, Lang::Fi), "1 tiedosto epäonnistui. Avaa Fjordsync, niin näet lokin.");
+        assert_eq!(body("failed", 21, Lang::Fi), "21 tiedostoa epäonnistui. Avaa Fjordsync, niin näet lokin.");
+        assert_eq!(body("crashed", 0, Lang::Da), "Åbn Fjordsync for at se loggen.", "no file count when none failed");
+        assert_eq!(body("refused", 0, Lang::Sv), "Inget ändrades. Öppna Fjordsync för att se varför.");
+        let fi = notification("Kuvat", Some(&run("ok", 0, 125_000)), None, Lang::Fi).unwrap();
+        assert_eq!(fi, ("Valmis: ”Kuvat”".into(), "3 tiedostoa, 2,0 KiB ajassa 2 min.".into()));
+        let sv = notification("Bilder", None, Some("…"), Lang::Sv).unwrap().0;
+        assert_eq!(sv, "Kunde inte köra ”Bilder”");
+    }
+
+    #[test]
     fn badge_paints_the_corner_and_leaves_the_rest() {
         let (w, h) = (32, 32);
         let base = vec![10u8; (w * h * 4) as usize];
@@ -517,8 +535,9 @@ mod tests {
         let px = |x: u32, y: u32| &out[((y * w + x) * 4) as usize..((y * w + x) * 4 + 4) as usize];
         assert_eq!(px(0, 0), &[10, 10, 10, 10]);
         assert_eq!(px(w - 8, h - 8), &[200, 0, 0, 255]);
-        assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(150 * 1024), "150 KiB");
+        assert_eq!(bytes(0, Lang::En), "0 B");
+        assert_eq!(bytes(150 * 1024, Lang::En), "150 KiB");
+        assert_eq!(bytes(1536, Lang::Fi), "1,5 KiB");
         assert_eq!(age(30_000, Lang::En), "just now");
     }
 }

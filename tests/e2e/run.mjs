@@ -948,6 +948,31 @@ try {
     await p.context().close();
   });
 
+  await test("language: Finnish from the system; Swedish as a setting the bridge keeps; back to the system", async () => {
+    const p = await newPage(main.link, "fi-FI");
+    await p.getByRole("heading", { name: "Ovatko tietoni turvassa?" }).waitFor();
+    await p.getByRole("button", { name: "Asetukset" }).click();
+    const picker = p.getByRole("combobox", { name: "Kieli" });
+    const names = await picker.locator("option").allTextContents();
+    expect(names.join("|") === "Järjestelmän mukaan|English|Norsk bokmål|Svenska|Dansk|Suomi", `languages offered: ${names}`);
+    await picker.selectOption("sv");
+    await p.getByRole("button", { name: "Tallenna" }).click();
+    await p.getByRole("button", { name: "+ Lägg till lagring" }).waitFor();
+    await p.reload();
+    await p.getByRole("button", { name: /^demo/ }).click();
+    await p.getByRole("tab", { name: "Säkerhetskopiering" }).click();
+    await p.getByRole("button", { name: "+ Ny säkerhetskopia" }).click();
+    await p.screenshot({ path: join(ARTIFACTS, "backup-sv.png") });
+    await p.getByRole("button", { name: "Inställningar" }).click();
+    await p.getByRole("combobox", { name: "Språk" }).selectOption("");
+    await p.getByRole("button", { name: "Spara" }).click();
+    await p.getByRole("button", { name: "+ Lisää tallennustila" }).waitFor();
+    await p.getByRole("button", { name: "Yleiskatsaus" }).click();
+    await p.getByRole("heading", { name: "Ovatko tietoni turvassa?" }).waitFor();
+    await p.screenshot({ path: join(ARTIFACTS, "overview-fi.png") });
+    await p.context().close();
+  });
+
   await test("100,000 entries: only visible rows are in the DOM, scrolling to the end stays fast", async () => {
     // The real UI and bridge; only this one listing is replaced in the
     // browser (no emulator folder of 100,000 files needed).

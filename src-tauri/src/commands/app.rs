@@ -1,8 +1,8 @@
 //! App-wide commands.
 
 use super::ApiState;
-use crate::api::dto::AppInfo;
-use crate::error::AppResult;
+use fjordsync_api::dto::AppInfo;
+use fjordsync_api::error::AppResult;
 
 /// Version and where tokens are kept.
 #[tauri::command]

@@ -4,10 +4,10 @@
 use tauri::ipc::Channel;
 
 use super::ApiState;
-use crate::api::backup::maintenance::{CheckDto, ForgetDto, PruneDto, RepoSizeDto};
-use crate::api::backup::{RestoreDto, SnapshotDiffDto, SnapshotDto, SnapshotEntryDto};
-use crate::api::dto::{RunDto, TaskDto, TaskProgressDto};
-use crate::error::AppResult;
+use fjordsync_api::backup::maintenance::{CheckDto, ForgetDto, PruneDto, RepoSizeDto};
+use fjordsync_api::backup::{RestoreDto, SnapshotDiffDto, SnapshotDto, SnapshotEntryDto};
+use fjordsync_api::dto::{RunDto, TaskDto, TaskProgressDto};
+use fjordsync_api::error::AppResult;
 
 /// Create (or, with `create` false, connect to) the repository of a new backup task and save it.
 #[tauri::command]

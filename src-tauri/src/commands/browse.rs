@@ -1,8 +1,8 @@
 //! The storage browser.
 
 use super::ApiState;
-use crate::api::dto::{EntryDto, ListingDto, RevisionDto, ShareDto};
-use crate::error::AppResult;
+use fjordsync_api::dto::{EntryDto, ListingDto, RevisionDto, ShareDto};
+use fjordsync_api::error::AppResult;
 
 /// A folder's contents.
 #[tauri::command]

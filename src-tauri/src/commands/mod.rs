@@ -1,9 +1,10 @@
 //! Tauri commands: a few lines each, taking the shared [`Api`] and calling
-//! one of its methods. Logic lives in `api/`, so the web bridge runs the
-//! same code. Each command must be listed in `src-tauri/command_names.rs`
-//! ([`NAMES`], also read by `build.rs`; the bridge test checks that the bridge
-//! knows them all), in `generate_handler!` in `lib.rs` and in
-//! `capabilities/main.json`.
+//! one of its methods. Logic lives in the `fjordsync-api` crate, so its web
+//! server (the bridge and the daemon) runs the same code. Each command must be
+//! listed in `crates/api/src/command_names.rs` ([`NAMES`], also read by
+//! `build.rs`; the web server's test checks that it routes them all), in
+//! `generate_handler!` in `lib.rs` and in `capabilities/main.json` (checked
+//! below).
 
 pub mod app;
 pub mod backup;
@@ -16,13 +17,13 @@ pub mod wizard;
 
 use std::sync::Arc;
 
-use crate::api::Api;
+use fjordsync_api::Api;
 
 /// The shared state as commands receive it.
 pub type ApiState<'a> = tauri::State<'a, Arc<Api>>;
 
-/// Every command the UI may call.
-pub const NAMES: &[&str] = include!("../../command_names.rs");
+/// Every command the UI may call (the API crate's one list).
+pub use fjordsync_api::COMMANDS as NAMES;
 
 #[cfg(test)]
 mod tests {
@@ -92,7 +93,7 @@ mod tests {
     fn links_the_ui_opens() -> Vec<String> {
         let mut links: Vec<String> = fjordsync_jottacloud::auth::SERVICES
             .iter()
-            .filter_map(|s| crate::api::storages::login_token_url(s.key))
+            .filter_map(|s| fjordsync_api::storages::login_token_url(s.key))
             .map(str::to_string)
             .collect();
         let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src");

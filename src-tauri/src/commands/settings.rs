@@ -1,8 +1,8 @@
 //! Settings, Pause / Resume all and Sync all now.
 
 use super::ApiState;
-use crate::api::settings::{SettingsDto, StatusDto};
-use crate::error::AppResult;
+use fjordsync_api::error::AppResult;
+use fjordsync_api::settings::{SettingsDto, StatusDto};
 
 /// The stored settings.
 #[tauri::command]

@@ -1,8 +1,8 @@
 //! The storage list, quota, services and the demo.
 
 use super::ApiState;
-use crate::api::dto::{QuotaDto, ServiceDto, StorageDto};
-use crate::error::AppResult;
+use fjordsync_api::dto::{QuotaDto, ServiceDto, StorageDto};
+use fjordsync_api::error::AppResult;
 
 /// Every configured storage.
 #[tauri::command]

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 
 use super::ApiState;
-use crate::api::dto::{FileRowDto, PreviewDto, RunDto, TaskDto, TaskProgressDto};
-use crate::error::AppResult;
+use fjordsync_api::dto::{FileRowDto, PreviewDto, RunDto, TaskDto, TaskProgressDto};
+use fjordsync_api::error::AppResult;
 
 /// Saved tasks.
 #[tauri::command]
@@ -44,7 +44,7 @@ pub async fn run_task(
     api.run_task_with(id, allow_deletes.unwrap_or(false), sink(on_progress)).await
 }
 
-fn sink(channel: Channel<TaskProgressDto>) -> crate::api::ProgressSink {
+fn sink(channel: Channel<TaskProgressDto>) -> fjordsync_api::ProgressSink {
     Arc::new(move |p| drop(channel.send(p)))
 }
 
@@ -113,6 +113,6 @@ pub async fn export_run_text(api: ApiState<'_>, run: i64, format: String) -> App
 
 /// Is my data safe? Per task: last success, failures since.
 #[tauri::command]
-pub async fn overview(api: ApiState<'_>) -> AppResult<Vec<crate::api::dto::OverviewTaskDto>> {
+pub async fn overview(api: ApiState<'_>) -> AppResult<Vec<fjordsync_api::dto::OverviewTaskDto>> {
     api.overview().await
 }

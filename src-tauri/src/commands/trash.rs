@@ -1,8 +1,8 @@
 //! The trash.
 
 use super::ApiState;
-use crate::api::dto::{PurgeDto, TrashItemDto};
-use crate::error::AppResult;
+use fjordsync_api::dto::{PurgeDto, TrashItemDto};
+use fjordsync_api::error::AppResult;
 
 /// Trashed items of the storage's account.
 #[tauri::command]

@@ -1,8 +1,8 @@
 //! The add-storage wizard.
 
 use super::ApiState;
-use crate::api::dto::{StorageDto, WizardAccountDto};
-use crate::error::AppResult;
+use fjordsync_api::dto::{StorageDto, WizardAccountDto};
+use fjordsync_api::error::AppResult;
 
 /// Sign in with a personal login token.
 #[tauri::command]

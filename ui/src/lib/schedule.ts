@@ -1,6 +1,6 @@
 // Schedules and the overview's ages and warnings, as pure functions (the
 // clock is an argument) so they are unit-tested. The app decides when a task
-// runs (src-tauri/src/api/schedule.rs); the UI only words it.
+// runs (crates/engine/src/tasks/schedule.rs); the UI only words it.
 
 import type { OverviewTask, Quota, Schedule } from "./api/types";
 import { formatDate, percentUsed } from "./format";

@@ -1,4 +1,4 @@
-// The web bridge's access token (src-tauri/src/bridge/access.rs): each start
+// The web bridge's access token (crates/api/src/web/access.rs): each start
 // of `fjordsync-app --bridge` prints a link with a new one,
 // http://127.0.0.1:PORT/#token=…, and every API call must carry it. The page
 // takes it from the address, removes it from there (out of the history, the

@@ -1,4 +1,4 @@
-// Transport types: mirror src-tauri/src/api/dto.rs (camelCase JSON).
+// Transport types: mirror crates/api/src/dto.rs (camelCase JSON).
 
 export type SecretKind = "keyring" | "file";
 
@@ -247,8 +247,8 @@ export interface Settings {
   /** Runs older than this leave the log; 0 keeps all. */
   logRetentionDays: number;
   notifications: boolean;
-  /** "" follows the system. */
-  language: "" | "en" | "nb";
+  /** A dictionary's code (lib/i18n LOCALES); "" follows the system. */
+  language: "" | "en" | "nb" | "sv" | "da" | "fi";
   /** Pause all (changed only by pauseAll / resumeAll). */
   paused: boolean;
 }

@@ -1,4 +1,4 @@
-// The web bridge (src-tauri/src/bridge.rs): POST /api/<command> with JSON,
+// The web bridge (crates/api/src/web.rs): POST /api/<command> with JSON,
 // events over a WebSocket. Used by the browser end-to-end tests, which run
 // the real engine against the emulator without a desktop window. Every call
 // carries the bridge's access token (see bridge-token.ts); without one the

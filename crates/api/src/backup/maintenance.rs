@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::super::Api;
 use super::super::tasks::{Hold, ProgressSink};
 use super::{SnapshotDto, backup_err, backup_of, phase_sink, secret_key};
-use crate::api::dto::TaskDto;
+use crate::dto::TaskDto;
 use crate::error::{AppError, AppResult};
 
 /// What a check found (errors fail it with `check_failed`).
@@ -241,9 +241,7 @@ mod tests {
     /// calls) ends it with `cancelled` and frees the task.
     #[tokio::test(flavor = "multi_thread")]
     async fn check_streams_progress_and_cancels() {
-        use crate::api::backup::tests::{
-            assert_phases_with_bytes, incompressible, local_backup, recorder, stop_at_first,
-        };
+        use crate::backup::tests::{assert_phases_with_bytes, incompressible, local_backup, recorder, stop_at_first};
         let dir = tempfile::tempdir().unwrap();
         let (api, saved) = local_backup(dir.path(), |_| {}).await;
         std::fs::write(dir.path().join("src/data.bin"), incompressible()).unwrap();
@@ -273,7 +271,7 @@ mod tests {
         api.start_demo().await.unwrap();
         let src = dir.path().join("src");
         std::fs::create_dir_all(&src).unwrap();
-        let mut t = crate::api::backup::tests::task(&[src.to_str().unwrap()], crate::api::DEMO_STORAGE, "Vault", None);
+        let mut t = crate::backup::tests::task(&[src.to_str().unwrap()], crate::DEMO_STORAGE, "Vault", None);
         t.id = String::new();
         t.backup.as_mut().unwrap().remember_password = true;
         let saved = api.create_backup(t, "old pw".into(), true).await.unwrap();

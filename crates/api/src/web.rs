@@ -8,11 +8,11 @@
 //! `but-server` idea).
 //!
 //! It binds 127.0.0.1 only, and every API call needs the access token of
-//! this start, which only the printed link carries (`bridge/access.rs`: `Host`,
+//! this start, which only the printed link carries (`web/access.rs`: `Host`,
 //! `Origin` and token checks). JSON bodies are required, which a cross-site
 //! form cannot send without a (refused) preflight.
 //!
-//! [`AppEvent`]: crate::api::dto::AppEvent
+//! [`AppEvent`]: crate::dto::AppEvent
 
 mod access;
 
@@ -31,10 +31,10 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::Api;
-use crate::api::dto::TaskDto;
-use crate::api::settings::SettingsDto;
+use crate::Api;
+use crate::dto::TaskDto;
 use crate::error::AppError;
+use crate::settings::SettingsDto;
 use access::{Access, AccessToken, EVENTS_PROTOCOL};
 
 #[derive(Clone)]
@@ -155,7 +155,7 @@ macro_rules! call_with_progress {
     }};
 }
 
-/// One match arm per command in [`crate::commands::NAMES`], with the same
+/// One match arm per command in [`crate::COMMANDS`], with the same
 /// argument names as the Tauri commands.
 pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, AppError> {
     type P = Vec<String>;
@@ -386,7 +386,7 @@ mod tests {
         let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
         let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
         // start_demo would really start the demo; it is covered end to end.
-        for name in crate::commands::NAMES.iter().filter(|n| **n != "start_demo") {
+        for name in crate::COMMANDS.iter().filter(|n| **n != "start_demo") {
             // Empty arguments: either it runs or it complains about them, never "unknown".
             let r = dispatch(&api, name, serde_json::json!({})).await;
             if let Err(e) = r {

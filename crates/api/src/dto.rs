@@ -289,7 +289,7 @@ pub struct TaskDto {
     pub last_run: Option<RunDto>,
     /// Runs by itself on this schedule.
     #[serde(default)]
-    pub schedule: Option<crate::api::schedule::ScheduleDto>,
+    pub schedule: Option<crate::schedule::ScheduleDto>,
     /// When the schedule was set (Unix ms): its first run counts from here.
     #[serde(default)]
     pub schedule_since_ms: Option<i64>,
@@ -298,7 +298,7 @@ pub struct TaskDto {
     pub next_run_ms: Option<i64>,
     /// For `backup` tasks: folders, repository, retention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backup: Option<crate::api::backup::BackupDto>,
+    pub backup: Option<crate::backup::BackupDto>,
     /// Keep no earlier versions in the storage (`TaskOptions::no_versions`):
     /// a file about to be replaced is deleted for good first. Tasks saved
     /// before this field load with it off.
@@ -319,7 +319,7 @@ pub struct OverviewTaskDto {
     /// Its storage.
     pub storage: String,
     /// Its schedule, if any.
-    pub schedule: Option<crate::api::schedule::ScheduleDto>,
+    pub schedule: Option<crate::schedule::ScheduleDto>,
     /// The next scheduled run (Unix ms).
     pub next_run_ms: Option<i64>,
     /// When the schedule was set (Unix ms): with no success yet, the

@@ -1,6 +1,6 @@
-// Every command the UI may call, in one place: `build.rs` generates an
-// `allow-<command>` permission for each, and `commands::NAMES` is checked
-// against `capabilities/main.json` and the web bridge in tests. Included with
+// Every command the UI may call, in one place: the app's `build.rs` generates an
+// `allow-<command>` permission for each, and `fjordsync_api::COMMANDS` is checked
+// against the app's `capabilities/main.json` and the web routes in tests. Included with
 // `include!` by both, because a build script cannot import the crate.
 &[
     "app_info",

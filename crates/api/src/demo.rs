@@ -50,7 +50,7 @@ impl Api {
     }
 
     /// Starts the emulator if the demo storage exists and it is not running.
-    pub(crate) async fn ensure_demo_running(&self) -> AppResult<()> {
+    pub async fn ensure_demo_running(&self) -> AppResult<()> {
         if self.demo_configured() {
             self.start_emulator().await?;
         }

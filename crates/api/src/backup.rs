@@ -781,7 +781,7 @@ pub(crate) mod tests {
         let repo = dir.path().join("repo");
         let mut t = task(&[src.to_str().unwrap()], "", "", Some(repo.to_str().unwrap()));
         t.id = String::new();
-        t.schedule = Some(crate::api::schedule::ScheduleDto::Hourly { hours: 1 });
+        t.schedule = Some(crate::schedule::ScheduleDto::Hourly { hours: 1 });
         let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
         let since = saved.schedule_since_ms.unwrap();
         let tz = jiff::tz::TimeZone::UTC;

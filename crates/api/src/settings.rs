@@ -16,6 +16,10 @@ use super::dto::AppEvent;
 use super::json_file;
 use crate::error::{AppError, AppResult};
 
+/// The languages the window, the tray and the notifications speak, by the
+/// codes of the UI's dictionaries (`ui/src/lib/i18n`).
+pub const LANGUAGES: [&str; 5] = ["en", "nb", "sv", "da", "fi"];
+
 /// Turns "start at login" on or off (the autostart plugin in the window;
 /// nothing in the bridge, which only stores the choice).
 pub type AutostartHook = Arc<dyn Fn(bool) -> Result<(), String> + Send + Sync>;
@@ -36,7 +40,7 @@ pub struct SettingsDto {
     pub log_retention_days: u32,
     /// Desktop notifications for failed and long runs.
     pub notifications: bool,
-    /// `en`, `nb`, or empty to follow the system.
+    /// One of [`LANGUAGES`], or empty to follow the system.
     pub language: String,
     /// The scheduler starts nothing (Pause all); changed only by pause/resume.
     pub paused: bool,
@@ -65,7 +69,7 @@ impl SettingsDto {
         if !["system", "light", "dark"].contains(&self.theme.as_str()) {
             return Err(AppError::invalid(format!("unknown theme {:?}", self.theme)));
         }
-        if !["", "en", "nb"].contains(&self.language.as_str()) {
+        if !self.language.is_empty() && !LANGUAGES.contains(&self.language.as_str()) {
             return Err(AppError::invalid(format!("unknown language {:?}", self.language)));
         }
         if self.log_retention_days > 3650 {
@@ -219,6 +223,12 @@ mod tests {
         let bad = SettingsDto { transfers: 0, ..SettingsDto::default() };
         assert_eq!(b.save_settings(bad).await.unwrap_err().code, "invalid");
         let bad = SettingsDto { theme: "pink".into(), ..SettingsDto::default() };
+        assert_eq!(b.save_settings(bad).await.unwrap_err().code, "invalid");
+        for language in ["sv", "da", "fi", ""] {
+            let s = SettingsDto { language: language.into(), ..SettingsDto::default() };
+            assert_eq!(b.save_settings(s).await.unwrap().language, language);
+        }
+        let bad = SettingsDto { language: "de".into(), ..SettingsDto::default() };
         assert_eq!(b.save_settings(bad).await.unwrap_err().code, "invalid");
     }
 

@@ -210,7 +210,7 @@ impl Api {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::dto::CountersDto;
+    use crate::dto::CountersDto;
 
     fn run() -> RunDto {
         RunDto {

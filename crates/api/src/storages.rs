@@ -11,7 +11,7 @@ use crate::error::AppResult;
 /// do I get a token" link). Only Jottacloud documents one. The window may open
 /// only the links in the opener scope of `capabilities/main.json`, so a link
 /// added here must go there too (a test in `commands` checks).
-pub(crate) fn login_token_url(service: &str) -> Option<&'static str> {
+pub fn login_token_url(service: &str) -> Option<&'static str> {
     (service == "jottacloud").then_some("https://www.jottacloud.com/web/secure")
 }
 

@@ -1,12 +1,21 @@
-//! The app's one door into the engine: every command the UI can call, as a
-//! plain async method on [`Api`].
+//! Fjordsync's one door into the engine for every shell: each command the
+//! UI can call, as a plain async method on [`Api`].
 //!
-//! Tauri commands (`commands/*.rs`) and the web bridge (`bridge.rs`) are both
-//! thin wrappers over these methods, so the browser end-to-end tests exercise
-//! exactly the code the desktop window runs. Nothing here knows about Tauri.
+//! The desktop app's Tauri commands, the app's `--bridge` and the headless
+//! `fjordsync daemon` are all thin wrappers over these methods (the last two
+//! through [`web`]), so the browser end-to-end tests exercise exactly the code
+//! the desktop window runs (GitButler's `but-api` idea). Nothing here knows
+//! about Tauri or terminals.
+//!
+//! - [`COMMANDS`]: the one list of command names; the Tauri handlers, the
+//!   HTTP routes ([`web::dispatch`]) and the app's capability file are checked
+//!   against it.
+//! - [`error`]: the `{code, message}` error the UI branches on.
 
 pub mod backup;
 pub mod dto;
+pub mod error;
+pub mod web;
 
 pub mod schedule;
 pub mod settings;
@@ -15,7 +24,7 @@ mod browse;
 mod demo;
 mod export;
 mod json_file;
-pub(crate) mod storages;
+pub mod storages;
 mod tasks;
 mod trash;
 mod versions;
@@ -34,6 +43,10 @@ use dto::{AppEvent, AppInfo, SecretKind};
 
 pub use demo::DEMO_STORAGE;
 pub use tasks::{BAD_OUTCOMES, ProgressSink};
+
+/// Every command the UI may call. The app's `build.rs` reads the same file
+/// (a build script cannot import a crate) to generate its Tauri permissions.
+pub const COMMANDS: &[&str] = include!("command_names.rs");
 
 /// Opens URLs for the browser sign-in. The desktop app uses the opener
 /// plugin; the bridge and tests substitute their own.
