@@ -113,15 +113,7 @@ impl Runner {
             duration_ms: duration.as_millis() as u64,
             counters: counters.clone(),
         });
-        Ok(RunReport {
-            run: id,
-            outcome,
-            counters,
-            plan: Default::default(),
-            refusal: None,
-            stopped: None,
-            duration,
-        })
+        Ok(RunReport { run: id, outcome, counters, plan: Default::default(), refusal: None, stopped: None, duration })
     }
 }
 

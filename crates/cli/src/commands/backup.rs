@@ -268,7 +268,13 @@ pub(crate) fn print_summary(
     if dry_run {
         writeln!(out, "dry run: nothing was written")?;
     } else {
-        writeln!(out, "snapshot {} saved ({} files, {})", short(&s.snapshot), s.total_files, render::size(s.total_bytes))?;
+        writeln!(
+            out,
+            "snapshot {} saved ({} files, {})",
+            short(&s.snapshot),
+            s.total_files,
+            render::size(s.total_bytes)
+        )?;
     }
     if let Some(run) = run {
         writeln!(out, "run {run} in `fjordsync log`")?;

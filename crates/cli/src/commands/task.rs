@@ -37,7 +37,10 @@ fn add(ctx: &Context, a: TaskAddArgs) -> anyhow::Result<()> {
         TaskAddKind::Move => TaskKind::Move,
         TaskAddKind::Backup => return add_task(ctx, a.name.clone(), backup_job(ctx, &a)?, &a),
     };
-    if a.backup.repo.is_some() || a.backup.password_file.is_some() || !RetentionPolicy::from(a.backup.keep.clone()).is_empty() {
+    if a.backup.repo.is_some()
+        || a.backup.password_file.is_some()
+        || !RetentionPolicy::from(a.backup.keep.clone()).is_empty()
+    {
         anyhow::bail!("--repo, --password-file and --keep-* are for backup tasks, not {} tasks", kind.as_str());
     }
     let [src, dst] = <[String; 2]>::try_from(a.paths.clone())
@@ -62,7 +65,12 @@ fn add(ctx: &Context, a: TaskAddArgs) -> anyhow::Result<()> {
 /// the transfer flags, the retention rules.
 fn backup_job(ctx: &Context, a: &TaskAddArgs) -> anyhow::Result<Job> {
     let f = &a.flags;
-    if f.checksum || f.bwlimit.is_some() || f.max_delete.is_some() || f.hard_delete || f.no_versions || f.follow_symlinks
+    if f.checksum
+        || f.bwlimit.is_some()
+        || f.max_delete.is_some()
+        || f.hard_delete
+        || f.no_versions
+        || f.follow_symlinks
     {
         anyhow::bail!(
             "a backup task takes only the filters (--include, --exclude, --min-size, ...) of the transfer flags"

@@ -38,11 +38,17 @@ async fn a_cli_backup_shows_in_the_log_with_its_counters() {
     let log = json_lines(&env.ok(&["log", "--json"]).await);
     assert_eq!(log.len(), 1, "{log:?}");
     let r = &log[0];
-    assert_eq!((r["id"].clone(), r["kind"].clone(), r["outcome"].clone()), (out["run"].clone(), "backup".into(), "ok".into()));
+    assert_eq!(
+        (r["id"].clone(), r["kind"].clone(), r["outcome"].clone()),
+        (out["run"].clone(), "backup".into(), "ok".into())
+    );
     assert_eq!((r["source"].as_str(), r["destination"].as_str()), (Some(src.as_str()), Some("demo:backup")));
     assert_eq!(r["task"], Value::Null);
     let b = &r["backup"];
-    assert_eq!((b["files_new"].clone(), b["files_changed"].clone(), b["files_unmodified"].clone()), (3.into(), 0.into(), 0.into()));
+    assert_eq!(
+        (b["files_new"].clone(), b["files_changed"].clone(), b["files_unmodified"].clone()),
+        (3.into(), 0.into(), 0.into())
+    );
     assert_eq!(b["snapshot"], out["snapshot"]);
     assert!(b["bytes_added"].as_u64().unwrap() >= 50_010, "{b}");
 
@@ -82,7 +88,8 @@ async fn backup_tasks_run_and_log_under_their_name() {
     assert!(err.contains("needs its repository: --repo"), "{err}");
     let err = env.fails(&["task", "add", "nope", "sync", &src, "demo:x", "--keep-last", "1"]).await;
     assert!(err.contains("for backup tasks"), "{err}");
-    let err = env.fails(&["task", "add", "nope", "backup", &src, "--repo", repo_s, "--password-file", "/no/such"]).await;
+    let err =
+        env.fails(&["task", "add", "nope", "backup", &src, "--repo", repo_s, "--password-file", "/no/such"]).await;
     assert!(err.contains("/no/such"), "{err}");
 
     let list = json_lines(&env.ok(&["task", "list", "--json"]).await);
@@ -103,14 +110,18 @@ async fn backup_tasks_run_and_log_under_their_name() {
     let runs = json_lines(&env.ok(&["log", "--json", "--task", "home"]).await);
     assert_eq!(runs.len(), 2, "{runs:?}");
     for r in &runs {
-        assert_eq!((r["kind"].as_str(), r["outcome"].as_str(), r["task"].as_str()), (Some("backup"), Some("ok"), Some("home")));
+        assert_eq!(
+            (r["kind"].as_str(), r["outcome"].as_str(), r["task"].as_str()),
+            (Some("backup"), Some("ok"), Some("home"))
+        );
     }
     assert_eq!(runs[0]["backup"]["files_changed"], 1, "{runs:?}");
     assert!(env.ok(&["log", "--task", "home"]).await.contains("[task home]"));
     // Retention kept one snapshot; the .tmp file was left out.
-    let snaps: Value =
-        serde_json::from_str(&env.ok(&["backup", "--repo", repo_s, "--password-file", pw_s, "snapshots", "--json"]).await)
-            .unwrap();
+    let snaps: Value = serde_json::from_str(
+        &env.ok(&["backup", "--repo", repo_s, "--password-file", pw_s, "snapshots", "--json"]).await,
+    )
+    .unwrap();
     assert_eq!(snaps.as_array().unwrap().len(), 1, "{snaps}");
     let ls = env.ok(&["backup", "--repo", repo_s, "--password-file", pw_s, "ls", "latest"]).await;
     assert!(ls.contains("b.txt") && !ls.contains("skip.tmp"), "{ls}");
@@ -139,7 +150,10 @@ async fn a_backup_task_without_a_password_says_what_to_do() {
     env.ok(&["backup", "--repo", repo_s, "--password-file", pw.to_str().unwrap(), "init"]).await;
     env.ok(&["task", "add", "home", "backup", &src, "--repo", repo_s]).await;
     let err = env.fails(&["task", "run", "home"]).await;
-    assert!(err.contains("has no password") && err.contains("--password-file") && err.contains("backup-password-1"), "{err}");
+    assert!(
+        err.contains("has no password") && err.contains("--password-file") && err.contains("backup-password-1"),
+        "{err}"
+    );
     assert!(json_lines(&env.ok(&["log", "--json"]).await).is_empty(), "no password: nothing was run");
 
     // The app's entry: the file secret store keeps it as a file.

@@ -132,7 +132,13 @@ impl<'a> LoggedBackup<'a> {
     pub fn fail(self, place: &str, error: BackupError) -> Result<LoggedReport, StateError> {
         self.db.apply(&[failed_row(self.run, "backup", place, &error.to_string())])?;
         self.db.finish_run(self.run, Outcome::Failed, RunResult::Backup(None))?;
-        Ok(LoggedReport { run: self.run, outcome: Outcome::Failed, summary: None, error: Some(error), retention_error: None })
+        Ok(LoggedReport {
+            run: self.run,
+            outcome: Outcome::Failed,
+            summary: None,
+            error: Some(error),
+            retention_error: None,
+        })
     }
 }
 
@@ -157,8 +163,10 @@ pub fn password_key(task: impl std::fmt::Display) -> String {
 
 /// Reads a password file as restic does: its first line.
 pub fn read_password_file(path: &Path) -> Result<String, BackupError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| BackupError::Io { context: format!("reading the password file {}", path.display()), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| BackupError::Io {
+        context: format!("reading the password file {}", path.display()),
+        source,
+    })?;
     let line = text.lines().next().unwrap_or_default().to_string();
     if line.is_empty() {
         return Err(BackupError::Invalid(format!("the password file {} is empty", path.display())));

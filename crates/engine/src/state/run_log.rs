@@ -154,10 +154,7 @@ impl StateDb {
         let task = match task {
             Some(t) => t,
             None => {
-                conn.execute(
-                    "INSERT INTO tasks (spec, created_ms) VALUES (?1, ?2)",
-                    params![new.spec_json, now_ms()],
-                )?;
+                conn.execute("INSERT INTO tasks (spec, created_ms) VALUES (?1, ?2)", params![new.spec_json, now_ms()])?;
                 conn.last_insert_rowid()
             }
         };
@@ -266,9 +263,7 @@ pub(super) fn mark_interrupted(conn: &Connection) -> Result<(), StateError> {
     let rows: Vec<(i64, Option<i64>, Outcome)> =
         st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
     for (id, pid, outcome) in rows {
-        if outcome == Outcome::Interrupted
-            || pid.is_some_and(|p| !u32::try_from(p).is_ok_and(crate::process::alive))
-        {
+        if outcome == Outcome::Interrupted || pid.is_some_and(|p| !u32::try_from(p).is_ok_and(crate::process::alive)) {
             let counters = to_json(&counters_from_rows(conn, id)?)?;
             conn.execute(
                 "UPDATE runs SET outcome = ?3, counters = ?2 WHERE id = ?1",
@@ -379,9 +374,13 @@ mod tests {
             let before = &MIGRATIONS[..MIGRATIONS.len() - 1];
             rusqlite_migration::Migrations::from_slice(before).to_latest(&mut conn).unwrap();
             conn.execute("INSERT INTO tasks (id, spec, created_ms) VALUES (1, '{}', 5)", []).unwrap();
-            for (id, kind, outcome) in
-                [(1, "sync", "ok"), (2, "undo", "failed"), (3, "backup", "ok"), (4, "copy", "crashed"), (5, "check", "differences")]
-            {
+            for (id, kind, outcome) in [
+                (1, "sync", "ok"),
+                (2, "undo", "failed"),
+                (3, "backup", "ok"),
+                (4, "copy", "crashed"),
+                (5, "check", "differences"),
+            ] {
                 conn.execute(
                     "INSERT INTO runs (id, task, kind, source, destination, spec, started_ms, ended_ms, outcome, counters)
                      VALUES (?1, 1, ?2, '/a', 'demo:x', '{}', 10, 20, ?3, '{\"uploaded\":3}')",
