@@ -7,10 +7,12 @@
 //! unless the user declines; then the UI asks for it and the opened
 //! repository is kept in memory until the app quits (scheduled runs of such
 //! a task fail with `password_required` until it has been given once).
-//! Each run is recorded in the engine's run log (kind `backup`, counters:
-//! `uploaded` = new files, `updated` = changed, `unchanged` = unmodified,
-//! `bytes` = bytes added after compression); the retention policy is
-//! applied after each successful run, with prune.
+//! Each run goes through the engine's `backup::LoggedBackup`, as a CLI or
+//! scheduled backup does: a run of kind `backup` with its own result (new /
+//! changed / unmodified files, bytes added, snapshot), then the retention
+//! policy, with prune. `RunDto` shows that result in the counters every run
+//! has (`uploaded` = new files, `updated` = changed, `unchanged` =
+//! unmodified, `bytes` = bytes added after compression).
 
 pub mod maintenance;
 
@@ -696,6 +698,13 @@ pub(crate) mod tests {
         let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
         let run = api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
         assert_eq!((run.kind.as_str(), run.outcome.as_str(), run.counters.uploaded), ("backup", "ok", 1));
+        // The engine recorded it with its own result, as `fjordsync log` shows it.
+        let rec = api.state_db().unwrap().run(run.id).unwrap().unwrap();
+        let b = rec.backup.expect("the backup's own result");
+        assert_eq!((b.files_new, rec.counters.uploaded, rec.source.as_str()), (1, 0, src.to_str().unwrap()));
+        // And the app still finds it under its task.
+        let history = api.list_runs(saved.id.clone()).await.unwrap();
+        assert_eq!(history.iter().map(|r| r.id).collect::<Vec<_>>(), vec![run.id]);
         api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
         // keep_last 1: the older snapshot was forgotten.
         let snaps = api.list_snapshots(saved.id.clone(), None).await.unwrap();

@@ -240,6 +240,15 @@ fn show(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
     if let Some(spec) = v.job.spec() {
         writeln!(out, "options:      {}", serde_json::to_string(&spec.options)?)?;
     }
+    if let Job::Backup(b) = &v.job {
+        let password = match &b.password_file {
+            Some(f) => format!("from the file {}", render::shown_local(f)),
+            None => format!("from the secret store ({:?})", fjordsync_engine::backup::password_key(v.id)),
+        };
+        writeln!(out, "password:     {password}")?;
+        writeln!(out, "retention:    {}", serde_json::to_string(&b.retention)?)?;
+        writeln!(out, "filters:      {}", serde_json::to_string(&b.filters)?)?;
+    }
     Ok(out.flush()?)
 }
 

@@ -101,6 +101,9 @@ async fn backup_tasks_run_and_log_under_their_name() {
     assert_eq!(t["job"]["retention"]["keep_last"], 1);
     assert_eq!(t["job"]["filters"]["exclude"][0], "*.tmp");
 
+    let show = env.ok(&["task", "show", "home"]).await;
+    assert!(show.contains("kind:         backup") && show.contains("password:     from the file"), "{show}");
+
     std::fs::write(env.path("src/skip.tmp"), b"left out").unwrap();
     let out = env.ok(&["task", "run", "home"]).await;
     assert!(out.contains("3 new"), "{out}");
