@@ -7,10 +7,12 @@
 //! unless the user declines; then the UI asks for it and the opened
 //! repository is kept in memory until the app quits (scheduled runs of such
 //! a task fail with `password_required` until it has been given once).
-//! Each run is recorded in the engine's run log (kind `backup`, counters:
-//! `uploaded` = new files, `updated` = changed, `unchanged` = unmodified,
-//! `bytes` = bytes added after compression); the retention policy is
-//! applied after each successful run, with prune.
+//! Each run goes through the engine's `backup::LoggedBackup`, as a CLI or
+//! scheduled backup does: a run of kind `backup` with its own result (new /
+//! changed / unmodified files, bytes added, snapshot), then the retention
+//! policy, with prune. `RunDto` shows that result in the counters every run
+//! has (`uploaded` = new files, `updated` = changed, `unchanged` =
+//! unmodified, `bytes` = bytes added after compression).
 
 pub mod maintenance;
 
@@ -20,11 +22,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use fjordsync_engine::backup::{
-    BackupError, BackupEvent, BackupOptions, BackupSummary, Change, EntryKind, Repo, RepoLocation, RepoOptions,
-    RestoreOptions, RetentionPolicy, SnapshotInfo,
+    BackupError, BackupEvent, BackupOptions, Change, EntryKind, LoggedBackup, RETENTION_ACTION, Repo, RepoLocation,
+    RepoOptions, RestoreOptions, RetentionPolicy, SnapshotInfo,
 };
 use fjordsync_engine::events::Counters;
-use fjordsync_engine::state::{DbOp, EventFilter, FileEvent, RunRecord, StateDb};
+use fjordsync_engine::state::{BackupResult, EventFilter, RunRecord, StateDb};
 use fjordsync_engine::{FilterOptions, Location, TaskKind, TaskOptions, TaskSpec};
 use serde::{Deserialize, Serialize};
 
@@ -219,6 +221,20 @@ pub(crate) fn spec_of(t: &TaskDto) -> AppResult<TaskSpec> {
     Ok(TaskSpec { kind: TaskKind::Copy, source, destination, options: TaskOptions::default() })
 }
 
+/// The engine's backup job for a task: what its runs are recorded as (its
+/// folders and repository), with its filters and retention.
+pub(crate) fn job_of(t: &TaskDto) -> AppResult<fjordsync_engine::tasks::Backup> {
+    let b = backup_of(t)?;
+    Ok(fjordsync_engine::tasks::Backup {
+        folders: folders_of(b)?,
+        repository: spec_of(t)?.destination,
+        filters: options_of(t)?.filters,
+        retention: b.retention.policy(),
+        remember_password: b.remember_password,
+        password_file: None,
+    })
+}
+
 fn folders_of(b: &BackupDto) -> AppResult<Vec<PathBuf>> {
     let folders: Vec<PathBuf> =
         b.folders.iter().map(|f| f.trim()).filter(|f| !f.is_empty()).map(PathBuf::from).collect();
@@ -252,13 +268,14 @@ pub(crate) fn options_of(t: &TaskDto) -> AppResult<BackupOptions> {
     Ok(BackupOptions { filters, ..Default::default() })
 }
 
-/// A backup's summary as the run log's counters.
-pub(crate) fn counters_of(s: &BackupSummary) -> Counters {
+/// A backup run's result as the counters the UI shows for every run
+/// (the log keeps the backup's own counters; this is only the DTO's shape).
+pub(crate) fn counters_of(b: &BackupResult) -> Counters {
     Counters {
-        uploaded: s.files_new,
-        updated: s.files_changed,
-        unchanged: s.files_unmodified,
-        bytes: s.data_added_packed,
+        uploaded: b.files_new,
+        updated: b.files_changed,
+        unchanged: b.files_unmodified,
+        bytes: b.bytes_stored,
         ..Counters::default()
     }
 }
@@ -317,9 +334,6 @@ pub(crate) fn phase_sink(out: ProgressSink) -> fjordsync_engine::backup::Progres
     })
 }
 
-/// The log row that stands for a backup run's retention step when it failed.
-const RETENTION_ACTION: &str = "retention";
-
 /// Why a good backup run's retention failed, from its log (`None` for
 /// other runs, and when it did not).
 pub(crate) fn warning_of(db: &StateDb, rec: &RunRecord) -> Option<String> {
@@ -334,21 +348,6 @@ pub(crate) fn warning_of(db: &StateDb, rec: &RunRecord) -> Option<String> {
             None
         }
     }
-}
-
-/// Writes a failed retention into the run's log as one failed row, so the
-/// log, its export and the run's warning show it; the run stays `ok`.
-fn record_retention_failure(db: &StateDb, run: i64, repo: &Repo, message: &str) -> AppResult<()> {
-    let row = FileEvent {
-        run,
-        path: repo.location().to_string(),
-        action: RETENTION_ACTION.into(),
-        result: "failed".into(),
-        error: Some(message.to_string()),
-        target: repo.location().to_string(),
-        ..Default::default()
-    };
-    db.apply(&[DbOp::Event(row)]).map_err(super::tasks::state_err)
 }
 
 /// A snapshot's time (RFC 3339, as the engine gives it) in Unix ms; 0 when unreadable.
@@ -451,57 +450,39 @@ impl Api {
     /// the retention policy is applied after a successful run.
     pub async fn run_backup(&self, id: String, password: Option<String>, progress: ProgressSink) -> AppResult<RunDto> {
         let t = self.task_by_id(&id).await?;
-        let spec = spec_of(&t)?;
-        let folders = folders_of(backup_of(&t)?)?;
+        job_of(&t)?;
         let cancel = self.claim(&id)?;
         let result = async {
             let repo = self.backup_repo(&t, password).await?;
             let db = self.state_db()?;
-            let run = db.start_run(&spec, None).map_err(super::tasks::state_err)?;
-            db.set_run_kind(run, "backup").map_err(super::tasks::state_err)?;
-            progress(TaskProgressDto::Started { run });
+            let job = job_of(&t)?;
+            // The engine records the run (kind backup, its own counters) and
+            // applies the retention, as for a CLI or a scheduled backup.
+            let run = LoggedBackup::start(&db, &job, None).map_err(super::tasks::state_err)?;
+            progress(TaskProgressDto::Started { run: run.id() });
             let started = Instant::now();
             let opts = options_of(&t)?;
-            let result = repo.backup(&folders, &opts, phase_sink(progress.clone()), cancel).await;
-            let (outcome, counters, error) = match &result {
-                Ok(s) => ("ok", counters_of(s), None),
-                Err(BackupError::Cancelled) => ("cancelled", Counters::default(), None),
-                Err(e) => ("failed", Counters::default(), Some(e.to_string())),
-            };
-            if result.is_ok() {
-                self.apply_retention(&t, &repo, &db, run).await?;
+            let report =
+                run.run(&repo, &opts, phase_sink(progress.clone()), cancel).await.map_err(super::tasks::state_err)?;
+            if let Some(e) = &report.retention_error {
+                tracing::warn!("backup {}: {e}", t.id);
             }
-            db.finish_run(run, outcome, &counters).map_err(super::tasks::state_err)?;
+            let counters = report.summary.as_ref().map(|s| counters_of(&BackupResult::from(s))).unwrap_or_default();
             progress(TaskProgressDto::Finished {
-                run,
-                outcome: outcome.into(),
+                run: report.run,
+                outcome: report.outcome.as_str().into(),
                 duration_ms: started.elapsed().as_millis() as u64,
                 counters: (&counters).into(),
             });
-            let dto = self.record_run(&id, &t.storage, run).await?;
-            match error {
-                Some(e) => Err(AppError::new("backup", e)),
-                None => Ok(dto),
+            let dto = self.record_run(&id, &t.storage, report.run).await?;
+            match report.error {
+                Some(BackupError::Cancelled) | None => Ok(dto),
+                Some(e) => Err(AppError::new("backup", e.to_string())),
             }
         }
         .await;
         self.release(&t, &result);
         result
-    }
-
-    /// Applies the task's retention policy (with prune) after a good run.
-    /// A failure does not fail the run, whose snapshot is saved: it goes to
-    /// the run's log and shows as the run's warning.
-    async fn apply_retention(&self, t: &TaskDto, repo: &Repo, db: &StateDb, run: i64) -> AppResult<()> {
-        let policy = backup_of(t)?.retention.policy();
-        if policy.is_empty() {
-            return Ok(());
-        }
-        if let Err(e) = repo.forget(&policy, true, false).await {
-            tracing::warn!("backup {}: retention: {e}", t.id);
-            record_retention_failure(db, run, repo, &format!("snapshot saved; retention failed: {e}"))?;
-        }
-        Ok(())
     }
 
     /// The snapshots in a backup task's repository, newest first.
@@ -614,6 +595,7 @@ impl Api {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use fjordsync_engine::backup::BackupSummary;
 
     pub(crate) fn task(folders: &[&str], storage: &str, remote: &str, local: Option<&str>) -> TaskDto {
         TaskDto {
@@ -675,7 +657,7 @@ pub(crate) mod tests {
             data_added_packed: 512,
             ..Default::default()
         };
-        let c = counters_of(&s);
+        let c = counters_of(&BackupResult::from(&s));
         assert_eq!((c.uploaded, c.updated, c.unchanged, c.bytes), (3, 2, 9, 512));
         let e = BackupEvent::Progress { title: "backing up...".into(), done: 10, total: Some(40), bytes: true };
         match progress_of(&e, Instant::now()).unwrap() {
@@ -716,6 +698,13 @@ pub(crate) mod tests {
         let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
         let run = api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
         assert_eq!((run.kind.as_str(), run.outcome.as_str(), run.counters.uploaded), ("backup", "ok", 1));
+        // The engine recorded it with its own result, as `fjordsync log` shows it.
+        let rec = api.state_db().unwrap().run(run.id).unwrap().unwrap();
+        let b = rec.backup.expect("the backup's own result");
+        assert_eq!((b.files_new, rec.counters.uploaded, rec.source.as_str()), (1, 0, src.to_str().unwrap()));
+        // And the app still finds it under its task.
+        let history = api.list_runs(saved.id.clone()).await.unwrap();
+        assert_eq!(history.iter().map(|r| r.id).collect::<Vec<_>>(), vec![run.id]);
         api.run_backup(saved.id.clone(), None, Arc::new(|_| {})).await.unwrap();
         // keep_last 1: the older snapshot was forgotten.
         let snaps = api.list_snapshots(saved.id.clone(), None).await.unwrap();

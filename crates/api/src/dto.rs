@@ -427,13 +427,16 @@ impl From<&fjordsync_engine::state::RunRecord> for RunDto {
     fn from(r: &fjordsync_engine::state::RunRecord) -> Self {
         RunDto {
             id: r.id,
-            kind: r.kind.clone(),
+            kind: r.kind.to_string(),
             source: r.source.clone(),
             destination: r.destination.clone(),
             started_ms: r.started_ms,
             ended_ms: r.ended_ms,
-            outcome: r.outcome.clone(),
-            counters: (&r.counters).into(),
+            outcome: r.outcome.to_string(),
+            counters: match &r.backup {
+                Some(b) => (&crate::backup::counters_of(b)).into(),
+                None => (&r.counters).into(),
+            },
             parent: r.parent,
             refusal: None,
             warning: None,

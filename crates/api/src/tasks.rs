@@ -179,11 +179,26 @@ fn run_dto(db: &StateDb, rec: &fjordsync_engine::state::RunRecord) -> RunDto {
 
 /// True when a recorded run belongs to this task (same sides).
 fn run_matches(spec: &TaskSpec, spec_json: &str) -> bool {
-    serde_json::from_str::<TaskSpec>(spec_json).is_ok_and(|s| same_sides(&s, spec))
+    run_sides(spec_json).is_some_and(|sides| same_sides(&sides, spec))
 }
 
-fn same_sides(a: &TaskSpec, b: &TaskSpec) -> bool {
-    a.source == b.source && a.destination == b.destination
+/// A recorded run's sides: a transfer's source and destination, or a
+/// backup job's first folder and repository (the sides `backup::spec_of`
+/// gives a backup task; older backup runs were recorded with such a spec).
+fn run_sides(spec_json: &str) -> Option<(Location, Location)> {
+    if let Ok(s) = serde_json::from_str::<TaskSpec>(spec_json) {
+        return Some((s.source, s.destination));
+    }
+    match serde_json::from_str::<fjordsync_engine::tasks::Job>(spec_json).ok()? {
+        fjordsync_engine::tasks::Job::Backup(b) => {
+            Some((Location::Local { path: b.folders.first()?.clone() }, b.repository))
+        }
+        _ => None,
+    }
+}
+
+fn same_sides((source, destination): &(Location, Location), b: &TaskSpec) -> bool {
+    *source == b.source && *destination == b.destination
 }
 
 /// The refusal with the numbers the warning shows, and whether lifting the
@@ -574,7 +589,7 @@ impl Api {
             .map_err(state_err)?;
         let running = self.running_tasks().await?;
         // Each run's spec parsed once, not once per task.
-        let specs: Vec<Option<TaskSpec>> = runs.iter().map(|r| serde_json::from_str(&r.spec_json).ok()).collect();
+        let specs: Vec<Option<(Location, Location)>> = runs.iter().map(|r| run_sides(&r.spec_json)).collect();
         Ok(tasks
             .into_iter()
             .map(|t| {

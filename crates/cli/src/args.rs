@@ -278,7 +278,7 @@ pub struct TransferArgs {
 
 /// How a transfer runs: the flags `copy`, `sync`, `move`, `check` and
 /// `task add` share, so a stored task takes exactly what a one-off run takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TransferFlags {
     /// Compare files by MD5 instead of size and modification time.
     #[arg(long, short = 'c')]
@@ -321,7 +321,7 @@ pub struct TransferFlags {
 /// `task`: named tasks kept in the state database.
 #[derive(Debug, Subcommand)]
 pub enum TaskCommand {
-    /// Save a named task (copy, sync or move), optionally on a schedule.
+    /// Save a named task (copy, sync, move or backup), optionally on a schedule.
     #[command(after_help = TASK_ADD_HELP)]
     Add(Box<TaskAddArgs>),
     /// List the tasks: kind, sides, schedule, next run, last outcome.
@@ -367,6 +367,8 @@ const TASK_ADD_HELP: &str = "\
 Examples:
   fjordsync task add photos sync ~/Pictures demo:Pictures --every 6h
   fjordsync task add docs copy ~/Documents demo:Documents --daily 02:30 --exclude '*.tmp'
+  fjordsync task add home backup ~/Documents ~/Pictures --repo demo:backup \\
+      --password-file ~/.config/fjordsync/backup-pass --keep-daily 7 --keep-weekly 4 --daily 03:00
   fjordsync task run photos";
 
 /// The kinds `task add` makes.
@@ -378,6 +380,8 @@ pub enum TaskAddKind {
     Sync,
     /// Copy, verify, then delete each source file.
     Move,
+    /// Snapshots of folders into a backup repository (`--repo`).
+    Backup,
 }
 
 /// `task add`.
@@ -388,19 +392,61 @@ pub struct TaskAddArgs {
     /// What it does.
     #[arg(value_enum)]
     pub kind: TaskAddKind,
-    /// Source: a local folder or REMOTE:PATH
-    pub src: String,
-    /// Destination: a local folder or REMOTE:PATH
-    pub dst: String,
-    /// How to transfer.
+    /// copy, sync, move: SRC DST (a local folder or REMOTE:PATH each);
+    /// backup: the folders to back up
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// How to transfer (a backup takes only the filters).
     #[command(flatten)]
     pub flags: TransferFlags,
+    /// Where a backup goes.
+    #[command(flatten)]
+    pub backup: TaskBackupArgs,
     /// Run every N hours or days after the last run, e.g. 6h or 1d (1h to 7d).
     #[arg(long, value_name = "DURATION", conflicts_with = "daily")]
     pub every: Option<String>,
     /// Run every day at this local time, e.g. 02:30.
     #[arg(long, value_name = "HH:MM")]
     pub daily: Option<String>,
+}
+
+/// `task add NAME backup ...`: the repository, its password, what to keep.
+#[derive(Debug, Args)]
+pub struct TaskBackupArgs {
+    /// backup: the repository, a local folder or REMOTE:PATH (made with `backup init`).
+    #[arg(long, value_name = "REPO")]
+    pub repo: Option<String>,
+    /// backup: read the repository password from the first line of this
+    /// file at each run (the path is kept, not the password). Without it,
+    /// the password is read from the secret store (`backup-password-<task id>`).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// What to keep after each run.
+    #[command(flatten)]
+    pub keep: RetentionArgs,
+}
+
+/// Which snapshots to keep (restic's `--keep-*` rules).
+#[derive(Debug, Clone, Default, Args)]
+pub struct RetentionArgs {
+    /// Keep the newest N snapshots.
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep the newest snapshot of each of the last N hours.
+    #[arg(long, value_name = "N")]
+    pub keep_hourly: Option<u32>,
+    /// ... of each of the last N days.
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// ... of each of the last N weeks.
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// ... of each of the last N months.
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    /// ... of each of the last N years.
+    #[arg(long, value_name = "N")]
+    pub keep_yearly: Option<u32>,
 }
 
 /// `log`.
@@ -624,24 +670,9 @@ pub enum BackupCommand {
     },
     /// Remove snapshots by a retention policy (per host and paths).
     Forget {
-        /// Keep the newest N snapshots.
-        #[arg(long, value_name = "N")]
-        keep_last: Option<u32>,
-        /// Keep the newest snapshot of each of the last N hours.
-        #[arg(long, value_name = "N")]
-        keep_hourly: Option<u32>,
-        /// ... of each of the last N days.
-        #[arg(long, value_name = "N")]
-        keep_daily: Option<u32>,
-        /// ... of each of the last N weeks.
-        #[arg(long, value_name = "N")]
-        keep_weekly: Option<u32>,
-        /// ... of each of the last N months.
-        #[arg(long, value_name = "N")]
-        keep_monthly: Option<u32>,
-        /// ... of each of the last N years.
-        #[arg(long, value_name = "N")]
-        keep_yearly: Option<u32>,
+        /// What to keep.
+        #[command(flatten)]
+        keep: RetentionArgs,
         /// Then remove the data no snapshot needs.
         #[arg(long)]
         prune: bool,

@@ -16,13 +16,19 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{EngineError, Result};
 use crate::events::{Counters, EventSink, TaskEvent};
 use crate::runner::{RunReport, Runner, Side};
-use crate::state::{DbOp, EventFilter, FileEvent, StateDb, Writer};
+use crate::state::{DbOp, EventFilter, FileEvent, NewRun, RunKind, RunResult, StateDb, Writer};
 use crate::task::TaskSpec;
 use crate::transfer::{LocalTarget, RemoteFile, TransferError};
 
 impl Runner {
     fn load_spec(&self, run: i64) -> Result<TaskSpec> {
         let rec = self.db().run(run)?.ok_or_else(|| EngineError::Invalid(format!("there is no run {run}")))?;
+        if rec.kind == RunKind::Backup {
+            return Err(EngineError::Invalid(format!(
+                "run {run} is a backup: undo and retry are for copy, sync and move runs \
+                 (restore from its snapshot with `fjordsync backup restore`)"
+            )));
+        }
         serde_json::from_str(&rec.spec_json)
             .map_err(|e| EngineError::Invalid(format!("run {run} has an unreadable task: {e}")))
     }
@@ -50,11 +56,10 @@ impl Runner {
         let done = self.db().events(run, &EventFilter { result: Some("completed".into()), grep: None })?;
         let mut undo_spec = spec.clone();
         undo_spec.options.only = Some(vec![format!("undo of run {run}")]);
-        let id = self.db().start_run(&undo_spec, Some(run))?;
-        self.db().set_run_kind(id, "undo")?;
+        let id = self.db().start_run(&NewRun::transfer(&undo_spec)?.kind(RunKind::Undo).parent(Some(run)))?;
         events(TaskEvent::Started {
             run: id,
-            kind: "undo".into(),
+            kind: RunKind::Undo.as_str().into(),
             source: spec.source.to_string(),
             destination: spec.destination.to_string(),
         });
@@ -100,23 +105,15 @@ impl Runner {
         }
         writer.finish()?;
         let outcome = crate::runner::outcome_of(&cancel, &counters);
-        self.db().finish_run(id, outcome, &counters)?;
+        self.db().finish_run(id, outcome, RunResult::Counters(counters.clone()))?;
         let duration = started.elapsed();
         events(TaskEvent::Finished {
             run: id,
-            outcome: outcome.into(),
+            outcome: outcome.as_str().into(),
             duration_ms: duration.as_millis() as u64,
             counters: counters.clone(),
         });
-        Ok(RunReport {
-            run: id,
-            outcome: outcome.into(),
-            counters,
-            plan: Default::default(),
-            refusal: None,
-            stopped: None,
-            duration,
-        })
+        Ok(RunReport { run: id, outcome, counters, plan: Default::default(), refusal: None, stopped: None, duration })
     }
 }
 

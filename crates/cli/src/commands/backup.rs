@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use fjordsync_engine::backup::{
-    BackupEvent, BackupOptions, Change, EntryKind, InitOptions, ProgressSink, Repo, RepoLocation, RepoOptions,
-    RestoreOptions, RetentionPolicy, no_progress,
+    BackupEvent, BackupOptions, BackupSummary, Change, EntryKind, InitOptions, LoggedBackup, ProgressSink, Repo,
+    RepoLocation, RepoOptions, RestoreOptions, RetentionPolicy, no_progress,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -45,39 +45,35 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
     match a.command {
         BackupCommand::Init { .. } => unreachable!("handled above"),
         BackupCommand::Run { paths, tags, host, filter, force, dry_run } => {
-            let opts = BackupOptions { tags, host, filters: filter.into(), force, dry_run };
+            let filters: fjordsync_engine::FilterOptions = filter.into();
+            let opts = BackupOptions { tags, host, filters: filters.clone(), force, dry_run };
             let (sink, bar) = progress(json);
             let cancel = super::transfer::cancel_on_ctrl_c();
-            let result = repo.backup(&paths, &opts, sink, cancel).await;
-            finish(bar);
-            let s = result?;
-            if json {
-                writeln!(out, "{}", serde_json::to_string(&s)?)?;
-            } else {
-                writeln!(
-                    out,
-                    "Files: {} new, {} changed, {} unmodified\nDirs:  {} new, {} changed, {} unmodified\nAdded: {} ({} stored)",
-                    s.files_new,
-                    s.files_changed,
-                    s.files_unmodified,
-                    s.dirs_new,
-                    s.dirs_changed,
-                    s.dirs_unmodified,
-                    render::size(s.data_added),
-                    render::size(s.data_added_packed)
-                )?;
-                if dry_run {
-                    writeln!(out, "dry run: nothing was written")?;
-                } else {
-                    writeln!(
-                        out,
-                        "snapshot {} saved ({} files, {})",
-                        short(&s.snapshot),
-                        s.total_files,
-                        render::size(s.total_bytes)
-                    )?;
-                }
+            if dry_run {
+                // A dry run writes nothing, so it is not a run in the log.
+                let result = repo.backup(&paths, &opts, sink, cancel).await;
+                finish(bar);
+                print_summary(&mut out, &result?, None, json, true)?;
+                return Ok(out.flush()?);
             }
+            // Recorded in the run log like every run (`fjordsync log`).
+            let runner = super::transfer::runner(ctx)?;
+            let job = fjordsync_engine::tasks::Backup {
+                folders: paths,
+                repository: super::transfer::location(ctx, &repo_arg)?,
+                filters,
+                retention: RetentionPolicy::default(),
+                remember_password: false,
+                password_file: a.password_file.clone(),
+            };
+            let report = LoggedBackup::start(runner.db(), &job, None)?.run(&repo, &opts, sink, cancel).await;
+            finish(bar);
+            let report = report?;
+            if let Some(e) = report.error {
+                return Err(e.into());
+            }
+            let s = report.summary.context("the backup saved no snapshot")?;
+            print_summary(&mut out, &s, Some(report.run), json, false)?;
         }
         BackupCommand::Snapshots => {
             let list = repo.snapshots().await?;
@@ -172,17 +168,8 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
                 )?;
             }
         }
-        BackupCommand::Forget {
-            keep_last,
-            keep_hourly,
-            keep_daily,
-            keep_weekly,
-            keep_monthly,
-            keep_yearly,
-            prune,
-            dry_run,
-        } => {
-            let policy = RetentionPolicy { keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly };
+        BackupCommand::Forget { keep, prune, dry_run } => {
+            let policy = RetentionPolicy::from(keep);
             let r = repo.forget(&policy, prune, dry_run).await?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&r)?)?;
@@ -250,6 +237,51 @@ pub async fn run(ctx: &Context, a: BackupArgs) -> anyhow::Result<()> {
     Ok(out.flush()?)
 }
 
+/// What a backup did, as `backup run` and `task run` print it.
+pub(crate) fn print_summary(
+    out: &mut impl Write,
+    s: &BackupSummary,
+    run: Option<i64>,
+    json: bool,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    if json {
+        let mut v = serde_json::to_value(s)?;
+        if let Some(run) = run {
+            v["run"] = run.into();
+        }
+        writeln!(out, "{v}")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Files: {} new, {} changed, {} unmodified\nDirs:  {} new, {} changed, {} unmodified\nAdded: {} ({} stored)",
+        s.files_new,
+        s.files_changed,
+        s.files_unmodified,
+        s.dirs_new,
+        s.dirs_changed,
+        s.dirs_unmodified,
+        render::size(s.data_added),
+        render::size(s.data_added_packed)
+    )?;
+    if dry_run {
+        writeln!(out, "dry run: nothing was written")?;
+    } else {
+        writeln!(
+            out,
+            "snapshot {} saved ({} files, {})",
+            short(&s.snapshot),
+            s.total_files,
+            render::size(s.total_bytes)
+        )?;
+    }
+    if let Some(run) = run {
+        writeln!(out, "run {run} in `fjordsync log`")?;
+    }
+    Ok(())
+}
+
 fn print_prune(out: &mut impl Write, p: &fjordsync_engine::backup::PruneReport) -> std::io::Result<()> {
     writeln!(
         out,
@@ -266,7 +298,7 @@ fn when(rfc3339: &str) -> String {
     rfc3339.replace('T', " ").chars().take(19).collect()
 }
 
-fn short(id: &str) -> String {
+pub(crate) fn short(id: &str) -> String {
     id.chars().take(8).collect()
 }
 
@@ -297,16 +329,11 @@ fn prompt_new() -> anyhow::Result<String> {
 }
 
 fn read_password_file(f: &Path) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(f).with_context(|| format!("reading the password file {}", f.display()))?;
-    let line = text.lines().next().unwrap_or_default().to_string();
-    if line.is_empty() {
-        anyhow::bail!("the password file {} is empty", f.display());
-    }
-    Ok(line)
+    Ok(fjordsync_engine::backup::read_password_file(f)?)
 }
 
 /// JSON lines on stdout with --json, a bar on a terminal, else nothing.
-fn progress(json: bool) -> (ProgressSink, Option<ProgressBar>) {
+pub(crate) fn progress(json: bool) -> (ProgressSink, Option<ProgressBar>) {
     if json {
         let sink: ProgressSink = Arc::new(|e: BackupEvent| {
             if matches!(e, BackupEvent::Phase { .. } | BackupEvent::PhaseDone { .. }) {
@@ -339,7 +366,7 @@ fn progress(json: bool) -> (ProgressSink, Option<ProgressBar>) {
     (sink, Some(bar))
 }
 
-fn finish(bar: Option<ProgressBar>) {
+pub(crate) fn finish(bar: Option<ProgressBar>) {
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use fjordsync_engine::state::EventFilter;
+use fjordsync_engine::state::{EventFilter, RunKind, RunRecord};
 
 use crate::args::LogArgs;
 use crate::context::Context;
@@ -31,21 +31,15 @@ pub fn run(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
         for r in runs {
             let start = fjordsync_jottacloud::Timestamp::from_millisecond(r.started_ms).ok();
             let duration = r.ended_ms.map(|e| format!("{:.1}s", (e - r.started_ms) as f64 / 1000.0));
-            let c = &r.counters;
             writeln!(
                 out,
-                "{:>5}  {:<6} {}  {:>7}  {:<11} up {} down {} upd {} del {} skip {} fail {}  {} -> {}{}",
+                "{:>5}  {:<6} {}  {:>7}  {:<11} {}  {} -> {}{}",
                 r.id,
                 r.kind,
                 crate::render::time(start),
                 duration.as_deref().unwrap_or("-"),
                 r.outcome,
-                c.uploaded + c.copied,
-                c.downloaded,
-                c.updated,
-                c.deleted,
-                c.skipped,
-                c.failed,
+                result_text(&r),
                 escape(&r.source),
                 escape(&r.destination),
                 r.task.as_deref().map(|t| format!("  [task {}]", escape(t))).unwrap_or_default()
@@ -75,4 +69,33 @@ pub fn run(ctx: &Context, a: LogArgs) -> anyhow::Result<()> {
         }
     }
     Ok(out.flush()?)
+}
+
+/// A run's result in a few words: a backup's own counters ("3 new, 1
+/// changed, 120 unmodified, 4.2 MB added, snapshot 1a2b3c4d"), a transfer's
+/// file counts.
+fn result_text(r: &RunRecord) -> String {
+    if r.kind == RunKind::Backup {
+        return match &r.backup {
+            Some(b) => format!(
+                "{} new, {} changed, {} unmodified, {} added, snapshot {}",
+                b.files_new,
+                b.files_changed,
+                b.files_unmodified,
+                crate::render::size(b.bytes_added),
+                super::backup::short(&b.snapshot)
+            ),
+            None => "no snapshot".into(),
+        };
+    }
+    let c = &r.counters;
+    format!(
+        "up {} down {} upd {} del {} skip {} fail {}",
+        c.uploaded + c.copied,
+        c.downloaded,
+        c.updated,
+        c.deleted,
+        c.skipped,
+        c.failed
+    )
 }

@@ -17,6 +17,19 @@ use crate::context::Context;
 
 /// The one conversion of the filter flags, which the sync verbs and
 /// `backup run` share, so both read them alike.
+impl From<crate::args::RetentionArgs> for fjordsync_engine::backup::RetentionPolicy {
+    fn from(a: crate::args::RetentionArgs) -> Self {
+        fjordsync_engine::backup::RetentionPolicy {
+            keep_last: a.keep_last,
+            keep_hourly: a.keep_hourly,
+            keep_daily: a.keep_daily,
+            keep_weekly: a.keep_weekly,
+            keep_monthly: a.keep_monthly,
+            keep_yearly: a.keep_yearly,
+        }
+    }
+}
+
 impl From<FilterArgs> for FilterOptions {
     fn from(a: FilterArgs) -> FilterOptions {
         FilterOptions {

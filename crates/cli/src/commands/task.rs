@@ -3,8 +3,10 @@
 
 use std::io::Write;
 
+use anyhow::Context as _;
 use fjordsync_engine::TaskKind;
-use fjordsync_engine::tasks::{Hold, Job, NewTask, Schedule, Task, TaskLock, Transfer};
+use fjordsync_engine::backup::{RepoOptions, RetentionPolicy};
+use fjordsync_engine::tasks::{Backup, Hold, Job, NewTask, Schedule, Task, TaskLock, Transfer};
 use serde::Serialize;
 
 use crate::args::{TaskAddArgs, TaskAddKind, TaskCommand};
@@ -33,11 +35,20 @@ fn add(ctx: &Context, a: TaskAddArgs) -> anyhow::Result<()> {
         TaskAddKind::Copy => TaskKind::Copy,
         TaskAddKind::Sync => TaskKind::Sync,
         TaskAddKind::Move => TaskKind::Move,
+        TaskAddKind::Backup => return add_task(ctx, a.name.clone(), backup_job(ctx, &a)?, &a),
     };
+    if a.backup.repo.is_some()
+        || a.backup.password_file.is_some()
+        || !RetentionPolicy::from(a.backup.keep.clone()).is_empty()
+    {
+        anyhow::bail!("--repo, --password-file and --keep-* are for backup tasks, not {} tasks", kind.as_str());
+    }
+    let [src, dst] = <[String; 2]>::try_from(a.paths.clone())
+        .map_err(|p| anyhow::anyhow!("a {} task takes SRC and DST, got {} path(s)", kind.as_str(), p.len()))?;
     let transfer = Transfer {
-        source: super::transfer::location(ctx, &a.src)?,
-        destination: super::transfer::location(ctx, &a.dst)?,
-        options: super::transfer::options(a.flags)?,
+        source: super::transfer::location(ctx, &src)?,
+        destination: super::transfer::location(ctx, &dst)?,
+        options: super::transfer::options(a.flags.clone())?,
     };
     if matches!(
         (&transfer.source, &transfer.destination),
@@ -46,13 +57,65 @@ fn add(ctx: &Context, a: TaskAddArgs) -> anyhow::Result<()> {
         anyhow::bail!("both sides are local; one of them must be REMOTE:PATH");
     }
     let job = Job::transfer(kind, transfer).expect("copy, sync and move are tasks");
+    add_task(ctx, a.name.clone(), job, &a)
+}
+
+/// `task add NAME backup FOLDER... --repo REPO`: the folders and the
+/// password file as full paths (a task runs from anywhere), the filters of
+/// the transfer flags, the retention rules.
+fn backup_job(ctx: &Context, a: &TaskAddArgs) -> anyhow::Result<Job> {
+    let f = &a.flags;
+    if f.checksum
+        || f.bwlimit.is_some()
+        || f.max_delete.is_some()
+        || f.hard_delete
+        || f.no_versions
+        || f.follow_symlinks
+    {
+        anyhow::bail!(
+            "a backup task takes only the filters (--include, --exclude, --min-size, ...) of the transfer flags"
+        );
+    }
+    let repo = a.backup.repo.as_deref().context("a backup task needs its repository: --repo PATH|REMOTE:PATH")?;
+    let folders = a
+        .paths
+        .iter()
+        .map(|p| std::path::absolute(p).with_context(|| format!("{p:?}: not a usable path")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let password_file = match &a.backup.password_file {
+        Some(f) => {
+            // Read once now, so a wrong path is found today, not at 3 a.m.
+            fjordsync_engine::backup::read_password_file(f)?;
+            Some(std::path::absolute(f).with_context(|| format!("{}: not a usable path", f.display()))?)
+        }
+        None => None,
+    };
+    Ok(Job::Backup(Backup {
+        folders,
+        repository: super::transfer::location(ctx, repo)?,
+        filters: a.flags.filter.clone().into(),
+        retention: a.backup.keep.clone().into(),
+        remember_password: password_file.is_none(),
+        password_file,
+    }))
+}
+
+fn add_task(ctx: &Context, name: String, job: Job, a: &TaskAddArgs) -> anyhow::Result<()> {
     let schedule = match (a.every.as_deref(), a.daily.as_deref()) {
         (Some(every), _) => Some(Schedule::every(every)?),
         (None, Some(daily)) => Some(Schedule::daily(daily)?),
         (None, None) => None,
     };
-    let task = super::transfer::runner(ctx)?.db().tasks().add(NewTask { name: a.name, job, schedule })?;
+    let task = super::transfer::runner(ctx)?.db().tasks().add(NewTask { name, job, schedule })?;
     eprintln!("added task {:?} (id {}); run it with `fjordsync task run {}`", task.name, task.id, task.name);
+    if let Job::Backup(b) = &task.job
+        && b.password_file.is_none()
+    {
+        eprintln!(
+            "its runs read the repository password from the secret store under {:?}",
+            fjordsync_engine::backup::password_key(task.id)
+        );
+    }
     Ok(())
 }
 
@@ -85,7 +148,7 @@ struct TaskView {
 #[derive(Serialize)]
 struct LastRun {
     id: i64,
-    outcome: String,
+    outcome: fjordsync_engine::state::Outcome,
     started_ms: i64,
 }
 
@@ -177,18 +240,61 @@ fn show(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
     if let Some(spec) = v.job.spec() {
         writeln!(out, "options:      {}", serde_json::to_string(&spec.options)?)?;
     }
+    if let Job::Backup(b) = &v.job {
+        let password = match &b.password_file {
+            Some(f) => format!("from the file {}", render::shown_local(f)),
+            None => format!("from the secret store ({:?})", fjordsync_engine::backup::password_key(v.id)),
+        };
+        writeln!(out, "password:     {password}")?;
+        writeln!(out, "retention:    {}", serde_json::to_string(&b.retention)?)?;
+        writeln!(out, "filters:      {}", serde_json::to_string(&b.filters)?)?;
+    }
     Ok(out.flush()?)
 }
 
 /// Runs the task now, holding its lock for the whole run, and prints as
-/// `fjordsync sync` does.
+/// `fjordsync sync` (or `fjordsync backup run`) does.
 async fn run_now(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
     let runner = super::transfer::runner(ctx)?;
     let task = runner.db().tasks().get(name)?;
     let held = TaskLock::acquire(&ctx.config, &task, Hold::Run)?;
+    if matches!(task.job, Job::Backup(_)) {
+        return run_backup(ctx, &runner, &task, &held, json).await;
+    }
     let kind = task.job.spec().map_or(TaskKind::Copy, |s| s.kind);
     let (sink, ui) = super::transfer::sink(json, kind);
     let report = runner.run_task(&task, &held, sink, super::transfer::cancel_on_ctrl_c()).await;
     ui.finish();
     super::transfer::finish(task.job.kind().as_str(), &report?, json)
+}
+
+/// A backup task's run: its password (password file, else the secret
+/// store), the backup recorded under the task, its retention.
+async fn run_backup(
+    ctx: &Context,
+    runner: &fjordsync_engine::Runner,
+    task: &Task,
+    held: &TaskLock,
+    json: bool,
+) -> anyhow::Result<()> {
+    let password = task.backup_password(&*ctx.secrets)?;
+    let repo_opts = RepoOptions {
+        cache_dir: std::env::var_os("FJORDSYNC_BACKUP_CACHE").filter(|v| !v.is_empty()).map(Into::into),
+        no_cache: false,
+    };
+    let (sink, bar) = super::backup::progress(json);
+    let cancel = super::transfer::cancel_on_ctrl_c();
+    let report = runner.run_backup_task(task, held, &password, &repo_opts, sink, cancel).await;
+    super::backup::finish(bar);
+    let report = report?;
+    if let Some(w) = &report.retention_error {
+        eprintln!("warning: {}", escape(w));
+    }
+    if let Some(e) = report.error {
+        return Err(anyhow::Error::from(e).context(format!("backup task {:?} (run {})", task.name, report.run)));
+    }
+    let mut out = output::stdout();
+    let s = report.summary.context("the backup saved no snapshot")?;
+    super::backup::print_summary(&mut out, &s, Some(report.run), json, false)?;
+    Ok(out.flush()?)
 }

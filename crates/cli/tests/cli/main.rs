@@ -4,6 +4,7 @@
 mod support;
 
 mod backup;
+mod backup_log;
 mod crash;
 mod fatal;
 mod files;

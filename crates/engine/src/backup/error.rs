@@ -31,6 +31,10 @@ pub enum BackupError {
     /// Restored files read back did not match the snapshot.
     #[error("{0} restored file(s) do not match the snapshot when read back")]
     VerifyFailed(u64),
+    /// No password was given and none is kept for the task; the message
+    /// says where to put one.
+    #[error("{0}")]
+    PasswordRequired(String),
     /// The operation was cancelled; the repository is consistent (see the module docs).
     #[error("cancelled")]
     Cancelled,

@@ -4,6 +4,8 @@
 //! Every write that happens per file goes through [`crate::state::Writer`] so
 //! that thousands of events cost a handful of transactions, not one each.
 
+mod outcome;
+mod run_log;
 pub(crate) mod schema;
 mod writer;
 
@@ -14,10 +16,11 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+pub use outcome::{Outcome, RunKind, UnknownWord};
+pub use run_log::{BackupResult, NewRun, RunRecord, RunResult};
 pub use writer::{DbOp, Writer, WriterHandle};
 
 use crate::lock::lock;
-use crate::task::TaskSpec;
 
 /// A state database failure.
 #[derive(Debug, thiserror::Error)]
@@ -71,34 +74,6 @@ pub struct DownloadTemp {
     pub size: u64,
     /// The run that wrote it.
     pub run: i64,
-}
-
-/// One run as the log lists it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct RunRecord {
-    /// Run id (what `log`, `undo` and `retry` take).
-    pub id: i64,
-    /// The task's kind (`copy`, `sync`, ...).
-    pub kind: String,
-    /// Source as typed.
-    pub source: String,
-    /// Destination as typed.
-    pub destination: String,
-    /// Unix milliseconds.
-    pub started_ms: i64,
-    /// Unix milliseconds; `None` while running (or after a crash).
-    pub ended_ms: Option<i64>,
-    /// `running`, `ok`, `failed`, `refused`, `cancelled`, `crashed`.
-    pub outcome: String,
-    /// Counters at the end.
-    pub counters: crate::events::Counters,
-    /// The run this one retried or undid, if any.
-    pub parent: Option<i64>,
-    /// The named task it ran for, if any (its name today).
-    pub task: Option<String>,
-    /// The full task spec (JSON), so a run can be repeated.
-    #[serde(skip)]
-    pub spec_json: String,
 }
 
 /// One per-file event. `Default` leaves the undo fields empty, for rows
@@ -157,7 +132,7 @@ pub struct CachedHash {
     pub md5: String,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -169,7 +144,7 @@ impl StateDb {
         }
         let mut conn = Connection::open(path)?;
         schema::prepare(&mut conn)?;
-        mark_interrupted(&conn)?;
+        run_log::mark_interrupted(&conn)?;
         Ok(StateDb { conn: Mutex::new(conn), path: path.to_path_buf() })
     }
 
@@ -180,114 +155,6 @@ impl StateDb {
 
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         lock(&self.conn)
-    }
-
-    /// Records (or finds) the task and opens a run row.
-    pub fn start_run(&self, spec: &TaskSpec, parent: Option<i64>) -> Result<i64, StateError> {
-        self.start_task_run(spec, parent, None)
-    }
-
-    /// [`StateDb::start_run`] for a run of a named task, linked to it by id.
-    pub fn start_task_run(
-        &self,
-        spec: &TaskSpec,
-        parent: Option<i64>,
-        named: Option<crate::tasks::TaskId>,
-    ) -> Result<i64, StateError> {
-        let spec_json = serde_json::to_string(spec).map_err(|e| StateError::Corrupt(e.to_string()))?;
-        let conn = self.conn();
-        let task: Option<i64> =
-            conn.query_row("SELECT id FROM tasks WHERE spec = ?1", [&spec_json], |r| r.get(0)).optional()?;
-        let task = match task {
-            Some(t) => t,
-            None => {
-                conn.execute("INSERT INTO tasks (spec, created_ms) VALUES (?1, ?2)", params![spec_json, now_ms()])?;
-                conn.last_insert_rowid()
-            }
-        };
-        conn.execute(
-            "INSERT INTO runs (task, kind, source, destination, spec, started_ms, outcome, parent, pid, named_task)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7, ?8, ?9)",
-            params![
-                task,
-                spec.kind.as_str(),
-                spec.source.to_string(),
-                spec.destination.to_string(),
-                spec_json,
-                now_ms(),
-                parent,
-                std::process::id(),
-                named.map(|t| t.0)
-            ],
-        )?;
-        Ok(conn.last_insert_rowid())
-    }
-
-    /// Relabels a run (an undo is recorded with its original task but kind `undo`).
-    pub fn set_run_kind(&self, run: i64, kind: &str) -> Result<(), StateError> {
-        self.conn().execute("UPDATE runs SET kind = ?2 WHERE id = ?1", params![run, kind])?;
-        Ok(())
-    }
-
-    /// Closes a run with its outcome and counters.
-    pub fn finish_run(&self, run: i64, outcome: &str, c: &crate::events::Counters) -> Result<(), StateError> {
-        let counters = serde_json::to_string(c).map_err(|e| StateError::Corrupt(e.to_string()))?;
-        self.conn().execute(
-            "UPDATE runs SET ended_ms = ?2, outcome = ?3, counters = ?4 WHERE id = ?1",
-            params![run, now_ms(), outcome, counters],
-        )?;
-        Ok(())
-    }
-
-    /// Closes a run whose counters were not kept (it failed before the end):
-    /// they are counted from its file rows, so the log matches them.
-    pub fn finish_run_from_rows(&self, run: i64, outcome: &str) -> Result<(), StateError> {
-        let counters = counters_from_rows(&self.conn(), run)?;
-        self.finish_run(run, outcome, &counters)
-    }
-
-    /// The most recent runs, newest first.
-    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StateError> {
-        self.runs_of(limit, None)
-    }
-
-    /// The most recent runs of one named task (all runs for `None`), newest first.
-    pub fn runs_of(&self, limit: usize, task: Option<crate::tasks::TaskId>) -> Result<Vec<RunRecord>, StateError> {
-        let conn = self.conn();
-        let mut st = conn.prepare(&format!(
-            "SELECT {RUN_COLUMNS} FROM runs LEFT JOIN named_tasks n ON n.id = runs.named_task
-             WHERE ?2 IS NULL OR runs.named_task = ?2 ORDER BY runs.id DESC LIMIT ?1"
-        ))?;
-        let rows = st.query_map(params![limit as i64, task.map(|t| t.0)], run_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-
-    /// One run.
-    pub fn run(&self, id: i64) -> Result<Option<RunRecord>, StateError> {
-        let conn = self.conn();
-        Ok(conn
-            .query_row(
-                &format!(
-                    "SELECT {RUN_COLUMNS} FROM runs LEFT JOIN named_tasks n ON n.id = runs.named_task
-                     WHERE runs.id = ?1"
-                ),
-                [id],
-                run_from_row,
-            )
-            .optional()?)
-    }
-
-    /// Deletes finished runs that started before `before_ms` (Unix ms) with
-    /// their file events, in one transaction; returns how many runs went.
-    /// Runs still marked `running` are kept. (Log retention.)
-    pub fn prune_runs_before(&self, before_ms: i64) -> Result<usize, StateError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let old = "SELECT id FROM runs WHERE started_ms < ?1 AND outcome != 'running'";
-        tx.execute(&format!("DELETE FROM file_events WHERE run IN ({old})"), [before_ms])?;
-        let n = tx.execute(&format!("DELETE FROM runs WHERE id IN ({old})"), [before_ms])?;
-        tx.commit()?;
-        Ok(n)
     }
 
     /// A run's per-file events, in the order they happened.
@@ -479,71 +346,6 @@ impl StateDb {
     }
 }
 
-/// A run still marked `running` whose process is gone was killed (crash,
-/// `kill -9`, power loss): it becomes `interrupted` so the log tells the
-/// truth, with counters counted from the file rows it recorded (its own
-/// counters are written only at the end). Runs marked `interrupted` before
-/// counters were counted get them too.
-fn mark_interrupted(conn: &Connection) -> Result<(), StateError> {
-    let mut st = conn.prepare(
-        "SELECT id, pid, outcome FROM runs WHERE outcome = 'running' OR (outcome = 'interrupted' AND counters IS NULL)",
-    )?;
-    let rows: Vec<(i64, Option<i64>, String)> =
-        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
-    for (id, pid, outcome) in rows {
-        if outcome == "interrupted" || pid.is_some_and(|p| !u32::try_from(p).is_ok_and(crate::process::alive)) {
-            let counters = counters_from_rows(conn, id)?;
-            let counters = serde_json::to_string(&counters).map_err(|e| StateError::Corrupt(e.to_string()))?;
-            conn.execute(
-                "UPDATE runs SET outcome = 'interrupted', counters = ?2 WHERE id = ?1",
-                params![id, counters],
-            )?;
-        }
-    }
-    Ok(())
-}
-
-/// A run's counters as its file rows tell them. What rows do not record
-/// (unchanged files, deduplicated uploads, resumed bytes) stays 0.
-fn counters_from_rows(conn: &Connection, run: i64) -> Result<crate::events::Counters, StateError> {
-    let mut c = crate::events::Counters::default();
-    let mut st = conn.prepare_cached(
-        "SELECT action, result, count(*), coalesce(sum(bytes), 0) FROM file_events WHERE run = ?1
-         GROUP BY action, result",
-    )?;
-    let rows = st.query_map([run], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64))
-    })?;
-    for row in rows {
-        let (action, result, n, bytes) = row?;
-        match (result.as_str(), action.as_str()) {
-            // `check` records its differences as failed rows of their kind.
-            (_, "missing-on-dst") => c.missing_on_dst += n,
-            (_, "extra-on-dst") => c.extra_on_dst += n,
-            (_, "different") => c.different += n,
-            ("failed", _) => c.failed += n,
-            ("skipped", _) => c.skipped += n,
-            ("completed", action) => {
-                c.bytes += bytes;
-                match action {
-                    "upload" => c.uploaded += n,
-                    "download" => c.downloaded += n,
-                    "copy" => c.copied += n,
-                    "update" => c.updated += n,
-                    "retime" => c.retimed += n,
-                    "delete" => c.deleted += n,
-                    "mkdir" => c.mkdirs += n,
-                    "delete-source" => c.moved += n,
-                    a if a.starts_with("undo-") => c.updated += n,
-                    _ => {}
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(c)
-}
-
 fn download_temp_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DownloadTemp> {
     Ok(DownloadTemp {
         temp_path: r.get(0)?,
@@ -554,31 +356,14 @@ fn download_temp_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DownloadTem
     })
 }
 
-/// What [`run_from_row`] reads, from `runs` joined with `named_tasks n`.
-const RUN_COLUMNS: &str = "runs.id, runs.kind, runs.source, runs.destination, runs.started_ms, runs.ended_ms,
-    runs.outcome, runs.counters, runs.parent, runs.spec, n.name";
-
-fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
-    let counters: Option<String> = r.get(7)?;
-    Ok(RunRecord {
-        id: r.get(0)?,
-        kind: r.get(1)?,
-        source: r.get(2)?,
-        destination: r.get(3)?,
-        started_ms: r.get(4)?,
-        ended_ms: r.get(5)?,
-        outcome: r.get(6)?,
-        counters: counters.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default(),
-        parent: r.get(8)?,
-        spec_json: r.get(9)?,
-        task: r.get(10)?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::{Location, TaskKind, TaskOptions};
+    use crate::task::{Location, TaskKind, TaskOptions, TaskSpec};
+
+    fn start(db: &StateDb, spec: &TaskSpec, parent: Option<i64>) -> i64 {
+        db.start_run(&NewRun::transfer(spec).unwrap().parent(parent)).unwrap()
+    }
 
     #[test]
     fn runs_events_and_hashes_round_trip() {
@@ -590,7 +375,7 @@ mod tests {
             destination: Location::Remote { remote: "demo".into(), path: "x".into() },
             options: TaskOptions::default(),
         };
-        let run = db.start_run(&spec, None).unwrap();
+        let run = start(&db, &spec, None);
         let ev = FileEvent {
             run,
             path: "a b.txt".into(),
@@ -609,7 +394,7 @@ mod tests {
         };
         let hash = CachedHash { size: 3, mtime_ns: 5, inode: 7, md5: "abc".into() };
         db.apply(&[DbOp::Event(ev.clone()), DbOp::Hash { path: "/tmp/a/a b.txt".into(), hash: hash.clone() }]).unwrap();
-        db.finish_run(run, "ok", &Default::default()).unwrap();
+        db.finish_run(run, Outcome::Ok, RunResult::Counters(Default::default())).unwrap();
         assert_eq!(db.events(run, &EventFilter::default()).unwrap(), vec![ev]);
         let f = EventFilter { grep: Some("B.TXT".into()), ..Default::default() };
         assert_eq!(db.events(run, &f).unwrap().len(), 1);
@@ -620,7 +405,7 @@ mod tests {
         let r = db.run(run).unwrap().unwrap();
         assert_eq!(r.outcome, "ok");
         // Same spec: same task row.
-        let run2 = db.start_run(&spec, Some(run)).unwrap();
+        let run2 = start(&db, &spec, Some(run));
         assert_eq!(db.runs(10).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![run2, run]);
     }
 
@@ -639,7 +424,7 @@ mod tests {
         };
         let run = {
             let db = StateDb::open(&path).unwrap();
-            let run = db.start_run(&spec, None).unwrap();
+            let run = start(&db, &spec, None);
             let row = |key: &str, action: &str, result: &str, bytes: u64| {
                 DbOp::Event(FileEvent {
                     run,
@@ -679,7 +464,7 @@ mod tests {
         };
         assert_eq!(r.counters, want);
         // A run that failed before its end is counted the same way.
-        let failed = db.start_run(&spec, None).unwrap();
+        let failed = start(&db, &spec, None);
         let ev = FileEvent {
             run: failed,
             action: "download".into(),
@@ -688,7 +473,7 @@ mod tests {
             ..Default::default()
         };
         db.apply(&[DbOp::Event(ev)]).unwrap();
-        db.finish_run_from_rows(failed, "failed").unwrap();
+        db.finish_run(failed, Outcome::Failed, RunResult::CountedFromRows).unwrap();
         let want = crate::events::Counters { downloaded: 1, bytes: 3, ..Default::default() };
         assert_eq!(db.run(failed).unwrap().unwrap().counters, want);
     }
@@ -703,7 +488,7 @@ mod tests {
             destination: Location::Remote { remote: "demo".into(), path: "x".into() },
             options: TaskOptions::default(),
         };
-        let old = db.start_run(&spec, None).unwrap();
+        let old = start(&db, &spec, None);
         let ev = FileEvent {
             run: old,
             path: "a".into(),
@@ -716,11 +501,11 @@ mod tests {
             ..Default::default()
         };
         db.apply(&[DbOp::Event(ev)]).unwrap();
-        db.finish_run(old, "ok", &Default::default()).unwrap();
-        let running = db.start_run(&spec, None).unwrap();
+        db.finish_run(old, Outcome::Ok, RunResult::Counters(Default::default())).unwrap();
+        let running = start(&db, &spec, None);
         db.conn().execute("UPDATE runs SET started_ms = 1000 WHERE id IN (?1, ?2)", [old, running]).unwrap();
-        let recent = db.start_run(&spec, None).unwrap();
-        db.finish_run(recent, "failed", &Default::default()).unwrap();
+        let recent = start(&db, &spec, None);
+        db.finish_run(recent, Outcome::Failed, RunResult::Counters(Default::default())).unwrap();
         assert_eq!(db.prune_runs_before(5000).unwrap(), 1);
         assert_eq!(db.runs(10).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![recent, running]);
         assert!(db.events(old, &EventFilter::default()).unwrap().is_empty());

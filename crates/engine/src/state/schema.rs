@@ -101,6 +101,22 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     ALTER TABLE runs ADD COLUMN named_task INTEGER REFERENCES named_tasks (id) ON DELETE SET NULL;
     CREATE INDEX runs_named_task ON runs (named_task, id);",
     ),
+    // A backup run's own result (see `state::run_log`): a backup counts new,
+    // changed and unmodified files and bytes added, not uploads and
+    // downloads. Keyed by run; goes with its run.
+    M::up(
+        "CREATE TABLE backup_runs (
+        run INTEGER PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+        snapshot TEXT NOT NULL,
+        files_new INTEGER NOT NULL,
+        files_changed INTEGER NOT NULL,
+        files_unmodified INTEGER NOT NULL,
+        bytes_added INTEGER NOT NULL,
+        bytes_stored INTEGER NOT NULL,
+        total_files INTEGER NOT NULL,
+        total_bytes INTEGER NOT NULL
+    );",
+    ),
 ];
 
 /// WAL (readers never block the writer, and a crash loses at most the last

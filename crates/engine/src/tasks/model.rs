@@ -84,6 +84,10 @@ pub struct Backup {
     /// The password is in the secret store (false: asked for at each run).
     #[serde(default)]
     pub remember_password: bool,
+    /// A file whose first line is the password (the path is stored, never
+    /// the password). Used before the secret store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<PathBuf>,
 }
 
 /// What a task does. Stored as JSON with its kind as a tag

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::config_dir::ConfigDir;
-use crate::state::StateDb;
+use crate::state::{NewRun, Outcome, RunResult, StateDb};
 use crate::task::{Location, TaskKind, TaskOptions, TaskSpec};
 
 fn sync_job(local: &str) -> Job {
@@ -68,9 +68,9 @@ fn runs_are_linked_to_their_task_by_id() {
     let db = StateDb::open(&dir.path().join("s.db")).unwrap();
     let task = db.tasks().add(NewTask { schedule: Some(Schedule::Hourly { hours: 6 }), ..new("Photos") }).unwrap();
     let spec = task.job.spec().unwrap();
-    let adhoc = db.start_run(&spec, None).unwrap();
-    let linked = db.start_task_run(&spec, None, Some(task.id)).unwrap();
-    db.finish_run(linked, "ok", &Default::default()).unwrap();
+    let adhoc = db.start_run(&NewRun::transfer(&spec).unwrap()).unwrap();
+    let linked = db.start_run(&NewRun::transfer(&spec).unwrap().task(Some(task.id))).unwrap();
+    db.finish_run(linked, Outcome::Ok, RunResult::Counters(Default::default())).unwrap();
 
     let runs = db.runs(10).unwrap();
     assert_eq!(

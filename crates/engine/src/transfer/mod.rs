@@ -5,7 +5,9 @@
 //! bandwidth limit and the per-file retry policy ([`TransferError::is_retryable`]).
 
 mod download;
+pub(crate) mod exec;
 mod fatal;
+pub(crate) mod md5_filler;
 mod relay;
 pub mod temp;
 mod throttle;

@@ -239,3 +239,69 @@ async fn a_restore_removes_what_killed_restores_left() {
     }
     assert!(live.exists(), "the file of a running restore was removed");
 }
+
+/// Every backup run through the engine's recorder is a `backup` run in the
+/// log: a good one with its own counters and retention applied, a cancelled
+/// one as `cancelled` with no result, a repository that would not open as
+/// `failed` with the reason in its one row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_runs_are_recorded_with_their_outcome_and_counters() {
+    use fjordsync_engine::backup::{LoggedBackup, RETENTION_ACTION, RetentionPolicy};
+    use fjordsync_engine::state::{EventFilter, Outcome, RunKind};
+    use fjordsync_engine::tasks::Backup;
+
+    let env = Env::start().await;
+    let src = env.local("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a.txt"), b"alpha").unwrap();
+    std::fs::write(src.join("b.txt"), b"bravo").unwrap();
+    let location = RepoLocation::Remote { session: Box::new(env.session.clone()), path: "backups/log".into() };
+    let opts = RepoOptions { cache_dir: Some(env.local("cache")), no_cache: false };
+    let repo = Repo::init(&location, "pw", &opts).await.unwrap();
+    let job = Backup {
+        folders: vec![src.clone()],
+        repository: fjordsync_engine::Location::Remote { remote: "demo".into(), path: "backups/log".into() },
+        filters: Default::default(),
+        retention: RetentionPolicy { keep_last: Some(1), ..Default::default() },
+        remember_password: false,
+        password_file: None,
+    };
+    let db = env.runner.db();
+    let bo = BackupOptions::default();
+
+    let run = LoggedBackup::start(db, &job, None).unwrap();
+    let running = db.run(run.id()).unwrap().unwrap();
+    assert_eq!((running.kind, running.outcome), (RunKind::Backup, Outcome::Running));
+    let r = run.run(&repo, &bo, no_progress(), CancellationToken::new()).await.unwrap();
+    assert_eq!((r.outcome, r.retention_error.as_deref()), (Outcome::Ok, None), "{r:?}");
+    let rec = db.run(r.run).unwrap().unwrap();
+    assert_eq!((rec.kind, rec.outcome, rec.source.as_str()), (RunKind::Backup, Outcome::Ok, src.to_str().unwrap()));
+    let b = rec.backup.clone().expect("a backup result");
+    assert_eq!((b.files_new, b.files_changed, b.files_unmodified), (2, 0, 0));
+    assert_eq!(b.snapshot, r.summary.unwrap().snapshot);
+    assert_eq!(rec.counters, Default::default(), "no transfer counters for a backup");
+
+    // A second good run: retention keeps one snapshot.
+    std::fs::write(src.join("a.txt"), b"alpha 2").unwrap();
+    let r = LoggedBackup::start(db, &job, None).unwrap().run(&repo, &bo, no_progress(), Default::default()).await;
+    assert_eq!(r.unwrap().outcome, Outcome::Ok);
+    assert_eq!(repo.snapshots().await.unwrap().len(), 1);
+
+    // Cancelled before it wrote anything.
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    std::fs::write(src.join("c.txt"), b"charlie").unwrap();
+    let r = LoggedBackup::start(db, &job, None).unwrap().run(&repo, &bo, no_progress(), cancel).await.unwrap();
+    assert!(matches!(r.error, Some(BackupError::Cancelled)), "{r:?}");
+    let rec = db.run(r.run).unwrap().unwrap();
+    assert_eq!((rec.outcome, rec.backup.is_none(), rec.ended_ms.is_some()), (Outcome::Cancelled, true, true));
+
+    // Not opened: failed, with the reason.
+    let wrong = Repo::open(&location, "nope", &opts).await.unwrap_err();
+    let r = LoggedBackup::start(db, &job, None).unwrap().fail("demo:backups/log", wrong).unwrap();
+    let rec = db.run(r.run).unwrap().unwrap();
+    assert_eq!(rec.outcome, Outcome::Failed);
+    let rows = db.events(r.run, &EventFilter::default()).unwrap();
+    assert!(rows.len() == 1 && rows[0].error.as_deref().unwrap().contains("wrong password"), "{rows:?}");
+    assert_ne!(rows[0].action, RETENTION_ACTION);
+}
