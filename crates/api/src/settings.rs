@@ -1,7 +1,7 @@
 //! App settings, Pause / Resume all, and the log retention.
 //!
 //! Settings live in `settings.json` in the app's data folder, written
-//! atomically like `tasks.json`. Pausing is a setting too, so it survives a
+//! atomically. Pausing is a setting too, so it survives a
 //! restart. Paused means the scheduler starts no runs; runs already going
 //! finish (stopping them is one click on their card), and "Sync all now" or
 //! "Run now" still work because the user asked for them explicitly.
@@ -83,6 +83,10 @@ pub struct StatusDto {
     pub paused: bool,
     /// Ids of the tasks running now.
     pub running: Vec<String>,
+    /// Another program runs the schedules of this configuration (the
+    /// daemon while the app is open, or the app while the daemon runs):
+    /// how it names itself. `None`: this one does, or nobody.
+    pub scheduled_by: Option<String>,
 }
 
 pub(crate) fn settings_path(data_dir: &Path) -> PathBuf {
@@ -162,7 +166,7 @@ impl Api {
         let paused = self.get_settings().await?.paused;
         let mut running = self.running_tasks().await?;
         running.sort();
-        Ok(StatusDto { paused, running })
+        Ok(StatusDto { paused, running, scheduled_by: self.scheduled_elsewhere() })
     }
 
     /// Removes runs that started more than `log_retention_days` ago from the
