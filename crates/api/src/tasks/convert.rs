@@ -11,9 +11,9 @@
 
 use std::path::PathBuf;
 
+use fjordsync_engine::Location;
 use fjordsync_engine::backup::RetentionPolicy;
 use fjordsync_engine::tasks::{Backup, Job, Task, TaskError, TaskId, Transfer};
-use fjordsync_engine::Location;
 
 use crate::backup::{BackupDto, RetentionDto};
 use crate::dto::TaskDto;

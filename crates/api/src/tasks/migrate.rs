@@ -16,13 +16,13 @@
 use std::path::{Path, PathBuf};
 
 use fjordsync_engine::SecretStore;
+use fjordsync_engine::TaskSpec;
 use fjordsync_engine::state::StateDb;
 use fjordsync_engine::tasks::{Task, TaskId, check_name};
-use fjordsync_engine::TaskSpec;
 
 use super::convert::{job_of, task_err};
 use super::state_err;
-use crate::backup::{legacy_secret_key, secret_key};
+use crate::backup::secret_key;
 use crate::dto::TaskDto;
 use crate::error::{AppError, AppResult};
 use crate::json_file;
@@ -42,8 +42,14 @@ pub(crate) fn tasks_json(db: &StateDb, data_dir: &Path, secrets: &dyn SecretStor
         )
     })?;
     let owners = owners_of_runs(db, &old)?;
+    // Tasks whose id is free first, so one that must move aside (its id
+    // taken by `fjordsync task add`) does not push the others off theirs.
+    let taken = |t: &TaskDto| old_id(&t.id).is_some_and(|id| db.tasks().get(&id.to_string()).is_ok());
+    let mut order: Vec<usize> = (0..old.len()).collect();
+    order.sort_by_key(|i| taken(&old[*i]));
     let mut moved = 0;
-    for (i, t) in old.iter().enumerate() {
+    for i in order {
+        let t = &old[i];
         let job = match job_of(t, None) {
             Ok(j) => j,
             Err(e) => {
@@ -72,9 +78,8 @@ pub(crate) fn tasks_json(db: &StateDb, data_dir: &Path, secrets: &dyn SecretStor
         moved += 1;
     }
     let kept = free_path(data_dir);
-    std::fs::rename(&path, &kept).map_err(|e| {
-        AppError::new("config", format!("moving {} to {}: {e}", path.display(), kept.display()))
-    })?;
+    std::fs::rename(&path, &kept)
+        .map_err(|e| AppError::new("config", format!("moving {} to {}: {e}", path.display(), kept.display())))?;
     tracing::info!("moved {moved} tasks from {} into the state database", path.display());
     Ok(moved)
 }
@@ -124,7 +129,7 @@ fn owners_of_runs(db: &StateDb, old: &[TaskDto]) -> AppResult<Vec<(i64, usize)>>
 /// key. Failures are logged: the app still reads the old key.
 fn move_password(secrets: &dyn SecretStore, old: &str, new: &str) {
     let (from, to) = (secret_key(old), secret_key(new));
-    if from == to || legacy_secret_key(new) != from {
+    if from == to {
         return;
     }
     let moved = secrets.get(&from).and_then(|pw| match pw {
@@ -165,5 +170,210 @@ mod tests {
         assert_eq!(usable_name("a\tb", 0), "ab");
         assert_eq!(usable_name("  ", 4), "Task 5");
         assert_eq!(usable_name(&"x".repeat(80), 0).chars().count(), 64);
+    }
+}
+
+/// An app upgraded from the version that kept `tasks.json`: a saved file
+/// and a state database with the runs it made.
+#[cfg(test)]
+mod upgrade {
+    use fjordsync_engine::secrets::FileStore;
+    use fjordsync_engine::tasks::{Job, NewTask, Transfer};
+    use fjordsync_engine::{ConfigDir, Location, SecretStore, TaskKind, TaskOptions, TaskSpec};
+
+    use crate::Api;
+    use crate::schedule::ScheduleDto;
+
+    /// `tasks.json` as the earlier app wrote it (a sync task with a daily
+    /// schedule and its last run, a backup into the demo storage with a
+    /// remembered password, a download without a schedule; `t3` was
+    /// deleted), with the settings' "Pause all" on.
+    const TASKS_JSON: &str = r#"[
+  {
+    "id": "t1",
+    "name": "Photos",
+    "kind": "sync",
+    "direction": "upload",
+    "local": "/home/me/Pictures",
+    "storage": "demo",
+    "remote": "Photos",
+    "include": ["*.jpg", "*.png"],
+    "exclude": [".thumbnails/"],
+    "lastRun": {
+      "id": 2, "kind": "sync", "source": "/home/me/Pictures", "destination": "demo:Photos",
+      "startedMs": 1764900000000, "endedMs": 1764900060000, "outcome": "ok",
+      "counters": {"uploaded": 12, "bytes": 4096}, "parent": null
+    },
+    "schedule": {"type": "daily", "time": "03:00"},
+    "scheduleSinceMs": 1764800000000,
+    "nextRunMs": 1764990000000,
+    "noVersions": true
+  },
+  {
+    "id": "t2",
+    "name": "Documents backup",
+    "kind": "backup",
+    "direction": "upload",
+    "local": "",
+    "storage": "demo",
+    "remote": "Backups/docs",
+    "include": [],
+    "exclude": ["*.tmp"],
+    "lastRun": null,
+    "schedule": {"type": "hourly", "hours": 6},
+    "scheduleSinceMs": 1764700000000,
+    "backup": {
+      "folders": ["/home/me/Documents", "/home/me/Mail"],
+      "repoLocal": null,
+      "retention": {"keepDaily": 7, "keepWeekly": 4},
+      "rememberPassword": true,
+      "minSize": null, "maxSize": 1048576, "minAgeSecs": null, "maxAgeSecs": null
+    }
+  },
+  {
+    "id": "t4",
+    "name": "Music",
+    "kind": "copy",
+    "direction": "download",
+    "local": "/home/me/Music",
+    "storage": "demo",
+    "remote": "Music",
+    "include": [],
+    "exclude": [],
+    "lastRun": null
+  }
+]"#;
+
+    fn spec(kind: TaskKind, source: Location, destination: Location) -> TaskSpec {
+        TaskSpec { kind, source, destination, options: TaskOptions::default() }
+    }
+
+    fn local(p: &str) -> Location {
+        Location::Local { path: p.into() }
+    }
+
+    fn demo(p: &str) -> Location {
+        Location::Remote { remote: "demo".into(), path: p.into() }
+    }
+
+    #[tokio::test]
+    async fn tasks_json_and_old_runs_move_into_the_engine_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config_dir, data) = (dir.path().join("config"), dir.path().join("data"));
+        let config = ConfigDir::at(&config_dir).unwrap();
+        std::fs::create_dir_all(&data).unwrap();
+        std::fs::write(data.join("tasks.json"), TASKS_JSON).unwrap();
+        std::fs::write(data.join("settings.json"), r#"{"transfers": 4, "paused": true}"#).unwrap();
+        let secrets = FileStore::new(&config).unwrap();
+        secrets.set("backup-password-t2", "correct horse").unwrap();
+
+        // The runs the earlier app recorded (no task links then).
+        let db = fjordsync_engine::StateDb::open(&fjordsync_engine::state::default_path(&config_dir)).unwrap();
+        let photos = spec(TaskKind::Sync, local("/home/me/Pictures"), demo("Photos"));
+        let first = db.start_run(&photos, None).unwrap();
+        db.finish_run(first, "failed", &Default::default()).unwrap();
+        let second = db.start_run(&photos, None).unwrap();
+        db.finish_run(second, "ok", &Default::default()).unwrap();
+        let undo = db.start_run(&photos, Some(second)).unwrap();
+        db.set_run_kind(undo, "undo").unwrap();
+        db.finish_run(undo, "ok", &Default::default()).unwrap();
+        let backup =
+            db.start_run(&spec(TaskKind::Copy, local("/home/me/Documents"), demo("Backups/docs")), None).unwrap();
+        db.set_run_kind(backup, "backup").unwrap();
+        db.finish_run(backup, "ok", &Default::default()).unwrap();
+        let adhoc = db.start_run(&spec(TaskKind::Copy, local("/tmp/x"), demo("x")), None).unwrap();
+        db.finish_run(adhoc, "ok", &Default::default()).unwrap();
+        assert_eq!(second, 2, "the run tasks.json names as the last one");
+        drop(db);
+
+        let api = Api::new(config.clone(), data.clone()).unwrap();
+        api.use_file_store().await.unwrap();
+        let tasks = api.list_tasks().await.unwrap();
+        assert_eq!(
+            tasks.iter().map(|t| (t.id.as_str(), t.name.as_str())).collect::<Vec<_>>(),
+            [("1", "Photos"), ("2", "Documents backup"), ("4", "Music")]
+        );
+        let (p, b, m) = (&tasks[0], &tasks[1], &tasks[2]);
+        // Everything the form had.
+        assert_eq!((p.kind.as_str(), p.direction.as_str(), p.local.as_str()), ("sync", "upload", "/home/me/Pictures"));
+        assert_eq!((p.storage.as_str(), p.remote.as_str(), p.no_versions), ("demo", "Photos", true));
+        assert_eq!(
+            (p.include.clone(), p.exclude.clone()),
+            (vec!["*.jpg".into(), "*.png".into()], vec![".thumbnails/".into()])
+        );
+        assert_eq!(p.schedule, Some(ScheduleDto::Daily { time: "03:00".into() }));
+        assert_eq!(p.schedule_since_ms, Some(1_764_800_000_000));
+        assert_eq!(
+            (m.kind.as_str(), m.direction.as_str(), m.local.as_str(), m.schedule.clone()),
+            ("copy", "download", "/home/me/Music", None)
+        );
+        let bk = b.backup.as_ref().unwrap();
+        assert_eq!(bk.folders, vec!["/home/me/Documents", "/home/me/Mail"]);
+        assert_eq!((bk.repo_local.clone(), b.storage.as_str(), b.remote.as_str()), (None, "demo", "Backups/docs"));
+        assert_eq!(
+            (bk.retention.keep_daily, bk.retention.keep_weekly, bk.max_size),
+            (Some(7), Some(4), Some(1_048_576))
+        );
+        assert!(bk.remember_password);
+        assert_eq!(b.exclude, vec!["*.tmp".to_string()]);
+        assert_eq!(b.schedule, Some(ScheduleDto::Hourly { hours: 6 }));
+
+        // Runs show under their task, newest first; the ad-hoc run under none.
+        let ids = |v: Vec<crate::dto::RunDto>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(api.list_runs("1".into()).await.unwrap()), vec![undo, second, first]);
+        assert_eq!(ids(api.list_runs("2".into()).await.unwrap()), vec![backup]);
+        assert!(api.list_runs("4".into()).await.unwrap().is_empty());
+        assert_eq!(p.last_run.as_ref().map(|r| r.id), Some(undo));
+        let db = api.state_db().unwrap();
+        assert_eq!(db.run(adhoc).unwrap().unwrap().task, None);
+        // The schedule counts from the last run, as before.
+        assert_eq!(
+            p.next_run_ms,
+            db.tasks().next_due_ms(&db.tasks().get("Photos").unwrap(), &jiff::tz::TimeZone::system()).unwrap()
+        );
+
+        // The password moved to the new id; Pause all is still on; the old file is kept aside.
+        assert_eq!(api.secrets().get("backup-password-2").unwrap().as_deref(), Some("correct horse"));
+        assert_eq!(api.secrets().get("backup-password-t2").unwrap(), None);
+        assert!(api.app_status().await.unwrap().paused);
+        assert!(!data.join("tasks.json").exists());
+        assert_eq!(std::fs::read_to_string(data.join("tasks.json.migrated")).unwrap(), TASKS_JSON);
+
+        // A restart finds nothing to move and the same tasks.
+        let again = Api::new(config, data).unwrap();
+        assert_eq!(again.list_tasks().await.unwrap().len(), 3);
+    }
+
+    /// A task `fjordsync task add` made before the upgrade keeps its id and
+    /// name; the app's task of the same id and name gets new ones, and its
+    /// password follows it.
+    #[tokio::test]
+    async fn an_id_and_a_name_the_cli_took_move_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config_dir, data) = (dir.path().join("config"), dir.path().join("data"));
+        let config = ConfigDir::at(&config_dir).unwrap();
+        let db = fjordsync_engine::StateDb::open(&fjordsync_engine::state::default_path(&config_dir)).unwrap();
+        let job =
+            Job::Copy(Transfer { source: local("/srv/a"), destination: demo("a"), options: TaskOptions::default() });
+        let cli = db.tasks().add(NewTask { name: "photos".into(), job, schedule: None }).unwrap();
+        drop(db);
+        std::fs::create_dir_all(&data).unwrap();
+        let json: serde_json::Value = serde_json::from_str(TASKS_JSON).unwrap();
+        let mut backup = json[1].clone();
+        (backup["id"], backup["name"]) = ("t1".into(), "Photos".into());
+        let (mut music, mut docs) = (json[2].clone(), json[0].clone());
+        (music["id"], docs["id"], docs["name"]) = ("t2".into(), "t3".into(), "Docs".into());
+        std::fs::write(data.join("tasks.json"), serde_json::to_vec(&[backup, music, docs]).unwrap()).unwrap();
+        FileStore::new(&config).unwrap().set("backup-password-t1", "pw").unwrap();
+        let api = Api::new(config, data).unwrap();
+        api.use_file_store().await.unwrap();
+        let mut tasks = api.list_tasks().await.unwrap();
+        tasks.sort_by(|a, b| a.name.cmp(&b.name));
+        let names: Vec<(&str, &str)> = tasks.iter().map(|t| (t.id.as_str(), t.name.as_str())).collect();
+        // The others keep their ids: the one that moved aside takes the next free one.
+        assert_eq!(names, [("3", "Docs"), ("2", "Music"), ("4", "Photos (2)"), ("1", "photos")]);
+        assert_eq!(tasks[3].id, cli.id.to_string());
+        assert_eq!(api.secrets().get("backup-password-4").unwrap().as_deref(), Some("pw"));
+        assert_eq!(api.secrets().get("backup-password-t1").unwrap(), None);
     }
 }

@@ -15,6 +15,9 @@ pub(crate) mod convert;
 mod migrate;
 mod scheduling;
 
+#[cfg(test)]
+mod doors;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,7 +25,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use fjordsync_engine::events::{EventSink, TaskEvent};
 use fjordsync_engine::state::{EventFilter, StateDb};
 use fjordsync_engine::tasks::{Job, NewTask, Task};
-use fjordsync_engine::{FilterOptions, Location, MaxDelete, RunReport, Runner, TaskKind, TaskOptions, TaskSpec, session};
+use fjordsync_engine::{
+    FilterOptions, Location, MaxDelete, RunReport, Runner, TaskKind, TaskOptions, TaskSpec, session,
+};
 use jiff::tz::TimeZone;
 use tokio_util::sync::CancellationToken;
 
@@ -556,9 +561,9 @@ fn shown(db: &StateDb, task: &Task, tz: &TimeZone) -> AppResult<TaskDto> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::collections::HashSet;
     use std::path::Path;
     use std::time::Duration;
-    use std::collections::HashSet;
 
     fn ids(v: &[TaskDto]) -> HashSet<String> {
         v.iter().map(|t| t.id.clone()).collect()
