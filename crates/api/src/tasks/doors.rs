@@ -123,7 +123,7 @@ async fn a_task_runs_once_across_processes() {
         format!("“Photos” is busy: the fjordsync command (process {}) has been running it since ", std::process::id());
     assert!(busy.message.starts_with(&who), "{}", busy.message);
     // So is a restore or a check of a backup task (the same hold).
-    assert_eq!(api.hold(&t.id, "a restore", Holding::Restore).await.err().map(|e| e.code), Some("busy".into()));
+    assert_eq!(api.hold(&t.id, "a restore", Holding::Restore).await.err().map(|e| e.code), Some("busy"));
     assert!(api.list_runs(t.id.clone()).await.unwrap().is_empty(), "nothing ran");
     drop(held);
     let run = api.run_task(t.id.clone(), quiet()).await.unwrap();
