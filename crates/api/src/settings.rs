@@ -1,4 +1,5 @@
-//! App settings, Pause / Resume all, and the log retention.
+//! App settings, Pause / Resume all, and the log retention (applied by
+//! the engine's scheduler, `tasks::scheduling`).
 //!
 //! Settings live in `settings.json` in the app's data folder, written
 //! atomically. Pausing is a setting too, so it survives a
@@ -102,8 +103,6 @@ pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-const DAY_MS: i64 = 86_400_000;
-
 impl Api {
     /// The settings as stored.
     pub async fn get_settings(&self) -> AppResult<SettingsDto> {
@@ -167,21 +166,6 @@ impl Api {
         let mut running = self.running_tasks().await?;
         running.sort();
         Ok(StatusDto { paused, running, scheduled_by: self.scheduled_elsewhere() })
-    }
-
-    /// Removes runs that started more than `log_retention_days` ago from the
-    /// state database; returns how many went.
-    pub async fn prune_logs(&self, now_ms: i64) -> AppResult<usize> {
-        let days = self.get_settings().await?.log_retention_days;
-        if days == 0 {
-            return Ok(0);
-        }
-        let before = now_ms - i64::from(days) * DAY_MS;
-        let db = self.state_db()?;
-        tokio::task::spawn_blocking(move || db.prune_runs_before(before))
-            .await
-            .map_err(|e| AppError::new("internal", e.to_string()))?
-            .map_err(|e| AppError::new("state", e.to_string()))
     }
 }
 
