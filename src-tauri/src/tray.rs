@@ -438,6 +438,7 @@ mod tests {
             next_run_ms: None,
             backup: None,
             no_versions: false,
+            paused: false,
         }
     }
 

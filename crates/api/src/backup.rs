@@ -27,6 +27,7 @@ use fjordsync_engine::backup::{
 };
 use fjordsync_engine::events::Counters;
 use fjordsync_engine::state::{BackupResult, EventFilter, RunRecord, StateDb};
+use fjordsync_engine::tasks::lock::Hold as Holding;
 use fjordsync_engine::{FilterOptions, Location, TaskKind, TaskOptions, TaskSpec};
 use serde::{Deserialize, Serialize};
 
@@ -169,6 +170,12 @@ pub(crate) struct Backups {
 
 pub(crate) fn secret_key(task: &str) -> String {
     format!("backup-password-{task}")
+}
+
+/// Where the app kept a task's password when its ids were `t3`: read if the
+/// move to [`secret_key`] did not happen (the store was locked then).
+pub(crate) fn legacy_secret_key(task: &str) -> String {
+    format!("backup-password-t{task}")
 }
 
 /// The engine's error as the UI's `{code, message}`.
@@ -418,10 +425,13 @@ impl Api {
             Some(p) => p,
             None => {
                 let stored = if backup_of(t)?.remember_password {
-                    let (store, key) = (self.secrets(), secret_key(&t.id));
-                    tokio::task::spawn_blocking(move || store.get(&key))
-                        .await
-                        .map_err(|e| AppError::new("internal", e.to_string()))??
+                    let (store, key, legacy) = (self.secrets(), secret_key(&t.id), legacy_secret_key(&t.id));
+                    tokio::task::spawn_blocking(move || match store.get(&key) {
+                        Ok(None) => store.get(&legacy),
+                        other => other,
+                    })
+                    .await
+                    .map_err(|e| AppError::new("internal", e.to_string()))??
                 } else {
                     None
                 };
@@ -439,9 +449,11 @@ impl Api {
     /// Forgets the opened repository and the stored password of a task.
     pub(crate) fn forget_backup(&self, id: &str) {
         self.backups.repos.lock().expect("repos lock").remove(id);
-        let (store, key) = (self.secrets(), secret_key(id));
-        if let Err(e) = store.delete(&key) {
-            tracing::debug!("backup password of {id}: {e}");
+        let store = self.secrets();
+        for key in [secret_key(id), legacy_secret_key(id)] {
+            if let Err(e) = store.delete(&key) {
+                tracing::debug!("backup password of {id}: {e}");
+            }
         }
     }
 
@@ -449,16 +461,17 @@ impl Api {
     /// from `run_task` and the scheduler without). The run goes to the log;
     /// the retention policy is applied after a successful run.
     pub async fn run_backup(&self, id: String, password: Option<String>, progress: ProgressSink) -> AppResult<RunDto> {
-        let t = self.task_by_id(&id).await?;
-        job_of(&t)?;
-        let cancel = self.claim(&id)?;
+        let task = self.engine_task(&id).await?;
+        let t = super::tasks::convert::dto_of(&task);
+        let job = job_of(&t)?;
+        let hold = self.claim(&task)?;
+        let cancel = hold.cancel.clone();
         let result = async {
             let repo = self.backup_repo(&t, password).await?;
             let db = self.state_db()?;
-            let job = job_of(&t)?;
             // The engine records the run (kind backup, its own counters) and
             // applies the retention, as for a CLI or a scheduled backup.
-            let run = LoggedBackup::start(&db, &job, None).map_err(super::tasks::state_err)?;
+            let run = LoggedBackup::start(&db, &job, Some(task.id)).map_err(super::tasks::state_err)?;
             progress(TaskProgressDto::Started { run: run.id() });
             let started = Instant::now();
             let opts = options_of(&t)?;
@@ -474,14 +487,14 @@ impl Api {
                 duration_ms: started.elapsed().as_millis() as u64,
                 counters: (&counters).into(),
             });
-            let dto = self.record_run(&id, &t.storage, report.run).await?;
+            let dto = self.record_run(&task, report.run).await?;
             match report.error {
                 Some(BackupError::Cancelled) | None => Ok(dto),
                 Some(e) => Err(AppError::new("backup", e.to_string())),
             }
         }
         .await;
-        self.release(&t, &result);
+        self.release(hold, &task, &result);
         result
     }
 
@@ -570,7 +583,7 @@ impl Api {
         }
         let t = self.task_by_id(&task).await?;
         // The open repository reports progress to one operation at a time.
-        let hold = self.hold(&t.id, "a restore")?;
+        let hold = self.hold(&t.id, "a restore", Holding::Restore).await?;
         let repo = self.backup_repo(&t, password).await?;
         let inner = path.trim_matches('/').to_string();
         let target = match inner.rsplit('/').next().filter(|n| !n.is_empty()) {
@@ -618,6 +631,7 @@ pub(crate) mod tests {
                 ..Default::default()
             }),
             no_versions: false,
+            paused: false,
         }
     }
 
@@ -774,10 +788,12 @@ pub(crate) mod tests {
         let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
         let since = saved.schedule_since_ms.unwrap();
         let tz = jiff::tz::TimeZone::UTC;
-        assert!(api.schedule_tick(since + 60_000, &tz).await.unwrap().is_empty(), "not due yet");
+        let mut scheduler = api.scheduler("test").unwrap();
+        let ids = |v: Vec<fjordsync_engine::tasks::TaskId>| v.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        assert!(scheduler.tick(since + 60_000, &tz).await.unwrap().is_empty(), "not due yet");
         // Missed while the app was off: due once, at the first tick.
         let mut events = api.subscribe();
-        assert_eq!(api.schedule_tick(since + 3 * 3_600_000, &tz).await.unwrap(), vec![saved.id.clone()]);
+        assert_eq!(ids(scheduler.tick(since + 3 * 3_600_000, &tz).await.unwrap()), vec![saved.id.clone()]);
         let (run, error) = finished(&mut events).await;
         assert_eq!(error, None);
         let run = run.unwrap();
@@ -785,7 +801,7 @@ pub(crate) mod tests {
         // After a restart the password is not known (not kept in the keyring):
         // the scheduled run fails and says why (the notification shows it).
         api.backups.repos.lock().unwrap().clear();
-        assert_eq!(api.schedule_tick(since + 9 * 3_600_000, &tz).await.unwrap(), vec![saved.id.clone()]);
+        assert_eq!(ids(scheduler.tick(since + 9 * 3_600_000, &tz).await.unwrap()), vec![saved.id.clone()]);
         let (run, error) = finished(&mut events).await;
         assert!(run.is_none());
         assert!(error.unwrap().contains("password"));
@@ -926,7 +942,8 @@ pub(crate) mod tests {
         assert_eq!(err.code, "cancelled", "{err:?}");
         // The task is free again, and a running backup refuses a restore.
         assert!(!api.cancel_now(&saved.id));
-        let _run = api.claim(&saved.id).unwrap();
+        let task = api.engine_task(&saved.id).await.unwrap();
+        let _run = api.claim(&task).unwrap();
         let busy = restore(out2.to_str().unwrap(), Arc::new(|_| {})).await.unwrap_err();
         assert_eq!(busy.code, "busy");
         assert!(busy.message.contains("a run"), "{}", busy.message);

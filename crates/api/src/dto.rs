@@ -262,7 +262,8 @@ pub enum AppEvent {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDto {
-    /// Stable id (`t1`, `t2`, ...); empty when creating.
+    /// Stable id: the engine's task id as a string (`"1"`, `"2"`, ...,
+    /// what `fjordsync task run 2` takes); empty when creating.
     #[serde(default)]
     pub id: String,
     /// The user's name for it.
@@ -304,6 +305,10 @@ pub struct TaskDto {
     /// before this field load with it off.
     #[serde(default)]
     pub no_versions: bool,
+    /// Paused with `fjordsync task pause`: its schedule starts nothing (it
+    /// still runs by hand). Saving from the app keeps what is stored.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// One task on the overview: is its data safe?

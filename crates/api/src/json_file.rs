@@ -1,4 +1,4 @@
-//! The app's small files (`tasks.json`, `settings.json`, exports): read with
+//! The app's small files (`settings.json`, exports): read with
 //! a default when missing, written atomically so a crash leaves the old or
 //! the new content, never half of it.
 

@@ -42,7 +42,7 @@ use crate::error::{AppError, AppResult};
 use dto::{AppEvent, AppInfo, SecretKind};
 
 pub use demo::DEMO_STORAGE;
-pub use tasks::{BAD_OUTCOMES, ProgressSink};
+pub use tasks::{AppShell, BAD_OUTCOMES, ProgressSink};
 
 /// Every command the UI may call. The app's `build.rs` reads the same file
 /// (a build script cannot import a crate) to generate its Tauri permissions.

@@ -1,7 +1,8 @@
-//! App settings, Pause / Resume all, and the log retention.
+//! App settings, Pause / Resume all, and the log retention (applied by
+//! the engine's scheduler, `tasks::scheduling`).
 //!
 //! Settings live in `settings.json` in the app's data folder, written
-//! atomically like `tasks.json`. Pausing is a setting too, so it survives a
+//! atomically. Pausing is a setting too, so it survives a
 //! restart. Paused means the scheduler starts no runs; runs already going
 //! finish (stopping them is one click on their card), and "Sync all now" or
 //! "Run now" still work because the user asked for them explicitly.
@@ -87,6 +88,10 @@ pub struct StatusDto {
     pub paused: bool,
     /// Ids of the tasks running now.
     pub running: Vec<String>,
+    /// Another program runs the schedules of this configuration (the
+    /// daemon while the app is open, or the app while the daemon runs):
+    /// how it names itself. `None`: this one does, or nobody.
+    pub scheduled_by: Option<String>,
 }
 
 pub(crate) fn settings_path(data_dir: &Path) -> PathBuf {
@@ -101,8 +106,6 @@ pub(crate) fn read_settings(path: &Path) -> AppResult<SettingsDto> {
 pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
-
-const DAY_MS: i64 = 86_400_000;
 
 impl Api {
     /// The settings as stored.
@@ -166,22 +169,7 @@ impl Api {
         let paused = self.get_settings().await?.paused;
         let mut running = self.running_tasks().await?;
         running.sort();
-        Ok(StatusDto { paused, running })
-    }
-
-    /// Removes runs that started more than `log_retention_days` ago from the
-    /// state database; returns how many went.
-    pub async fn prune_logs(&self, now_ms: i64) -> AppResult<usize> {
-        let days = self.get_settings().await?.log_retention_days;
-        if days == 0 {
-            return Ok(0);
-        }
-        let before = now_ms - i64::from(days) * DAY_MS;
-        let db = self.state_db()?;
-        tokio::task::spawn_blocking(move || db.prune_runs_before(before))
-            .await
-            .map_err(|e| AppError::new("internal", e.to_string()))?
-            .map_err(|e| AppError::new("state", e.to_string()))
+        Ok(StatusDto { paused, running, scheduled_by: self.scheduled_elsewhere() })
     }
 }
 

@@ -125,7 +125,7 @@ impl Api {
         password: Option<String>,
     ) -> AppResult<(TaskDto, Hold<'_>, Repo)> {
         let t = self.task_by_id(task).await?;
-        let hold = self.hold(&t.id, what)?;
+        let hold = self.hold(&t.id, what, fjordsync_engine::tasks::Hold::Check).await?;
         let repo = self.backup_repo(&t, password).await?;
         Ok((t, hold, repo))
     }
@@ -312,9 +312,10 @@ mod tests {
         assert!(size.pack_bytes > 0 && size.bytes >= size.pack_bytes, "{size:?}");
 
         // Maintenance waits for a running backup.
-        api.claim(&saved.id).unwrap();
+        let task = api.engine_task(&saved.id).await.unwrap();
+        let run = api.claim(&task).unwrap();
         assert_eq!(api.prune_backup(id(), None).await.unwrap_err().code, "busy");
-        api.release(&saved, &Err(AppError::new("cancelled", "test")));
+        api.release(run, &task, &Err(AppError::new("cancelled", "test")));
 
         api.change_backup_password(id(), None, "new pw".into()).await.unwrap();
         // The open repository and the stored password follow the change.

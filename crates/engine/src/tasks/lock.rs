@@ -55,6 +55,10 @@ pub struct Holder {
     pub what: Hold,
     /// Since when (Unix ms).
     pub since_ms: i64,
+    /// Which program, as the holder named itself ("the Fjordsync app");
+    /// absent in notes written without a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// [`TaskError::Busy`]'s holder: known from the note, or not.
@@ -63,7 +67,17 @@ pub struct BusyHolder(pub Option<Holder>);
 
 impl fmt::Display for Holder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} in process {} holds it; wait for it to finish, or stop it", self.what.noun(), self.pid)
+        match &self.by {
+            Some(by) => write!(
+                f,
+                "{} by {by} (process {}) holds it; wait for it to finish, or stop it",
+                self.what.noun(),
+                self.pid
+            ),
+            None => {
+                write!(f, "{} in process {} holds it; wait for it to finish, or stop it", self.what.noun(), self.pid)
+            }
+        }
     }
 }
 
@@ -79,6 +93,13 @@ impl TaskLock {
     /// naming the holder (never waits: a scheduled run that finds its task
     /// busy skips, and a user is told).
     pub fn acquire(config: &ConfigDir, task: &Task, what: Hold) -> Result<TaskLock, TaskError> {
+        Self::acquire_by(config, task, what, None)
+    }
+
+    /// [`TaskLock::acquire`], with the note naming the program that holds
+    /// it (`by`: "the Fjordsync app"), so a process turned away can tell
+    /// the user where the run is.
+    pub fn acquire_by(config: &ConfigDir, task: &Task, what: Hold, by: Option<&str>) -> Result<TaskLock, TaskError> {
         let dir = config.subdir("locks").and_then(|_| config.subdir("locks/tasks"));
         let dir = dir.map_err(|source| TaskError::Lock { path: config.path().join("locks/tasks"), source })?;
         let path = dir.join(format!("task-{}.lock", task.id));
@@ -91,7 +112,7 @@ impl TaskLock {
             }
             Err(TryLockError::Error(e)) => return Err(io(e)),
         }
-        let note = Holder { pid: std::process::id(), what, since_ms: now_ms() };
+        let note = Holder { pid: std::process::id(), what, since_ms: now_ms(), by: by.map(str::to_string) };
         // The note is advice for the next comer; the lock is what counts.
         let _ = file.set_len(0).and_then(|_| file.write_all(&serde_json::to_vec(&note).unwrap_or_default()));
         Ok(TaskLock { file, path })
@@ -124,7 +145,7 @@ impl fmt::Display for BusyHolder {
 }
 
 /// Opens (creating) the lock file, never through a symbolic link.
-fn open_no_follow(path: &Path) -> std::io::Result<File> {
+pub(super) fn open_no_follow(path: &Path) -> std::io::Result<File> {
     let mut opts = OpenOptions::new();
     opts.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -135,6 +156,6 @@ fn open_no_follow(path: &Path) -> std::io::Result<File> {
     opts.open(path)
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

@@ -4,7 +4,8 @@
 //! - [`model`]: what a task is ([`Task`], every kind one [`Job`] variant);
 //! - [`store`]: the tasks in the state database ([`StateDb::tasks`]);
 //! - [`schedule`]: when a task is due (pure functions of the clock);
-//! - [`lock`]: one run at a time per task, across processes.
+//! - [`lock`]: one run at a time per task, across processes;
+//! - [`scheduler`]: the loop that starts due tasks, one per configuration.
 //!
 //! Runs of a named task are recorded by the runner with the task's id
 //! ([`crate::Runner::run_task`]), so `fjordsync log --task NAME` and the app
@@ -16,12 +17,14 @@ mod error;
 pub mod lock;
 pub mod model;
 pub mod schedule;
+pub mod scheduler;
 pub mod store;
 
 pub use error::TaskError;
 pub use lock::{Hold, Holder, TaskLock};
 pub use model::{Backup, Job, JobKind, NameError, NewTask, Task, TaskId, Transfer, check_name};
 pub use schedule::{Schedule, ScheduleError};
+pub use scheduler::{Role, Scheduler, SchedulerHolder, Shell};
 pub use store::TaskStore;
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Schedules: when a task is due. Pure functions (the clock and the time
 //! zone are arguments) so the rules are unit-tested without waiting; the
-//! loop that acts on them lives with whoever runs tasks (today the app).
+//! loop that acts on them is [`super::scheduler`].
 //!
 //! A task's next run is computed from its *anchor*: the last time it was
 //! started (by hand, by "Sync all now" or by the schedule) or, before that,

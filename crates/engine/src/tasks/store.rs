@@ -136,6 +136,103 @@ impl TaskStore<'_> {
         Ok(task)
     }
 
+    /// Replaces a task's name, job, schedule, schedule start and paused
+    /// flag (its id and creation time stay). Refuses a bad or taken name
+    /// and a bad schedule, changing nothing.
+    pub fn update(&self, task: &Task) -> Result<Task, TaskError> {
+        check_name(&task.name)?;
+        if let Some(s) = &task.schedule {
+            s.validate()?;
+        }
+        let conn = self.db.conn();
+        let taken: Option<String> = conn
+            .query_row(
+                "SELECT name FROM named_tasks WHERE name = ?1 AND id != ?2",
+                params![task.name, task.id.0],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StateError::from)?;
+        if let Some(existing) = taken {
+            return Err(TaskError::Duplicate(existing));
+        }
+        let n = conn
+            .execute(
+                "UPDATE named_tasks SET name = ?2, job = ?3, schedule = ?4, schedule_since_ms = ?5, paused = ?6
+                 WHERE id = ?1",
+                params![
+                    task.id.0,
+                    task.name,
+                    to_json(&task.job)?,
+                    task.schedule.as_ref().map(to_json).transpose()?,
+                    task.schedule_since_ms,
+                    task.paused
+                ],
+            )
+            .map_err(StateError::from)?;
+        if n == 0 {
+            return Err(TaskError::NotFound(task.id.to_string()));
+        }
+        drop(conn);
+        self.get(&task.id.to_string())
+    }
+
+    /// Takes in a task from another list (the app's old `tasks.json`), in
+    /// one transaction: it keeps its id when that id is free and above 0
+    /// (else gets a new one), gets `name (2)`... when its name is taken, and `runs`
+    /// (those not linked to a task yet) are linked to it. Importing the
+    /// same task again (same id, name and job) changes nothing, so an
+    /// import that stopped half-way can simply run again.
+    pub fn import(&self, task: &Task, runs: &[i64]) -> Result<Task, TaskError> {
+        check_name(&task.name)?;
+        if let Some(s) = &task.schedule {
+            s.validate()?;
+        }
+        let job = to_json(&task.job)?;
+        let schedule = task.schedule.as_ref().map(to_json).transpose()?;
+        let id = {
+            let mut conn = self.db.conn();
+            let tx = conn.transaction().map_err(StateError::from)?;
+            let same: Option<(String, String)> = tx
+                .query_row("SELECT name, job FROM named_tasks WHERE id = ?1", [task.id.0], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .map_err(StateError::from)?;
+            let id = match same {
+                Some((name, j)) if name == task.name && j == job => task.id.0,
+                taken => {
+                    let name = free_name(&tx, &task.name)?;
+                    let id = (taken.is_none() && task.id.0 > 0).then_some(task.id.0);
+                    tx.execute(
+                        "INSERT INTO named_tasks (id, name, job, schedule, schedule_since_ms, paused, created_ms)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        params![id, name, job, schedule, task.schedule_since_ms, task.paused, task.created_ms],
+                    )
+                    .map_err(StateError::from)?;
+                    tx.last_insert_rowid()
+                }
+            };
+            for run in runs {
+                tx.execute("UPDATE runs SET named_task = ?2 WHERE id = ?1 AND named_task IS NULL", params![run, id])
+                    .map_err(StateError::from)?;
+            }
+            tx.commit().map_err(StateError::from)?;
+            id
+        };
+        self.get(&id.to_string())
+    }
+
+    /// Links a run to a task: for runs a shell records itself, and for an
+    /// undo or a retry of one of the task's runs.
+    pub fn link_run(&self, run: i64, task: TaskId) -> Result<(), TaskError> {
+        self.db
+            .conn()
+            .execute("UPDATE runs SET named_task = ?2 WHERE id = ?1", params![run, task.0])
+            .map_err(StateError::from)?;
+        Ok(())
+    }
+
     /// The task's newest run, if it ran.
     pub fn last_run(&self, task: TaskId) -> Result<Option<RunRecord>, TaskError> {
         Ok(self.db.runs_of(1, Some(task))?.into_iter().next())
@@ -146,10 +243,47 @@ impl TaskStore<'_> {
     /// without a schedule; paused tasks still have one (shown, not run).
     pub fn next_due_ms(&self, task: &Task, tz: &jiff::tz::TimeZone) -> Result<Option<i64>, TaskError> {
         let Some(s) = &task.schedule else { return Ok(None) };
-        let anchor = match self.last_run(task.id)? {
-            Some(run) => Some(run.started_ms),
-            None => task.schedule_since_ms.or(Some(task.created_ms)),
-        };
-        Ok(anchor.and_then(|a| schedule::next_run_ms(s, a, tz)))
+        Ok(self.anchor_ms(task)?.and_then(|a| schedule::next_run_ms(s, a, tz)))
     }
+
+    /// Where the task's schedule counts from: its last start, else when
+    /// the schedule was set (a schedule set after the last run counts from
+    /// then, so a changed schedule never fires at once).
+    pub fn anchor_ms(&self, task: &Task) -> Result<Option<i64>, TaskError> {
+        let since = task.schedule_since_ms.or(Some(task.created_ms));
+        let last = self.last_run(task.id)?.map(|r| r.started_ms);
+        Ok(since.max(last))
+    }
+
+    /// The tasks whose schedule wants a run at `now_ms`, with the anchor
+    /// each was found due from. Paused tasks are left out.
+    pub fn due(&self, now_ms: i64, tz: &jiff::tz::TimeZone) -> Result<Vec<(Task, i64)>, TaskError> {
+        let mut out = Vec::new();
+        for task in self.list()? {
+            let (Some(s), false) = (&task.schedule, task.paused) else { continue };
+            if let Some(anchor) = self.anchor_ms(&task)?
+                && schedule::is_due(s, anchor, now_ms, tz)
+            {
+                out.push((task, anchor));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `name`, or `name (2)`, `name (3)`... whichever is free.
+fn free_name(conn: &rusqlite::Connection, name: &str) -> Result<String, StateError> {
+    let taken = |n: &str| -> Result<bool, StateError> {
+        Ok(conn.query_row("SELECT 1 FROM named_tasks WHERE name = ?1", [n], |_| Ok(())).optional()?.is_some())
+    };
+    if !taken(name)? {
+        return Ok(name.to_string());
+    }
+    for i in 2..10_000 {
+        let candidate = format!("{} ({i})", name.chars().take(56).collect::<String>());
+        if !taken(&candidate)? {
+            return Ok(candidate);
+        }
+    }
+    Err(StateError::Corrupt(format!("no free name like {name:?}")))
 }

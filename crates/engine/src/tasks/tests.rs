@@ -145,3 +145,209 @@ fn a_held_task_is_busy_until_released() {
     drop(held);
     drop(TaskLock::acquire(&config, &task, Hold::Restore).unwrap());
 }
+
+mod scheduling {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::tasks::scheduler;
+    use tokio_util::sync::CancellationToken;
+
+    /// A shell that notes what it was asked to start and records a run of
+    /// it, as the app does when it runs the task.
+    #[derive(Clone)]
+    struct Recorder {
+        db: Arc<StateDb>,
+        started: Arc<Mutex<Vec<TaskId>>>,
+        paused: Arc<AtomicBool>,
+        retention: Option<Duration>,
+    }
+
+    impl Recorder {
+        fn new(db: &Arc<StateDb>) -> Recorder {
+            Recorder { db: db.clone(), started: Default::default(), paused: Default::default(), retention: None }
+        }
+        fn started(&self) -> Vec<TaskId> {
+            self.started.lock().unwrap().clone()
+        }
+    }
+
+    impl Shell for Recorder {
+        fn start(&self, task: Task) {
+            self.started.lock().unwrap().push(task.id);
+            let new = NewRun::transfer(&task.job.spec().unwrap()).unwrap().task(Some(task.id));
+            let run = self.db.start_run(&new).unwrap();
+            self.db.finish_run(run, Outcome::Ok, RunResult::Counters(Default::default())).unwrap();
+        }
+        async fn paused(&self) -> bool {
+            self.paused.load(Ordering::SeqCst)
+        }
+        async fn log_retention(&self) -> Option<Duration> {
+            self.retention
+        }
+    }
+
+    fn now() -> i64 {
+        crate::tasks::lock::now_ms()
+    }
+
+    /// A config, a state database and a task due now (every hour, set two
+    /// hours ago).
+    fn setup(dir: &std::path::Path) -> (ConfigDir, Arc<StateDb>, Task) {
+        let config = ConfigDir::at(dir.join("config")).unwrap();
+        let db = Arc::new(StateDb::open(&dir.join("s.db")).unwrap());
+        let mut task =
+            db.tasks().add(NewTask { schedule: Some(Schedule::Hourly { hours: 1 }), ..new("Photos") }).unwrap();
+        task.schedule_since_ms = Some(now() - 2 * 3_600_000);
+        let task = db.tasks().update(&task).unwrap();
+        (config, db, task)
+    }
+
+    #[tokio::test]
+    async fn one_scheduler_per_config_and_the_second_takes_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, db, task) = setup(dir.path());
+        let tz = jiff::tz::TimeZone::UTC;
+        // The second as another process would be: its own connection.
+        let db2 = Arc::new(StateDb::open(&dir.path().join("s.db")).unwrap());
+        let (shell1, shell2) = (Recorder::new(&db), Recorder::new(&db2));
+        let mut first = Scheduler::new(config.clone(), db.clone(), "the Fjordsync app (pid 1)", shell1.clone());
+        let mut second = Scheduler::new(config.clone(), db2.clone(), "fjordsync daemon at http://x", shell2.clone());
+        let role2 = second.role();
+
+        assert_eq!(first.tick(now(), &tz).await.unwrap(), vec![task.id]);
+        assert_eq!(*first.role().borrow(), Role::Active);
+        // The second starts nothing and says who schedules.
+        assert!(second.tick(now(), &tz).await.unwrap().is_empty());
+        let Role::Standby(Some(h)) = role2.borrow().clone() else { panic!("{:?}", role2.borrow()) };
+        assert_eq!((h.who.as_str(), h.pid), ("the Fjordsync app (pid 1)", std::process::id()));
+        assert_eq!(scheduler::holder(&config).unwrap().unwrap().who, "the Fjordsync app (pid 1)");
+        // The due task started once: it ran, so it is not due again.
+        assert!(first.tick(now() + 60_000, &tz).await.unwrap().is_empty());
+
+        // The first stops: the second takes over at its next tick, and
+        // does not start again what just ran.
+        drop(first);
+        assert!(second.tick(now(), &tz).await.unwrap().is_empty());
+        assert_eq!(*role2.borrow(), Role::Active);
+        assert_eq!(scheduler::holder(&config).unwrap().unwrap().who, "fjordsync daemon at http://x");
+        // An hour later it is due again, and the second starts it.
+        assert_eq!(second.tick(now() + 3_600_000 + 60_000, &tz).await.unwrap(), vec![task.id]);
+        assert_eq!((shell1.started(), shell2.started()), (vec![task.id], vec![task.id]));
+        assert_eq!(db.runs_of(10, Some(task.id)).unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn paused_busy_and_already_started_tasks_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, db, task) = setup(dir.path());
+        let tz = jiff::tz::TimeZone::UTC;
+        // A shell whose starts fail before any run is recorded.
+        struct Failing(Arc<Mutex<u32>>);
+        impl Shell for Failing {
+            fn start(&self, _: Task) {
+                *self.0.lock().unwrap() += 1;
+            }
+        }
+        let starts = Arc::new(Mutex::new(0));
+        let mut s = Scheduler::new(config.clone(), db.clone(), "test", Failing(starts.clone()));
+        // Paused task: nothing.
+        db.tasks().set_paused("Photos", true).unwrap();
+        assert!(s.tick(now(), &tz).await.unwrap().is_empty());
+        db.tasks().set_paused("Photos", false).unwrap();
+        // Held by another run: skipped, and not counted as a start.
+        let held = TaskLock::acquire(&config, &task, Hold::Run).unwrap();
+        assert!(s.tick(now(), &tz).await.unwrap().is_empty());
+        drop(held);
+        assert_eq!(s.tick(now(), &tz).await.unwrap(), vec![task.id]);
+        // The start failed (no run recorded): not retried at every tick,
+        // only when the schedule comes round again.
+        assert!(s.tick(now() + 60_000, &tz).await.unwrap().is_empty());
+        assert_eq!(s.tick(now() + 3_600_000 + 60_000, &tz).await.unwrap(), vec![task.id]);
+        assert_eq!(*starts.lock().unwrap(), 2);
+
+        // The global pause ("Pause all") starts nothing.
+        let shell = Recorder::new(&db);
+        shell.paused.store(true, Ordering::SeqCst);
+        drop(s);
+        let mut s = Scheduler::new(config, db.clone(), "test", shell.clone());
+        assert!(s.tick(now() + 9 * 3_600_000, &tz).await.unwrap().is_empty());
+        shell.paused.store(false, Ordering::SeqCst);
+        assert_eq!(s.tick(now() + 9 * 3_600_000, &tz).await.unwrap(), vec![task.id]);
+    }
+
+    #[tokio::test]
+    async fn the_loop_prunes_old_runs_starts_due_tasks_and_stops() {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, db, task) = setup(dir.path());
+        let old = db.start_run(&NewRun::transfer(&task.job.spec().unwrap()).unwrap()).unwrap();
+        db.finish_run(old, Outcome::Ok, RunResult::Counters(Default::default())).unwrap();
+        db.conn().execute("UPDATE runs SET started_ms = 1000 WHERE id = ?1", [old]).unwrap();
+        let shell = Recorder { retention: Some(Duration::from_secs(86_400)), ..Recorder::new(&db) };
+        let s = Scheduler::new(config.clone(), db.clone(), "looping", shell.clone()).every(Duration::from_millis(20));
+        let mut role = s.role();
+        let stop = CancellationToken::new();
+        let looping = tokio::spawn(s.run(stop.clone()));
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while shell.started().is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the due task started");
+        assert_eq!(shell.started(), vec![task.id]);
+        let runs = db.runs(10).unwrap();
+        assert!(runs.iter().all(|r| r.started_ms > 1000), "the old run was pruned at start");
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(20), looping).await.unwrap().unwrap();
+        role.mark_changed();
+        assert_eq!(*role.borrow_and_update(), Role::Stopped);
+        assert_eq!(scheduler::holder(&config).unwrap(), None, "the lock is free again");
+    }
+}
+
+/// Updating keeps the id; importing keeps a free id, renames a taken
+/// name, links only unlinked runs, and is a no-op the second time.
+#[test]
+fn tasks_are_updated_and_imported_with_their_ids_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = StateDb::open(&dir.path().join("s.db")).unwrap();
+    let cli = db.tasks().add(new("Photos")).unwrap();
+    let mut renamed = cli.clone();
+    renamed.name = "Pictures".into();
+    renamed.paused = true;
+    assert_eq!(db.tasks().update(&renamed).unwrap(), renamed);
+    let other = db.tasks().add(new("Docs")).unwrap();
+    assert!(matches!(
+        db.tasks().update(&Task { name: "docs".into(), ..renamed.clone() }),
+        Err(TaskError::Duplicate(_))
+    ));
+
+    let spec = cli.job.spec().unwrap();
+    let new = NewRun::transfer(&spec).unwrap();
+    let (free, linked) = (db.start_run(&new).unwrap(), db.start_run(&new.clone().task(Some(other.id))).unwrap());
+    let old = Task {
+        id: TaskId(7),
+        name: "Docs".into(),
+        job: sync_job("/home/me/Docs"),
+        schedule: Some(Schedule::Hourly { hours: 2 }),
+        schedule_since_ms: Some(50),
+        paused: false,
+        created_ms: 40,
+    };
+    let got = db.tasks().import(&old, &[free, linked]).unwrap();
+    assert_eq!(got, Task { name: "Docs (2)".into(), ..old.clone() });
+    assert_eq!(db.runs_of(10, Some(got.id)).unwrap().iter().map(|r| r.id).collect::<Vec<_>>(), vec![free]);
+    assert_eq!(db.runs_of(10, Some(other.id)).unwrap().len(), 1, "a linked run stays with its task");
+    // Again (an import that stopped before its end): nothing changes.
+    let again = Task { name: "Docs (2)".into(), ..old.clone() };
+    assert_eq!(db.tasks().import(&again, &[]).unwrap(), got);
+    assert_eq!(db.tasks().list().unwrap().len(), 3);
+    // A taken id: a new one.
+    let clash = db.tasks().import(&Task { id: cli.id, name: "Music".into(), ..old }, &[]).unwrap();
+    assert_ne!(clash.id, cli.id);
+    db.tasks().link_run(free, clash.id).unwrap();
+    assert_eq!(db.runs_of(10, Some(clash.id)).unwrap().len(), 1);
+}

@@ -215,7 +215,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     const anchor = Math.max(t.scheduleSinceMs ?? 0, t.lastRun?.startedMs ?? 0);
     return s.type === "hourly" ? anchor + s.hours * 3_600_000 : nextDaily(s.time, new Date(anchor)).getTime();
   };
-  const status = () => ({ paused: settings.paused, running: [...holds.keys()] });
+  const status = () => ({ paused: settings.paused, running: [...holds.keys()], scheduledBy: null });
 
   const handlers: Record<string, (a: Record<string, unknown>) => unknown> = {
     export_run_text: (a) => exportText(Number(a.run), a.format),
@@ -229,7 +229,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       if (!t.backup?.folders.length) throw new ApiError("invalid", "choose at least one folder to back up");
       t.kind = "backup";
       t.direction = "upload";
-      t.id = `t${tasks.length + 1}`;
+      t.id = String(tasks.length + 1);
       t.lastRun = null;
       t.scheduleSinceMs = t.schedule ? Date.now() : null;
       tasks.push(t);
@@ -407,7 +407,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
         : null;
       if (t.kind !== "backup" && !t.local.startsWith("/")) throw new ApiError("invalid", "the local folder must be a full path");
       if (!t.id) {
-        t.id = `t${tasks.length + 1}`;
+        t.id = String(tasks.length + 1);
         t.lastRun = null;
         tasks.push(t);
       } else {

@@ -106,7 +106,7 @@ export type Direction = "upload" | "download";
 
 /** A saved task: one local folder and one folder of a storage. */
 export interface Task {
-  /** Empty when creating. */
+  /** The engine's task id as a string ("3", what `fjordsync task run 3` takes); empty when creating. */
   id: string;
   name: string;
   kind: TaskKind;
@@ -128,6 +128,8 @@ export interface Task {
   backup?: BackupSpec | null;
   /** Keep no old versions in the storage: a file about to be replaced is deleted for good first. */
   noVersions?: boolean;
+  /** Paused with `fjordsync task pause`: its schedule starts nothing; kept when saved. */
+  paused?: boolean;
 }
 
 /** Keep rules applied after each backup (restic's forget --keep-*); null or 0: not used. */
@@ -256,6 +258,8 @@ export interface Settings {
 export interface AppStatus {
   paused: boolean;
   running: string[];
+  /** Another program runs the schedules (the daemon while the app is open); null: this one, or nobody. */
+  scheduledBy?: string | null;
 }
 
 /** One task on the overview. */

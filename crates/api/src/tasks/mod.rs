@@ -1,20 +1,30 @@
-//! Tasks: saved copy / sync / move tasks between a local folder and a
-//! storage folder, their plan preview (a dry run), runs with live progress,
-//! cancel, the run log with per-file rows, undo and "retry failed only".
+//! Tasks: saved copy / sync / move / backup tasks, their plan preview (a
+//! dry run), runs with live progress, cancel, the run log with per-file
+//! rows, undo and "retry failed only".
 //!
-//! Task definitions live in `tasks.json` in the app's data folder (written
-//! atomically: temp file, fsync, rename). The engine's state database has a
-//! `tasks` table, but it is keyed by the full spec and the engine offers no
-//! public API to name or list tasks, so the app keeps its own list; runs,
-//! file events, undo and retry are the engine's, in its state database.
+//! The tasks are the engine's named tasks (`StateDb::tasks()`, the same
+//! list `fjordsync task` shows); [`convert`] turns them into the form the
+//! UI edits and back. A task's runs are linked to it by id
+//! (`runs.named_task`), whichever program started them. One run at a time
+//! per task, across processes: [`busy`]. The schedule loop is the engine's
+//! ([`scheduling`]). An app that kept its tasks in `tasks.json` moves them
+//! into the engine once ([`migrate`]).
+
+mod busy;
+pub(crate) mod convert;
+mod migrate;
+mod scheduling;
+
+#[cfg(test)]
+mod doors;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 use fjordsync_engine::events::{EventSink, TaskEvent};
 use fjordsync_engine::state::{EventFilter, StateDb};
+use fjordsync_engine::tasks::{Job, NewTask, Task};
 use fjordsync_engine::{
     FilterOptions, Location, MaxDelete, RunReport, Runner, TaskKind, TaskOptions, TaskSpec, session,
 };
@@ -26,73 +36,40 @@ use super::dto::{
     AppEvent, FileRowDto, OverviewTaskDto, PREVIEW_STEPS, PreviewDto, ProblemDto, RefusalDto, RunDto, StepDto, TaskDto,
     TaskProgressDto,
 };
-use super::json_file;
-use super::schedule;
 use super::settings::{SettingsDto, now_ms};
 use crate::error::{AppError, AppResult};
+pub(crate) use busy::Hold;
+use convert::{dto_of, job_of, task_err, task_id};
+pub use scheduling::AppShell;
 
 /// Where live progress goes (a Tauri channel, or the bridge's WebSocket).
 pub type ProgressSink = Arc<dyn Fn(TaskProgressDto) + Send + Sync>;
 
 /// How many runs the log reads at most.
 const RUNS_LIMIT: usize = 500;
+/// How many of a task's runs the overview reads (enough to find its last success).
+const OVERVIEW_RUNS: usize = 100;
 /// Files in flight shown with the progress.
 const CURRENT_SHOWN: usize = 8;
-/// How often the scheduler looks for due tasks.
-const TICK: Duration = Duration::from_secs(20);
-/// How often old runs are pruned from the log (also once at start).
-const PRUNE_EVERY_MS: i64 = 86_400_000;
 /// Outcomes that count as "not safe".
 pub const BAD_OUTCOMES: &[&str] = &["failed", "refused", "crashed", "interrupted"];
 
-/// The task list, the state database and the runs in progress.
+/// The state database and the tasks busy in this process.
 #[derive(Default)]
 pub(crate) struct Tasks {
-    /// Serialises read-modify-write of `tasks.json`.
-    file: tokio::sync::Mutex<()>,
     db: OnceLock<Arc<StateDb>>,
-    /// What keeps each task busy now: a run, or for a backup a restore or
-    /// repository maintenance.
-    running: Mutex<HashMap<String, Busy>>,
-    /// When each task was last started in this process (Unix ms), even if
-    /// the start failed: a schedule never retries faster than its interval.
-    attempts: Mutex<HashMap<String, i64>>,
-}
-
-/// One thing a task is busy with. A task does one thing at a time: a backup
-/// repository reports progress to one operation, and a prune must not race a
-/// backup. `cancel_task` fires the token, whatever it is.
-struct Busy {
-    cancel: CancellationToken,
-    /// What it is, for the `busy` error ("a restore", "a run", ...).
-    what: &'static str,
-}
-
-/// A task kept busy by something that is not a run (a restore, a repository
-/// check, ...): runs and other work on the task are refused until it is
-/// dropped, and `cancel_task` fires [`Hold::cancel`].
-pub(crate) struct Hold<'a> {
-    tasks: &'a Tasks,
-    id: String,
-    pub(crate) cancel: CancellationToken,
-}
-
-impl Drop for Hold<'_> {
-    fn drop(&mut self) {
-        self.tasks.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.id);
-    }
+    /// Serialises the first open (and the one-time move of `tasks.json`).
+    opening: Mutex<()>,
+    /// What keeps each task busy in this process now (see [`busy`]).
+    running: Mutex<HashMap<String, busy::Busy>>,
 }
 
 pub(crate) fn state_err(e: fjordsync_engine::state::StateError) -> AppError {
     AppError::new("state", e.to_string())
 }
 
-fn tasks_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("tasks.json")
-}
-
-fn read_tasks(path: &Path) -> AppResult<Vec<TaskDto>> {
-    json_file::read_or(path, Vec::new)
+fn join_err(e: tokio::task::JoinError) -> AppError {
+    AppError::new("internal", e.to_string())
 }
 
 /// The settings that shape every run: parallel transfers and the bandwidth limit.
@@ -101,19 +78,21 @@ pub(crate) fn apply_settings(options: &mut TaskOptions, s: &SettingsDto) {
     options.bwlimit = (s.bandwidth_kib > 0).then(|| s.bandwidth_kib * 1024);
 }
 
-/// Where a task's schedule counts from: its last start, else when the
-/// schedule was set.
-fn anchor_ms(t: &TaskDto, attempted: Option<i64>) -> Option<i64> {
-    [t.schedule_since_ms, t.last_run.as_ref().map(|r| r.started_ms), attempted].into_iter().flatten().max()
+/// The storages a job reads or writes (the runner opens their sessions).
+fn storages_of(job: &Job) -> Vec<String> {
+    let locations: Vec<&Location> = match job {
+        Job::Copy(t) | Job::Sync(t) | Job::Move(t) => vec![&t.source, &t.destination],
+        Job::Backup(b) => vec![&b.repository],
+    };
+    locations
+        .into_iter()
+        .filter_map(|l| match l {
+            Location::Remote { remote, .. } => Some(remote.clone()),
+            Location::Local { .. } => None,
+        })
+        .collect()
 }
 
-/// The next run of a scheduled task (Unix ms).
-fn next_run_of(t: &TaskDto, attempted: Option<i64>, tz: &TimeZone) -> Option<i64> {
-    schedule::next_run_ms(t.schedule.as_ref()?, anchor_ms(t, attempted)?, tz)
-}
-
-/// Last success (end time, Unix ms) and the failures since, from a task's
-/// runs newest first. Undo runs do not count either way.
 pub(crate) fn safety(runs: &[RunDto]) -> (Option<i64>, u32) {
     let mut failures = 0;
     for r in runs.iter().filter(|r| r.kind != "undo") {
@@ -175,30 +154,6 @@ fn clean_patterns(v: &[String]) -> Vec<String> {
 /// A recorded run as the UI shows it, with a backup run's warning.
 fn run_dto(db: &StateDb, rec: &fjordsync_engine::state::RunRecord) -> RunDto {
     RunDto { warning: super::backup::warning_of(db, rec), ..RunDto::from(rec) }
-}
-
-/// True when a recorded run belongs to this task (same sides).
-fn run_matches(spec: &TaskSpec, spec_json: &str) -> bool {
-    run_sides(spec_json).is_some_and(|sides| same_sides(&sides, spec))
-}
-
-/// A recorded run's sides: a transfer's source and destination, or a
-/// backup job's first folder and repository (the sides `backup::spec_of`
-/// gives a backup task; older backup runs were recorded with such a spec).
-fn run_sides(spec_json: &str) -> Option<(Location, Location)> {
-    if let Ok(s) = serde_json::from_str::<TaskSpec>(spec_json) {
-        return Some((s.source, s.destination));
-    }
-    match serde_json::from_str::<fjordsync_engine::tasks::Job>(spec_json).ok()? {
-        fjordsync_engine::tasks::Job::Backup(b) => {
-            Some((Location::Local { path: b.folders.first()?.clone() }, b.repository))
-        }
-        _ => None,
-    }
-}
-
-fn same_sides((source, destination): &(Location, Location), b: &TaskSpec) -> bool {
-    *source == b.source && *destination == b.destination
 }
 
 /// The refusal with the numbers the warning shows, and whether lifting the
@@ -294,18 +249,35 @@ fn coalescing_sink(out: ProgressSink) -> EventSink {
 }
 
 impl Api {
+    /// The state database; the first call moves an old `tasks.json` into it.
     pub(crate) fn state_db(&self) -> AppResult<Arc<StateDb>> {
+        if let Some(db) = self.tasks.db.get() {
+            return Ok(db.clone());
+        }
+        let _first = self.tasks.opening.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(db) = self.tasks.db.get() {
             return Ok(db.clone());
         }
         let path = fjordsync_engine::state::default_path(self.config().path());
         let db = Arc::new(StateDb::open(&path).map_err(state_err)?);
+        // Not kept until the move worked: every call says what went wrong.
+        migrate::tasks_json(&db, self.data_dir(), self.secrets().as_ref())?;
         Ok(self.tasks.db.get_or_init(|| db).clone())
+    }
+
+    /// Runs `f` on the state database off the async runtime (SQLite may
+    /// wait for another process's write).
+    pub(crate) async fn with_db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&StateDb) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        let db = self.state_db()?;
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(join_err)?
     }
 
     /// A runner whose opener reuses the app's open sessions (the demo
     /// emulator must be running first, which `session` ensures).
-    async fn runner(&self, storages: &[&str]) -> AppResult<Runner> {
+    async fn runner(&self, storages: &[String]) -> AppResult<Runner> {
         let mut open = HashMap::new();
         for s in storages {
             open.insert(s.to_string(), self.session(s).await?);
@@ -318,91 +290,73 @@ impl Api {
         Ok(Runner::new(self.state_db()?, opener))
     }
 
+    /// The engine's task with the UI's id.
+    pub(crate) async fn engine_task(&self, id: &str) -> AppResult<Task> {
+        let key = task_id(id)?.to_string();
+        self.with_db(move |db| db.tasks().get(&key).map_err(task_err)).await
+    }
+
+    /// A task as the UI shows it, with its last and next run.
     pub(crate) async fn task_by_id(&self, id: &str) -> AppResult<TaskDto> {
-        read_tasks(&tasks_path(self.data_dir()))?
-            .into_iter()
-            .find(|t| t.id == id)
-            .ok_or_else(|| AppError::new("not_found", format!("no task {id:?}")))
+        let task = self.engine_task(id).await?;
+        self.with_db(move |db| shown(db, &task, &TimeZone::system())).await
     }
 
-    /// Saved tasks, in the order they were made, with their next scheduled run.
+    /// Saved tasks (the app's and those made with `fjordsync task add`), in
+    /// the order they were made, with their last and next run.
     pub async fn list_tasks(&self) -> AppResult<Vec<TaskDto>> {
-        let mut all = {
-            let _g = self.tasks.file.lock().await;
-            read_tasks(&tasks_path(self.data_dir()))?
-        };
-        let tz = TimeZone::system();
-        let attempts = self.tasks.attempts.lock().expect("attempts lock").clone();
-        for t in &mut all {
-            t.next_run_ms = next_run_of(t, attempts.get(&t.id).copied(), &tz);
-        }
-        Ok(all)
+        self.with_db(|db| {
+            let mut all = db.tasks().list().map_err(task_err)?;
+            all.sort_by_key(|t| t.id);
+            let tz = TimeZone::system();
+            all.iter().map(|t| shown(db, t, &tz)).collect()
+        })
+        .await
     }
 
-    /// Creates (empty id) or replaces a task; returns it with its id.
+    /// Creates (empty id) or replaces a task; returns it with its id. A
+    /// replaced task keeps what the form does not show (see [`convert`]).
     pub async fn save_task(&self, task: TaskDto) -> AppResult<TaskDto> {
-        spec_of(&task, false)?;
         if task.name.trim().is_empty() {
             return Err(AppError::invalid("give the task a name"));
         }
         if let Some(s) = &task.schedule {
             s.validate().map_err(|e| AppError::invalid(e.to_string()))?;
         }
-        let _g = self.tasks.file.lock().await;
-        let path = tasks_path(self.data_dir());
-        let mut all = read_tasks(&path)?;
-        let mut task = task;
-        task.name = task.name.trim().to_string();
-        task.next_run_ms = None;
-        // A new or changed schedule counts from now; an unchanged one keeps its start.
-        let since_now = task.schedule.as_ref().map(|_| now_ms());
-        if task.id.is_empty() {
-            let next = all.iter().filter_map(|t| t.id.strip_prefix('t')?.parse::<u64>().ok()).max().unwrap_or(0) + 1;
-            task.id = format!("t{next}");
-            task.last_run = None;
-            task.schedule_since_ms = since_now;
-            all.push(task.clone());
+        let name = task.name.trim().to_string();
+        let saved = if task.id.is_empty() {
+            let new = NewTask { name, job: job_of(&task, None)?, schedule: task.schedule.clone() };
+            self.with_db(move |db| db.tasks().add(new).map_err(task_err)).await?
         } else {
-            let slot = all
-                .iter_mut()
-                .find(|t| t.id == task.id)
-                .ok_or_else(|| AppError::new("not_found", format!("no task {:?}", task.id)))?;
-            task.last_run = slot.last_run.clone();
-            task.schedule_since_ms = if task.schedule.is_some() && task.schedule == slot.schedule {
-                slot.schedule_since_ms
-            } else {
-                since_now
-            };
-            *slot = task.clone();
-        }
-        json_file::write_json(&path, &all)?;
-        task.next_run_ms = next_run_of(&task, None, &TimeZone::system());
-        Ok(task)
+            let mut stored = self.engine_task(&task.id).await?;
+            stored.job = job_of(&task, Some(&stored.job))?;
+            stored.name = name;
+            // A new or changed schedule counts from now; an unchanged one keeps its start.
+            if task.schedule != stored.schedule {
+                stored.schedule_since_ms = task.schedule.as_ref().map(|_| now_ms());
+                stored.schedule = task.schedule.clone();
+            }
+            self.with_db(move |db| db.tasks().update(&stored).map_err(task_err)).await?
+        };
+        self.with_db(move |db| shown(db, &saved, &TimeZone::system())).await
     }
 
     /// Forgets a task (its runs stay in the log).
     pub async fn delete_task(&self, id: String) -> AppResult<()> {
-        let _g = self.tasks.file.lock().await;
-        let path = tasks_path(self.data_dir());
-        let mut all = read_tasks(&path)?;
-        let before = all.len();
-        all.retain(|t| t.id != id);
-        if all.len() == before {
-            return Err(AppError::new("not_found", format!("no task {id:?}")));
-        }
-        json_file::write_json(&path, &all)?;
+        let key = task_id(&id)?.to_string();
+        self.with_db(move |db| db.tasks().remove(&key).map_err(task_err)).await?;
         self.forget_backup(&id);
         Ok(())
     }
 
     /// What the task would do now: a dry run (records nothing).
     pub async fn preview_task(&self, id: String) -> AppResult<PreviewDto> {
-        let t = self.task_by_id(&id).await?;
-        if t.kind == "backup" {
+        let task = self.engine_task(&id).await?;
+        let Some(mut spec) = task.job.spec() else {
             return Err(AppError::invalid("a backup has no preview: run it"));
-        }
-        let spec = spec_of(&t, true)?;
-        let runner = self.runner(&[t.storage.as_str()]).await?;
+        };
+        spec.options.dry_run = true;
+        let runner = self.runner(&storages_of(&task.job)).await?;
         let report = runner.run(&spec, None, fjordsync_engine::events::discard(), CancellationToken::new()).await?;
         Ok(preview_of(&report))
     }
@@ -418,66 +372,31 @@ impl Api {
     /// (`allow_deletes`: the user saw the refusal and chose "delete anyway").
     /// A missing source is still refused.
     pub async fn run_task_with(&self, id: String, allow_deletes: bool, progress: ProgressSink) -> AppResult<RunDto> {
-        let t = self.task_by_id(&id).await?;
-        if t.kind == "backup" {
+        let task = self.engine_task(&id).await?;
+        if matches!(task.job, Job::Backup(_)) {
             return self.run_backup(id, None, progress).await;
         }
-        let mut spec = spec_of(&t, false)?;
-        if allow_deletes {
-            spec.options.max_delete = Some(MaxDelete::Percent(100.0));
+        let settings = self.get_settings().await?;
+        let mut run = task.clone();
+        if let Job::Copy(t) | Job::Sync(t) | Job::Move(t) = &mut run.job {
+            if allow_deletes {
+                t.options.max_delete = Some(MaxDelete::Percent(100.0));
+            }
+            apply_settings(&mut t.options, &settings);
+            t.options.dry_run = false;
         }
-        apply_settings(&mut spec.options, &self.get_settings().await?);
-        let cancel = self.claim(&id)?;
+        let hold = self.claim(&task)?;
         let result = async {
-            let runner = self.runner(&[t.storage.as_str()]).await?;
-            let report = runner.run(&spec, None, coalescing_sink(progress), cancel).await?;
-            let mut dto = self.record_run(&id, &t.storage, report.run).await?;
+            let runner = self.runner(&storages_of(&task.job)).await?;
+            let report = runner.run_task(&run, hold.lock(), coalescing_sink(progress), hold.cancel.clone()).await?;
+            let mut dto = self.record_run(&task, report.run).await?;
             dto.refusal = refusal_of(&report);
             dto.stopped = report.stopped.as_ref().map(Into::into);
             Ok(dto)
         }
         .await;
-        self.release(&t, &result);
+        self.release(hold, &task, &result);
         result
-    }
-
-    /// Marks the task busy with `what`, or says what it is busy with.
-    fn occupy(&self, id: &str, what: &'static str) -> AppResult<CancellationToken> {
-        let cancel = CancellationToken::new();
-        let mut running = self.tasks.running.lock().expect("running lock");
-        if let Some(busy) = running.get(id) {
-            let message = format!("{} of this task is in progress: try again when it has finished", busy.what);
-            return Err(AppError::new("busy", message));
-        }
-        running.insert(id.to_string(), Busy { cancel: cancel.clone(), what });
-        Ok(cancel)
-    }
-
-    /// Keeps a task busy with something that is not a run (see [`Hold`]);
-    /// unlike [`Api::claim`] it neither counts as a scheduled attempt nor
-    /// tells the tray and notifications.
-    pub(crate) fn hold(&self, id: &str, what: &'static str) -> AppResult<Hold<'_>> {
-        let cancel = self.occupy(id, what)?;
-        Ok(Hold { tasks: &self.tasks, id: id.to_string(), cancel })
-    }
-
-    /// Marks a task running (refused if it is busy) and tells the UI.
-    pub(crate) fn claim(&self, id: &str) -> AppResult<CancellationToken> {
-        let cancel = self.occupy(id, "a run")?;
-        self.note_attempt(id, now_ms());
-        self.emit(AppEvent::TaskStarted { task: id.to_string() });
-        Ok(cancel)
-    }
-
-    /// The task is no longer running; tells the UI, the tray and notifications.
-    pub(crate) fn release(&self, t: &TaskDto, result: &AppResult<RunDto>) {
-        self.tasks.running.lock().expect("running lock").remove(&t.id);
-        self.emit(AppEvent::TaskFinished {
-            task: t.id.clone(),
-            name: t.name.clone(),
-            run: result.as_ref().ok().cloned().map(Box::new),
-            error: result.as_ref().err().map(|e| e.message.clone()),
-        });
     }
 
     /// Progress of a run nobody watches through a channel (scheduled runs,
@@ -489,16 +408,8 @@ impl Api {
         })
     }
 
-    fn note_attempt(&self, id: &str, at: i64) {
-        let mut attempts = self.tasks.attempts.lock().expect("attempts lock");
-        let slot = attempts.entry(id.to_string()).or_insert(at);
-        *slot = (*slot).max(at);
-    }
-
-    /// Starts a run in the background (scheduler, Sync all now); `at` is
-    /// when the scheduler decided to.
-    fn spawn_run(self: &Arc<Self>, id: String, at: i64) {
-        self.note_attempt(&id, at);
+    /// Starts a run in the background (the scheduler, Sync all now).
+    pub(crate) fn spawn_run(self: &Arc<Self>, id: String) {
         let (api, sink) = (self.clone(), self.broadcast_progress(&id));
         tokio::spawn(async move {
             if let Err(e) = api.run_task(id.clone(), sink).await {
@@ -514,94 +425,32 @@ impl Api {
         let mut n = 0;
         for t in self.list_tasks().await? {
             if !running.contains(&t.id) {
-                self.spawn_run(t.id, now_ms());
+                self.spawn_run(t.id);
                 n += 1;
             }
         }
         Ok(n)
     }
 
-    /// Starts the scheduled tasks that are due (none while paused); returns their ids.
-    pub(crate) async fn schedule_tick(self: &Arc<Self>, now: i64, tz: &TimeZone) -> AppResult<Vec<String>> {
-        if self.get_settings().await?.paused {
-            return Ok(Vec::new());
-        }
-        let running = self.running_tasks().await?;
-        let attempts = self.tasks.attempts.lock().expect("attempts lock").clone();
-        let due: Vec<String> = self
-            .list_tasks()
-            .await?
-            .into_iter()
-            .filter(|t| !running.contains(&t.id))
-            .filter(|t| match (&t.schedule, anchor_ms(t, attempts.get(&t.id).copied())) {
-                (Some(s), Some(anchor)) => schedule::is_due(s, anchor, now, tz),
-                _ => false,
-            })
-            .map(|t| t.id)
-            .collect();
-        for id in &due {
-            self.spawn_run(id.clone(), now);
-        }
-        Ok(due)
-    }
-
-    /// The scheduler: every [`TICK`] starts due tasks (missed runs catch up
-    /// once, at the first tick), and prunes the log at start and daily.
-    /// Ends when [`Api::shutdown`] is called.
-    pub async fn run_scheduler(self: Arc<Self>) {
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut pruned_at: Option<i64> = None;
-        loop {
-            tokio::select! {
-                _ = self.stopping.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            let now = now_ms();
-            if pruned_at.is_none_or(|p| now - p >= PRUNE_EVERY_MS) {
-                pruned_at = Some(now);
-                match self.prune_logs(now).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!("log retention: removed {n} old runs"),
-                    Err(e) => tracing::warn!("log retention: {}", e.message),
-                }
-            }
-            if let Err(e) = self.schedule_tick(now, &TimeZone::system()).await {
-                tracing::warn!("scheduler: {}", e.message);
-            }
-        }
-    }
-
-    /// Asks every running task to stop.
-    pub(crate) fn cancel_all_runs(&self) {
-        for busy in self.tasks.running.lock().expect("running lock").values() {
-            busy.cancel.cancel();
-        }
-    }
-
     /// Is my data safe? Per task: last success, failures since, last run.
     pub async fn overview(&self) -> AppResult<Vec<OverviewTaskDto>> {
         let tasks = self.list_tasks().await?;
-        let db = self.state_db()?;
-        let runs = tokio::task::spawn_blocking(move || db.runs(RUNS_LIMIT))
-            .await
-            .map_err(|e| AppError::new("internal", e.to_string()))?
-            .map_err(state_err)?;
         let running = self.running_tasks().await?;
-        // Each run's spec parsed once, not once per task.
-        let specs: Vec<Option<(Location, Location)>> = runs.iter().map(|r| run_sides(&r.spec_json)).collect();
+        let ids: Vec<_> = tasks.iter().map(|t| task_id(&t.id)).collect::<AppResult<_>>()?;
+        let runs = self
+            .with_db(move |db| {
+                ids.into_iter()
+                    .map(|id| {
+                        let runs = db.runs_of(OVERVIEW_RUNS, Some(id)).map_err(state_err)?;
+                        Ok(runs.iter().map(RunDto::from).collect::<Vec<_>>())
+                    })
+                    .collect::<AppResult<Vec<_>>>()
+            })
+            .await?;
         Ok(tasks
             .into_iter()
-            .map(|t| {
-                let mine: Vec<RunDto> = match spec_of(&t, false) {
-                    Ok(spec) => runs
-                        .iter()
-                        .zip(&specs)
-                        .filter(|(_, s)| s.as_ref().is_some_and(|s| same_sides(s, &spec)))
-                        .map(|(r, _)| RunDto::from(r))
-                        .collect(),
-                    Err(_) => Vec::new(),
-                };
+            .zip(runs)
+            .map(|(t, mine)| {
                 let (last_success_ms, failures) = safety(&mine);
                 OverviewTaskDto {
                     running: running.contains(&t.id),
@@ -620,60 +469,35 @@ impl Api {
             .collect())
     }
 
-    /// Records the run as the task's last result.
-    pub(crate) async fn record_run(&self, id: &str, storage: &str, run: i64) -> AppResult<RunDto> {
-        let db = self.state_db()?;
-        let rec = db
-            .run(run)
-            .map_err(state_err)?
-            .ok_or_else(|| AppError::new("internal", format!("run {run} was not recorded")))?;
-        let dto = run_dto(&db, &rec);
-        {
-            let _g = self.tasks.file.lock().await;
-            let path = tasks_path(self.data_dir());
-            let mut all = read_tasks(&path)?;
-            if let Some(t) = all.iter_mut().find(|t| t.id == id) {
-                t.last_run = Some(dto.clone());
-                json_file::write_json(&path, &all)?;
-            }
+    /// The task's run as the UI shows it, linked to the task (undo and
+    /// retry runs are recorded without it); tells the UI the storage changed.
+    pub(crate) async fn record_run(&self, task: &Task, run: i64) -> AppResult<RunDto> {
+        let id = task.id;
+        let dto = self
+            .with_db(move |db| {
+                db.tasks().link_run(run, id).map_err(task_err)?;
+                let rec = db
+                    .run(run)
+                    .map_err(state_err)?
+                    .ok_or_else(|| AppError::new("internal", format!("run {run} was not recorded")))?;
+                Ok(run_dto(db, &rec))
+            })
+            .await?;
+        for storage in storages_of(&task.job) {
+            self.emit(AppEvent::StorageChanged { storage });
         }
-        self.emit(AppEvent::StorageChanged { storage: storage.to_string() });
         Ok(dto)
     }
 
-    /// Asks a running task (or a backup's restore) to stop; false when it
-    /// was not running.
-    pub async fn cancel_task(&self, id: String) -> AppResult<bool> {
-        Ok(self.cancel_now(&id))
-    }
-
-    /// [`Api::cancel_task`] without waiting (from progress callbacks).
-    pub(crate) fn cancel_now(&self, id: &str) -> bool {
-        match self.tasks.running.lock().expect("running lock").get(id) {
-            Some(busy) => {
-                busy.cancel.cancel();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Ids of the tasks running now.
-    pub async fn running_tasks(&self) -> AppResult<Vec<String>> {
-        Ok(self.tasks.running.lock().expect("running lock").keys().cloned().collect())
-    }
-
-    /// The task's runs (including its undos and retries), newest first.
+    /// The task's runs (including its undos and retries), newest first,
+    /// whichever program started them.
     pub async fn list_runs(&self, task: String) -> AppResult<Vec<RunDto>> {
-        let t = self.task_by_id(&task).await?;
-        let spec = spec_of(&t, false)?;
-        let db = self.state_db()?;
-        tokio::task::spawn_blocking(move || {
-            let runs = db.runs(RUNS_LIMIT).map_err(state_err)?;
-            Ok(runs.iter().filter(|r| run_matches(&spec, &r.spec_json)).map(|r| run_dto(&db, r)).collect())
+        let id = self.engine_task(&task).await?.id;
+        self.with_db(move |db| {
+            let runs = db.runs_of(RUNS_LIMIT, Some(id)).map_err(state_err)?;
+            Ok(runs.iter().map(|r| run_dto(db, r)).collect())
         })
         .await
-        .map_err(|e| AppError::new("internal", e.to_string()))?
     }
 
     /// A run's file rows, filtered by result (`completed`, `skipped`,
@@ -686,11 +510,7 @@ impl Api {
     ) -> AppResult<Vec<FileRowDto>> {
         let filter =
             EventFilter { result: result.filter(|r| !r.is_empty()), grep: text.filter(|t| !t.trim().is_empty()) };
-        let db = self.state_db()?;
-        let rows = tokio::task::spawn_blocking(move || db.events(run, &filter))
-            .await
-            .map_err(|e| AppError::new("internal", e.to_string()))?
-            .map_err(state_err)?;
+        let rows = self.with_db(move |db| db.events(run, &filter).map_err(state_err)).await?;
         Ok(rows
             .into_iter()
             .map(|e| FileRowDto { path: e.path, action: e.action, bytes: e.bytes, result: e.result, error: e.error })
@@ -710,34 +530,46 @@ impl Api {
     }
 
     async fn repeat_run(&self, task: String, run: i64, undo: bool, progress: ProgressSink) -> AppResult<RunDto> {
-        let t = self.task_by_id(&task).await?;
-        if t.kind == "backup" {
+        let t = self.engine_task(&task).await?;
+        if matches!(t.job, Job::Backup(_)) {
             return Err(AppError::invalid("backup runs cannot be undone or retried: restore from a snapshot"));
         }
-        let cancel = self.claim(&task)?;
+        let hold = self.claim(&t)?;
         let result = async {
-            let runner = self.runner(&[t.storage.as_str()]).await?;
+            let runner = self.runner(&storages_of(&t.job)).await?;
             let sink = coalescing_sink(progress);
+            let cancel = hold.cancel.clone();
             let report =
                 if undo { runner.undo(run, sink, cancel).await? } else { runner.retry(run, sink, cancel).await? };
-            self.record_run(&task, &t.storage, report.run).await
+            self.record_run(&t, report.run).await
         }
         .await;
-        self.release(&t, &result);
+        self.release(hold, &t, &result);
         result
     }
 }
 
+/// A stored task as the UI shows it: the form's fields, its last run and
+/// when its schedule next starts it.
+fn shown(db: &StateDb, task: &Task, tz: &TimeZone) -> AppResult<TaskDto> {
+    let mut dto = dto_of(task);
+    dto.last_run = db.runs_of(1, Some(task.id)).map_err(state_err)?.first().map(|r| run_dto(db, r));
+    dto.next_run_ms = db.tasks().next_due_ms(task, tz).map_err(task_err)?;
+    Ok(dto)
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashSet;
+    use std::path::Path;
+    use std::time::Duration;
 
     fn ids(v: &[TaskDto]) -> HashSet<String> {
         v.iter().map(|t| t.id.clone()).collect()
     }
 
-    fn sample(local: &str) -> TaskDto {
+    pub(crate) fn sample(local: &str) -> TaskDto {
         TaskDto {
             id: String::new(),
             name: "Photos".into(),
@@ -754,10 +586,11 @@ mod tests {
             next_run_ms: None,
             backup: None,
             no_versions: false,
+            paused: false,
         }
     }
 
-    fn api(dir: &Path) -> Api {
+    pub(crate) fn api(dir: &Path) -> Api {
         let config = fjordsync_engine::ConfigDir::at(dir.join("config")).unwrap();
         Api::new(config, dir.join("data")).unwrap()
     }
@@ -800,21 +633,22 @@ mod tests {
         let api = api(dir.path());
         assert!(api.list_tasks().await.unwrap().is_empty());
         let a = api.save_task(sample("/a")).await.unwrap();
-        let b = api.save_task(sample("/b")).await.unwrap();
-        assert_eq!((a.id.as_str(), b.id.as_str()), ("t1", "t2"));
+        let b = api.save_task(TaskDto { name: "Docs".into(), ..sample("/b") }).await.unwrap();
+        assert_eq!((a.id.as_str(), b.id.as_str()), ("1", "2"));
+        // Names are unique (ignoring case), as the CLI has them.
+        let dup = api.save_task(TaskDto { name: "PHOTOS".into(), ..sample("/c") }).await.unwrap_err();
+        assert_eq!(dup.code, "invalid", "{dup:?}");
         api.save_task(TaskDto { name: "Renamed".into(), ..a.clone() }).await.unwrap();
         let all = api.list_tasks().await.unwrap();
-        assert_eq!(ids(&all), ["t1".to_string(), "t2".to_string()].into());
+        assert_eq!(ids(&all), ["1".to_string(), "2".to_string()].into());
         assert_eq!(all[0].name, "Renamed");
-        // Written atomically: no temp file left behind.
-        let names: Vec<_> =
-            std::fs::read_dir(dir.path().join("data")).unwrap().map(|e| e.unwrap().file_name()).collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("tasks.json")]);
-        api.delete_task("t1".into()).await.unwrap();
+        // No tasks.json: the tasks are the engine's.
+        assert!(!dir.path().join("data/tasks.json").exists());
+        api.delete_task("1".into()).await.unwrap();
         assert_eq!(api.list_tasks().await.unwrap().len(), 1);
-        assert_eq!(api.delete_task("t1".into()).await.unwrap_err().code, "not_found");
+        assert_eq!(api.delete_task("1".into()).await.unwrap_err().code, "not_found");
         assert_eq!(api.save_task(TaskDto { name: " ".into(), ..sample("/c") }).await.unwrap_err().code, "invalid");
-        assert!(!api.cancel_task("t2".into()).await.unwrap());
+        assert!(!api.cancel_task("2".into()).await.unwrap());
     }
 
     #[test]
@@ -924,7 +758,7 @@ mod tests {
     async fn schedules_get_a_next_run_and_due_tasks_start_unless_paused() {
         let dir = tempfile::tempdir().unwrap();
         let api = Arc::new(api(dir.path()));
-        let daily = schedule::ScheduleDto::Daily { time: "03:00".into() };
+        let daily = crate::schedule::ScheduleDto::Daily { time: "03:00".into() };
         let t = api.save_task(TaskDto { schedule: Some(daily.clone()), ..sample("/nowhere") }).await.unwrap();
         let since = t.schedule_since_ms.unwrap();
         assert!(t.next_run_ms.unwrap() > since);
@@ -935,11 +769,13 @@ mod tests {
         assert_eq!(listed[0].next_run_ms, t.next_run_ms);
         // Two days later it is due: paused starts nothing, resumed starts it once.
         let later = since + 2 * 86_400_000;
+        let mut scheduler = api.scheduler("test").unwrap();
         api.pause_all().await.unwrap();
-        assert!(api.schedule_tick(later, &TimeZone::UTC).await.unwrap().is_empty());
+        assert!(scheduler.tick(later, &TimeZone::UTC).await.unwrap().is_empty());
         api.resume_all().await.unwrap();
         let mut events = api.subscribe();
-        assert_eq!(api.schedule_tick(later, &TimeZone::UTC).await.unwrap(), vec![t.id.clone()]);
+        let started = scheduler.tick(later, &TimeZone::UTC).await.unwrap();
+        assert_eq!(started.iter().map(|i| i.to_string()).collect::<Vec<_>>(), vec![t.id.clone()]);
         // The run fails (no storage "demo" here) and says so.
         let finished = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
@@ -953,6 +789,6 @@ mod tests {
         assert_eq!(finished.0, t.id);
         assert!(finished.1.is_some());
         // The attempt counts: not due again right away, even though it failed.
-        assert!(api.schedule_tick(later + 60_000, &TimeZone::UTC).await.unwrap().is_empty());
+        assert!(scheduler.tick(later + 60_000, &TimeZone::UTC).await.unwrap().is_empty());
     }
 }

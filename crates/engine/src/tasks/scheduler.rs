@@ -1,0 +1,276 @@
+//! The scheduler loop: every tick it asks the task store which tasks are
+//! due ([`super::schedule`]'s pure rules) and starts each through the shell
+//! that runs it (the app, with its progress events; the daemon), and it
+//! prunes old runs from the log at start and daily.
+//!
+//! **One scheduler per configuration.** Before it starts anything, a
+//! scheduler takes `<config>/locks/scheduler.lock` (an OS lock, released
+//! by the OS when its process ends in any way) and writes a note of who it
+//! is ("the Fjordsync app (pid 12)", "fjordsync daemon at http://..."). A
+//! second scheduler (the daemon while the app is open) finds the lock
+//! held, starts nothing, says who holds it ([`Role::Standby`]) and tries
+//! again at every tick, so it takes over when the first one stops.
+//!
+//! The loop starts a task and moves on; the shell runs it (taking the
+//! task's own lock, [`super::lock`]). A task whose lock is held elsewhere
+//! is skipped until it is free, and each start is remembered, so a start
+//! that fails before a run is recorded is not retried before the schedule's
+//! next time.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::{File, TryLockError};
+use std::future::Future;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::error::TaskError;
+use super::lock::{Hold, TaskLock, now_ms, open_no_follow};
+use super::model::{Task, TaskId};
+use crate::config_dir::ConfigDir;
+use crate::state::StateDb;
+
+/// How often the scheduler looks for due tasks unless told otherwise.
+pub const DEFAULT_TICK: Duration = Duration::from_secs(20);
+/// How often old runs leave the log (and once at start).
+const PRUNE_EVERY_MS: i64 = 86_400_000;
+
+/// What the scheduler needs from the program that runs the tasks.
+pub trait Shell: Send + Sync + 'static {
+    /// Starts a due task in the background and returns at once. The shell
+    /// takes the task's lock; a task it finds busy is simply not run.
+    fn start(&self, task: Task);
+
+    /// True while the user paused every schedule ("Pause all").
+    fn paused(&self) -> impl Future<Output = bool> + Send {
+        async { false }
+    }
+
+    /// Runs that started longer ago than this leave the log; `None` keeps
+    /// them all.
+    fn log_retention(&self) -> impl Future<Output = Option<Duration>> + Send {
+        async { None }
+    }
+}
+
+/// Who runs the schedules of a configuration, as its lock's note says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchedulerHolder {
+    /// The holding process.
+    pub pid: u32,
+    /// How it named itself ("the Fjordsync app (pid 12)").
+    pub who: String,
+    /// Since when (Unix ms).
+    pub since_ms: i64,
+}
+
+impl fmt::Display for SchedulerHolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.who)
+    }
+}
+
+/// What a scheduler is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Not started yet.
+    Starting,
+    /// It holds the scheduler lock and starts due tasks.
+    Active,
+    /// Another process runs the schedules (named if its note says); this
+    /// one tries again at every tick.
+    Standby(Option<SchedulerHolder>),
+    /// The loop ended.
+    Stopped,
+}
+
+/// The held scheduler lock; dropping it lets another scheduler take over.
+struct SchedulerLock {
+    file: File,
+}
+
+impl Drop for SchedulerLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
+}
+
+fn lock_path(config: &ConfigDir) -> std::io::Result<PathBuf> {
+    Ok(config.subdir("locks")?.join("scheduler.lock"))
+}
+
+/// Takes the scheduler lock, or says who holds it.
+fn try_lock(config: &ConfigDir, who: &str) -> std::io::Result<Result<SchedulerLock, Option<SchedulerHolder>>> {
+    let path = lock_path(config)?;
+    let mut file = open_no_follow(&path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Ok(Err(read_note(&path))),
+        Err(TryLockError::Error(e)) => return Err(e),
+    }
+    let note = SchedulerHolder { pid: std::process::id(), who: who.to_string(), since_ms: now_ms() };
+    let _ = file.set_len(0).and_then(|_| file.write_all(&serde_json::to_vec(&note).unwrap_or_default()));
+    Ok(Ok(SchedulerLock { file }))
+}
+
+fn read_note(path: &std::path::Path) -> Option<SchedulerHolder> {
+    std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+/// Who runs the schedules of `config` now (`Ok(None)`: nobody). For a
+/// status line ("the app is open and runs the schedules").
+pub fn holder(config: &ConfigDir) -> std::io::Result<Option<SchedulerHolder>> {
+    let path = lock_path(config)?;
+    let file = open_no_follow(&path)?;
+    match file.try_lock() {
+        // Free: nobody schedules (closing the file lets go of it again).
+        Ok(()) => Ok(None),
+        Err(TryLockError::WouldBlock) => Ok(Some(read_note(&path).unwrap_or(SchedulerHolder {
+            pid: 0,
+            who: "another Fjordsync process".into(),
+            since_ms: 0,
+        }))),
+        Err(TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// The scheduler of one configuration (see the module's documentation).
+pub struct Scheduler<S: Shell> {
+    config: ConfigDir,
+    db: Arc<StateDb>,
+    who: String,
+    shell: S,
+    every: Duration,
+    lock: Option<SchedulerLock>,
+    /// When each task was last started by this scheduler (Unix ms): a
+    /// start that failed before recording a run still counts.
+    attempts: HashMap<TaskId, i64>,
+    pruned_at: Option<i64>,
+    role: watch::Sender<Role>,
+}
+
+impl<S: Shell> Scheduler<S> {
+    /// A scheduler over the tasks in `db`, naming itself `who` in its
+    /// lock's note ("the Fjordsync app (pid 12)").
+    pub fn new(config: ConfigDir, db: Arc<StateDb>, who: impl Into<String>, shell: S) -> Self {
+        Scheduler {
+            config,
+            db,
+            who: who.into(),
+            shell,
+            every: DEFAULT_TICK,
+            lock: None,
+            attempts: HashMap::new(),
+            pruned_at: None,
+            role: watch::Sender::new(Role::Starting),
+        }
+    }
+
+    /// Ticks every `every` (kept between 10 ms and a minute).
+    pub fn every(mut self, every: Duration) -> Self {
+        self.every = every.clamp(Duration::from_millis(10), Duration::from_secs(60));
+        self
+    }
+
+    /// What it is doing, as it changes.
+    pub fn role(&self) -> watch::Receiver<Role> {
+        self.role.subscribe()
+    }
+
+    /// Ticks until `stop` is cancelled, then lets go of the scheduler lock.
+    pub async fn run(mut self, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(self.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = self.tick(now_ms(), &TimeZone::system()).await {
+                tracing::warn!("scheduler: {e}");
+            }
+        }
+        self.lock = None;
+        self.role.send_replace(Role::Stopped);
+    }
+
+    /// One tick at `now_ms`: takes the scheduler lock if it can (else
+    /// starts nothing), prunes the log if a day has passed, and starts
+    /// the due tasks (none while paused). Returns the tasks it started.
+    pub async fn tick(&mut self, now_ms: i64, tz: &TimeZone) -> Result<Vec<TaskId>, TaskError> {
+        if self.lock.is_none() {
+            let taken = try_lock(&self.config, &self.who)
+                .map_err(|source| TaskError::Lock { path: self.lock_file(), source })?;
+            match taken {
+                Ok(lock) => {
+                    self.lock = Some(lock);
+                    self.role.send_replace(Role::Active);
+                    tracing::info!("scheduler: running the schedules");
+                }
+                Err(holder) => {
+                    self.role.send_if_modified(|r| {
+                        let new = Role::Standby(holder);
+                        let changed = *r != new;
+                        *r = new;
+                        changed
+                    });
+                    return Ok(Vec::new());
+                }
+            }
+        }
+        if self.pruned_at.is_none_or(|p| now_ms - p >= PRUNE_EVERY_MS) {
+            self.pruned_at = Some(now_ms);
+            self.prune(now_ms).await;
+        }
+        if self.shell.paused().await {
+            return Ok(Vec::new());
+        }
+        let (db, tz2) = (self.db.clone(), tz.clone());
+        let due = tokio::task::spawn_blocking(move || db.tasks().due(now_ms, &tz2))
+            .await
+            .map_err(|e| TaskError::Unsupported(format!("the scheduler's look-up stopped: {e}")))??;
+        let mut started = Vec::new();
+        for (task, anchor) in due {
+            let attempted = self.attempts.get(&task.id).copied();
+            if let (Some(a), Some(s)) = (attempted, &task.schedule)
+                && a > anchor
+                && !super::schedule::is_due(s, a, now_ms, tz)
+            {
+                continue;
+            }
+            // Running elsewhere (or here): skip, without counting a start.
+            match TaskLock::acquire(&self.config, &task, Hold::Run) {
+                Ok(probe) => drop(probe),
+                Err(TaskError::Busy { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+            self.attempts.insert(task.id, now_ms);
+            started.push(task.id);
+            self.shell.start(task);
+        }
+        Ok(started)
+    }
+
+    async fn prune(&self, now_ms: i64) {
+        let Some(keep) = self.shell.log_retention().await else { return };
+        let before = now_ms.saturating_sub(keep.as_millis().min(i64::MAX as u128) as i64);
+        let db = self.db.clone();
+        match tokio::task::spawn_blocking(move || db.prune_runs_before(before)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!("log retention: removed {n} old runs"),
+            Ok(Err(e)) => tracing::warn!("log retention: {e}"),
+            Err(e) => tracing::warn!("log retention: {e}"),
+        }
+    }
+
+    fn lock_file(&self) -> PathBuf {
+        self.config.path().join("locks/scheduler.lock")
+    }
+}
