@@ -5,6 +5,7 @@ mod support;
 
 mod backup;
 mod crash;
+mod daemon;
 mod fatal;
 mod files;
 mod remotes;
