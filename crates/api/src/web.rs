@@ -598,6 +598,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn without_an_embedded_ui_the_page_says_so_and_the_api_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let access = Access::daemon(addr, AccessToken::from_test(TOKEN), None);
+        let ui = UiSource::Embedded(|_| None);
+        tokio::spawn(serve_until(api, listener, access, ui, std::future::pending()));
+        let page = reqwest::get(format!("http://{addr}/")).await.unwrap();
+        assert_eq!(page.status().as_u16(), 404);
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let text = page.text().await.unwrap();
+        assert!(text.contains("built without its web UI") && text.contains("scripts/setup.sh"), "{text}");
+        let (status, body) = list_storages(addr.port(), &[("authorization", &format!("Bearer {TOKEN}"))]).await;
+        assert_eq!((status, body), (200, serde_json::json!([])), "the API still works");
+    }
+
+    #[tokio::test]
     async fn the_ui_itself_needs_no_token() {
         let (_dir, _api, port) = start_bridge().await;
         let page = reqwest::get(format!("http://127.0.0.1:{port}/")).await.unwrap();
