@@ -41,6 +41,7 @@ impl Daemon {
             seen.push(line);
         }
         let _ = child.kill();
+        let _ = child.wait();
         let err: Vec<String> = stderr.try_iter().collect();
         panic!("the daemon printed no link within {LIMIT:?}: {seen:?} {err:?}");
     }
