@@ -1,8 +1,11 @@
 // End-to-end tests of the UI in headless Debian Chromium (playwright-core,
-// never a downloaded browser) through the web bridge (`fjordsync-app
-// --bridge`), which runs the real engine against the built-in emulator.
+// never a downloaded browser) through the web server of the app's bridge
+// (`fjordsync-app --bridge`) or of `fjordsync daemon` (the same server in the
+// CLI, with the UI inside the binary), which runs the real engine against the
+// built-in emulator.
 //
 // Usage: node tests/e2e/run.mjs [path/to/fjordsync-app]
+//        node tests/e2e/run.mjs --daemon [path/to/fjordsync]
 // E2E_ONLY=<regex> runs only the tests whose names match (tests share one
 // bridge and page, so include the ones a test builds on, e.g.
 // E2E_ONLY='first start|backup').
@@ -25,7 +28,12 @@ const root = resolve(here, "../..");
 const require = createRequire(join(root, "ui/package.json"));
 const { chromium } = require("playwright-core");
 
-const APP = resolve(process.argv[2] ?? join(root, "target/debug/fjordsync-app"));
+const DAEMON = process.argv[2] === "--daemon";
+const binArg = DAEMON ? process.argv[3] : process.argv[2];
+const APP = resolve(binArg ?? join(root, DAEMON ? "target/debug/fjordsync" : "target/debug/fjordsync-app"));
+/** The server's command line: the daemon serves the UI compiled into it. */
+const serverArgs = () =>
+  DAEMON ? ["daemon", "--addr", "127.0.0.1:0"] : ["--bridge", "0", "--ui", join(root, "ui/dist")];
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(here, "artifacts");
 const RUN_LIMIT_MS = 420_000;
@@ -41,9 +49,9 @@ const children = [];
 const temps = [];
 
 /**
- * Starts a bridge with its own HOME/config/data; resolves with its URL, the
- * access token of this start and the link to open (both read from what the
- * bridge prints, like a user copies the link).
+ * Starts a bridge (with --daemon: a `fjordsync daemon`) with its own
+ * HOME/config/data; resolves with its URL, its access token and the link to
+ * open (both read from what it prints, like a user copies the link).
  */
 function startBridge(name, { withDbus = true, reuseHome = null } = {}) {
   const home = reuseHome ?? mkdtempSync(join(tmpdir(), `fjordsync-e2e-${name}-`));
@@ -60,7 +68,7 @@ function startBridge(name, { withDbus = true, reuseHome = null } = {}) {
     delete env.DBUS_SESSION_BUS_ADDRESS;
     delete env.DISPLAY;
   }
-  const child = spawn(APP, ["--bridge", "0", "--ui", join(root, "ui/dist")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(APP, serverArgs(), { env, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let err = "";
   child.stderr.on("data", (d) => (err += d));
@@ -103,6 +111,8 @@ function startEmulator(extra = []) {
 }
 
 const results = [];
+const runStarted = Date.now();
+console.log(`e2e: through ${DAEMON ? "fjordsync daemon" : "fjordsync-app --bridge"} (${APP})`);
 const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
 async function test(name, fn) {
   if (ONLY && !ONLY.test(name)) {
@@ -1171,5 +1181,6 @@ try {
 }
 
 const failed = results.filter((r) => !r.ok);
-console.log(`\ne2e: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${ARTIFACTS}`);
+console.log(`\ne2e: took ${Math.round((Date.now() - runStarted) / 1000)} s`);
+console.log(`e2e: ${results.length - failed.length} passed, ${failed.length} failed; screenshots in ${ARTIFACTS}`);
 process.exit(failed.length ? 1 : 0);

@@ -106,13 +106,7 @@ impl Api {
     /// config folder, and the platform data folder (`~/.local/share/fjordsync`).
     pub fn from_env() -> AppResult<Api> {
         let config = ConfigDir::resolve(None)?;
-        let data = match std::env::var_os("FJORDSYNC_DATA_DIR") {
-            Some(d) if !d.is_empty() => PathBuf::from(d),
-            _ => dirs::data_dir()
-                .ok_or_else(|| AppError::new("config", "no data folder found; set FJORDSYNC_DATA_DIR"))?
-                .join("fjordsync"),
-        };
-        Api::new(config, data)
+        Api::new(config, data_dir_from_env()?)
     }
 
     /// Events for the UI (storage list changes, sign-in URLs).
@@ -211,6 +205,18 @@ impl Api {
         if let Some(d) = self.demo.lock().await.take() {
             d.emulator.shutdown().await;
         }
+    }
+}
+
+/// The data folder (the demo emulator's state): `FJORDSYNC_DATA_DIR`, else
+/// the platform's (`~/.local/share/fjordsync`). The app and `fjordsync
+/// daemon` share it, so both find the same demo storage.
+pub fn data_dir_from_env() -> AppResult<PathBuf> {
+    match std::env::var_os("FJORDSYNC_DATA_DIR") {
+        Some(d) if !d.is_empty() => Ok(PathBuf::from(d)),
+        _ => Ok(dirs::data_dir()
+            .ok_or_else(|| AppError::new("config", "no data folder found; set FJORDSYNC_DATA_DIR"))?
+            .join("fjordsync")),
     }
 }
 

@@ -1,21 +1,26 @@
-//! The web bridge: the app's commands over HTTP for browser tests.
+//! The web server: the app's commands over HTTP, for a browser.
 //!
-//! `fjordsync-app --bridge PORT` serves the built UI and `POST /api/<command>`
-//! (JSON arguments in, JSON result out, errors as `{code, message}` with a
-//! 4xx/5xx status) plus a WebSocket at `/api/events` for [`AppEvent`]s. The
-//! UI's `web.ts` backend talks to it, so Playwright in a plain headless
-//! Chromium drives the real engine against the emulator (GitButler's
-//! `but-server` idea).
+//! Two programs serve it: `fjordsync-app --bridge PORT` (browser tests of the
+//! desktop app) and `fjordsync daemon` (a headless machine). It serves the
+//! built UI ([`UiSource`]) and `POST /api/<command>` (JSON arguments in, JSON
+//! result out, errors as `{code, message}` with a 4xx/5xx status) plus a
+//! WebSocket at `/api/events` for [`AppEvent`]s. The UI's `web.ts` backend
+//! talks to it, so Playwright in a plain headless Chromium drives the real
+//! engine against the emulator (GitButler's `but-server` idea).
 //!
-//! It binds 127.0.0.1 only, and every API call needs the access token of
-//! this start, which only the printed link carries (`web/access.rs`: `Host`,
-//! `Origin` and token checks). JSON bodies are required, which a cross-site
-//! form cannot send without a (refused) preflight.
+//! Every API call needs the access token, which only the printed link
+//! carries, and the daemon may ask for a login too (`web/access.rs`: `Host`,
+//! `Origin`, login and token checks). JSON bodies are required, which a
+//! cross-site form cannot send without a (refused) preflight.
 //!
 //! [`AppEvent`]: crate::dto::AppEvent
 
 mod access;
+pub mod token_file;
 
+use std::borrow::Cow;
+use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -35,12 +40,60 @@ use crate::Api;
 use crate::dto::TaskDto;
 use crate::error::AppError;
 use crate::settings::SettingsDto;
-use access::{Access, AccessToken, EVENTS_PROTOCOL};
+pub use access::{Access, AccessToken, BasicLogin, Door};
+use access::{Challenge, EVENTS_PROTOCOL};
+
+/// Looks up one file of a UI compiled into the program by its path
+/// (`index.html`, `assets/app.js`); `None` if there is no such file.
+pub type EmbeddedLookup = fn(&str) -> Option<Cow<'static, [u8]>>;
+
+/// Where the UI's files come from.
+#[derive(Clone)]
+pub enum UiSource {
+    /// A folder, read at each request: the app's `--bridge --ui DIR`.
+    Folder(PathBuf),
+    /// Files compiled into the program: `fjordsync daemon`, which must work
+    /// on a machine that has no copy of the UI.
+    Embedded(EmbeddedLookup),
+}
+
+impl UiSource {
+    /// The file at `rel` (a path already checked to stay inside).
+    async fn read(&self, rel: &Path) -> Option<Cow<'static, [u8]>> {
+        match self {
+            UiSource::Folder(dir) => {
+                let file = dir.join(rel);
+                if !file.is_file() {
+                    return None;
+                }
+                tokio::fs::read(&file).await.ok().map(Cow::Owned)
+            }
+            UiSource::Embedded(lookup) => lookup(&rel.to_string_lossy().replace('\\', "/")),
+        }
+    }
+
+    /// What to do when there is no UI, in the page a browser shows.
+    fn missing_hint(&self) -> &'static str {
+        match self {
+            UiSource::Folder(_) => "the UI is not built: run `npm run build` in ui/",
+            UiSource::Embedded(_) => MISSING_EMBEDDED_UI,
+        }
+    }
+}
+
+/// The page of a `fjordsync` built without the UI (the API still works).
+const MISSING_EMBEDDED_UI: &str = "<!doctype html><meta charset=utf-8><title>Fjordsync: no web UI</title>\
+<h1>This fjordsync was built without its web UI</h1>\
+<p>The daemon runs: its schedules run and its API at /api/ answers calls that carry the access token. \
+Only the pages are missing, because <code>ui/dist</code> did not exist when this program was built.</p>\
+<p>To get them, build the UI first and then fjordsync: <code>bash scripts/setup.sh</code> (or \
+<code>npm ci && npm run build</code> in <code>ui/</code>), then <code>cargo build --release -p fjordsync-cli</code>. \
+A debug build reads the UI from <code>ui/dist</code> of its source tree at run time instead.</p>";
 
 #[derive(Clone)]
 struct Bridge {
     api: Arc<Api>,
-    ui_dir: PathBuf,
+    ui: UiSource,
     access: Arc<Access>,
 }
 
@@ -55,19 +108,57 @@ pub async fn serve(api: Arc<Api>, port: u16, ui_dir: PathBuf) -> anyhow::Result<
     println!("bridge listening on http://127.0.0.1:{port}");
     println!("open this link in a browser on this machine (it changes at every start):");
     println!("{}", access.link());
-    axum::serve(listener, router(Bridge { api, ui_dir, access: Arc::new(access) })).await?;
+    let bridge = Bridge { api, ui: UiSource::Folder(ui_dir), access: Arc::new(access) };
+    axum::serve(listener, router(bridge)).await?;
     Ok(())
 }
 
+/// Why the daemon cannot listen where it was asked to.
+#[derive(Debug, thiserror::Error)]
+pub enum BindError {
+    #[error("another program uses {0}: choose another address or port with --addr")]
+    InUse(SocketAddr),
+    #[error("this machine has no address {0}: choose one of its own with --addr (127.0.0.1 for this machine only)")]
+    NotHere(SocketAddr),
+    #[error("not allowed to listen on {0} (ports below 1024 need privileges): choose a port above 1024 with --addr")]
+    NotAllowed(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Other { addr: SocketAddr, source: io::Error },
+}
+
+/// Listens on `addr`, saying in the user's words why not.
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, BindError> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        io::ErrorKind::AddrInUse => BindError::InUse(addr),
+        io::ErrorKind::AddrNotAvailable => BindError::NotHere(addr),
+        io::ErrorKind::PermissionDenied => BindError::NotAllowed(addr),
+        _ => BindError::Other { addr, source: e },
+    })
+}
+
+/// Serves the UI and API on `listener` with `access` until `shutdown`
+/// completes; then stops taking connections and lets open requests finish.
+pub async fn serve_until(
+    api: Arc<Api>,
+    listener: tokio::net::TcpListener,
+    access: Access,
+    ui: UiSource,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let bridge = Bridge { api, ui, access: Arc::new(access) };
+    axum::serve(listener, router(bridge)).with_graceful_shutdown(shutdown).await
+}
+
 /// The API routes need the token (`route_layer`: only for requests that
-/// reach them); every request, the UI's files included, must name the
-/// bridge's own host and origin.
+/// reach them); the UI's files need the login when there is one; every
+/// request must name the server's own host and origin.
 fn router(state: Bridge) -> Router {
+    let ui = Router::new().fallback(get(static_file)).layer(middleware::from_fn_with_state(state.clone(), check_login));
     Router::new()
         .route("/api/events", get(events))
         .route("/api/{command}", post(command))
         .route_layer(middleware::from_fn_with_state(state.clone(), check_token))
-        .fallback(get(static_file))
+        .merge(ui)
         .layer(middleware::from_fn_with_state(state.clone(), check_host_and_origin))
         .with_state(state)
 }
@@ -75,19 +166,33 @@ fn router(state: Bridge) -> Router {
 async fn check_host_and_origin(State(b): State<Bridge>, req: Request, next: Next) -> Response {
     match b.access.check_host_and_origin(req.headers()) {
         Ok(()) => next.run(req).await,
-        Err(r) => error_response(r.status, r.error),
+        Err(r) => refusal_response(r),
+    }
+}
+
+async fn check_login(State(b): State<Bridge>, req: Request, next: Next) -> Response {
+    match b.access.check_login(req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(r) => refusal_response(r),
     }
 }
 
 async fn check_token(State(b): State<Bridge>, req: Request, next: Next) -> Response {
     match b.access.check_token(req.headers()) {
         Ok(()) => next.run(req).await,
-        Err(r) => {
-            let mut res = error_response(r.status, r.error);
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"fjordsync\""));
-            res
-        }
+        Err(r) => refusal_response(r),
     }
+}
+
+fn refusal_response(r: access::Refusal) -> Response {
+    let mut res = error_response(r.status, r.error);
+    let challenge = match r.challenge {
+        Some(Challenge::Bearer) => "Bearer realm=\"fjordsync\"",
+        Some(Challenge::Basic) => "Basic realm=\"fjordsync\", charset=\"UTF-8\"",
+        None => return res,
+    };
+    res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    res
 }
 
 async fn command(
@@ -305,8 +410,14 @@ async fn events(State(b): State<Bridge>, ws: WebSocketUpgrade) -> Response {
 
 async fn forward_events(api: Arc<Api>, mut socket: WebSocket) {
     let mut rx = api.subscribe();
+    // Ends with the Api, so that a graceful stop does not wait for open pages.
+    let stopping = api.stopping();
     loop {
         tokio::select! {
+            _ = stopping.cancelled() => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
             ev = rx.recv() => match ev {
                 Ok(ev) => {
                     let Ok(text) = serde_json::to_string(&ev) else { continue };
@@ -326,17 +437,33 @@ async fn forward_events(api: Arc<Api>, mut socket: WebSocket) {
 }
 
 /// The built UI; unknown paths get `index.html` (a single-page app).
+///
+/// With a login, the page itself (`/`) hands over the token: a browser that
+/// gave the user name and password is sent to `/?token=…`, which the page
+/// takes out of the address as it does with the printed link's `#token=`.
 async fn static_file(State(b): State<Bridge>, uri: axum::http::Uri) -> Response {
     let Some(rel) = safe_relative(uri.path()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let mut file = b.ui_dir.join(&rel);
-    if rel.as_os_str().is_empty() || !file.is_file() {
-        file = b.ui_dir.join("index.html");
+    let has_token = uri.query().is_some_and(|q| q.split('&').any(|p| p.starts_with("token=")));
+    if b.access.has_login() && uri.path() == "/" && !has_token {
+        let to = format!("/?token={}", b.access.token().as_str());
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, to), (header::CACHE_CONTROL, "no-store".into())])
+            .into_response();
     }
-    match tokio::fs::read(&file).await {
-        Ok(bytes) => ([(header::CONTENT_TYPE, content_type(&file))], Body::from(bytes)).into_response(),
-        Err(_) => (StatusCode::NOT_FOUND, "the UI is not built: run `npm run build` in ui/").into_response(),
+    let (bytes, name) = match b.ui.read(&rel).await {
+        Some(bytes) if !rel.as_os_str().is_empty() => (Some(bytes), rel),
+        _ => (b.ui.read(Path::new("index.html")).await, PathBuf::from("index.html")),
+    };
+    match bytes {
+        Some(bytes) => ([(header::CONTENT_TYPE, content_type(&name))], Body::from(bytes)).into_response(),
+        None => match &b.ui {
+            UiSource::Embedded(_) => {
+                (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], b.ui.missing_hint())
+                    .into_response()
+            }
+            UiSource::Folder(_) => (StatusCode::NOT_FOUND, b.ui.missing_hint()).into_response(),
+        },
     }
 }
 
@@ -410,7 +537,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let access = Arc::new(Access::new(port, AccessToken::from_test(TOKEN)));
-        let app = router(Bridge { api: api.clone(), ui_dir, access });
+        let app = router(Bridge { api: api.clone(), ui: UiSource::Folder(ui_dir), access });
         tokio::spawn(async move { axum::serve(listener, app).await });
         (dir, api, port)
     }
@@ -468,6 +595,25 @@ mod tests {
         let origin = ("origin", "http://evil.example");
         let (status, body) = list_storages(port, &[("authorization", &bearer), origin]).await;
         assert_eq!((status, &body["code"]), (403, &Value::from("forbidden")), "{body}");
+    }
+
+    #[tokio::test]
+    async fn without_an_embedded_ui_the_page_says_so_and_the_api_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let access = Access::daemon(addr, AccessToken::from_test(TOKEN), None);
+        let ui = UiSource::Embedded(|_| None);
+        tokio::spawn(serve_until(api, listener, access, ui, std::future::pending()));
+        let page = reqwest::get(format!("http://{addr}/")).await.unwrap();
+        assert_eq!(page.status().as_u16(), 404);
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let text = page.text().await.unwrap();
+        assert!(text.contains("built without its web UI") && text.contains("scripts/setup.sh"), "{text}");
+        let (status, body) = list_storages(addr.port(), &[("authorization", &format!("Bearer {TOKEN}"))]).await;
+        assert_eq!((status, body), (200, serde_json::json!([])), "the API still works");
     }
 
     #[tokio::test]

@@ -110,6 +110,9 @@ pub enum Command {
     /// Encrypted, deduplicated backups in a restic-format repository (local folder or REMOTE:PATH).
     #[command(after_help = BACKUP_HELP)]
     Backup(BackupArgs),
+    /// Run the schedules and serve the web UI and API, on a machine with no desktop.
+    #[command(after_help = DAEMON_HELP)]
+    Daemon(DaemonArgs),
     /// Run the local Jottacloud emulator (demo storage, tests).
     Emulator(fjordsync_emulator::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -138,6 +141,36 @@ const MAN_HELP: &str = "\
 Examples:
   fjordsync man | man -l -
   fjordsync man --dir ~/.local/share/man/man1   # then `man fjordsync-sync`";
+
+const DAEMON_HELP: &str = "\
+Open the link it prints (http://127.0.0.1:8090/#token=...): every API call needs that token, which is kept
+in daemon.token in the configuration folder (0600) and stays the same across restarts; delete the file to
+make a new one. Stop with Ctrl-C or SIGTERM; running tasks are stopped and recorded as cancelled.
+
+Another machine (a home server or NAS): listening on anything but loopback needs --user with a password
+(--pass-file FILE, or the environment variable FJORDSYNC_DAEMON_PASS; --pass shows it in the process list),
+or --token-only. Any Host name is then accepted. Plain HTTP is readable on the network: use it only on one
+you trust, or behind a TLS proxy. Or keep 127.0.0.1 and use `ssh -L 8090:127.0.0.1:8090 server`.";
+
+/// `daemon`: the engine's long-running jobs and the web door, headless.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Address and port to listen on (port 0 picks a free one and prints it).
+    #[arg(long, default_value = "127.0.0.1:8090", value_name = "IP:PORT")]
+    pub addr: std::net::SocketAddr,
+    /// Ask browsers for this user name and a password (HTTP Basic).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// The password for --user (visible in the process list: prefer --pass-file or FJORDSYNC_DAEMON_PASS).
+    #[arg(long, value_name = "PASSWORD", conflicts_with = "pass_file", requires = "user")]
+    pub pass: Option<String>,
+    /// Read the password for --user from the first line of this file.
+    #[arg(long, value_name = "FILE", requires = "user")]
+    pub pass_file: Option<PathBuf>,
+    /// Listen on a network address with the access token alone (no --user).
+    #[arg(long, conflicts_with = "user")]
+    pub token_only: bool,
+}
 
 #[derive(Debug, Args)]
 pub struct ListArgs {

@@ -2,6 +2,7 @@
 //! engine or the client plus rendering.
 
 mod backup;
+mod daemon;
 mod files;
 pub mod generate;
 mod log;
@@ -66,6 +67,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Undo { run, json } => transfer::undo(ctx, run, json).await,
         Command::Retry { run, json } => transfer::retry(ctx, run, json).await,
         Command::Backup(a) => backup::run(ctx, a).await,
+        Command::Daemon(a) => daemon::run(ctx, a).await,
         Command::Emulator(_) | Command::Completion { .. } | Command::Man { .. } => {
             unreachable!("handled before the context is opened")
         }

@@ -6,6 +6,7 @@ mod support;
 mod backup;
 mod backup_log;
 mod crash;
+mod daemon;
 mod fatal;
 mod files;
 mod remotes;

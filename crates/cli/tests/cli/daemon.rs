@@ -1,0 +1,284 @@
+//! `fjordsync daemon`: the web UI and API of the desktop app, served by the
+//! CLI binary with a token kept in the configuration folder, against the
+//! emulator over HTTP.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::Env;
+
+/// How long a daemon may take to print its link, or to stop.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A running `fjordsync daemon`, stopped (SIGTERM, then killed) when dropped.
+struct Daemon {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    url: String,
+    token: String,
+    /// Its standard error so far is read at the end (`stop`).
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    /// Starts `fjordsync daemon ARGS` on `env`'s configuration and waits for its link.
+    fn start(env: &Env, args: &[&str]) -> Daemon {
+        let mut child = daemon_command(env, args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let stderr = lines_of(child.stderr.take().unwrap());
+        let stdout = lines_of(child.stdout.take().unwrap());
+        let started = Instant::now();
+        let mut seen = Vec::new();
+        while let Some(left) = LIMIT.checked_sub(started.elapsed()) {
+            let Ok(line) = stdout.recv_timeout(left) else { break };
+            if let Some((url, token)) = line.split_once("/#token=") {
+                return Daemon { child, url: url.to_string(), token: token.to_string(), stderr };
+            }
+            seen.push(line);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let err: Vec<String> = stderr.try_iter().collect();
+        panic!("the daemon printed no link within {LIMIT:?}: {seen:?} {err:?}");
+    }
+
+    fn port(&self) -> u16 {
+        self.url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// `POST /api/COMMAND` with `headers`: status and JSON body.
+    async fn call(&self, command: &str, args: Value, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = reqwest::Client::new()
+            .post(format!("{}/api/{command}", self.url))
+            .header("content-type", "application/json")
+            .body(args.to_string());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A call with the token; asserts it worked.
+    async fn ok(&self, command: &str, args: Value) -> Value {
+        let bearer = format!("Bearer {}", self.token);
+        let (status, body) = self.call(command, args, &[("authorization", &bearer)]).await;
+        assert_eq!(status, 200, "{command}: {body}");
+        body
+    }
+
+    /// SIGTERM, and its exit status and standard error once it has stopped.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let started = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(started.elapsed() < LIMIT, "the daemon did not stop within {LIMIT:?} of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status, self.stderr.try_iter().collect::<Vec<_>>().join("\n"))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn daemon_command(env: &Env, args: &[&str]) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("fjordsync"));
+    c.env("FJORDSYNC_CONFIG_DIR", env.config_dir())
+        .env("FJORDSYNC_SECRET_STORE", env.secret_store)
+        .env("FJORDSYNC_DATA_DIR", env.path("data"))
+        .env_remove("FJORDSYNC_DAEMON_PASS")
+        .env_remove("RUST_LOG")
+        .arg("daemon")
+        .args(args);
+    c
+}
+
+/// The lines a child writes, as they come.
+fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// Runs `fjordsync daemon ARGS` that must refuse to start: its standard error.
+async fn refused(env: &Env, args: &[&str]) -> String {
+    let mut all = vec!["daemon"];
+    all.extend_from_slice(args);
+    let mut cmd = env.cmd(&all);
+    cmd.env("FJORDSYNC_DATA_DIR", env.path("data")).env_remove("FJORDSYNC_DAEMON_PASS").timeout(LIMIT);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    assert!(!out.status.success(), "fjordsync daemon {args:?} started");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The built UI, when this checkout has one (scripts/setup.sh builds it before cargo).
+fn built_ui() -> Option<String> {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/dist/index.html")).ok()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_needs_the_token_kept_0600_across_restarts() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let d = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+    assert!(d.url.starts_with("http://127.0.0.1:") && d.port() != 0, "the real port: {}", d.url);
+
+    let (status, body) = d.call("list_storages", json!({}), &[]).await;
+    assert_eq!((status, &body["code"]), (401, &json!("unauthorized")), "no token: {body}");
+    assert!(body["message"].as_str().unwrap().contains("fjordsync daemon printed"), "{body}");
+    let wrong = format!("Bearer {}", "0".repeat(64));
+    let (status, body) = d.call("list_storages", json!({}), &[("authorization", &wrong)]).await;
+    assert_eq!((status, &body["code"]), (401, &json!("unauthorized")), "wrong token: {body}");
+    let events = reqwest::get(format!("{}/api/events", d.url)).await.unwrap();
+    assert_eq!(events.status().as_u16(), 401, "the event socket needs the token too");
+
+    // The right token: the CLI's remote is the app's storage, and it lists the emulator's files.
+    let info = d.ok("app_info", json!({})).await;
+    assert_eq!(info["secretStore"], "file");
+    let storages = d.ok("list_storages", json!({})).await;
+    assert!(storages.as_array().unwrap().iter().any(|s| s["name"] == "demo"), "{storages}");
+    d.ok("create_folder", json!({"storage": "demo", "parent": [], "name": "From the daemon"})).await;
+    env.ok(&["lsd", "demo:"]).await.contains("From the daemon").then_some(()).expect("the CLI sees the folder");
+
+    let token_file = env.config_dir().join("daemon.token");
+    assert_eq!(mode(&token_file), 0o600);
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), d.token);
+    let first = d.token.clone();
+    let (status, stderr) = d.stop();
+    assert!(status.success(), "SIGTERM is a clean stop: {status} {stderr}");
+
+    let again = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+    assert_eq!(again.token, first, "the same token after a restart");
+    again.ok("list_storages", json!({})).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::start().await;
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    let token_file = env.config_dir().join("daemon.token");
+    std::fs::write(&token_file, format!("{}\n", "a".repeat(64))).unwrap();
+    std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = refused(&env, &["--addr", "127.0.0.1:0"]).await;
+    assert!(err.contains("can be read by other users") && err.contains("chmod 600"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_address_needs_a_login_or_the_explicit_token() {
+    let env = Env::start().await;
+    let err = refused(&env, &["--addr", "0.0.0.0:0"]).await;
+    assert!(err.contains("--user") && err.contains("--token-only"), "{err}");
+    assert!(!env.config_dir().join("daemon.token").exists() || mode(&env.config_dir().join("daemon.token")) == 0o600);
+    let err = refused(&env, &["--addr", "0.0.0.0:0", "--user", "alice"]).await;
+    assert!(err.contains("needs a password"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_address_is_named() {
+    let env = Env::start().await;
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let err = refused(&env, &["--addr", &addr]).await;
+    assert!(err.contains(&format!("another program uses {addr}")) && err.contains("--addr"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn basic_login_on_the_network() {
+    let env = Env::start().await;
+    let pass_file = env.path("pass");
+    std::fs::write(&pass_file, "s3cret pass\n").unwrap();
+    let pass_file = pass_file.to_str().unwrap();
+    let d = Daemon::start(&env, &["--addr", "0.0.0.0:0", "--user", "alice", "--pass-file", pass_file]);
+    let base = format!("http://127.0.0.1:{}", d.port());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    // The page asks for the login (the browser's dialog); a wrong one gets nothing.
+    let page = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 401);
+    assert!(page.headers()["www-authenticate"].to_str().unwrap().starts_with("Basic"));
+    let wrong = client.get(format!("{base}/")).basic_auth("alice", Some("s3cret")).send().await.unwrap();
+    assert_eq!(wrong.status().as_u16(), 401, "a wrong password");
+    // The right one: the page gets the token, in the query the UI takes it from.
+    let right = client.get(format!("{base}/")).basic_auth("alice", Some("s3cret pass")).send().await.unwrap();
+    assert_eq!(right.status().as_u16(), 303);
+    assert_eq!(right.headers()["location"], format!("/?token={}", d.token).as_str());
+    // Any Host name (the machine's name on the network), same-origin pages only.
+    let named = client
+        .post(format!("{base}/api/app_info"))
+        .basic_auth("alice", Some("s3cret pass"))
+        .header("host", "nas.local:8090")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.status().as_u16(), 200, "the login alone opens the API");
+    let cross = client
+        .post(format!("{base}/api/app_info"))
+        .basic_auth("alice", Some("s3cret pass"))
+        .header("host", "nas.local:8090")
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status().as_u16(), 403, "another site's page");
+    // The token works too (the page sends it); nothing gets nothing.
+    d.ok("app_info", json!({})).await;
+    let (status, _) = d.call("app_info", json!({}), &[("host", "127.0.0.1")]).await;
+    assert_eq!(status, 401);
+
+    let (status, stderr) = d.stop();
+    assert!(status.success());
+    assert!(stderr.contains("plain HTTP"), "the network warning: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serves_the_ui_from_the_binary_and_brings_the_demo_back() {
+    let env = Env::start().await;
+    let d = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+    let page = reqwest::get(format!("{}/", d.url)).await.unwrap();
+    let status = page.status().as_u16();
+    let text = page.text().await.unwrap();
+    match built_ui() {
+        Some(index) => assert_eq!((status, text), (200, index), "ui/dist/index.html"),
+        None => assert!(status == 404 && text.contains("built without its web UI"), "{status} {text}"),
+    }
+
+    // The demo storage runs on the daemon's own emulator, which comes back after a restart.
+    d.ok("start_demo", json!({})).await;
+    let listed = d.ok("list_folder", json!({"storage": "demo", "path": []})).await;
+    assert!(listed.to_string().contains("Documents"), "the demo's sample folders: {listed}");
+    let (status, _) = d.stop();
+    assert!(status.success());
+    let again = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+    let listed = again.ok("list_folder", json!({"storage": "demo", "path": []})).await;
+    assert!(listed.to_string().contains("Documents"), "after a restart: {listed}");
+}
