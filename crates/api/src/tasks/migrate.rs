@@ -116,7 +116,8 @@ fn owners_of_runs(db: &StateDb, old: &[TaskDto]) -> AppResult<Vec<(i64, usize)>>
         let same = |i: &usize| {
             specs[*i].as_ref().is_some_and(|(s, _)| s.source == spec.source && s.destination == spec.destination)
         };
-        let kind_fits = |i: &usize| specs[*i].as_ref().is_some_and(|(_, k)| *k == run.kind.as_str() || run.kind == RunKind::Undo);
+        let kind_fits =
+            |i: &usize| specs[*i].as_ref().is_some_and(|(_, k)| *k == run.kind.as_str() || run.kind == RunKind::Undo);
         let candidates: Vec<usize> = (0..old.len()).filter(same).collect();
         if let Some(owner) = candidates.iter().copied().find(kind_fits).or(candidates.first().copied()) {
             owners.push((run.id, owner));
@@ -282,7 +283,8 @@ mod upgrade {
         let docs = spec(TaskKind::Copy, local("/home/me/Documents"), demo("Backups/docs"));
         let backup = db.start_run(&NewRun::transfer(&docs).unwrap().kind(RunKind::Backup)).unwrap();
         ended(backup, Outcome::Ok);
-        let adhoc = db.start_run(&NewRun::transfer(&spec(TaskKind::Copy, local("/tmp/x"), demo("x"))).unwrap()).unwrap();
+        let adhoc =
+            db.start_run(&NewRun::transfer(&spec(TaskKind::Copy, local("/tmp/x"), demo("x"))).unwrap()).unwrap();
         ended(adhoc, Outcome::Ok);
         assert_eq!(second, 2, "the run tasks.json names as the last one");
         drop(db);

@@ -57,9 +57,15 @@ impl Api {
     /// [`Api::run_scheduler`] under another name (the daemon's).
     pub async fn run_scheduler_as(self: Arc<Self>, who: String) {
         match self.scheduler(who) {
-            Ok(s) => s.run(self.stopping()).await,
+            Ok(s) => self.run_this_scheduler(s).await,
             Err(e) => tracing::error!("the scheduler cannot start: {}", e.message),
         }
+    }
+
+    /// Runs a scheduler made by [`Api::scheduler`] until [`Api::shutdown`]
+    /// (the daemon subscribes to its role first, to say who runs the schedules).
+    pub async fn run_this_scheduler(self: Arc<Self>, s: Scheduler<AppShell>) {
+        s.run(self.stopping()).await
     }
 
     /// Who runs the schedules when it is another process (the daemon while

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use fjordsync_api::Api;
 use fjordsync_api::web::{self, Access, BasicLogin, UiSource, token_file};
+use fjordsync_engine::tasks::scheduler::Role;
 
 use crate::args::DaemonArgs;
 use crate::context::Context;
@@ -58,7 +59,10 @@ pub async fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
     if let Err(e) = api.ensure_demo_running().await {
         tracing::warn!("demo storage: {}", e.message);
     }
-    tokio::spawn(api.clone().run_scheduler());
+    let who = format!("fjordsync daemon (pid {}) at http://{addr}", std::process::id());
+    let scheduler = api.scheduler(who).map_err(|e| anyhow::anyhow!(e.message))?;
+    tokio::spawn(say_who_schedules(scheduler.role()));
+    tokio::spawn(api.clone().run_this_scheduler(scheduler));
     let ui = UiSource::Embedded(embedded_file);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut server = tokio::spawn(web::serve_until(api.clone(), listener, access, ui, async {
@@ -83,6 +87,23 @@ pub async fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
             eprintln!("fjordsync daemon: connections still open after {} s; stopping anyway", STOP_GRACE.as_secs());
             Ok(())
         }
+    }
+}
+
+/// Tells the person at the terminal whether this daemon runs the schedules
+/// or waits for another program (the app) that does; says it again when
+/// that changes. Only one process runs the schedules of a configuration.
+async fn say_who_schedules(mut role: tokio::sync::watch::Receiver<Role>) {
+    while role.changed().await.is_ok() {
+        let line = match &*role.borrow_and_update() {
+            Role::Active => "fjordsync daemon: this daemon runs the scheduled tasks".to_string(),
+            Role::Standby(holder) => {
+                let who = holder.as_ref().map_or("another Fjordsync program", |h| h.who.as_str());
+                format!("fjordsync daemon: {who} runs the scheduled tasks; this daemon takes over when it stops")
+            }
+            Role::Starting | Role::Stopped => continue,
+        };
+        eprintln!("{line}");
     }
 }
 

@@ -282,3 +282,56 @@ async fn serves_the_ui_from_the_binary_and_brings_the_demo_back() {
     let listed = again.ok("list_folder", json!({"storage": "demo", "path": []})).await;
     assert!(listed.to_string().contains("Documents"), "after a restart: {listed}");
 }
+
+/// Waits (bounded) for a line of the daemon's standard error containing `text`.
+fn said(d: &Daemon, text: &str, seen: &mut Vec<String>) -> bool {
+    let started = Instant::now();
+    while let Some(left) = LIMIT.checked_sub(started.elapsed()) {
+        let Ok(line) = d.stderr.recv_timeout(left) else { return false };
+        let found = line.contains(text);
+        seen.push(line);
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_runs_due_tasks_and_only_one_process_schedules() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    std::fs::create_dir(&src).unwrap();
+    crate::support::write(&src.join("a.txt"), b"alpha");
+    env.ok(&["task", "add", "nightly", "copy", src.to_str().unwrap(), "demo:nightly", "--every", "1h"]).await;
+    // The schedule was set two hours ago, so the task is due now.
+    let db = rusqlite::Connection::open(env.config_dir().join("state.db")).unwrap();
+    db.execute(
+        "UPDATE named_tasks SET schedule_since_ms = schedule_since_ms - 7200000, created_ms = created_ms - 7200000",
+        [],
+    )
+    .unwrap();
+    drop(db);
+
+    let first = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+    let mut seen = Vec::new();
+    assert!(said(&first, "this daemon runs the scheduled tasks", &mut seen), "{seen:?}");
+    let logged = |env: &Env| {
+        let out = env.cmd(&["log", "--json", "--task", "nightly"]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect::<Vec<_>>()
+    };
+    let ran = crate::crash::wait_until(LIMIT, || logged(&env).iter().any(|r| r["outcome"] == "ok")).await;
+    assert!(ran, "the due task ran under the daemon: {:?}", logged(&env));
+    assert_eq!(logged(&env).len(), 1, "once, not at every tick");
+
+    // A second daemon on the same configuration waits, and takes over when the first stops.
+    let second = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+    let mut seen2 = Vec::new();
+    assert!(said(&second, "takes over when it stops", &mut seen2), "{seen2:?}");
+    assert!(seen2.iter().any(|l| l.contains(&format!("fjordsync daemon (pid {})", first.child.id()))), "{seen2:?}");
+    let (status, _) = first.stop();
+    assert!(status.success());
+    assert!(said(&second, "this daemon runs the scheduled tasks", &mut seen2), "{seen2:?}");
+}
