@@ -37,14 +37,18 @@ XDG_DATA_HOME="$KEYRING_HOME" FJORDSYNC_TEST_KEYRING=1 dbus-run-session -- bash 
 ' 2> >(grep -v "Failed to set fd limit" >&2)
 
 # --- desktop app (issue 5): end to end --------------------------------------
-# Playwright (playwright-core + Debian's chromium) through the web bridge
-# (`fjordsync-app --bridge`) against the real engine and the emulator, with a
-# real Secret Service; one test also runs a bridge without D-Bus on purpose.
-step "desktop app: UI end to end in headless chromium (web bridge)"
+# Playwright (playwright-core + Debian's chromium) against the real engine and
+# the emulator, with a real Secret Service: the whole suite through the
+# headless `fjordsync daemon` (the UI embedded in the CLI binary, its token
+# from the printed link), then the first-start tests through the app's own
+# `fjordsync-app --bridge` (the same web server). One test also runs a server
+# without D-Bus on purpose.
+step "desktop app: UI end to end in headless chromium (fjordsync daemon, then the app's bridge)"
 XDG_DATA_HOME="$KEYRING_HOME" dbus-run-session -- bash -c '
   set -euo pipefail
   echo "ci-keyring-pass" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  node tests/e2e/run.mjs target/debug/fjordsync-app
+  node tests/e2e/run.mjs --daemon target/debug/fjordsync
+  E2E_ONLY="first start" node tests/e2e/run.mjs target/debug/fjordsync-app
 ' 2> >(grep -v "Failed to set fd limit" >&2)
 
 # The real window needs the UI embedded (without custom-protocol the binary

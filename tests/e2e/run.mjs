@@ -1077,7 +1077,7 @@ try {
 
   await test("in a browser: without the link a clear message; the link's token leaves the address bar", async () => {
     const bare = await newPage(main.url);
-    await bare.getByRole("heading", { name: "Open the link printed by fjordsync-app" }).waitFor();
+    await bare.getByRole("heading", { name: "Open the link Fjordsync printed" }).waitFor();
     expect((await bare.getByRole("button", { name: "Try with demo storage" }).count()) === 0, "no broken app");
     await bare.screenshot({ path: join(ARTIFACTS, "bridge-needs-link.png") });
     // The browser's own WebSocket: refused without the token, open with it.

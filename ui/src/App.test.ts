@@ -39,7 +39,7 @@ describe("first start", () => {
 describe("in a browser through the web bridge", () => {
   it("opened without the printed link: says where the link is instead of a broken app", async () => {
     render(App, { props: { backend: webBackend("", null) } });
-    expect(await screen.findByRole("heading", { name: "Open the link printed by fjordsync-app" })).toBeTruthy();
+    expect(await screen.findByRole("heading", { name: "Open the link Fjordsync printed" })).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Try with demo storage" })).toBeNull();
   });
 });

@@ -111,3 +111,18 @@ describe("the window in Finnish", () => {
     expect(backend.calls.find((x) => x.command === "save_settings")?.args.settings).toMatchObject({ language: "sv" });
   });
 });
+
+describe("who runs the schedules", () => {
+  it("the overview names the other program that starts scheduled runs", async () => {
+    const who = "fjordsync daemon (pid 42) at http://127.0.0.1:8090";
+    render(App, { props: { backend: mockBackend({ storages: [demoStorage], tasks: [photos], scheduledBy: who }) } });
+    const line = await screen.findByTestId("scheduled-by");
+    expect(line.textContent).toBe(`Scheduled runs are started by ${who}; they show here as they happen.`);
+  });
+
+  it("says nothing when this program runs them", async () => {
+    render(App, { props: { backend: mockBackend({ storages: [demoStorage], tasks: [photos] }) } });
+    await screen.findByRole("listitem", { name: "Kuvat" });
+    expect(screen.queryByTestId("scheduled-by")).toBeNull();
+  });
+});

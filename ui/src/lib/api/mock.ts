@@ -40,6 +40,8 @@ export interface MockOptions {
   refuseDeletes?: boolean;
   /** run_task stops as the engine does when the disk fills up. */
   diskFull?: boolean;
+  /** Another program runs the schedules (appStatus().scheduledBy). */
+  scheduledBy?: string;
   /** Keep run_task and check_backup pending until cancel_task (to test progress and cancel). */
   holdRuns?: boolean;
   /** Like the window (OS folder dialog), or like a browser (false). */
@@ -215,7 +217,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     const anchor = Math.max(t.scheduleSinceMs ?? 0, t.lastRun?.startedMs ?? 0);
     return s.type === "hourly" ? anchor + s.hours * 3_600_000 : nextDaily(s.time, new Date(anchor)).getTime();
   };
-  const status = () => ({ paused: settings.paused, running: [...holds.keys()], scheduledBy: null });
+  const status = () => ({ paused: settings.paused, running: [...holds.keys()], scheduledBy: opts.scheduledBy ?? null });
 
   const handlers: Record<string, (a: Record<string, unknown>) => unknown> = {
     export_run_text: (a) => exportText(Number(a.run), a.format),

@@ -36,7 +36,7 @@ export function webBackend(base = "", token: string | null = takeBridgeToken()):
   };
   return createBackend(
     async (command, args) => {
-      if (!token) throw new ApiError("unauthorized", "this page was not opened from the link fjordsync-app printed");
+      if (!token) throw new ApiError("unauthorized", "this page was not opened from the link Fjordsync printed");
       const r = await fetch(`${base}/api/${command}`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
