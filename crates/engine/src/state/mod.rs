@@ -34,7 +34,7 @@ pub enum StateError {
     /// A stored value could not be read back.
     #[error("state database: {0}")]
     Corrupt(String),
-    /// The folder for the database could not be created.
+    /// The folder for the database, or the lock file beside it, could not be created.
     #[error("creating {path}: {source}")]
     Io {
         /// The folder.
@@ -143,7 +143,10 @@ impl StateDb {
             std::fs::create_dir_all(dir).map_err(|source| StateError::Io { path: dir.to_path_buf(), source })?;
         }
         let mut conn = Connection::open(path)?;
-        schema::prepare(&mut conn)?;
+        {
+            let _migrating = migration_lock(path)?;
+            schema::prepare(&mut conn)?;
+        }
         run_log::mark_interrupted(&conn)?;
         Ok(StateDb { conn: Mutex::new(conn), path: path.to_path_buf() })
     }
@@ -356,6 +359,22 @@ fn download_temp_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DownloadTem
     })
 }
 
+/// Two processes opening a new (or older) database at the same moment would
+/// both read its old schema version and both run the same migration; the
+/// second then fails with "table ... already exists" (the app or daemon
+/// starting while `fjordsync task add` runs). Migrations therefore run under
+/// an OS lock on `<database>-lock` beside it: the second process waits, then
+/// finds the schema up to date. A killed holder releases the lock.
+fn migration_lock(db: &Path) -> Result<std::fs::File, StateError> {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-lock");
+    let path = PathBuf::from(name);
+    let io = |source| StateError::Io { path: path.clone(), source };
+    let file = crate::tasks::lock::open_no_follow(&path).map_err(io)?;
+    file.lock().map_err(io)?;
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +382,30 @@ mod tests {
 
     fn start(db: &StateDb, spec: &TaskSpec, parent: Option<i64>) -> i64 {
         db.start_run(&NewRun::transfer(spec).unwrap().parent(parent)).unwrap()
+    }
+
+    /// Several programs opening a new database at the same moment all get
+    /// it, migrated once (without the migration lock some failed with
+    /// "table tasks already exists").
+    #[test]
+    fn a_new_database_opened_at_once_by_many_is_migrated_once() {
+        for round in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("state.db");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let openers: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        StateDb::open(&path).map(|_| ()).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            for o in openers {
+                assert_eq!(o.join().unwrap(), Ok(()), "round {round}");
+            }
+        }
     }
 
     #[test]

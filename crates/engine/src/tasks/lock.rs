@@ -145,7 +145,7 @@ impl fmt::Display for BusyHolder {
 }
 
 /// Opens (creating) the lock file, never through a symbolic link.
-pub(super) fn open_no_follow(path: &Path) -> std::io::Result<File> {
+pub(crate) fn open_no_follow(path: &Path) -> std::io::Result<File> {
     let mut opts = OpenOptions::new();
     opts.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
