@@ -335,3 +335,44 @@ async fn the_daemon_runs_due_tasks_and_only_one_process_schedules() {
     assert!(status.success());
     assert!(said(&second, "this daemon runs the scheduled tasks", &mut seen2), "{seen2:?}");
 }
+
+/// The app's door (here the daemon's web server, the same `Api` the window
+/// calls) and the command line share one task list and one run log: each
+/// sees the other's tasks and runs, under the task.
+#[tokio::test(flavor = "multi_thread")]
+async fn tasks_and_runs_are_shared_between_the_command_line_and_the_app() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    std::fs::create_dir(&src).unwrap();
+    crate::support::write(&src.join("a.txt"), b"alpha");
+    let src_s = src.to_str().unwrap();
+    let d = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+
+    // A task made on the command line appears in the app, with its schedule.
+    env.ok(&["task", "add", "Pictures", "sync", src_s, "demo:Pictures", "--every", "6h"]).await;
+    let tasks = d.ok("list_tasks", json!({})).await;
+    let pictures = tasks.as_array().unwrap().iter().find(|t| t["name"] == "Pictures").unwrap().clone();
+    assert_eq!(
+        (&pictures["kind"], &pictures["direction"], &pictures["storage"]),
+        (&json!("sync"), &json!("upload"), &json!("demo"))
+    );
+    assert_eq!(pictures["schedule"], json!({"type": "hourly", "hours": 6}));
+
+    // A task made in the app is listed and run by the command line.
+    let docs = json!({"name": "Docs", "kind": "copy", "direction": "upload", "local": src_s, "storage": "demo", "remote": "Docs"});
+    let saved = d.ok("save_task", json!({ "task": docs })).await;
+    let list = env.ok(&["task", "list"]).await;
+    assert!(list.contains("Docs") && list.contains("Pictures"), "{list}");
+    env.ok(&["task", "run", "Docs"]).await;
+    let runs = d.ok("list_runs", json!({ "task": saved["id"] })).await;
+    assert_eq!(runs.as_array().unwrap().len(), 1, "the command line's run shows under the app's task: {runs}");
+    assert_eq!(runs[0]["outcome"], "ok");
+
+    // The app runs the command line's task; `fjordsync log --task` shows it.
+    let run = d.ok("run_task", json!({ "id": pictures["id"] })).await;
+    assert_eq!(run["outcome"], "ok", "{run}");
+    let log = env.ok(&["log", "--json", "--task", "Pictures"]).await;
+    let ids: Vec<Value> = log.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone()).collect();
+    assert_eq!(ids, vec![run["id"].clone()]);
+}
