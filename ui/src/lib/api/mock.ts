@@ -144,6 +144,9 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       outcome,
       counters,
       parent,
+      refusal: null,
+      warning: null,
+      stopped: null,
     };
     runs.push({ ...run, task: task.id });
     files.set(run.id, rows);
