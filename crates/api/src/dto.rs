@@ -1,8 +1,9 @@
 //! Transport types: what the UI receives and sends, in camelCase JSON.
 //!
 //! They live at the boundary (GitButler's `json` modules) so that engine and
-//! client types never have to take the UI's shape. `ui/src/lib/api/types.ts`
-//! mirrors them; `tests` in this module pin the field names.
+//! client types never have to take the UI's shape. The UI's TypeScript types
+//! are generated from them (`crate::ts_types`, `ui/src/lib/api/generated/`);
+//! `tests` in this module pin a few JSON shapes.
 
 use fjordsync_jottacloud::{FileInfo, RemotePath, Timestamp, names::decode_name};
 use serde::{Deserialize, Serialize};
