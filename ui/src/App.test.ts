@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import App from "./App.svelte";
 import { demoStorage, mockBackend } from "./lib/api/mock";
+import { blankTask } from "./lib/tasks";
 import { webBackend } from "./lib/api/web";
 
 const files = ["Documents/Welcome.txt", "Documents/Budget.csv", "Photos/2026/Lofoten.txt", "notes.txt"];
@@ -188,19 +189,17 @@ describe("overview, pause and settings", () => {
     outcome,
     counters: { uploaded: 0, downloaded: 0, updated: 0, retimed: 0, copied: 0, deleted: 0, moved: 0, unchanged: 0, skipped: 0, failed: 0, deduplicated: 0, bytes: 0 },
     parent: null,
+    refusal: null,
+    warning: null,
+    stopped: null,
   });
 
   it("lands on the overview with tasks, their safety and the quota", async () => {
     const task = {
+      ...blankTask("demo"),
       id: "t1",
       name: "Photos",
-      kind: "sync" as const,
-      direction: "upload" as const,
       local: "/p",
-      storage: "demo",
-      remote: "",
-      include: [],
-      exclude: [],
       lastRun: run("failed", now - 3 * 3_600_000),
       schedule: { type: "hourly" as const, hours: 1 },
       scheduleSinceMs: now - 5 * 3_600_000,

@@ -38,6 +38,7 @@ use crate::error::{AppError, AppResult};
 
 /// What a backup task backs up, where, and what it keeps.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct BackupDto {
     /// Full paths of the folders (or files) to back up.
@@ -62,6 +63,7 @@ pub struct BackupDto {
 
 /// Keep rules, as restic's `forget --keep-*`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct RetentionDto {
     pub keep_last: Option<u32>,
@@ -88,6 +90,7 @@ impl RetentionDto {
 
 /// One snapshot in the list.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotDto {
     pub id: String,
@@ -116,6 +119,7 @@ impl From<&SnapshotInfo> for SnapshotDto {
 
 /// One entry of a snapshot folder.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotEntryDto {
     /// Full path inside the snapshot (`/home/me/Photos/a.jpg`).
@@ -129,6 +133,7 @@ pub struct SnapshotEntryDto {
 /// What changed from one snapshot to another: counts, and the first
 /// [`DIFF_SHOWN`] changes in path order (a diff can list millions).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotDiffDto {
     pub added: u64,
@@ -139,6 +144,7 @@ pub struct SnapshotDiffDto {
 
 /// One changed path.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DiffLineDto {
     /// `added`, `removed` or `modified`.
@@ -152,6 +158,7 @@ pub const DIFF_SHOWN: usize = 500;
 
 /// What a restore did.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreDto {
     /// Where it went.

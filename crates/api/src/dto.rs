@@ -1,14 +1,16 @@
 //! Transport types: what the UI receives and sends, in camelCase JSON.
 //!
 //! They live at the boundary (GitButler's `json` modules) so that engine and
-//! client types never have to take the UI's shape. `ui/src/lib/api/types.ts`
-//! mirrors them; `tests` in this module pin the field names.
+//! client types never have to take the UI's shape. The UI's TypeScript types
+//! are generated from them (`crate::ts_types`, `ui/src/lib/api/generated/`);
+//! `tests` in this module pin a few JSON shapes.
 
 use fjordsync_jottacloud::{FileInfo, RemotePath, Timestamp, names::decode_name};
 use serde::{Deserialize, Serialize};
 
 /// Which secret store tokens go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum SecretKind {
     /// The OS keyring (default).
@@ -19,6 +21,7 @@ pub enum SecretKind {
 
 /// Facts the UI needs at start.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct AppInfo {
     /// The app's version.
@@ -31,6 +34,7 @@ pub struct AppInfo {
 
 /// A white-label service the wizard can sign in to.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceDto {
     /// Key (`jottacloud`, `telia_no`, ...).
@@ -45,6 +49,7 @@ pub struct ServiceDto {
 
 /// One configured storage (an engine remote).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StorageDto {
     /// Its name (`demo`, `jotta`, ...).
@@ -53,8 +58,8 @@ pub struct StorageDto {
     pub service: String,
     /// Service brand name.
     pub service_name: String,
-    /// `standard`, `traditional` or `legacy`.
-    pub sign_in: String,
+    /// How it signed in (decides how "reconnect" signs in again).
+    pub sign_in: fjordsync_engine::remotes::SignIn,
     /// Device it works in.
     pub device: String,
     /// Mountpoint it works in.
@@ -67,6 +72,7 @@ pub struct StorageDto {
 
 /// Quota and usage of a storage's account.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct QuotaDto {
     /// Bytes used.
@@ -83,6 +89,7 @@ pub struct QuotaDto {
 
 /// A device of the account with its mountpoints.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceDto {
     /// Device name.
@@ -95,6 +102,7 @@ pub struct DeviceDto {
 
 /// A mountpoint of a device.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MountpointDto {
     /// Mountpoint name.
@@ -105,6 +113,7 @@ pub struct MountpointDto {
 
 /// The account a wizard sign-in reached, waiting for the user to pick a place.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct WizardAccountDto {
     /// Handle for `wizard_save`; the token itself never leaves the app.
@@ -117,6 +126,7 @@ pub struct WizardAccountDto {
 
 /// One row of a folder listing.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct EntryDto {
     /// The name on the server (the path segment used in later calls).
@@ -141,6 +151,7 @@ pub struct EntryDto {
 
 /// A folder listing.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ListingDto {
     /// The listed path (server segments below the storage root).
@@ -151,6 +162,7 @@ pub struct ListingDto {
 
 /// One revision (version) of a file.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RevisionDto {
     /// Revision number (1 is the first upload).
@@ -173,6 +185,7 @@ pub struct RevisionDto {
 
 /// A public share link.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ShareDto {
     /// The link to give people.
@@ -181,6 +194,7 @@ pub struct ShareDto {
 
 /// A top-level item in the trash.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct TrashItemDto {
     /// Its full original path: device, mountpoint, then folders and name.
@@ -200,6 +214,7 @@ pub struct TrashItemDto {
 
 /// Result of emptying the trash.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PurgeDto {
     /// Folders removed.
@@ -210,6 +225,7 @@ pub struct PurgeDto {
 
 /// An event for the UI (Tauri event or bridge WebSocket message).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum AppEvent {
     /// The storage list changed (added, removed, demo started).
@@ -260,6 +276,7 @@ pub enum AppEvent {
 
 /// A saved task as the UI edits it: one local folder, one remote folder.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDto {
     /// Stable id: the engine's task id as a string (`"1"`, `"2"`, ...,
@@ -268,9 +285,11 @@ pub struct TaskDto {
     pub id: String,
     /// The user's name for it.
     pub name: String,
-    /// `copy`, `sync` or `move`.
+    /// `copy`, `sync`, `move` or `backup` (checked by `tasks::spec_of`).
+    #[cfg_attr(test, ts(type = r#""copy" | "sync" | "move" | "backup""#))]
     pub kind: String,
     /// `upload` (local to remote) or `download` (remote to local).
+    #[cfg_attr(test, ts(type = r#""upload" | "download""#))]
     pub direction: String,
     /// The local folder.
     pub local: String,
@@ -313,6 +332,7 @@ pub struct TaskDto {
 
 /// One task on the overview: is its data safe?
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct OverviewTaskDto {
     /// The task.
@@ -320,6 +340,7 @@ pub struct OverviewTaskDto {
     /// Its name.
     pub name: String,
     /// `copy`, `sync`, `move` or `backup`.
+    #[cfg_attr(test, ts(type = r#""copy" | "sync" | "move" | "backup""#))]
     pub kind: String,
     /// Its storage.
     pub storage: String,
@@ -342,6 +363,7 @@ pub struct OverviewTaskDto {
 
 /// A run's counters.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct CountersDto {
     pub uploaded: u64,
@@ -379,6 +401,7 @@ impl From<&fjordsync_engine::events::Counters> for CountersDto {
 
 /// One run in the log.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RunDto {
     /// Run id.
@@ -414,6 +437,7 @@ pub struct RunDto {
 
 /// What stopped a run early and what the user can do about it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StoppedDto {
     /// What happened, naming the file being written.
@@ -452,6 +476,7 @@ impl From<&fjordsync_engine::state::RunRecord> for RunDto {
 
 /// One file row of a run.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FileRowDto {
     /// User path.
@@ -460,7 +485,8 @@ pub struct FileRowDto {
     pub action: String,
     /// Bytes moved.
     pub bytes: u64,
-    /// `completed`, `skipped` or `failed`.
+    /// `completed`, `skipped` or `failed` (the engine's file results).
+    #[cfg_attr(test, ts(type = r#""completed" | "skipped" | "failed""#))]
     pub result: String,
     /// Why it failed or was skipped.
     pub error: Option<String>,
@@ -468,6 +494,7 @@ pub struct FileRowDto {
 
 /// A preflight problem.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ProblemDto {
     pub kind: String,
@@ -477,6 +504,7 @@ pub struct ProblemDto {
 
 /// One planned step.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StepDto {
     /// `create`, `update`, `retime`, `delete`, `mkdir`, `rmdir`.
@@ -489,6 +517,7 @@ pub struct StepDto {
 
 /// What a run would do (a dry run).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewDto {
     /// The plan's counts (flattened: `creates`, `updates`, ... `files`).
@@ -515,6 +544,7 @@ pub const PREVIEW_STEPS: usize = 500;
 
 /// A refusal.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RefusalDto {
     /// In words, with the numbers.
@@ -537,6 +567,7 @@ pub struct RefusalDto {
 /// Live progress: coalesced from the engine's events so 100,000 files cost
 /// about ten messages a second, not one per file.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum TaskProgressDto {
     /// The run exists.

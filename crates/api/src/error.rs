@@ -11,6 +11,7 @@ use serde::Serialize;
 
 /// An error as the UI receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[error("{code}: {message}")]
 pub struct AppError {
     /// Stable machine code, e.g. `reconnect_needed`, `keyring_unavailable`.

@@ -27,6 +27,8 @@ mod json_file;
 pub mod storages;
 mod tasks;
 mod trash;
+#[cfg(test)]
+mod ts_types;
 mod versions;
 mod wizard;
 

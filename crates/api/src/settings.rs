@@ -27,6 +27,7 @@ pub type AutostartHook = Arc<dyn Fn(bool) -> Result<(), String> + Send + Sync>;
 
 /// Everything the settings screen edits, plus the paused flag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase", default)]
 pub struct SettingsDto {
     /// Parallel file transfers per run (1 to 16).
@@ -35,13 +36,15 @@ pub struct SettingsDto {
     pub bandwidth_kib: u64,
     /// Start Fjordsync (in the tray) when the user logs in.
     pub start_at_login: bool,
-    /// `system`, `light` or `dark`.
+    /// `system`, `light` or `dark` (checked on save).
+    #[cfg_attr(test, ts(type = r#""system" | "light" | "dark""#))]
     pub theme: String,
     /// Runs older than this many days leave the log (0 keeps them all).
     pub log_retention_days: u32,
     /// Desktop notifications for failed and long runs.
     pub notifications: bool,
-    /// One of [`LANGUAGES`], or empty to follow the system.
+    /// One of [`LANGUAGES`], or empty to follow the system (checked on save).
+    #[cfg_attr(test, ts(type = r#""" | "en" | "nb" | "sv" | "da" | "fi""#))]
     pub language: String,
     /// The scheduler starts nothing (Pause all); changed only by pause/resume.
     pub paused: bool,
@@ -82,6 +85,7 @@ impl SettingsDto {
 
 /// Whether the scheduler may start runs, and what runs now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct StatusDto {
     /// Pause all is on.

@@ -21,7 +21,7 @@ impl Api {
             name: r.name.clone(),
             service: r.service.clone(),
             service_name: auth::service(&r.service).map(|s| s.name.to_string()).unwrap_or_else(|| r.service.clone()),
-            sign_in: format!("{:?}", r.sign_in).to_lowercase(),
+            sign_in: r.sign_in,
             device: r.device.clone(),
             mountpoint: r.mountpoint.clone(),
             username: r.username.clone(),

@@ -45,6 +45,7 @@ pub struct Counters {
 }
 
 /// Totals known after planning.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanTotals {
     /// Files to upload or download as new.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::config_dir::{ConfigDir, write_atomic};
 
 /// How the remote signed in; decides how "reconnect" signs in again.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SignIn {

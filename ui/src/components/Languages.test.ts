@@ -3,6 +3,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import App from "../App.svelte";
 import { demoStorage, mockBackend, zeroCounters } from "../lib/api/mock";
 import type { Task } from "../lib/api/types";
+import { blankTask } from "../lib/tasks";
 import { en } from "../lib/i18n/en";
 import { fi } from "../lib/i18n/fi";
 import { setLocale } from "../lib/i18n/index.svelte";
@@ -13,15 +14,11 @@ const HOUR = 3_600_000;
 
 /** A daily task whose last run, two hours ago, failed. */
 const photos: Task = {
+  ...blankTask("demo"),
   id: "t1",
   name: "Kuvat",
-  kind: "sync",
-  direction: "upload",
   local: "/home/me/Kuvat",
-  storage: "demo",
   remote: "Kuvat",
-  include: [],
-  exclude: [],
   schedule: { type: "daily", time: "07:30" },
   lastRun: {
     id: 3,
@@ -33,6 +30,9 @@ const photos: Task = {
     outcome: "failed",
     counters: { ...zeroCounters, uploaded: 4, failed: 1, bytes: 2048 },
     parent: null,
+    refusal: null,
+    warning: null,
+    stopped: null,
   },
 };
 

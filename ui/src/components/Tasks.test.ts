@@ -3,18 +3,15 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import App from "../App.svelte";
 import { demoStorage, mockBackend, type MockOptions } from "../lib/api/mock";
 import type { Task } from "../lib/api/types";
+import { blankTask } from "../lib/tasks";
 
 const saved: Task = {
+  ...blankTask("demo"),
   id: "t1",
   name: "Photos",
-  kind: "sync",
-  direction: "upload",
   local: "/home/me/Photos",
-  storage: "demo",
   remote: "Photos",
-  include: [],
   exclude: ["*.tmp"],
-  lastRun: null,
 };
 
 async function openTasks(opts: MockOptions = {}) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { blankBackup, countersLine, retentionLine } from "./tasks";
+import { blankBackup, countersLine, retention, retentionLine } from "./tasks";
 import { zeroCounters } from "./api/mock";
 
 describe("backup wording", () => {
@@ -10,8 +10,8 @@ describe("backup wording", () => {
   });
 
   it("retention in words, rules that are off left out", () => {
-    expect(retentionLine({ keepLast: 3, keepDaily: 0, keepWeekly: null, keepYearly: 2 })).toBe("Keeps: Latest 3, Yearly 2");
-    expect(retentionLine({})).toBe("Keeps every version");
+    expect(retentionLine(retention({ keepLast: 3, keepDaily: 0, keepWeekly: null, keepYearly: 2 }))).toBe("Keeps: Latest 3, Yearly 2");
+    expect(retentionLine(retention())).toBe("Keeps every version");
     expect(retentionLine(undefined)).toBe("");
   });
 

@@ -47,10 +47,19 @@ export function blankBackup(storage: string): Task {
     backup: {
       folders: [],
       repoLocal: null,
-      retention: { keepLast: 10, keepDaily: 7, keepWeekly: 4, keepMonthly: 12 },
+      retention: retention({ keepLast: 10, keepDaily: 7, keepWeekly: 4, keepMonthly: 12 }),
       rememberPassword: true,
+      minSize: null,
+      maxSize: null,
+      minAgeSecs: null,
+      maxAgeSecs: null,
     },
   };
+}
+
+/** Keep rules: the given ones, every other rule off (null, as the app sends it). */
+export function retention(rules: Partial<Retention> = {}): Retention {
+  return { keepLast: null, keepHourly: null, keepDaily: null, keepWeekly: null, keepMonthly: null, keepYearly: null, ...rules };
 }
 
 /** The retention rules in words ("" when everything is kept). */
@@ -85,6 +94,10 @@ export function blankTask(storage: string): Task {
     include: [],
     exclude: [],
     lastRun: null,
+    schedule: null,
+    scheduleSinceMs: null,
+    nextRunMs: null,
     noVersions: false,
+    paused: false,
   };
 }

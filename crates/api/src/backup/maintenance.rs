@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 
 /// What a check found (errors fail it with `check_failed`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckDto {
     /// The share of the data that was read back and verified (0 to 100).
@@ -28,6 +29,7 @@ pub struct CheckDto {
 
 /// A version kept by the retention policy, with the rules that keep it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct KeptDto {
     pub snapshot: SnapshotDto,
@@ -37,6 +39,7 @@ pub struct KeptDto {
 
 /// What prune removed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct PruneDto {
     pub packs_removed: u64,
@@ -47,6 +50,7 @@ pub struct PruneDto {
 
 /// What "forget now" removed, or would remove (`dry_run`).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ForgetDto {
     pub dry_run: bool,
@@ -60,6 +64,7 @@ pub struct ForgetDto {
 
 /// How much the repository stores, and how much its versions hold.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct RepoSizeDto {
     /// Bytes of every kind of file in the repository.

@@ -81,6 +81,7 @@ pub struct TreeItem {
 }
 
 /// How a path differs between two snapshots.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 /// How often a task runs by itself. The JSON shape is the app's
 /// (`{"type":"hourly","hours":6}`, `{"type":"daily","time":"07:30"}`), so
 /// the app's tasks convert without a change of format.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Schedule {

@@ -4,7 +4,7 @@
 import { ApiError, type Retention, type Task } from "../../lib/api/types";
 import { limitFields, readLimits, type LimitFields, type Limits } from "../../lib/filters";
 import { t } from "../../lib/i18n/index.svelte";
-import { patterns } from "../../lib/tasks";
+import { patterns, retention } from "../../lib/tasks";
 
 /** The retention rules, in the order the form shows them. */
 export const RULES = ["keepLast", "keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"] as const;
@@ -34,7 +34,7 @@ export function readFilters(f: FilterFields): { include: string[]; exclude: stri
 
 /** Numbers from the form; empty or 0 means the rule is off. */
 export function cleanRetention(r: Retention): Retention {
-  const out: Retention = {};
+  const out = retention();
   for (const k of RULES) {
     const n = Number(r[k] ?? 0);
     out[k] = Number.isFinite(n) && n > 0 ? Math.floor(n) : null;

@@ -7,18 +7,34 @@ import { nextDaily } from "../schedule";
 import {
   ApiError,
   type AppEvent,
+  type AppInfo,
+  type AppStatus,
+  type CheckResult,
   type Counters,
   type Entry,
   type FileRow,
+  type ForgetResult,
+  type Listing,
   type OverviewTask,
+  type PruneResult,
+  type Purge,
+  type Quota,
+  type RepoSize,
+  type RestoreResult,
+  type Revision,
+  type Service,
   type Settings,
+  type Share,
   type Snapshot,
+  type SnapshotDiff,
+  type SnapshotEntry,
   type Preview,
   type Run,
   type Storage,
   type Task,
   type TaskProgress,
   type TrashItem,
+  type WizardAccount,
 } from "./types";
 
 interface Node {
@@ -60,6 +76,56 @@ export const defaultSettings: Settings = {
   language: "",
   paused: false,
 };
+
+/**
+ * What the app answers each command with (the generated DTO types), so the
+ * mock cannot answer with a shape the app never sends.
+ */
+interface Answers {
+  create_backup: Task;
+  run_backup: Run;
+  list_snapshots: Snapshot[];
+  diff_snapshots: SnapshotDiff;
+  snapshot_folder: SnapshotEntry[];
+  restore_snapshot: RestoreResult;
+  check_backup: CheckResult;
+  forget_snapshots: ForgetResult;
+  prune_backup: PruneResult;
+  backup_size: RepoSize;
+  list_tasks: Task[];
+  get_settings: Settings;
+  save_settings: Settings;
+  app_status: AppStatus;
+  pause_all: AppStatus;
+  resume_all: AppStatus;
+  overview: OverviewTask[];
+  save_task: Task;
+  preview_task: Preview;
+  run_task: Run;
+  list_runs: Run[];
+  run_files: FileRow[];
+  undo_run: Run;
+  retry_run: Run;
+  app_info: AppInfo;
+  use_file_store: AppInfo;
+  list_storages: Storage[];
+  list_services: Service[];
+  storage_quota: Quota;
+  start_demo: Storage;
+  wizard_login_token: WizardAccount;
+  wizard_legacy: WizardAccount;
+  wizard_save: Storage;
+  reconnect_login_token: Storage;
+  list_folder: Listing;
+  list_revisions: Revision[];
+  restore_revision: Entry;
+  set_share: Share | null;
+  list_trash: TrashItem[];
+  empty_trash: Purge;
+}
+
+type Handler<T> = (a: Record<string, unknown>) => T | Promise<T>;
+type Handlers = { [C in keyof Answers]: Handler<Answers[C]> } & Record<string, Handler<unknown>>;
 
 export interface MockBackend extends Backend {
   /** Calls made, for assertions. */
@@ -146,6 +212,9 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       outcome,
       counters,
       parent,
+      refusal: null,
+      warning: null,
+      stopped: null,
     };
     runs.push({ ...run, task: task.id });
     files.set(run.id, rows);
@@ -219,7 +288,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
   };
   const status = () => ({ paused: settings.paused, running: [...holds.keys()], scheduledBy: opts.scheduledBy ?? null });
 
-  const handlers: Record<string, (a: Record<string, unknown>) => unknown> = {
+  const handlers: Handlers = {
     export_run_text: (a) => exportText(Number(a.run), a.format),
     export_run: (a) => {
       exportText(Number(a.run), a.format);
@@ -607,8 +676,10 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     },
     reconnect_login_token: (a) => {
       if (a.loginToken !== "good-token") throw new ApiError("bad_login_token", "personal login token is not valid base64");
-      signedOut.delete(String(a.storage));
-      return storages.find((s) => s.name === a.storage);
+      const s = storages.find((x) => x.name === a.storage);
+      if (!s) throw new ApiError("not_found", `no storage named ${String(a.storage)}`);
+      signedOut.delete(s.name);
+      return s;
     },
     reconnect_browser: () => new Promise(() => undefined),
     list_folder: (a) => {
