@@ -257,7 +257,7 @@ fn show(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
 async fn run_now(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
     let runner = super::transfer::runner(ctx)?;
     let task = runner.db().tasks().get(name)?;
-    let held = TaskLock::acquire(&ctx.config, &task, Hold::Run)?;
+    let held = TaskLock::acquire_by(&ctx.config, &task, Hold::Run, Some("the fjordsync command"))?;
     if matches!(task.job, Job::Backup(_)) {
         return run_backup(ctx, &runner, &task, &held, json).await;
     }

@@ -102,7 +102,13 @@ async fn a_task_runs_once_across_processes_and_a_killed_run_releases_it() {
     .await;
     assert!(held, "the first run never took the task");
     let err = env.fails(&["task", "run", "big"]).await;
-    assert!(err.contains(&format!("task \"big\" is busy: a run in process {} holds it", child.id())), "{err}");
+    assert!(
+        err.contains(&format!(
+            "task \"big\" is busy: a run by the fjordsync command (process {}) holds it",
+            child.id()
+        )),
+        "{err}"
+    );
 
     // Kill it in the middle of its upload (its run is recorded by then).
     let uploading = wait_until(Duration::from_secs(60), || env.emu.stats().bytes_uploaded > 0).await;
