@@ -62,6 +62,8 @@ export interface Entry {
   modified: string | null;
   uploaded: string | null;
   mime: string | null;
+  /** A folder that is an encrypted backup (restic repository): one item, never a destination. */
+  backup?: boolean;
 }
 
 export interface Listing {
