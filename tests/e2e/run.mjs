@@ -813,6 +813,46 @@ try {
     await panel.getByRole("button", { name: "Close" }).click();
   });
 
+  await test("encrypted backup in the file browser: one item, Open in Backup, deleting needs its name typed", async () => {
+    // A backup made through the API (so E2E_ONLY='first start|encrypted backup' runs alone).
+    const api = bridgeApi(main);
+    const docs = join(main.home, "guarded-docs");
+    mkdirSync(docs, { recursive: true });
+    writeFileSync(join(docs, "a.txt"), "guarded\n");
+    const backup = { folders: [docs], repoLocal: null, retention: {}, rememberPassword: false };
+    const task = { name: "Guarded", kind: "backup", direction: "upload", local: "", storage: "demo", remote: "Guarded", backup };
+    const saved = await api("create_backup", { task, password: "pw", create: true });
+    await api("run_backup", { id: saved.id, password: "pw" });
+
+    await page.getByRole("tab", { name: "Files" }).click();
+    await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+    const item = row(page, "Guarded");
+    await item.getByText("Encrypted backup", { exact: true }).waitFor();
+    expect((await item.getByRole("button", { name: "Guarded" }).count()) === 0, "no link into the backup");
+    await item.dblclick();
+    expect((await row(page, "keys").count()) === 0, "not walked into");
+    await item.click();
+    const details = page.getByRole("complementary", { name: "Details" });
+    await details.getByRole("button", { name: "Open in Backup" }).waitFor();
+    expect((await details.getByRole("button", { name: "Rename or move" }).count()) === 0, "no rename");
+    await page.screenshot({ path: join(ARTIFACTS, "browser-backup.png") });
+
+    await details.getByRole("button", { name: "Move backup to trash" }).click();
+    const dialog = page.getByRole("dialog");
+    const confirm = dialog.getByRole("button", { name: "Move backup to trash" });
+    expect(await confirm.isDisabled(), "disabled before a name is typed");
+    await dialog.getByRole("textbox", { name: "The folder’s name" }).fill("guarded");
+    expect(await confirm.isDisabled(), "disabled with the wrong name");
+    await dialog.getByRole("textbox", { name: "The folder’s name" }).fill("Guarded");
+    expect(await confirm.isEnabled(), "enabled with the folder's name");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    await details.getByRole("button", { name: "Open in Backup" }).click();
+    await page.getByLabel("Versions of “Guarded”").waitFor();
+    await api("delete_task", { id: saved.id });
+  });
+
   await test("wizard: a bad login token is refused, a real one adds a storage", async () => {
     const demoPort = JSON.parse(readFileSync(join(main.data, "demo/app-demo.json"), "utf8")).port;
     const emulator = `http://127.0.0.1:${demoPort}`;

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use fjordsync_engine::Session;
+use fjordsync_engine::backup::detect;
 use fjordsync_jottacloud::{Entry, ListMode, RemotePath};
 
 use super::Api;
@@ -49,8 +50,10 @@ impl Api {
                 modified: time(f.modified),
                 uploaded: None,
                 mime: None,
+                backup: false,
             })
             .collect();
+        mark_backups(&s, &at(&s, &path)?, &mut entries).await?;
         entries.extend(listing.files.iter().filter(|f| !f.is_deleted()).map(file_entry));
         entries.sort_by(|a, b| b.folder.cmp(&a.folder).then_with(|| a.display_name.cmp(&b.display_name)));
         Ok(ListingDto { path, entries })
@@ -156,6 +159,33 @@ impl Api {
     }
 }
 
+/// How many child folders of one listing are looked into to find encrypted
+/// backups (one listing each, a few at a time): a folder with more shows
+/// the rest as plain folders (the engine still refuses to sync into them).
+const BACKUP_PROBES: usize = 200;
+
+/// Sets `backup` on the folders in `entries` (all folders, children of
+/// `parent`) that are restic repositories.
+async fn mark_backups(s: &Session, parent: &RemotePath, entries: &mut [EntryDto]) -> AppResult<()> {
+    use futures_util::{StreamExt, TryStreamExt};
+    let paths: Vec<(usize, RemotePath)> = entries
+        .iter()
+        .take(BACKUP_PROBES)
+        .enumerate()
+        .map(|(i, e)| Ok((i, parent.join(&e.name)?)))
+        .collect::<AppResult<_>>()?;
+    let client = &s.client;
+    let found: Vec<(usize, bool)> = futures_util::stream::iter(paths)
+        .map(|(i, p)| async move { detect::is_remote_repository(client, &p).await.map(|yes| (i, yes)) })
+        .buffer_unordered(8)
+        .try_collect()
+        .await?;
+    for (i, yes) in found {
+        entries[i].backup = yes;
+    }
+    Ok(())
+}
+
 fn is_trashed(e: &Entry) -> bool {
     match e {
         Entry::File(f) => f.is_deleted(),
@@ -195,6 +225,33 @@ mod tests {
         assert!(local_file_name("..").is_err());
         assert!(local_file_name("a/b").is_err());
         assert_eq!(local_file_name("a\u{FF1A}b").unwrap(), "a:b");
+    }
+
+    /// A repository made through the app is listed as one backup item; its
+    /// own folders and an ordinary folder are not.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_backup_repository_is_marked_in_the_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Api::new(config, dir.path().join("data")).unwrap();
+        api.use_file_store().await.unwrap();
+        api.start_demo().await.unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("a.txt"), b"hello").unwrap();
+        let mut t = crate::backup::tests::task(&[src.to_str().unwrap()], crate::DEMO_STORAGE, "Vault", None);
+        t.id = String::new();
+        let saved = api.create_backup(t, "pw".into(), true).await.unwrap();
+        api.run_backup(saved.id.clone(), Some("pw".into()), std::sync::Arc::new(|_| {})).await.unwrap();
+        api.create_folder(crate::DEMO_STORAGE.into(), vec![], "Plain".into()).await.unwrap();
+
+        let top = api.list_folder(crate::DEMO_STORAGE.into(), vec![]).await.unwrap();
+        let backup = |name: &str| top.entries.iter().find(|e| e.name == name).map(|e| e.backup);
+        assert_eq!(backup("Vault"), Some(true), "{top:?}");
+        assert_eq!(backup("Plain"), Some(false), "{top:?}");
+        let inside = api.list_folder(crate::DEMO_STORAGE.into(), vec!["Vault".into()]).await.unwrap();
+        assert!(inside.entries.iter().any(|e| e.name == "keys"), "{inside:?}");
+        assert!(inside.entries.iter().all(|e| !e.backup), "{inside:?}");
     }
 
     #[test]

@@ -147,6 +147,10 @@ pub struct EntryDto {
     pub uploaded: Option<String>,
     /// MIME type, if known.
     pub mime: Option<String>,
+    /// A folder that is an encrypted backup (restic repository): shown as
+    /// one item, never walked into or offered as a sync destination.
+    #[serde(default)]
+    pub backup: bool,
 }
 
 /// A folder listing.
@@ -616,6 +620,7 @@ pub fn file_entry(f: &FileInfo) -> EntryDto {
         modified: time(f.modified),
         uploaded: time(f.updated),
         mime: f.mime.clone(),
+        backup: false,
     }
 }
 

@@ -17,13 +17,14 @@ use fjordsync_jottacloud::RemotePath;
 use fjordsync_jottacloud::names::fold_case;
 use tokio_util::sync::CancellationToken;
 
+use crate::backup::detect;
 use crate::error::{EngineError, Result};
 use crate::events::{Counters, EventSink, TaskEvent};
 use crate::filter::Filter;
 use crate::guard::{self, Refusal};
 use crate::local::{self, HashCache, SafeRoot};
 use crate::lock::lock;
-use crate::plan::{self, Group, Plan, Planner};
+use crate::plan::{self, BackupSide, Group, Plan, Planner, Problem};
 use crate::session::{Session, same_account};
 use crate::state::{DbOp, FileEvent, NewRun, Outcome, RunResult, StateDb, Writer, WriterHandle};
 use crate::task::{Location, TaskKind, TaskSpec};
@@ -254,6 +255,29 @@ impl Runner {
     ) -> Result<Applied> {
         let opts = &spec.options;
         let kind = spec.kind;
+        // Never write into (or move out of) an encrypted backup: refused
+        // before anything is listed or written.
+        let problems = backup_problems(kind, src, dst).await?;
+        if !problems.is_empty() {
+            let w = writer.handle();
+            for p in &problems {
+                events(TaskEvent::Problem { kind: p.kind.into(), path: p.path.clone(), message: p.message.clone() });
+                if run != 0 {
+                    w.send(DbOp::Event(FileEvent {
+                        run,
+                        path: p.path.clone(),
+                        key: String::new(),
+                        action: "preflight".into(),
+                        result: "failed".into(),
+                        error: Some(p.message.clone()),
+                        ..Default::default()
+                    }));
+                }
+            }
+            let refusal = plan::refusal(&problems);
+            let plan = Plan { problems, source_exists: true, ..Plan::default() };
+            return Ok(Applied::ended(Outcome::Refused, Counters::default(), plan, Some(refusal)));
+        }
         // List both sides and plan, folder by folder.
         let listed = self.list_and_plan(spec, src, dst, filter, writer, &cancel).await?;
         let mut plan = listed.plan;
@@ -423,6 +447,39 @@ impl Runner {
         let stopped = lock(&exec.stopped).take();
         Ok(Applied { outcome, counters, plan, refusal: None, stopped })
     }
+}
+
+/// The problems of a task that would write into an encrypted backup (its
+/// destination is one, or inside one) or delete from one (the source of a
+/// move). `check` writes nothing and is let through.
+async fn backup_problems(kind: TaskKind, src: &Side, dst: &Side) -> Result<Vec<Problem>> {
+    let mut sides = Vec::new();
+    match kind {
+        TaskKind::Check => {}
+        TaskKind::Copy | TaskKind::Sync => sides.push((BackupSide::Destination, dst)),
+        TaskKind::Move => sides.extend([(BackupSide::Destination, dst), (BackupSide::MoveSource, src)]),
+    }
+    let mut out = Vec::new();
+    for (which, side) in sides {
+        let found = match side {
+            Side::Local(path) => {
+                detect::local_enclosing(path).map(|repo| (path.display().to_string(), repo.display().to_string()))
+            }
+            Side::Remote(session, root) => detect::remote_enclosing(&session.client, root)
+                .await?
+                .map(|repo| (remote_user_path(root), remote_user_path(&repo))),
+        };
+        if let Some((path, repo)) = found {
+            out.push(plan::inside_backup(which, &path, &repo));
+        }
+    }
+    Ok(out)
+}
+
+/// A remote folder as the user names it: the path below the mountpoint.
+fn remote_user_path(p: &RemotePath) -> String {
+    let path = user_path(&p.segments().join("/"));
+    if path.is_empty() { p.to_string() } else { path }
 }
 
 /// What [`Runner::run_inner`] yields.

@@ -10,6 +10,7 @@ mod daemon;
 mod fatal;
 mod files;
 mod remotes;
+mod repo_guard;
 mod shell;
 mod signin;
 mod sync;

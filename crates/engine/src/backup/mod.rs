@@ -55,6 +55,7 @@
 
 pub mod backend;
 mod check;
+pub mod detect;
 mod error;
 mod forget;
 mod logged;

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use fjordsync_jottacloud::names::fold_case;
 use serde::Serialize;
 
-pub use preflight::{Problem, preflight, quota_problem, refusal};
+pub use preflight::{BackupSide, INSIDE_BACKUP, Problem, inside_backup, preflight, quota_problem, refusal};
 pub use steps::{Group, SPILL_AT, StepIter, Steps};
 
 use crate::events::PlanTotals;

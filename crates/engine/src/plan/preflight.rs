@@ -60,9 +60,40 @@ pub fn quota_problem(needed: u64, free: u64) -> Problem {
     }
 }
 
+/// The kind of [`inside_backup`] problems.
+pub const INSIDE_BACKUP: &str = "inside-backup";
+
+/// Which side of a task lies in an encrypted backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupSide {
+    /// The destination: the task would write into the repository.
+    Destination,
+    /// The source of a move: the task would delete from the repository.
+    MoveSource,
+}
+
+/// The problem of a task whose `path` is the encrypted backup `repo` or
+/// lies inside it (user paths, as the user wrote them).
+pub fn inside_backup(side: BackupSide, path: &str, repo: &str) -> Problem {
+    let what = match side {
+        BackupSide::Destination => "Writing there",
+        BackupSide::MoveSource => "Moving files out of it",
+    };
+    let message = if path == repo {
+        format!("{path} is an encrypted backup. {what} would damage the backup.")
+    } else {
+        format!("{path} is inside an encrypted backup ({repo}). {what} would damage the backup.")
+    };
+    Problem { kind: INSIDE_BACKUP, path: path.to_string(), message }
+}
+
 /// The refusal for `problems` (not empty): the first problem in words, how
 /// many more there are, and what to do about the kinds found.
 pub fn refusal(problems: &[Problem]) -> Refusal {
+    if let Some(p) = problems.iter().find(|p| p.kind == INSIDE_BACKUP) {
+        // Nothing to rename or exclude: the folder itself is wrong.
+        return Refusal { message: p.message.clone(), hint: "Choose another folder; nothing was written.".into() };
+    }
     let first = problems.first().map_or("", |p| p.message.as_str());
     let more = problems.len().saturating_sub(1);
     let message = if more == 0 {
@@ -109,6 +140,19 @@ mod tests {
         );
         assert!(r.hint.contains("free space in the cloud storage"), "{}", r.hint);
         assert!(!r.hint.contains("rename"), "{}", r.hint);
+    }
+
+    #[test]
+    fn a_backup_refusal_says_to_choose_another_folder() {
+        let p = inside_backup(BackupSide::Destination, "Backups/laptop/data", "Backups/laptop");
+        let r = refusal(&[p]);
+        assert_eq!(
+            r.message,
+            "Backups/laptop/data is inside an encrypted backup (Backups/laptop). Writing there would damage the backup."
+        );
+        assert!(r.hint.starts_with("Choose another folder"), "{}", r.hint);
+        let p = inside_backup(BackupSide::MoveSource, "B", "B");
+        assert_eq!(p.message, "B is an encrypted backup. Moving files out of it would damage the backup.");
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod backup;
 mod fatal;
 mod local_safety;
 mod no_versions;
+mod repo_guard;
 mod retries;
 
 const LIMIT: Duration = Duration::from_secs(90);

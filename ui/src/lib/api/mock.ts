@@ -152,6 +152,21 @@ const file = (name: string, size = 10): Node => ({
   },
 });
 
+/** Sample files for the demo storage: ordinary folders and an encrypted backup (restic's layout). */
+export const demoFiles = [
+  "Photos/2025/a.jpg",
+  "notes.txt",
+  "Backups/laptop/config",
+  "Backups/laptop/keys/0f3c",
+  "Backups/laptop/data/00/00a1",
+  "Backups/laptop/index/9b2e",
+  "Backups/laptop/snapshots/41d7",
+];
+
+/** True for a folder laid out as a restic repository: a `config` file and a `keys` folder. */
+const isRepository = (n: Node): boolean =>
+  n.children?.get("config")?.entry.folder === false && n.children?.get("keys")?.entry.folder === true;
+
 export const demoStorage: Storage = {
   name: "demo",
   service: "jottacloud",
@@ -686,7 +701,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       if (signedOut.has(String(a.storage))) throw new ApiError("reconnect_needed", "reconnect needed: invalid_grant");
       const path = a.path as string[];
       const n = walk(String(a.storage), path);
-      const entries = [...(n.children?.values() ?? [])].map((c) => c.entry);
+      const entries = [...(n.children?.values() ?? [])].map((c) => (isRepository(c) ? { ...c.entry, backup: true } : c.entry));
       entries.sort((x, y) => Number(y.folder) - Number(x.folder) || x.displayName.localeCompare(y.displayName));
       return { path, entries };
     },
