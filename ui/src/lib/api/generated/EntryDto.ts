@@ -39,4 +39,9 @@ uploaded: string | null,
 /**
  * MIME type, if known.
  */
-mime: string | null, };
+mime: string | null, 
+/**
+ * A folder that is an encrypted backup (restic repository): shown as
+ * one item, never walked into or offered as a sync destination.
+ */
+backup: boolean, };
