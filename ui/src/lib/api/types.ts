@@ -381,6 +381,7 @@ export type AppEvent =
   | { kind: "storagesChanged" }
   | { kind: "storageChanged"; storage: string }
   | { kind: "signInUrl"; url: string }
+  | { kind: "browserFailed"; url: string; detail: string }
   | { kind: "taskProgress"; task: string; progress: TaskProgress }
   | { kind: "taskStarted"; task: string }
   | { kind: "taskFinished"; task: string; name: string; run: Run | null; error: string | null }
@@ -388,6 +389,15 @@ export type AppEvent =
   | { kind: "settingsChanged" };
 
 /** The `{code, message}` error every command rejects with. */
+/** How to sign in to the demo storage by hand (the add-storage wizard fills these in). */
+export interface DemoSignIn {
+  endpoint: string;
+  loginToken: string;
+  username: string;
+  email: string;
+  password: string;
+}
+
 export class ApiError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
