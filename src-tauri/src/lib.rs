@@ -125,6 +125,7 @@ pub fn run_app() {
             commands::storages::storage_quota,
             commands::storages::remove_storage,
             commands::storages::start_demo,
+            commands::storages::demo_sign_in,
             commands::wizard::wizard_login_token,
             commands::wizard::wizard_legacy,
             commands::wizard::wizard_browser,

@@ -932,6 +932,37 @@ try {
     await page.getByText("Telia Sky (Norway) · Jotta / Archive").waitFor();
   });
 
+  await test("wizard: the demo storage is a choice, signed in through its sign-in page with the details the app shows", async () => {
+    await page.getByRole("button", { name: "+ Add storage" }).click();
+    await page.getByRole("radio", { name: "Demo storage on this computer (no account needed)" }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByText(/^Everything is filled in for the demo storage/).waitFor();
+    // The address and a token are filled in; the account is shown for the browser sign-in.
+    const demoPort = JSON.parse(readFileSync(join(main.data, "demo/app-demo.json"), "utf8")).port;
+    const address = await page.getByRole("textbox", { name: /Server address/ }).inputValue();
+    expect(address === `http://127.0.0.1:${demoPort}`, `demo address filled in: ${address}`);
+    expect((await page.getByRole("textbox", { name: "Personal login token" }).inputValue()).length > 20, "token filled in");
+    const username = (await page.getByTestId("demo-username").textContent()).trim();
+    const password = (await page.getByTestId("demo-password").textContent()).trim();
+    expect(username && password, "demo account shown");
+    await page.screenshot({ path: join(ARTIFACTS, "wizard-demo.png") });
+    await page.getByRole("radio", { name: /Sign in with the browser/ }).check();
+    await page.getByRole("button", { name: "Sign in with the browser" }).click();
+    const url = await page.getByTestId("signin-url").textContent();
+    const login = await page.context().newPage();
+    await login.goto(url);
+    await login.fill("#username", username);
+    await login.fill("#password", password);
+    await login.click("input[type=submit]");
+    await page.getByText(`Signed in as ${username}.`).waitFor();
+    await login.close();
+    await page.getByRole("button", { name: "Next" }).click();
+    expect((await page.getByRole("textbox", { name: "Name for this storage" }).inputValue()) === "demo-account", "named for the demo");
+    await page.getByRole("button", { name: "Test and save" }).click();
+    await page.getByRole("heading", { name: "demo-account" }).waitFor();
+    await row(page, "Documents").waitFor();
+  });
+
   await test("wizard: username and password with an SMS code (legacy service), on a new device", async () => {
     const emu = await startEmulator(["--require-2fa", "123456"]);
     await page.getByRole("button", { name: "+ Add storage" }).click();

@@ -10,6 +10,7 @@
     "storage_quota",
     "remove_storage",
     "start_demo",
+    "demo_sign_in",
     "wizard_login_token",
     "wizard_legacy",
     "wizard_browser",

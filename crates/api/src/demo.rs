@@ -33,7 +33,42 @@ struct DemoState {
     port: u16,
 }
 
+/// How to sign in to the demo storage by hand, so "Add storage" can be
+/// tried end to end without an account: the wizard fills these in, and the
+/// screens that name the demo show them (the browser sign-in asks for the
+/// username and password on the emulator's own sign-in page).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct DemoSignInDto {
+    /// The emulator's address (the wizard's server address).
+    pub endpoint: String,
+    /// A fresh personal login token for the demo account.
+    pub login_token: String,
+    /// The demo account's username.
+    pub username: String,
+    /// The demo account's e-mail address (accepted in place of the username).
+    pub email: String,
+    /// The demo account's password.
+    pub password: String,
+}
+
 impl Api {
+    /// Starts the demo emulator when needed and returns how to sign in to it.
+    /// Creates no storage: the wizard does that, like for a real account.
+    pub async fn demo_sign_in(&self) -> AppResult<DemoSignInDto> {
+        let endpoint = self.start_emulator().await?;
+        let guard = self.demo.lock().await;
+        let d = guard.as_ref().ok_or_else(|| AppError::new("demo", "the demo storage stopped while starting"))?;
+        Ok(DemoSignInDto {
+            endpoint,
+            login_token: d.emulator.issue_login_token(),
+            username: d.emulator.username(),
+            email: d.emulator.email(),
+            password: d.emulator.password(),
+        })
+    }
+
     fn demo_dir(&self) -> PathBuf {
         self.data_dir().join("demo")
     }

@@ -244,6 +244,14 @@ pub enum AppEvent {
         /// The service's authorization URL.
         url: String,
     },
+    /// No browser could be opened for the sign-in: the wizard keeps waiting
+    /// and offers the URL to copy or open by hand.
+    BrowserFailed {
+        /// The service's authorization URL.
+        url: String,
+        /// Why the opener failed (shown under "Details").
+        detail: String,
+    },
     /// Live progress of a task run (the web bridge's stand-in for the
     /// Tauri channel the desktop window gets).
     TaskProgress {

@@ -7,6 +7,7 @@
 
 use fjordsync_engine::{EngineError, RemotesError, SecretError};
 use fjordsync_jottacloud::Error as ApiErr;
+use fjordsync_jottacloud::Waiting;
 use serde::Serialize;
 
 /// An error as the UI receives it.
@@ -45,6 +46,9 @@ impl From<ApiErr> for AppError {
             ApiErr::InvalidName { .. } | ApiErr::InvalidArgument(_) | ApiErr::BadRequest(_) => "invalid",
             ApiErr::ReconnectNeeded(_) | ApiErr::Unauthorized(_) => "reconnect_needed",
             ApiErr::Auth(_) => "sign_in_failed",
+            // No connection at all: offline, or the address names no server.
+            ApiErr::NoAnswer(n) if n.waiting == Waiting::Connection => "offline",
+            ApiErr::Http(h) if h.is_connect() => "offline",
             ApiErr::Timeout(_) | ApiErr::NoAnswer(_) => "timeout",
             // A wrong address (a web page answered): the user fixes the address.
             ApiErr::NotTheApi(_) => "invalid",
@@ -71,7 +75,7 @@ impl From<RemotesError> for AppError {
         let code = match &e {
             RemotesError::Exists(_) => "already_exists",
             RemotesError::NotFound(_) => "not_found",
-            RemotesError::InvalidName(..) => "invalid",
+            RemotesError::InvalidName(..) => "bad_name",
             _ => "config",
         };
         AppError::new(code, e.to_string())

@@ -43,7 +43,7 @@ use tokio::sync::broadcast;
 use crate::error::{AppError, AppResult};
 use dto::{AppEvent, AppInfo, SecretKind};
 
-pub use demo::DEMO_STORAGE;
+pub use demo::{DEMO_STORAGE, DemoSignInDto};
 pub use tasks::{AppShell, BAD_OUTCOMES, ProgressSink};
 
 /// Every command the UI may call. The app's `build.rs` reads the same file

@@ -56,6 +56,7 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
         AppInfo,
         BackupDto,
         CheckDto,
+        crate::demo::DemoSignInDto,
         FileRowDto,
         ForgetDto,
         ListingDto,

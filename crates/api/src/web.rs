@@ -272,6 +272,7 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
         "storage_quota" => call!(api, args, storage_quota(storage: String)),
         "remove_storage" => call!(api, args, remove_storage(storage: String)),
         "start_demo" => call!(api, args, start_demo()),
+        "demo_sign_in" => call!(api, args, demo_sign_in()),
         "wizard_login_token" => {
             call!(api, args, wizard_login_token(service: String, login_token: String, endpoint: Option<String>))
         }

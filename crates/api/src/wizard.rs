@@ -132,10 +132,13 @@ impl Api {
                 svc,
                 move |url| {
                     let _ = events.send(AppEvent::SignInUrl { url: url.to_string() });
-                    match &opener {
-                        Some(open) => open(url.as_str()),
-                        None => Ok(()),
+                    // A browser that cannot be opened does not end the
+                    // sign-in: the loopback listener keeps waiting while the
+                    // user opens the link by hand.
+                    if let Some(Err(e)) = opener.as_ref().map(|open| open(url.as_str())) {
+                        let _ = events.send(AppEvent::BrowserFailed { url: url.to_string(), detail: e.to_string() });
                     }
+                    Ok(())
                 },
                 &TraditionalOptions::default(),
             )
@@ -285,6 +288,78 @@ mod tests {
         for key in LEGACY_SERVICES {
             assert!(auth::service(key).is_some(), "{key} is in the service table");
         }
+    }
+
+    fn test_api(dir: &tempfile::TempDir) -> Api {
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        Api::new(config, dir.path().join("data")).unwrap()
+    }
+
+    async fn emulator() -> fjordsync_emulator::Emulator {
+        fjordsync_emulator::Emulator::start(fjordsync_emulator::Config::default()).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_is_offline_not_a_raw_http_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = test_api(&dir);
+        // A real token for a server that has gone away: nothing listens there.
+        let emu = emulator().await;
+        let (url, token) = (emu.base_url(), emu.issue_login_token());
+        emu.shutdown().await;
+        let e = api.wizard_login_token("jottacloud".into(), token, Some(url)).await.unwrap_err();
+        assert_eq!(e.code, "offline", "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_malformed_token_is_a_bad_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = test_api(&dir);
+        let emu = emulator().await;
+        let e =
+            api.wizard_login_token("jottacloud".into(), "not-a-token!".into(), Some(emu.base_url())).await.unwrap_err();
+        assert_eq!(e.code, "bad_login_token", "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_browser_that_cannot_open_leaves_the_link_to_open_by_hand() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = Arc::new(test_api(&dir));
+        api.set_opener(Arc::new(|_| Err(std::io::Error::other("xdg-open exited with status 4"))));
+        let emu = emulator().await;
+        let mut events = api.subscribe();
+        let waiting = tokio::spawn({
+            let api = api.clone();
+            let url = emu.base_url();
+            async move { api.wizard_browser("jottacloud".into(), Some(url)).await }
+        });
+        let failed = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+            loop {
+                match events.recv().await.unwrap() {
+                    AppEvent::BrowserFailed { url, detail } => break (url, detail),
+                    _ => continue,
+                }
+            }
+        })
+        .await
+        .expect("a BrowserFailed event");
+        assert!(failed.0.starts_with(&emu.base_url()), "{}", failed.0);
+        assert!(failed.1.contains("status 4"), "{}", failed.1);
+        // Still waiting for the browser: the sign-in has not failed.
+        assert!(!waiting.is_finished());
+        api.wizard_cancel().await.unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap_err().code, "cancelled");
+    }
+
+    #[tokio::test]
+    async fn the_demo_sign_in_details_work_in_the_wizard() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = test_api(&dir);
+        let demo = api.demo_sign_in().await.unwrap();
+        assert!(!demo.username.is_empty() && !demo.password.is_empty());
+        let account = api.wizard_login_token("jottacloud".into(), demo.login_token, Some(demo.endpoint)).await.unwrap();
+        assert_eq!(account.username, demo.username);
+        api.shutdown().await;
     }
 
     #[tokio::test]

@@ -31,6 +31,7 @@ pub mod local;
 mod lock;
 pub mod plan;
 mod process;
+pub mod remedy;
 pub mod remote;
 pub mod remotes;
 pub mod runner;

@@ -1,6 +1,7 @@
 //! The storage list, quota, services and the demo.
 
 use super::ApiState;
+use fjordsync_api::DemoSignInDto;
 use fjordsync_api::dto::{QuotaDto, ServiceDto, StorageDto};
 use fjordsync_api::error::AppResult;
 
@@ -32,4 +33,10 @@ pub async fn remove_storage(api: ApiState<'_>, storage: String) -> AppResult<()>
 #[tauri::command]
 pub async fn start_demo(api: ApiState<'_>) -> AppResult<StorageDto> {
     api.start_demo().await
+}
+
+/// The demo's address and sign-in details, for the add-storage wizard.
+#[tauri::command]
+pub async fn demo_sign_in(api: ApiState<'_>) -> AppResult<DemoSignInDto> {
+    api.demo_sign_in().await
 }

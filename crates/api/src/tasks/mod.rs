@@ -23,6 +23,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use fjordsync_engine::events::{EventSink, TaskEvent};
+// Engine messages name the CLI's flags; the app says what to do in its own words.
+use fjordsync_engine::remedy::in_app_words;
 use fjordsync_engine::state::{EventFilter, StateDb};
 use fjordsync_engine::tasks::{Job, NewTask, Task};
 use fjordsync_engine::{
@@ -162,8 +164,8 @@ fn refusal_of(r: &RunReport) -> Option<RefusalDto> {
     let f = r.refusal.as_ref()?;
     let deletes = r.plan.totals.deletes;
     Some(RefusalDto {
-        message: f.message.clone(),
-        hint: f.hint.clone(),
+        message: in_app_words(&f.message),
+        hint: in_app_words(&f.hint),
         deletes,
         destination_files: r.plan.destination_files,
         overridable: r.plan.problems.is_empty() && r.plan.source_exists && deletes > 0,
@@ -191,7 +193,7 @@ fn preview_of(r: &RunReport) -> PreviewDto {
             .plan
             .problems
             .iter()
-            .map(|p| ProblemDto { kind: p.kind.to_string(), path: p.path.clone(), message: p.message.clone() })
+            .map(|p| ProblemDto { kind: p.kind.to_string(), path: p.path.clone(), message: in_app_words(&p.message) })
             .collect(),
         refusal: refusal_of(r),
         steps,
@@ -513,7 +515,13 @@ impl Api {
         let rows = self.with_db(move |db| db.events(run, &filter).map_err(state_err)).await?;
         Ok(rows
             .into_iter()
-            .map(|e| FileRowDto { path: e.path, action: e.action, bytes: e.bytes, result: e.result, error: e.error })
+            .map(|e| FileRowDto {
+                path: e.path,
+                action: e.action,
+                bytes: e.bytes,
+                result: e.result,
+                error: e.error.map(|m| in_app_words(&m)),
+            })
             .collect())
     }
 
@@ -625,6 +633,27 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert!(!old.no_versions);
+    }
+
+    /// A refusal's hint and a problem reach the app without the CLI's flags.
+    #[tokio::test]
+    async fn a_preflight_refusal_says_what_to_do_in_the_apps_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = api(dir.path());
+        api.use_file_store().await.unwrap();
+        api.start_demo().await.unwrap();
+        let local = dir.path().join("Names");
+        std::fs::create_dir_all(&local).unwrap();
+        std::fs::write(local.join("Report.txt"), "a").unwrap();
+        std::fs::write(local.join("report.txt"), "b").unwrap();
+        let task = TaskDto { include: vec![], ..sample(local.to_str().unwrap()) };
+        let saved = api.save_task(task).await.unwrap();
+        let preview = api.preview_task(saved.id).await.unwrap();
+        let refusal = preview.refusal.expect("the case collision is refused");
+        assert!(refusal.hint.contains("“Leave out” pattern"), "{}", refusal.hint);
+        assert!(!refusal.hint.contains("--") && !refusal.message.contains("--"), "{refusal:?}");
+        assert!(preview.problems.iter().all(|p| !p.message.contains("--")));
+        api.shutdown().await;
     }
 
     #[tokio::test]

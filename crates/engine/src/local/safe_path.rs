@@ -41,14 +41,15 @@ pub struct UnsafePath {
 impl UnsafePath {
     fn message(&self) -> String {
         let at = self.at.display();
+        let exclude = crate::remedy::Remedy::Exclude.cli();
         match self.kind {
             UnsafeKind::Symlink => format!(
                 "skipped: {at} is a symbolic link; Fjordsync never writes or deletes through a link in the local folder \
-                 (replace the link with a real folder or file, or leave the path out with --exclude)"
+                 (replace the link with a real folder or file, or leave the path out {exclude})"
             ),
             UnsafeKind::MountPoint => format!(
                 "skipped: {at} is on another disk (a mount point); Fjordsync never writes or deletes across one \
-                 (sync that disk as its own folder, or leave the path out with --exclude)"
+                 (sync that disk as its own folder, or leave the path out {exclude})"
             ),
             UnsafeKind::OutsideRoot => format!("skipped: {at} is not inside the local folder"),
         }

@@ -103,7 +103,10 @@ pub fn walk(
             let Ok(ft) = entry.file_type() else { continue };
             let meta = if ft.is_symlink() {
                 if !follow_symlinks {
-                    out.skipped.push(Skipped { key, reason: "symbolic link (use --follow-symlinks)".into() });
+                    out.skipped.push(Skipped {
+                        key,
+                        reason: format!("symbolic link {}", crate::remedy::Remedy::FollowSymlinks.cli()),
+                    });
                     continue;
                 }
                 match std::fs::metadata(&path) {

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::guard::Refusal;
+use crate::remedy::Remedy;
 use crate::tree::user_path;
 
 /// One problem.
@@ -103,18 +104,19 @@ pub fn refusal(problems: &[Problem]) -> Refusal {
     };
     let quota = problems.iter().any(|p| p.kind == "quota");
     let names = problems.iter().any(|p| p.kind != "quota");
+    let exclude = Remedy::Exclude.cli();
     let hint = match (quota, names) {
-        (true, false) => {
+        (true, false) => format!(
             "free space in the cloud storage (delete files, empty the trash) or upgrade the subscription, \
-             or leave files out with --exclude; nothing was sent"
-        }
-        (true, true) => {
+             or leave files out {exclude}; nothing was sent"
+        ),
+        (true, true) => format!(
             "rename the files named above, free space in the cloud storage (or upgrade the subscription), \
-             or leave files out with --exclude; nothing was sent"
-        }
-        _ => "rename the files, or leave them out with --exclude; nothing was sent",
+             or leave files out {exclude}; nothing was sent"
+        ),
+        _ => format!("rename the files, or leave them out {exclude}; nothing was sent"),
     };
-    Refusal { message, hint: hint.into() }
+    Refusal { message, hint }
 }
 
 /// Bytes for people, with the exact count (the numbers are compared with

@@ -4,6 +4,7 @@
 
 import type {
   AppEvent,
+  DemoSignIn,
   Entry,
   ExportFormat,
   AppInfo,
@@ -72,6 +73,8 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   storageQuota(storage: string): Promise<Quota>;
   removeStorage(storage: string): Promise<void>;
   startDemo(): Promise<Storage>;
+  /** Starts the demo server if needed and returns how to sign in to it (creates no storage). */
+  demoSignIn(): Promise<DemoSignIn>;
   wizardLoginToken(service: string, loginToken: string, endpoint?: string): Promise<WizardAccount>;
   wizardBrowser(service: string, endpoint?: string): Promise<WizardAccount>;
   /**
@@ -196,6 +199,7 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     storageQuota: (storage) => call("storage_quota", { storage }),
     removeStorage: (storage) => call("remove_storage", { storage }),
     startDemo: () => call("start_demo"),
+    demoSignIn: () => call("demo_sign_in"),
     wizardLoginToken: (service, loginToken, endpoint) =>
       call("wizard_login_token", { service, loginToken, endpoint: endpoint || null }),
     wizardLegacy: (service, username, password, code, endpoint) =>

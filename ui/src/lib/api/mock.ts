@@ -64,7 +64,24 @@ export interface MockOptions {
   canPickFolder?: boolean;
   /** Stored settings at start. */
   settings?: Partial<Settings>;
+  /** The wizard's sign-ins fail as they do without a network (code `offline`). */
+  offline?: boolean;
+  /** No browser can be opened: wizard_browser announces the link, reports the failure and keeps waiting. */
+  browserFails?: boolean;
 }
+
+/** The mock's demo sign-in details (the wizard's "Demo storage" choice). */
+export const demoSignIn = {
+  endpoint: "http://127.0.0.1:38479",
+  loginToken: "good-token",
+  username: "demo-user-4f2a",
+  email: "demo@fjordsync.test",
+  password: "demo-pass-91",
+};
+
+/** A sign-in link as long as the real service's (about 300 characters). */
+export const longSignInUrl =
+  "https://id.jottacloud.com/auth/realms/jottacloud/protocol/openid-connect/auth?response_type=code&client_id=jottacli&redirect_uri=http%3A%2F%2F127.0.0.1%3A43111%2Fcallback&scope=openid%20offline_access&state=Zk9yZFN5bmNTdGF0ZTEyMzQ1Njc4OTA&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
 
 export const defaultSettings: Settings = {
   transfers: 4,
@@ -651,7 +668,9 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       emit({ kind: "storagesChanged" });
       return demoStorage;
     },
+    demo_sign_in: () => demoSignIn,
     wizard_login_token: (a) => {
+      if (opts.offline) throw new ApiError("offline", "http: error sending request for url (https://id.jottacloud.com/auth/realms/jottacloud/.well-known/openid-configuration)");
       if (a.loginToken !== "good-token") throw new ApiError("bad_login_token", "personal login token is not valid base64");
       return {
         pendingId: "p1",
@@ -673,7 +692,13 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
         devices: [{ name: "Jotta", size: 0, mountpoints: [{ name: "Archive", size: 0 }, { name: "Sync", size: 0 }] }],
       };
     },
-    wizard_browser: () => new Promise(() => undefined),
+    wizard_browser: () => {
+      if (opts.browserFails) {
+        emit({ kind: "signInUrl", url: longSignInUrl });
+        emit({ kind: "browserFailed", url: longSignInUrl, detail: "xdg-open failed with ExitStatus(unix_wait_status(1024))" });
+      }
+      return new Promise(() => undefined);
+    },
     wizard_cancel: () => undefined,
     wizard_save: (a) => {
       const name = String(a.name);

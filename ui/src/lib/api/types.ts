@@ -15,6 +15,7 @@ export type { AppInfo } from "./generated/AppInfo";
 export type { BackupDto as BackupSpec } from "./generated/BackupDto";
 export type { CheckDto as CheckResult } from "./generated/CheckDto";
 export type { CountersDto as Counters } from "./generated/CountersDto";
+export type { DemoSignInDto as DemoSignIn } from "./generated/DemoSignInDto";
 export type { DeviceDto as Device } from "./generated/DeviceDto";
 export type { EntryDto as Entry } from "./generated/EntryDto";
 export type { FileRowDto as FileRow } from "./generated/FileRowDto";
