@@ -13,7 +13,15 @@ storage: string, } | { "kind": "signInUrl",
 /**
  * The service's authorization URL.
  */
-url: string, } | { "kind": "taskProgress", 
+url: string, } | { "kind": "browserFailed", 
+/**
+ * The service's authorization URL.
+ */
+url: string, 
+/**
+ * Why the opener failed (shown under "Details").
+ */
+detail: string, } | { "kind": "taskProgress", 
 /**
  * The task.
  */
