@@ -275,8 +275,10 @@ export interface OverviewTask {
   /** When the last successful run ended (Unix ms). */
   lastSuccessMs: number | null;
   lastRun: Run | null;
-  /** Failed, refused or interrupted runs since the last success. */
+  /** Failed or interrupted runs since the last success. */
   failures: number;
+  /** Refused runs since the last success (they changed nothing; older apps do not send it). */
+  refusals?: number;
   running: boolean;
 }
 
