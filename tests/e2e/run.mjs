@@ -500,7 +500,8 @@ try {
     await form.getByRole("button", { name: "Save" }).click();
     const card = page.getByRole("listitem", { name: "Picked" });
     await card.getByRole("button", { name: "Run now" }).click();
-    await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
+    // Each task shows its own latest result on its card.
+    await card.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
     await page.getByRole("tab", { name: "Files" }).click();
     await row(page, "Reports: 2026").getByRole("button").click();
     await row(page, "Picked here").getByRole("button").click();
