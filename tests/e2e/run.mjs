@@ -421,8 +421,12 @@ try {
     });
     await log.getByRole("button", { name: "Undo this run" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Undo this run" }).click();
-    await log.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
+    // The undo's result replaces the run's on the card, named as what it is.
+    await card.getByRole("status").filter({ hasText: /^Undo of run \d+ \(run \d+\): Done/ }).waitFor({ timeout: 30_000 });
+    expect((await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).count()) === 0, "no stale result above the new one");
     await log.locator("tr[data-run]").nth(1).waitFor();
+    const afterUndo = (await bridgeApi(main)("list_tasks")).find((t) => t.name === "Backup").lastRun;
+    expect(afterUndo.kind === "sync", `the undo is not the task's last run: ${JSON.stringify(afterUndo)}`);
     expect((await log.locator("tr[data-run]").first().textContent())?.includes("undo"), "the undo run is listed first");
     expect(await page.evaluate(() => window.__sawUndo), "the undo showed its progress");
     // The uploaded files are gone from the storage again.
@@ -445,8 +449,9 @@ try {
     expect((await plan.locator('[data-k="deletes"]').textContent()) === "3", "plan: 3 deletes");
     await page.screenshot({ path: join(ARTIFACTS, "task-refused.png") });
     await card.getByRole("button", { name: "Run now" }).click();
-    await page.getByRole("status").filter({ hasText: /^Run \d+: Refused$/ }).waitFor({ timeout: 30_000 });
+    await card.getByTestId("run-refused").waitFor({ timeout: 30_000 });
     await card.locator('.last[data-outcome="refused"]').waitFor();
+    expect((await page.locator(".banner.ok").count()) === 0, "a refused run is never green");
     // The warning has the numbers; "Delete anyway" runs again with the guard lifted, after a confirm.
     const refused = card.getByTestId("run-refused");
     expect((await refused.getByTestId("guard-numbers").textContent()) === "It would delete 3 of the 3 files in the destination.",
@@ -495,12 +500,34 @@ try {
     await form.getByRole("button", { name: "Save" }).click();
     const card = page.getByRole("listitem", { name: "Picked" });
     await card.getByRole("button", { name: "Run now" }).click();
-    await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
+    // Each task shows its own latest result on its card.
+    await card.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).waitFor({ timeout: 30_000 });
     await page.getByRole("tab", { name: "Files" }).click();
     await row(page, "Reports: 2026").getByRole("button").click();
     await row(page, "Picked here").getByRole("button").click();
     await row(page, "one.txt").waitFor();
     await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+  });
+
+  await test("tasks: a missing local folder is flagged at save and created on request; a new task copies", async () => {
+    const local = join(main.home, "not-made-yet");
+    await page.getByRole("tab", { name: "Tasks" }).click();
+    await page.getByRole("button", { name: "+ New task" }).click();
+    const form = page.getByRole("form", { name: "New task" });
+    expect((await form.getByRole("combobox", { name: "What to do" }).inputValue()) === "copy", "the default deletes nothing");
+    await form.getByRole("textbox", { name: "Task name" }).fill("Not made");
+    await form.getByRole("textbox", { name: "Folder on this computer" }).fill(local);
+    await form.getByRole("textbox", { name: /^Folder in demo/ }).fill("Not made");
+    await form.getByRole("button", { name: "Save" }).click();
+    const flag = form.getByTestId("local-missing");
+    await flag.filter({ hasText: `The folder ${local} does not exist on this computer.` }).waitFor();
+    expect(!existsSync(local), "nothing made before the user asks");
+    await flag.getByRole("button", { name: "Create it" }).click();
+    await page.getByRole("listitem", { name: "Not made" }).waitFor();
+    expect(existsSync(local), "the folder was made");
+    await page.getByRole("listitem", { name: "Not made" }).getByRole("button", { name: "Delete task" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete task" }).click();
+    await page.getByRole("listitem", { name: "Not made" }).waitFor({ state: "detached" });
   });
 
   await test("file versions: an overwritten file has 2 versions; download the old one, restore it (confirmed)", async () => {
@@ -746,7 +773,7 @@ try {
 
     await card.getByRole("button", { name: "Maintenance" }).click();
     const panel = page.getByLabel("Maintenance: Documents backup");
-    await panel.getByText(/^Stored: .* the versions hold .* saved by deduplication/).waitFor();
+    await panel.getByText(/^Stored: .* the versions hold /).waitFor();
     await panel.getByRole("combobox", { name: "Read back" }).selectOption("5");
     await panel.getByRole("button", { name: "Check" }).click();
     await page.getByRole("status").filter({ hasText: "Check passed: the repository is sound (5 % of the data read back)." }).waitFor({ timeout: 60_000 });

@@ -367,8 +367,10 @@ pub struct OverviewTaskDto {
     pub last_success_ms: Option<i64>,
     /// Its last run, whatever the outcome.
     pub last_run: Option<RunDto>,
-    /// Runs that failed (or were refused or interrupted) since the last success.
+    /// Runs that failed (or were interrupted) since the last success.
     pub failures: u32,
+    /// Runs refused since the last success (they did nothing: not failures).
+    pub refusals: u32,
     /// Running now.
     pub running: bool,
 }

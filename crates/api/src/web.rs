@@ -312,7 +312,18 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
         "delete_trash_item" => call!(api, args, delete_trash_item(storage: String, path: P, folder: bool)),
         "empty_trash" => call!(api, args, empty_trash(storage: String)),
         "list_tasks" => call!(api, args, list_tasks()),
-        "save_task" => call!(api, args, save_task(task: TaskDto)),
+        "save_task" => {
+            // The task form asks for its local folder to be checked (or made).
+            #[derive(Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Args {
+                task: TaskDto,
+                #[serde(default)]
+                create_local: Option<bool>,
+            }
+            let a: Args = serde_json::from_value(args)?;
+            Ok(serde_json::to_value(api.save_task_with(a.task, a.create_local).await?)?)
+        }
         "delete_task" => call!(api, args, delete_task(id: String)),
         "preview_task" => call!(api, args, preview_task(id: String)),
         "run_task" => {

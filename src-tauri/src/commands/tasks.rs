@@ -14,10 +14,11 @@ pub async fn list_tasks(api: ApiState<'_>) -> AppResult<Vec<TaskDto>> {
     api.list_tasks().await
 }
 
-/// Create or update a task.
+/// Create or update a task. `create_local`: check the local folder (the
+/// task form does), and make it when true.
 #[tauri::command]
-pub async fn save_task(api: ApiState<'_>, task: TaskDto) -> AppResult<TaskDto> {
-    api.save_task(task).await
+pub async fn save_task(api: ApiState<'_>, task: TaskDto, create_local: Option<bool>) -> AppResult<TaskDto> {
+    api.save_task_with(task, create_local).await
 }
 
 /// Forget a task.

@@ -248,4 +248,25 @@ describe("backup", () => {
     const card = await screen.findByRole("listitem", { name: "Docs" });
     within(card).getByText("Warning: snapshot saved; retention failed: disk full");
   });
+
+  it("says what a check read and leaves out a saving of about 1×", async () => {
+    const backend = mockBackend({ storages: [demoStorage], canPickFolder: false, dedupRatio: 1.02 });
+    render(App, { props: { backend } });
+    await fireEvent.click(await screen.findByRole("button", { name: /^demo/ }));
+    await fireEvent.click(await screen.findByRole("tab", { name: "Backup" }));
+    await create(true);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Back up now" }));
+    await screen.findByText(/^Run \d+: Done/);
+    await fireEvent.click(within(card).getByRole("button", { name: "Maintenance" }));
+    const panel = await screen.findByLabelText("Maintenance: Docs");
+    const line = await within(panel).findByText(/^Stored: /);
+    expect(line.textContent).not.toMatch(/saved|×/);
+    await fireEvent.change(within(panel).getByRole("combobox", { name: "Read back" }), { target: { value: "0" } });
+    await fireEvent.click(within(panel).getByRole("button", { name: "Check" }));
+    const done = await screen.findByText(/^Check passed/);
+    expect(done.textContent).toContain("structure is sound");
+    expect(done.textContent).toContain("No data was read back");
+    expect(done.textContent).not.toContain("the repository is sound");
+  });
 });

@@ -52,7 +52,7 @@ describe("tasks", () => {
     const call = backend.calls.find((c) => c.command === "save_task")!;
     expect(call.args.task).toMatchObject({
       name: "Docs",
-      kind: "sync",
+      kind: "copy",
       direction: "upload",
       local: "/home/me/Downloads",
       storage: "demo",
@@ -166,14 +166,15 @@ describe("tasks", () => {
     await fireEvent.input(within(log).getByRole("searchbox", { name: "Filter by path" }), { target: { value: "NEW/" } });
     await waitFor(() => expect(log.querySelectorAll("[data-result]").length).toBe(1));
     await fireEvent.click(within(log).getByRole("button", { name: "Retry failed only" }));
-    await within(log).findByText("Run 2: Done");
+    const card = screen.getByRole("listitem", { name: "Photos" });
+    await within(card).findByText(/Retry of run 1 \(run 2\): Done/);
     expect(backend.calls.find((c) => c.command === "retry_run")!.args).toEqual({ task: "t1", run: 1 });
     const undo = within(log).getByRole("button", { name: "Undo this run" }) as HTMLButtonElement;
     await waitFor(() => expect(undo.disabled).toBe(false));
     await fireEvent.click(undo);
     const dialog = await screen.findByRole("dialog");
     await fireEvent.click(within(dialog).getByRole("button", { name: "Undo this run" }));
-    await within(log).findByText("Run 3: Done");
+    await within(card).findByText(/Undo of run 2 \(run 3\): Done/);
     expect(backend.calls.find((c) => c.command === "undo_run")!.args).toEqual({ task: "t1", run: 2 });
     expect(log.querySelectorAll("[data-run]").length).toBe(3);
   });
@@ -239,7 +240,7 @@ describe("tasks", () => {
     const log = await runAndOpenLog();
     await fireEvent.click(within(log).getByRole("button", { name: "Undo this run" }));
     await fireEvent.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Undo this run" }));
-    await within(log).findByText("Run 2: Done");
+    await screen.findByText(/Undo of run 1 \(run 2\): Done/);
     expect(seen).toEqual(["started", "finished"]);
   });
 

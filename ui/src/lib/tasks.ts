@@ -11,6 +11,26 @@ export function outcomeLabel(outcome: string): string {
   return key in en ? t(key as MessageKey) : outcome;
 }
 
+/** A banner's colour: only a run that did all it should is green; refused and stopped runs warn; failures are red. */
+export type Tone = "ok" | "warn" | "error";
+
+export function outcomeTone(outcome: string): Tone {
+  if (outcome === "ok") return "ok";
+  if (outcome === "refused" || outcome === "cancelled" || outcome === "running") return "warn";
+  return "error";
+}
+
+/** An undo or a retry answers an earlier run: shown as what it is, never as a task's last run. */
+export const isFollowUp = (r: Pick<Run, "kind" | "parent">): boolean => r.kind === "undo" || (r.parent ?? null) !== null;
+
+/** "Run 3: Done", "Undo of run 2 (run 3): Done", "Retry of run 2 (run 3): Done". */
+export function runResultLine(r: Pick<Run, "id" | "kind" | "parent" | "outcome">): string {
+  const outcome = outcomeLabel(r.outcome);
+  if (r.kind === "undo") return t("log.doneUndo", { run: r.id, of: r.parent ?? "?", outcome });
+  if (isFollowUp(r)) return t("log.doneRetry", { run: r.id, of: r.parent ?? "?", outcome });
+  return t("log.done", { run: r.id, outcome });
+}
+
 /** One line of counters (a backup run's: new / changed / unmodified files, bytes added). */
 export function countersLine(c: Counters, kind?: string): string {
   if (kind === "backup") {
@@ -21,12 +41,14 @@ export function countersLine(c: Counters, kind?: string): string {
       bytes: formatBytes(c.bytes, i18n.locale),
     });
   }
-  return t("tasks.counters", {
+  const line = t("tasks.counters", {
     done: c.uploaded + c.downloaded + c.updated + c.copied + c.retimed,
     deleted: c.deleted,
     failed: c.failed,
     bytes: formatBytes(c.bytes, i18n.locale),
   });
+  // Skipped files (links, unreadable names) are part of what a run did.
+  return c.skipped > 0 ? `${line}, ${t("tasks.counters.skipped", { n: c.skipped })}` : line;
 }
 
 /** "Last run <when>: <outcome>" for a task card. */
@@ -86,7 +108,8 @@ export function blankTask(storage: string): Task {
   return {
     id: "",
     name: "",
-    kind: "sync",
+    // Copy deletes nothing at the destination: a mirror is the user's choice.
+    kind: "copy",
     direction: "upload",
     local: "",
     storage,
@@ -100,4 +123,28 @@ export function blankTask(storage: string): Task {
     noVersions: false,
     paused: false,
   };
+}
+
+/** A storage path without its outer slashes ("" for the root). */
+const bare = (p: string): string => p.trim().replace(/^\/+|\/+$/g, "");
+
+/**
+ * Another upload task of the same storage that writes into `task`'s storage
+ * folder, a folder inside it, or a folder around it (two tasks mirroring one
+ * folder undo each other's work); null when none does.
+ */
+export function overlapping(task: Task, all: Task[]): Task | null {
+  if (task.kind === "backup" || task.direction !== "upload") return null;
+  const mine = bare(task.remote);
+  const inside = (a: string, b: string) => a === b || b === "" || a.startsWith(b + "/");
+  return (
+    all.find(
+      (o) =>
+        o.id !== task.id &&
+        o.kind !== "backup" &&
+        o.direction === "upload" &&
+        o.storage === task.storage &&
+        (inside(mine, bare(o.remote)) || inside(bare(o.remote), mine)),
+    ) ?? null
+  );
 }

@@ -208,3 +208,22 @@ async fn the_status_names_who_runs_the_schedules() {
     mine.tick(0, &jiff::tz::TimeZone::UTC).await.unwrap();
     assert_eq!(*mine.role().borrow(), fjordsync_engine::tasks::Role::Active);
 }
+
+/// An undo answers a run: it is never the task's last run nor its last
+/// success, on the card and on the overview alike.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undo_is_not_the_tasks_last_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (api, _config) = app(dir.path()).await;
+    let t = api.save_task(app_task(dir.path(), "Docs", "Docs")).await.unwrap();
+    let first = api.run_task(t.id.clone(), quiet()).await.unwrap();
+    assert_eq!(first.outcome, "ok", "{first:?}");
+    let undo = api.undo_run(t.id.clone(), first.id, quiet()).await.unwrap();
+    assert_eq!((undo.kind.as_str(), undo.outcome.as_str()), ("undo", "ok"), "{undo:?}");
+    let listed = api.list_tasks().await.unwrap();
+    assert_eq!(listed[0].last_run.as_ref().map(|r| r.id), Some(first.id));
+    let o = api.overview().await.unwrap();
+    assert_eq!(o[0].last_run.as_ref().map(|r| r.id), Some(first.id));
+    assert_eq!(o[0].last_success_ms, first.ended_ms);
+    assert_eq!(api.list_runs(t.id).await.unwrap().len(), 2, "the undo is in the log");
+}

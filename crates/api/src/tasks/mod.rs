@@ -18,7 +18,7 @@ mod scheduling;
 #[cfg(test)]
 mod doors;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -35,8 +35,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::Api;
 use super::dto::{
-    AppEvent, FileRowDto, OverviewTaskDto, PREVIEW_STEPS, PreviewDto, ProblemDto, RefusalDto, RunDto, StepDto, TaskDto,
-    TaskProgressDto,
+    AppEvent, FileRowDto, OverviewTaskDto, PREVIEW_STEPS, PreviewDto, ProblemDto, RefusalDto, RunDto, StepDto,
+    StorageDto, TaskDto, TaskProgressDto,
 };
 use super::settings::{SettingsDto, now_ms};
 use crate::error::{AppError, AppResult};
@@ -95,17 +95,52 @@ fn storages_of(job: &Job) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn safety(runs: &[RunDto]) -> (Option<i64>, u32) {
-    let mut failures = 0;
-    for r in runs.iter().filter(|r| r.kind != "undo") {
-        if r.outcome == "ok" {
-            return (Some(r.ended_ms.unwrap_or(r.started_ms)), failures);
-        }
-        if BAD_OUTCOMES.contains(&r.outcome.as_str()) {
-            failures += 1;
+/// An undo or a retry: it answers an earlier run, so it is shown as what it
+/// is and is never a task's "last run" or "last success".
+pub(crate) fn is_follow_up(r: &RunDto) -> bool {
+    r.kind == "undo" || r.parent.is_some()
+}
+
+/// What the overview says about a task's runs (newest first): when its last
+/// success ended, and the failed and the refused runs since (a refusal did
+/// nothing, so it is not counted as a failed run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Safety {
+    pub last_success_ms: Option<i64>,
+    pub failures: u32,
+    pub refusals: u32,
+}
+
+pub(crate) fn safety(runs: &[RunDto]) -> Safety {
+    let mut s = Safety::default();
+    for r in runs.iter().filter(|r| !is_follow_up(r)) {
+        match r.outcome.as_str() {
+            "ok" => {
+                s.last_success_ms = Some(r.ended_ms.unwrap_or(r.started_ms));
+                return s;
+            }
+            "refused" => s.refusals += 1,
+            o if BAD_OUTCOMES.contains(&o) => s.failures += 1,
+            _ => {}
         }
     }
-    (None, failures)
+    s
+}
+
+/// The `storages` and every other storage on the same account (the same
+/// user name with the same service): a run changes the space they all show.
+pub(crate) fn same_account(all: &[StorageDto], storages: &[String]) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = storages.iter().cloned().collect();
+    for s in storages {
+        let Some(me) = all.iter().find(|d| &d.name == s) else { continue };
+        if me.username.is_none() {
+            continue;
+        }
+        names.extend(
+            all.iter().filter(|d| d.service == me.service && d.username == me.username).map(|d| d.name.clone()),
+        );
+    }
+    names
 }
 
 /// Checks a task from the UI and makes its engine spec.
@@ -319,6 +354,18 @@ impl Api {
     /// Creates (empty id) or replaces a task; returns it with its id. A
     /// replaced task keeps what the form does not show (see [`convert`]).
     pub async fn save_task(&self, task: TaskDto) -> AppResult<TaskDto> {
+        self.save_task_with(task, None).await
+    }
+
+    /// [`Api::save_task`] from the task form, which also checks the local
+    /// folder an upload reads (`create_local` given): a missing one is
+    /// refused with `local_missing` (a typo would otherwise show only as a
+    /// refused run later), or made when `create_local` is true (the user
+    /// chose "Create it"). A download makes its folder when it runs.
+    pub async fn save_task_with(&self, task: TaskDto, create_local: Option<bool>) -> AppResult<TaskDto> {
+        if create_local.is_some() && task.kind != "backup" && task.direction == "upload" {
+            local_folder(task.local.trim(), create_local == Some(true))?;
+        }
         if task.name.trim().is_empty() {
             return Err(AppError::invalid("give the task a name"));
         }
@@ -453,7 +500,7 @@ impl Api {
             .into_iter()
             .zip(runs)
             .map(|(t, mine)| {
-                let (last_success_ms, failures) = safety(&mine);
+                let safety = safety(&mine);
                 OverviewTaskDto {
                     running: running.contains(&t.id),
                     id: t.id,
@@ -463,9 +510,10 @@ impl Api {
                     schedule: t.schedule,
                     next_run_ms: t.next_run_ms,
                     schedule_since_ms: t.schedule_since_ms,
-                    last_success_ms,
-                    last_run: mine.into_iter().next().or(t.last_run),
-                    failures,
+                    last_success_ms: safety.last_success_ms,
+                    last_run: mine.into_iter().find(|r| !is_follow_up(r)).or(t.last_run),
+                    failures: safety.failures,
+                    refusals: safety.refusals,
                 }
             })
             .collect())
@@ -485,7 +533,9 @@ impl Api {
                 Ok(run_dto(db, &rec))
             })
             .await?;
-        for storage in storages_of(&task.job) {
+        // Every storage on the run's account shows the same quota: all of them refresh.
+        let all = self.list_storages().await.unwrap_or_default();
+        for storage in same_account(&all, &storages_of(&task.job)) {
             self.emit(AppEvent::StorageChanged { storage });
         }
         Ok(dto)
@@ -557,11 +607,34 @@ impl Api {
     }
 }
 
+/// Checks that an upload's local folder exists, making it when `create`.
+fn local_folder(path: &str, create: bool) -> AppResult<()> {
+    let p = std::path::Path::new(path);
+    if !p.is_absolute() || p.is_dir() {
+        // A relative path gets its own error from the spec check.
+        return Ok(());
+    }
+    if !create {
+        return Err(AppError::new(
+            "local_missing",
+            format!("the folder {path} does not exist on this computer: create it, or choose another folder"),
+        ));
+    }
+    std::fs::create_dir_all(p)
+        .map_err(|e| AppError::new("local_create", format!("could not create the folder {path}: {e}")))
+}
+
 /// A stored task as the UI shows it: the form's fields, its last run and
 /// when its schedule next starts it.
 fn shown(db: &StateDb, task: &Task, tz: &TimeZone) -> AppResult<TaskDto> {
     let mut dto = dto_of(task);
-    dto.last_run = db.runs_of(1, Some(task.id)).map_err(state_err)?.first().map(|r| run_dto(db, r));
+    // The newest of the task's own runs: an undo or a retry is not its last run.
+    dto.last_run = db
+        .runs_of(OVERVIEW_RUNS, Some(task.id))
+        .map_err(state_err)?
+        .iter()
+        .map(|r| run_dto(db, r))
+        .find(|r| !is_follow_up(r));
     dto.next_run_ms = db.tasks().next_due_ms(task, tz).map_err(task_err)?;
     Ok(dto)
 }
@@ -768,10 +841,70 @@ pub(crate) mod tests {
 
     #[test]
     fn safety_is_the_last_success_and_the_failures_since() {
+        let s = |last_success_ms, failures, refusals| Safety { last_success_ms, failures, refusals };
         let runs = [run(5, "sync", "failed", 500), run(4, "undo", "ok", 400), run(3, "sync", "refused", 300)];
-        assert_eq!(safety(&runs), (None, 2));
+        assert_eq!(safety(&runs), s(None, 1, 1));
         let runs = [run(5, "sync", "failed", 500), run(4, "sync", "cancelled", 400), run(3, "sync", "ok", 300)];
-        assert_eq!(safety(&runs), (Some(310), 1));
+        assert_eq!(safety(&runs), s(Some(310), 1, 0));
+    }
+
+    /// Three refusals are three refusals, not "2 failed runs"; a retry that
+    /// went well is not the task's last success.
+    #[test]
+    fn refusals_are_counted_as_refusals_and_retries_are_not_a_success() {
+        let runs = [run(3, "sync", "refused", 300), run(2, "sync", "refused", 200), run(1, "sync", "refused", 100)];
+        assert_eq!(safety(&runs), Safety { last_success_ms: None, failures: 0, refusals: 3 });
+        let retry = RunDto { parent: Some(2), ..run(3, "sync", "ok", 300) };
+        let runs = [retry, run(2, "sync", "failed", 200), run(1, "sync", "ok", 100)];
+        assert_eq!(safety(&runs), Safety { last_success_ms: Some(110), failures: 1, refusals: 0 });
+    }
+
+    /// The form's save flags a missing local folder and makes it only when
+    /// asked; saves without the check (the CLI's, old callers) are as before.
+    #[tokio::test]
+    async fn a_missing_local_folder_is_flagged_at_save_and_made_on_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = api(dir.path());
+        let missing = dir.path().join("Photos");
+        let t = sample(missing.to_str().unwrap());
+        let err = api.save_task_with(t.clone(), Some(false)).await.unwrap_err();
+        assert_eq!(err.code, "local_missing", "{err:?}");
+        assert!(api.list_tasks().await.unwrap().is_empty(), "nothing saved");
+        api.save_task_with(t.clone(), Some(true)).await.unwrap();
+        assert!(missing.is_dir());
+        // A download makes its folder when it runs: no question at save.
+        let down = TaskDto { name: "Down".into(), direction: "download".into(), ..sample("/no/such/dir") };
+        api.save_task_with(down, Some(false)).await.unwrap();
+        api.save_task(TaskDto { name: "Old".into(), ..sample("/no/such/dir") }).await.unwrap();
+    }
+
+    /// Two storages on one account (say two devices) share one quota: a run
+    /// through one refreshes both; another account's storage is left alone.
+    #[test]
+    fn a_run_changes_every_storage_of_its_account() {
+        let storage = |name: &str, service: &str, user: Option<&str>| StorageDto {
+            name: name.into(),
+            service: service.into(),
+            service_name: String::new(),
+            sign_in: "standard".into(),
+            device: "Jotta".into(),
+            mountpoint: "Archive".into(),
+            username: user.map(Into::into),
+            demo: false,
+        };
+        let all = [
+            storage("photos", "jottacloud", Some("kari")),
+            storage("work", "jottacloud", Some("kari")),
+            storage("telia", "telia_no", Some("kari")),
+            storage("ola", "jottacloud", Some("ola")),
+            storage("old", "jottacloud", None),
+            storage("old2", "jottacloud", None),
+        ];
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(same_account(&all, &["photos".into()]), names(&["photos", "work"]));
+        assert_eq!(same_account(&all, &["ola".into()]), names(&["ola"]));
+        assert_eq!(same_account(&all, &["old".into()]), names(&["old"]), "no user name: no guess");
+        assert_eq!(same_account(&all, &["gone".into()]), names(&["gone"]));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 import { ApiError, type Task, type TaskProgress } from "../../lib/api/types";
 import type { TaskRuns } from "../../lib/runs.svelte";
-import { outcomeLabel } from "../../lib/tasks";
+import { outcomeLabel, type Tone } from "../../lib/tasks";
 
 /** A repository's password asked for, and what to do with it. */
 export interface Asking {
@@ -14,7 +14,16 @@ export interface Asking {
 
 export class BackupPage {
   error = $state<ApiError | null>(null);
-  notice = $state<string | null>(null);
+  #notice = $state<string | null>(null);
+  /** The notice's colour: a new notice is a success unless `tone` is set after it. */
+  tone = $state<Tone>("ok");
+  get notice(): string | null {
+    return this.#notice;
+  }
+  set notice(v: string | null) {
+    this.#notice = v;
+    this.tone = "ok";
+  }
   asking = $state<Asking | null>(null);
 
   constructor(readonly runs: TaskRuns) {}

@@ -100,7 +100,11 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   deleteTrashItem(storage: string, path: string[], folder: boolean): Promise<void>;
   emptyTrash(storage: string): Promise<Purge>;
   listTasks(): Promise<Task[]>;
-  saveTask(task: Task): Promise<Task>;
+  /**
+   * Creates or replaces a task. With `opts` the app also checks the local
+   * folder: missing, it answers `local_missing` unless `createLocal` makes it.
+   */
+  saveTask(task: Task, opts?: { createLocal?: boolean }): Promise<Task>;
   deleteTask(id: string): Promise<void>;
   previewTask(id: string): Promise<Preview>;
   /** Runs a task to its end, calling `onProgress` meanwhile; resolves with the recorded run. */
@@ -224,7 +228,7 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     deleteTrashItem: (storage, path, folder) => call("delete_trash_item", { storage, path, folder }),
     emptyTrash: (storage) => call("empty_trash", { storage }),
     listTasks: () => call("list_tasks"),
-    saveTask: (task) => call("save_task", { task }),
+    saveTask: (task, opts) => call("save_task", opts ? { task, createLocal: opts.createLocal ?? false } : { task }),
     deleteTask: (id) => call("delete_task", { id }),
     previewTask: (id) => call("preview_task", { id }),
     runTask: (id, onProgress, opts) =>

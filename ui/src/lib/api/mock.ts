@@ -54,6 +54,10 @@ export interface MockOptions {
   tasks?: Task[];
   /** Make previews show the delete guard refusing. */
   refuseDeletes?: boolean;
+  /** backup_size's deduplication ratio (else what the versions and packs give). */
+  dedupRatio?: number;
+  /** Local folders that do not exist (save_task with createLocal: false answers local_missing). */
+  missingLocal?: string[];
   /** run_task stops as the engine does when the disk fills up. */
   diskFull?: boolean;
   /** Another program runs the schedules (appStatus().scheduledBy). */
@@ -250,10 +254,12 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     };
     runs.push({ ...run, task: task.id });
     files.set(run.id, rows);
-    task.lastRun = run;
+    // An undo or a retry is not the task's last run (as in the app).
+    if (kind !== "undo" && parent === null) task.lastRun = run;
     return run;
   };
   let storages = [...(opts.storages ?? [])];
+  const missingLocal = new Set(opts.missingLocal ?? []);
   let keyringMissing = opts.keyringMissing ?? false;
   const roots = new Map<string, Node>();
   // Files' current revision numbers (2 unless a restore added one).
@@ -456,7 +462,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       unlock(String(a.task), a.password);
       const snapshotBytes = snapshots.reduce((n, s) => n + (s.size ?? 0), 0);
       const packBytes = snapshots.length ? 1024 : 0;
-      return { bytes: packBytes + 200, files: snapshots.length + 3, packBytes, snapshots: snapshots.length, snapshotBytes, dedupRatio: packBytes ? snapshotBytes / packBytes : null };
+      return { bytes: packBytes + 200, files: snapshots.length + 3, packBytes, snapshots: snapshots.length, snapshotBytes, dedupRatio: packBytes ? (opts.dedupRatio ?? snapshotBytes / packBytes) : null };
     },
     list_tasks: () => structuredClone(tasks).map((t) => ({ ...t, nextRunMs: nextRun(t) })),
     get_settings: () => ({ ...settings }),
@@ -481,7 +487,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     sync_all_now: () => tasks.length,
     overview: (): OverviewTask[] =>
       tasks.map((t) => {
-        const mine = runs.filter((r) => r.task === t.id && r.kind !== "undo").reverse();
+        const mine = runs.filter((r) => r.task === t.id && r.kind !== "undo" && r.parent === null).reverse();
         const okIdx = mine.findIndex((r) => r.outcome === "ok");
         const ok = okIdx >= 0 ? mine[okIdx] : undefined;
         const before = okIdx >= 0 ? mine.slice(0, okIdx) : mine;
@@ -495,7 +501,8 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
           scheduleSinceMs: t.scheduleSinceMs ?? null,
           lastSuccessMs: ok ? (ok.endedMs ?? ok.startedMs) : null,
           lastRun: t.lastRun,
-          failures: before.filter((r) => ["failed", "refused", "crashed", "interrupted"].includes(r.outcome)).length,
+          failures: before.filter((r) => ["failed", "crashed", "interrupted"].includes(r.outcome)).length,
+          refusals: before.filter((r) => r.outcome === "refused").length,
           running: holds.has(t.id),
         };
       }),
@@ -509,6 +516,10 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
           : Date.now()
         : null;
       if (t.kind !== "backup" && !t.local.startsWith("/")) throw new ApiError("invalid", "the local folder must be a full path");
+      if (a.createLocal !== undefined && t.kind !== "backup" && t.direction === "upload" && missingLocal.has(t.local)) {
+        if (!a.createLocal) throw new ApiError("local_missing", `the folder ${t.local} does not exist`);
+        missingLocal.delete(t.local);
+      }
       if (!t.id) {
         t.id = String(tasks.length + 1);
         t.lastRun = null;
@@ -580,7 +591,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       if (opts.holdRuns) {
         outcome = await new Promise<string>((resolve) => holds.set(t.id, () => resolve("cancelled")));
       }
-      const counters = { ...zeroCounters, uploaded: 1, updated: 1, failed: 1, bytes: 3072 };
+      const counters = { ...zeroCounters, uploaded: 1, updated: 1, failed: 1, skipped: 1, bytes: 3072 };
       const run = record(t, t.kind, outcome === "ok" ? "failed" : outcome, counters, null, [
         { path: "new/a.txt", action: "upload", bytes: 1024, result: "completed", error: null },
         { path: "b.txt", action: "update", bytes: 2048, result: "completed", error: null },
