@@ -3,11 +3,13 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import App from "../App.svelte";
 import { demoFiles, demoStorage, mockBackend, type MockOptions } from "../lib/api/mock";
 import type { Task } from "../lib/api/types";
+import { blankBackup } from "../lib/tasks";
 
 // Every row rendered: the rows themselves are what these tests look at.
 vi.mock("virtua/svelte", async () => ({ VList: (await import("./testing/AllRows.svelte")).default }));
 
 const laptopBackup: Task = {
+  ...blankBackup("demo"),
   id: "b1",
   name: "Laptop backup",
   kind: "backup",
@@ -18,7 +20,7 @@ const laptopBackup: Task = {
   include: [],
   exclude: [],
   lastRun: null,
-  backup: { folders: ["/home/me"], repoLocal: null, retention: {}, rememberPassword: true },
+  backup: { ...blankBackup("demo").backup!, folders: ["/home/me"], repoLocal: null, rememberPassword: true },
 };
 
 /** The app on the demo storage's files, opened in the folder Backups. */

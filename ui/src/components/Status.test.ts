@@ -5,8 +5,10 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import App from "../App.svelte";
 import { demoStorage, mockBackend, type MockOptions } from "../lib/api/mock";
 import type { Task } from "../lib/api/types";
+import { blankTask } from "../lib/tasks";
 
 const photos: Task = {
+  ...blankTask("demo"),
   id: "t1",
   name: "Photos",
   kind: "sync",

@@ -9,6 +9,7 @@ const saved: Task = {
   ...blankTask("demo"),
   id: "t1",
   name: "Photos",
+  kind: "sync",
   local: "/home/me/Photos",
   remote: "Photos",
   exclude: ["*.tmp"],

@@ -12,6 +12,7 @@ const e = (name: string, folder: boolean, size: number | null = null, modified: 
   modified,
   uploaded: null,
   mime: null,
+  backup: false,
 });
 
 describe("formatBytes", () => {

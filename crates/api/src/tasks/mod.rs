@@ -886,7 +886,7 @@ pub(crate) mod tests {
             name: name.into(),
             service: service.into(),
             service_name: String::new(),
-            sign_in: "standard".into(),
+            sign_in: fjordsync_engine::remotes::SignIn::Standard,
             device: "Jotta".into(),
             mountpoint: "Archive".into(),
             username: user.map(Into::into),

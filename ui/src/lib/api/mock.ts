@@ -155,7 +155,7 @@ export interface MockBackend extends Backend {
 }
 
 const folder = (name: string): Node => ({
-  entry: { name, displayName: name, folder: true, size: null, md5: null, created: null, modified: null, uploaded: null, mime: null },
+  entry: { name, displayName: name, folder: true, size: null, md5: null, created: null, modified: null, uploaded: null, mime: null, backup: false },
   children: new Map(),
 });
 
@@ -170,6 +170,7 @@ const file = (name: string, size = 10): Node => ({
     modified: "2026-01-02T03:04:05Z",
     uploaded: "2026-01-03T00:00:00Z",
     mime: "text/plain",
+    backup: false,
   },
 });
 

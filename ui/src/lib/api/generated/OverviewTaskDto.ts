@@ -44,9 +44,13 @@ lastSuccessMs: number | null,
  */
 lastRun: RunDto | null, 
 /**
- * Runs that failed (or were refused or interrupted) since the last success.
+ * Runs that failed (or were interrupted) since the last success.
  */
 failures: number, 
+/**
+ * Runs refused since the last success (they did nothing: not failures).
+ */
+refusals: number, 
 /**
  * Running now.
  */
