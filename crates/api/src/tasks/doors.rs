@@ -173,8 +173,19 @@ async fn a_killed_holder_releases_the_task() {
     assert!(busy.message.contains("another Fjordsync window or command"), "{}", busy.message);
     holder.kill().unwrap();
     holder.wait().unwrap();
-    // Free again: the run starts (and fails on the storage that does not exist, not on the lock).
-    let err = api.run_task(t.id.clone(), quiet()).await.unwrap_err();
+    // Free again: the run starts (and fails on the storage that does not
+    // exist, not on the lock). flock(1) forks its command with a copy of the
+    // locked file until that child closes it (`--close`), so a kill right
+    // after the lock was taken may leave the copy open for a moment: try
+    // again (bounded) before calling it held.
+    let mut err = api.run_task(t.id.clone(), quiet()).await.unwrap_err();
+    for _ in 0..100 {
+        if err.code != "busy" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        err = api.run_task(t.id.clone(), quiet()).await.unwrap_err();
+    }
     assert_ne!(err.code, "busy", "{err:?}");
 }
 
