@@ -77,7 +77,7 @@ describe("errors a person can meet", () => {
   });
 
   it("a browser that cannot open: the sign-in keeps waiting and the link is there to copy or open", async () => {
-    const { backend, copied, opened } = backendWith({ browserFails: true });
+    const { backend, copied } = backendWith({ browserFails: true });
     await toSignIn(backend);
     await fireEvent.click(screen.getByRole("radio", { name: /Sign in with the browser/ }));
     await fireEvent.click(screen.getByRole("button", { name: "Sign in with the browser" }));
@@ -91,8 +91,8 @@ describe("errors a person can meet", () => {
     expect(within(alert).getByTestId("error-detail").textContent).toMatch(/ExitStatus/);
     expect(within(link).getByTestId("signin-url").textContent).toBe(longSignInUrl);
     await fireEvent.click(within(link).getByRole("button", { name: "Copy link" }));
-    await fireEvent.click(within(link).getByRole("button", { name: "Open link" }));
-    await waitFor(() => expect([copied, opened]).toEqual([[longSignInUrl], [longSignInUrl]]));
+    expect(within(link).queryByRole("button", { name: "Open link" })).toBeNull();
+    await waitFor(() => expect(copied).toEqual([longSignInUrl]));
     // Still waiting: the wizard's own cancel is offered, nothing failed.
     expect(screen.getByText("Waiting for the browser… Finish signing in there, then come back.")).toBeTruthy();
   });

@@ -247,7 +247,6 @@ export const da: Record<MessageKey, string> = {
   "wizard.place.newDeviceHelp": "Den nye enhed oprettes, når du gemmer; giv dens første mappe et navn nedenfor.",
   "wizard.browser.failed": "Fjordsync kunne ikke åbne en browser. Åbn dette link i en browser på denne computer for at gøre login færdigt:",
   "wizard.browser.copy": "Kopiér linket",
-  "wizard.browser.open": "Åbn linket",
   "wizard.demo.choice": "Demolager på denne computer (ingen konto nødvendig)",
   "wizard.demo.filled": "Alt er udfyldt til demolageret: log ind med tokenet nedenfor, eller vælg browseren og brug de viste oplysninger.",
   "demo.signIn.title": "Login-oplysninger til demoen",

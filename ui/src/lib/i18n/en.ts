@@ -243,7 +243,6 @@ export const en = {
   "wizard.place.newDeviceHelp": "The new device is made when you save; name its first folder below.",
   "wizard.browser.failed": "Fjordsync could not open a browser. Open this link in a browser on this computer to finish signing in:",
   "wizard.browser.copy": "Copy link",
-  "wizard.browser.open": "Open link",
   "wizard.demo.choice": "Demo storage on this computer (no account needed)",
   "wizard.demo.filled": "Everything is filled in for the demo storage: sign in with the token below, or choose the browser and use the details shown.",
   "demo.signIn.title": "Demo sign-in details",

@@ -249,7 +249,6 @@ export const fi: Record<MessageKey, string> = {
   "wizard.place.newDeviceHelp": "Uusi laite luodaan, kun tallennat; anna sen ensimmäiselle kansiolle nimi alla.",
   "wizard.browser.failed": "Fjordsync ei voinut avata selainta. Avaa tämä linkki selaimessa tällä tietokoneella, niin kirjautuminen valmistuu:",
   "wizard.browser.copy": "Kopioi linkki",
-  "wizard.browser.open": "Avaa linkki",
   "wizard.demo.choice": "Esittelytallennustila tällä tietokoneella (tiliä ei tarvita)",
   "wizard.demo.filled": "Kaikki on täytetty esittelytallennustilaa varten: kirjaudu alla olevalla avaimella tai valitse selain ja käytä näytettyjä tietoja.",
   "demo.signIn.title": "Esittelyn kirjautumistiedot",

@@ -244,7 +244,6 @@ export const nb: Record<MessageKey, string> = {
   "wizard.place.newDeviceHelp": "Den nye enheten lages når du lagrer; gi den første mappen et navn nedenfor.",
   "wizard.browser.failed": "Fjordsync fikk ikke åpnet en nettleser. Åpne denne lenken i en nettleser på denne datamaskinen for å fullføre innloggingen:",
   "wizard.browser.copy": "Kopier lenken",
-  "wizard.browser.open": "Åpne lenken",
   "wizard.demo.choice": "Demolagring på denne datamaskinen (ingen konto trengs)",
   "wizard.demo.filled": "Alt er fylt ut for demolagringen: logg inn med nøkkelen nedenfor, eller velg nettleseren og bruk opplysningene som vises.",
   "demo.signIn.title": "Innloggingsopplysninger for demoen",

@@ -247,7 +247,6 @@ export const sv: Record<MessageKey, string> = {
   "wizard.place.newDeviceHelp": "Den nya enheten skapas när du sparar; namnge dess första mapp nedan.",
   "wizard.browser.failed": "Fjordsync kunde inte öppna en webbläsare. Öppna den här länken i en webbläsare på den här datorn för att slutföra inloggningen:",
   "wizard.browser.copy": "Kopiera länken",
-  "wizard.browser.open": "Öppna länken",
   "wizard.demo.choice": "Demolagring på den här datorn (inget konto behövs)",
   "wizard.demo.filled": "Allt är ifyllt för demolagringen: logga in med token nedan, eller välj webbläsaren och använd uppgifterna som visas.",
   "demo.signIn.title": "Inloggningsuppgifter för demon",
