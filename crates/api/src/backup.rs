@@ -894,6 +894,15 @@ pub(crate) mod tests {
 
     /// 4 MB that do not compress, so backing them up, restoring or reading
     /// them back has bytes to count.
+    /// An app over `dir` (file secret store) with the demo storage running.
+    pub(crate) async fn demo_api(dir: &std::path::Path) -> Api {
+        let config = fjordsync_engine::ConfigDir::at(dir.join("config")).unwrap();
+        let api = Api::new(config, dir.join("data")).unwrap();
+        api.use_file_store().await.unwrap();
+        api.start_demo().await.unwrap();
+        api
+    }
+
     pub(crate) fn incompressible() -> Vec<u8> {
         (0..4_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
     }

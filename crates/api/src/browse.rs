@@ -232,10 +232,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn a_backup_repository_is_marked_in_the_listing() {
         let dir = tempfile::tempdir().unwrap();
-        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
-        let api = Api::new(config, dir.path().join("data")).unwrap();
-        api.use_file_store().await.unwrap();
-        api.start_demo().await.unwrap();
+        let api = crate::backup::tests::demo_api(dir.path()).await;
         let src = dir.path().join("src");
         std::fs::create_dir_all(&src).unwrap();
         std::fs::write(src.join("a.txt"), b"hello").unwrap();
