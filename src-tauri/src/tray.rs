@@ -48,6 +48,9 @@ pub enum TrayState {
     Syncing,
     /// A task's last run failed (or could not start).
     Error,
+    /// A task's last run was refused by a safety check (nothing changed):
+    /// not green, but not a failure either; the user has a decision to make.
+    Refused,
     /// Pause all is on.
     Paused,
 }
@@ -111,11 +114,13 @@ pub fn view(
     now_ms: i64,
     lang: Lang,
 ) -> TrayView {
-    let failing = tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| BAD_OUTCOMES.contains(&r.outcome.as_str())));
+    let last_is = |bad: fn(&str) -> bool| tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| bad(&r.outcome)));
     let state = if !running.is_empty() {
         TrayState::Syncing
-    } else if failing {
+    } else if last_is(|o| o != "refused" && BAD_OUTCOMES.contains(&o)) {
         TrayState::Error
+    } else if last_is(|o| o == "refused") {
+        TrayState::Refused
     } else if paused {
         TrayState::Paused
     } else {
@@ -148,6 +153,7 @@ pub fn view(
         TrayState::Idle => w.up_to_date,
         TrayState::Syncing => w.syncing,
         TrayState::Error => w.task_failed,
+        TrayState::Refused => w.task_refused,
         TrayState::Paused => w.paused,
     };
     let mut tooltip = format!("Fjordsync: {status}");
@@ -210,11 +216,12 @@ pub fn badge(rgba: &[u8], width: u32, height: u32, color: [u8; 3]) -> Vec<u8> {
     out
 }
 
-/// The four icons, made once from the app icon.
+/// The five icons, made once from the app icon.
 pub struct TrayIcons {
     idle: Image<'static>,
     syncing: Image<'static>,
     error: Image<'static>,
+    refused: Image<'static>,
     paused: Image<'static>,
 }
 
@@ -226,6 +233,7 @@ impl TrayIcons {
             idle: Image::new_owned(base.rgba().to_vec(), w, h),
             syncing: make([31, 111, 197]),
             error: make([194, 59, 48]),
+            refused: make([214, 137, 16]),
             paused: make([128, 128, 128]),
         }
     }
@@ -235,6 +243,7 @@ impl TrayIcons {
             TrayState::Idle => self.idle.clone(),
             TrayState::Syncing => self.syncing.clone(),
             TrayState::Error => self.error.clone(),
+            TrayState::Refused => self.refused.clone(),
             TrayState::Paused => self.paused.clone(),
         }
     }
@@ -455,6 +464,17 @@ mod tests {
         assert_eq!(st(&ok, &[], true), TrayState::Paused);
         assert_eq!(st(&bad, &[], true), TrayState::Error);
         assert_eq!(st(&bad, &["A".into()], false), TrayState::Syncing);
+        // A refused run is not a failure (nothing changed), and not green either.
+        let refused = [task("A", Some(run("ok", 0, 1000))), task("B", Some(run("refused", 0, 2000)))];
+        assert_eq!(st(&refused, &[], false), TrayState::Refused);
+        let v = view(&refused, &[], false, &[], 0, Lang::En);
+        assert_eq!(v.tooltip, "Fjordsync: a run was refused, nothing changed");
+        assert_eq!(
+            view(&refused, &[], false, &[], 0, Lang::Nb).tooltip,
+            "Fjordsync: en kjøring ble avvist, ingenting ble endret"
+        );
+        let both = [task("A", Some(run("failed", 0, 1000))), task("B", Some(run("refused", 0, 2000)))];
+        assert_eq!(st(&both, &[], false), TrayState::Error, "a failure outranks a refusal");
     }
 
     #[test]
