@@ -251,6 +251,7 @@ const A11Y_SCREENS = [
   "versions", "settings", "overview", "backup: form", "backup: list", "backup: snapshots", "backup: restore",
   "backup: maintenance", "backup: forget preview", "typed-name delete", "wizard: service", "wizard: sign-in",
   "wizard: error", "wizard: place", "wizard: name", "wizard: browser sign-in", "wizard: sms code", "reconnect", "needs the link",
+  "tasks: edit with schedule", "paused", "backup: edit", "backup: opened from files",
 ];
 const a11yChecked = new Set();
 const a11yViolations = [];
@@ -853,6 +854,7 @@ try {
     const at = new Date(Date.now() + 12 * 3_600_000);
     const hhmm = `${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")}`;
     await form.getByLabel("Time of day").fill(hhmm);
+    await a11y(page, "tasks: edit with schedule");
     await form.getByRole("button", { name: "Save" }).click();
     const line = card.getByTestId("schedule");
     await line.filter({ hasText: `Daily at ${hhmm} · Next run:` }).waitFor();
@@ -866,6 +868,7 @@ try {
     const card = page.getByRole("listitem", { name: "Backup" });
     await page.getByRole("button", { name: "Pause all" }).click();
     await page.getByText("Paused: scheduled runs wait.").waitFor();
+    await a11y(page, "paused");
     await card.getByText(/Paused: no scheduled runs until you resume/).waitFor();
     await page.reload();
     await page.getByText("Paused: scheduled runs wait.").waitFor();
@@ -1030,6 +1033,8 @@ try {
     }
     await card.getByRole("button", { name: "Edit" }).click();
     const edit = page.getByRole("form", { name: "Edit" });
+    await edit.getByRole("spinbutton", { name: "Latest" }).waitFor();
+    await a11y(page, "backup: edit");
     await edit.getByRole("spinbutton", { name: "Latest" }).fill("1");
     for (const rule of ["Daily", "Weekly", "Monthly"]) await edit.getByRole("spinbutton", { name: rule }).fill("0");
     await edit.getByRole("button", { name: "Save" }).click();
@@ -1144,6 +1149,7 @@ try {
 
     await details.getByRole("button", { name: "Open in Backup" }).click();
     await page.getByLabel("Versions of “Guarded”").waitFor();
+    await a11y(page, "backup: opened from files");
     await api("delete_task", { id: saved.id });
   });
 
@@ -1338,6 +1344,7 @@ try {
     await p.getByRole("heading", { name: "Ovatko tietoni turvassa?" }).waitFor();
     await p.getByRole("button", { name: "Asetukset" }).click();
     const picker = p.getByRole("combobox", { name: "Kieli" });
+    await picker.waitFor();
     const names = await picker.locator("option").allTextContents();
     expect(names.join("|") === "Järjestelmän mukaan|English|Norsk bokmål|Svenska|Dansk|Suomi", `languages offered: ${names}`);
     await picker.selectOption("sv");
