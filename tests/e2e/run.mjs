@@ -381,6 +381,12 @@ async function a11yKeyboardTest(page) {
     await tabTo(page, page.getByRole("button", { name: "Refresh" }), 2);
     // A row is one stop; Enter walks into a folder.
     await tabTo(page, row(page, "Documents"), 12);
+    // The arrows move between rows.
+    await page.keyboard.press("ArrowDown");
+    const below = await focusedInfo(page);
+    expect(below.name !== "Documents" && below.ring && !below.body, `ArrowDown moved to the next row: ${JSON.stringify(below)}`);
+    await page.keyboard.press("ArrowUp");
+    expect(await isFocused(row(page, "Documents")), "ArrowUp came back to Documents");
     await page.keyboard.press("Enter");
     await crumbs.getByRole("button", { name: "Documents" }).waitFor();
     // Space selects a file: its details open.
@@ -397,6 +403,8 @@ async function a11yKeyboardTest(page) {
     const dialog = page.getByRole("dialog");
     await dialog.waitFor();
     expect(await dialog.evaluate((d) => d.contains(document.activeElement)), "the focus is in the dialog");
+    const question = await dialog.evaluate((d) => document.getElementById(d.getAttribute("aria-describedby") ?? "")?.textContent);
+    expect(question?.startsWith("Move “Notes: what changed?.md” to the trash"), `the dialog is described by its question: ${question}`);
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached" });
     expect(await isFocused(trash), `the focus is back on “Move to trash”: ${JSON.stringify(await focusedInfo(page))}`);
