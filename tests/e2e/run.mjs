@@ -370,6 +370,8 @@ async function a11yKeyboardTest(page) {
     const tab = (name) => page.getByRole("tab", { name });
     await tab("Files").click();
     await row(page, "Documents").waitFor();
+    // Which storage is open is said, not only coloured.
+    expect((await demo.getAttribute("aria-current")) === "page", "the open storage is the current page");
     // From the Files tab (a click puts the focus there), forward through the screen.
     for (const name of ["Tasks", "Backup", "Trash", "Quota"]) await tabTo(page, tab(name), 2);
     await tabTo(page, page.getByRole("button", { name: "Remove storage" }), 2);
