@@ -898,6 +898,8 @@ try {
     await form.getByRole("button", { name: "Save" }).click();
     await page.getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
     await page.reload();
+    // The page applies the settings once it has read them (bounded by the default timeout).
+    await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
     const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(bg === "rgb(18, 23, 29)", `dark theme from the setting on a light OS, got ${bg}`);
     await page.getByRole("button", { name: "Settings" }).click();
