@@ -238,12 +238,13 @@ const row = (page, name) => page.locator(`[role=row][data-name="${name}"]`);
 // moderate and minor findings too (they do not fail the run);
 // E2E_A11Y_TIMES=1 prints how long each check took.
 //
-// Injection: the UI's server sends no Content-Security-Policy (checked with
-// curl -I on the daemon and the bridge), but the window's Tauri CSP may one
-// day come along; page.evaluate runs the source through the DevTools
-// protocol, which a page's CSP does not govern (an addScriptTag <script>
-// would be blocked by a script-src without 'unsafe-inline'), without
-// weakening the context for the other tests as bypassCSP would.
+// Injection: page.evaluate of axe's source. The web server sends no
+// Content-Security-Policy today, but the window's (tauri.conf.json,
+// script-src 'self') would block page.addScriptTag's inline <script> if the
+// server ever sent it too (tried: "Executing inline script violates ...");
+// page.evaluate goes through the DevTools protocol, which the page's CSP does
+// not govern, and unlike bypassCSP it leaves the context as the other tests
+// see it.
 const AXE_SOURCE = readFileSync(join(root, "ui/node_modules/axe-core/axe.min.js"), "utf8");
 const A11Y_SCREENS = [
   "welcome", "keyring error", "files", "details", "rename", "share link", "confirm dialog", "trash", "quota",
