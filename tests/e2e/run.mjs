@@ -226,6 +226,260 @@ const openEvents = (base, protocols, headers = {}) =>
 
 const row = (page, name) => page.locator(`[role=row][data-name="${name}"]`);
 
+// --- accessibility (issue 13 pt 9)
+// axe-core (ui/package.json devDependency) runs in the page on every screen
+// and state a user reaches (`a11y(page, screen)` where the tests above and
+// below get there), in the light theme with all its rules and in the dark
+// theme with its colour rules (the theme changes only colours). A serious or
+// critical violation is printed where it is found (rule, impact, targets,
+// help) and fails "accessibility: …" at the end, which also checks that every
+// screen of A11Y_SCREENS was looked at in a whole run. The keyboard test
+// walks a screen with Tab, Enter, Space and Escape. E2E_A11Y_ALL=1 prints the
+// moderate and minor findings too (they do not fail the run);
+// E2E_A11Y_TIMES=1 prints how long each check took.
+//
+// Injection: page.evaluate of axe's source. The web server sends no
+// Content-Security-Policy today, but the window's (tauri.conf.json,
+// script-src 'self') would block page.addScriptTag's inline <script> if the
+// server ever sent it too (tried: "Executing inline script violates ...");
+// page.evaluate goes through the DevTools protocol, which the page's CSP does
+// not govern, and unlike bypassCSP it leaves the context as the other tests
+// see it.
+const AXE_SOURCE = readFileSync(join(root, "ui/node_modules/axe-core/axe.min.js"), "utf8");
+const A11Y_SCREENS = [
+  "welcome", "keyring error", "files", "details", "rename", "share link", "confirm dialog", "trash", "quota",
+  "tasks: form", "tasks: preview", "tasks: log", "tasks: guard", "tasks: folder picker", "tasks: local missing",
+  "versions", "settings", "overview", "backup: form", "backup: list", "backup: snapshots", "backup: restore",
+  "backup: maintenance", "backup: forget preview", "typed-name delete", "wizard: service", "wizard: sign-in",
+  "wizard: error", "wizard: place", "wizard: name", "wizard: browser sign-in", "wizard: sms code", "reconnect", "needs the link",
+  "tasks: edit with schedule", "paused", "backup: edit", "backup: opened from files",
+];
+const a11yChecked = new Set();
+const a11yViolations = [];
+
+/** Runs axe on what `page` shows now (both themes); records and prints serious or critical violations. */
+async function a11y(page, screen) {
+  const started = Date.now();
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+  const all = !!process.env.E2E_A11Y_ALL;
+  const found = await page.evaluate(async (all) => {
+    const root = document.documentElement;
+    const before = root.getAttribute("data-theme");
+    const passes = [
+      ["light", { resultTypes: ["violations"] }],
+      ["dark", { resultTypes: ["violations"], runOnly: { type: "rule", values: ["color-contrast", "link-in-text-block"] } }],
+    ];
+    const out = [];
+    try {
+      for (const [theme, options] of passes) {
+        root.setAttribute("data-theme", theme);
+        await new Promise((r) => requestAnimationFrame(() => r()));
+        const r = await window.axe.run(document, options);
+        for (const v of r.violations) {
+          if (!all && v.impact !== "serious" && v.impact !== "critical") continue;
+          out.push({
+            theme,
+            id: v.id,
+            impact: v.impact,
+            help: v.help,
+            nodes: v.nodes.map((n) => ({ target: n.target.join(" "), why: (n.any[0] ?? n.all[0] ?? n.none[0])?.message ?? "" })),
+          });
+        }
+      }
+    } finally {
+      if (before === null) root.removeAttribute("data-theme");
+      else root.setAttribute("data-theme", before);
+    }
+    return out;
+  }, all);
+  a11yChecked.add(screen);
+  for (const v of found) {
+    if (v.impact === "serious" || v.impact === "critical") a11yViolations.push({ screen, ...v });
+    console.log(`  a11y ${screen} (${v.theme}): ${v.impact} ${v.id}: ${v.help}`);
+    for (const n of v.nodes.slice(0, 6)) console.log(`      ${n.target}${n.why ? ` — ${n.why}` : ""}`);
+  }
+  if (process.env.E2E_A11Y_TIMES) console.log(`  a11y ${screen}: ${Date.now() - started} ms`);
+}
+
+/** The element that has the focus: how it is named, and whether a focus ring shows (outline or box-shadow). */
+const focusedInfo = (page) =>
+  page.evaluate(() => {
+    const el = document.activeElement;
+    const s = getComputedStyle(el);
+    const ring = (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2 && s.outlineColor !== "rgba(0, 0, 0, 0)") ||
+      (s.boxShadow !== "none" && s.boxShadow !== "");
+    const name = el.getAttribute("aria-label") ?? el.getAttribute("data-name") ?? el.textContent?.trim().slice(0, 40) ?? "";
+    return { tag: el.tagName.toLowerCase(), name, ring, body: el === document.body };
+  });
+
+/** Presses Tab (at most `max` times) until `target` has the focus; every stop on the way shows a focus ring. */
+async function tabTo(page, target, max = 8) {
+  const seen = [];
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const f = await focusedInfo(page);
+    seen.push(`${f.tag} "${f.name}"`);
+    expect(!f.body, `Tab left the page after ${seen.join(" → ")}`);
+    expect(f.ring, `no visible focus ring on ${f.tag} "${f.name}"`);
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+  }
+  throw new Error(`${max} Tabs did not reach ${target}: ${seen.join(" → ")}`);
+}
+
+const isFocused = (locator) => locator.evaluate((el) => el === document.activeElement);
+
+/**
+ * Tabs once round the whole page (at most `max` stops) and returns how many
+ * stops it has; each shows a focus ring of at least 3:1 against the page
+ * background (WCAG 1.4.11).
+ */
+async function tabAround(page, max) {
+  await page.evaluate(() => (window.__firstStop = null));
+  for (let stops = 0; stops < max; ) {
+    await page.keyboard.press("Tab");
+    const f = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (el === document.body || el === null) return { body: true };
+      if (el === window.__firstStop) return { again: true };
+      window.__firstStop ??= el;
+      const rgb = (c) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+      const lum = ([r, g, b]) => {
+        const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+      };
+      const s = getComputedStyle(el);
+      const [a, b] = [lum(rgb(s.outlineColor)), lum(rgb(getComputedStyle(document.documentElement).backgroundColor))];
+      const contrast = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+      const ring = s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2;
+      const name = el.getAttribute("aria-label") ?? el.getAttribute("data-name") ?? el.textContent?.trim().slice(0, 40) ?? "";
+      return { ring, contrast, what: `${el.tagName.toLowerCase()} "${name}"` };
+    });
+    if (f.again) return stops;
+    if (f.body) continue;
+    stops++;
+    expect(f.ring, `no visible focus ring on ${f.what}`);
+    expect(f.contrast >= 3, `the focus ring of ${f.what} has a contrast of ${f.contrast.toFixed(2)} with the page`);
+  }
+  throw new Error(`Tab did not come round in ${max} stops`);
+}
+
+/** The keyboard test, on the main page with the demo storage (after the quota test). */
+async function a11yKeyboardTest(page) {
+  await test("keyboard: Tab reaches a screen's controls in order with a visible focus ring; Enter and Space operate them; Escape closes dialogs back to the opener", async () => {
+    const demo = page.getByRole("navigation", { name: "Storages" }).getByRole("button", { name: /^demo/ });
+    await demo.click();
+    const tab = (name) => page.getByRole("tab", { name });
+    await tab("Files").click();
+    await row(page, "Documents").waitFor();
+    // Which storage is open is said, not only coloured.
+    expect((await demo.getAttribute("aria-current")) === "page", "the open storage is the current page");
+    // From the Files tab (a click puts the focus there), forward through the screen.
+    for (const name of ["Tasks", "Backup", "Trash", "Quota"]) await tabTo(page, tab(name), 2);
+    await tabTo(page, page.getByRole("button", { name: "Remove storage" }), 2);
+    const crumbs = page.getByRole("navigation", { name: "breadcrumbs" });
+    await tabTo(page, crumbs.getByRole("button", { name: "demo" }), 3);
+    await tabTo(page, page.getByRole("button", { name: "+ New folder" }), 3);
+    await tabTo(page, page.getByRole("combobox", { name: "Sort" }), 2);
+    await tabTo(page, page.getByRole("button", { name: "Reverse order" }), 2);
+    await tabTo(page, page.getByRole("button", { name: "Refresh" }), 2);
+    // A row is one stop; Enter walks into a folder.
+    await tabTo(page, row(page, "Documents"), 12);
+    // The arrows move between rows.
+    await page.keyboard.press("ArrowDown");
+    const below = await focusedInfo(page);
+    expect(below.name !== "Documents" && below.ring && !below.body, `ArrowDown moved to the next row: ${JSON.stringify(below)}`);
+    await page.keyboard.press("ArrowUp");
+    expect(await isFocused(row(page, "Documents")), "ArrowUp came back to Documents");
+    await page.keyboard.press("Enter");
+    await crumbs.getByRole("button", { name: "Documents" }).waitFor();
+    // Space selects a file: its details open.
+    const notes = row(page, "Notes: what changed?.md");
+    await notes.waitFor();
+    await notes.focus();
+    await page.keyboard.press(" ");
+    const details = page.getByRole("complementary", { name: "Details" });
+    await details.getByRole("heading", { name: "Notes: what changed?.md" }).waitFor();
+    // Enter on "Move to trash" opens the confirmation with the focus in it; Escape closes it, the focus back on the button.
+    const trash = details.getByRole("button", { name: "Move to trash" });
+    await tabTo(page, trash, 30);
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    expect(await dialog.evaluate((d) => d.contains(document.activeElement)), "the focus is in the dialog");
+    const question = await dialog.evaluate((d) => document.getElementById(d.getAttribute("aria-describedby") ?? "")?.textContent);
+    expect(question?.startsWith("Move “Notes: what changed?.md” to the trash"), `the dialog is described by its question: ${question}`);
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    expect(await isFocused(trash), `the focus is back on “Move to trash”: ${JSON.stringify(await focusedInfo(page))}`);
+    await row(page, "Notes: what changed?.md").waitFor();
+    // Round the whole screen (sidebar, tabs, toolbar, rows, details): a ring on every stop, in both themes.
+    const theme = await page.evaluate(() => document.documentElement.getAttribute("data-theme"));
+    try {
+      for (const t of ["light", "dark"]) {
+        await page.evaluate((t) => document.documentElement.setAttribute("data-theme", t), t);
+        const stops = await tabAround(page, 150);
+        expect(stops >= 20, `${stops} stops round the files screen (${t})`);
+      }
+    } finally {
+      await page.evaluate((t) => (t === null ? document.documentElement.removeAttribute("data-theme") : document.documentElement.setAttribute("data-theme", t)), theme);
+    }
+    await crumbs.getByRole("button", { name: "demo" }).click();
+
+    // Tasks: Enter on a tab switches to it; Space on "+ New task" opens the form.
+    await tab("Files").focus();
+    await page.keyboard.press("Tab");
+    expect(await isFocused(tab("Tasks")), "Tab from Files reaches Tasks");
+    await page.keyboard.press("Enter");
+    expect((await tab("Tasks").getAttribute("aria-selected")) === "true", "Enter chose the Tasks tab");
+    // Arrow keys, End and Home move along the tabs and open them.
+    for (const [key, name] of [["ArrowRight", "Backup"], ["End", "Quota"], ["Home", "Files"], ["ArrowLeft", "Quota"], ["ArrowRight", "Files"], ["ArrowRight", "Tasks"]]) {
+      await page.keyboard.press(key);
+      expect(await isFocused(tab(name)), `${key} focuses the ${name} tab`);
+      expect((await tab(name).getAttribute("aria-selected")) === "true", `${key} opens the ${name} tab`);
+    }
+    const add = page.getByRole("button", { name: "+ New task" });
+    await tabTo(page, add, 8);
+    await page.keyboard.press(" ");
+    // The form takes the focus in its first field.
+    const form = page.getByRole("form", { name: "New task" });
+    const name = form.getByRole("textbox", { name: "Task name" });
+    await name.waitFor();
+    expect(await isFocused(name), `the new task form focuses its name: ${JSON.stringify(await focusedInfo(page))}`);
+    // The storage folder picker: Enter opens it with the focus inside, Escape closes it back to its button.
+    const choose = form.getByRole("button", { name: "Choose folder…" });
+    await tabTo(page, choose, 8);
+    await page.keyboard.press("Enter");
+    const picker = page.getByRole("dialog", { name: "Choose a folder in demo" });
+    await row(picker, "Documents").waitFor();
+    expect(await picker.evaluate((d) => d.contains(document.activeElement)), "the focus is in the picker");
+    // Tab stays inside the open picker.
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press("Tab");
+      expect(await picker.evaluate((d) => d.contains(document.activeElement)), `Tab ${i + 1} stayed in the picker`);
+    }
+    await page.keyboard.press("Escape");
+    await picker.waitFor({ state: "detached" });
+    expect(await isFocused(choose), `the focus is back on “Choose folder…”: ${JSON.stringify(await focusedInfo(page))}`);
+    await tabTo(page, form.getByRole("button", { name: "Cancel" }), 20);
+    await page.keyboard.press("Enter");
+    await form.waitFor({ state: "detached" });
+  });
+}
+
+async function a11yReportTest() {
+  await test("accessibility: axe finds no serious or critical violation on any screen, in the light and the dark theme", async () => {
+    console.log(`  a11y: ${a11yChecked.size} screens checked: ${[...a11yChecked].join(", ")}`);
+    if (!ONLY) {
+      const missed = A11Y_SCREENS.filter((s) => !a11yChecked.has(s));
+      expect(missed.length === 0, `screens never checked: ${missed.join(", ")}`);
+    }
+    expect(a11yViolations.length === 0,
+      `${a11yViolations.length} serious or critical violations: ` +
+        a11yViolations.map((v) => `${v.screen} (${v.theme}) ${v.id} ${v.nodes.map((n) => n.target).join(", ")}`).join("; "));
+  });
+}
+// --- end of accessibility (issue 13 pt 9)
+
 try {
   const main = await startBridge("main");
   const page = await newPage(main.link);
@@ -236,6 +490,7 @@ try {
     await page.getByRole("heading", { name: "demo" }).waitFor();
     await row(page, "Documents").waitFor();
     await row(page, "Photos").waitFor();
+    await a11y(page, "files");
     await page.screenshot({ path: join(ARTIFACTS, "browser.png") });
   });
 
@@ -246,6 +501,7 @@ try {
     await details.getByRole("heading", { name: "Notes: what changed?.md" }).waitFor();
     const md5 = await details.locator("dd.mono").textContent();
     expect(/^[0-9a-f]{32}$/.test(md5 ?? ""), `md5 shown: ${md5}`);
+    await a11y(page, "details");
     await page.screenshot({ path: join(ARTIFACTS, "details.png") });
     await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
     await row(page, "Photos").waitFor();
@@ -261,6 +517,7 @@ try {
     await page.getByRole("button", { name: "Rename or move" }).click();
     await page.getByRole("textbox", { name: "Name", exact: true }).fill("Budget final.csv");
     await page.getByRole("textbox", { name: /^Folder/ }).fill("Reports： 2026");
+    await a11y(page, "rename");
     await page.getByRole("button", { name: "Apply" }).click();
     await row(page, "Budget 2026.csv").waitFor({ state: "detached" });
     await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
@@ -273,6 +530,7 @@ try {
     await row(page, "Budget final.csv").click();
     await page.getByRole("button", { name: "Create link" }).click();
     const url = await page.getByTestId("share-url").textContent();
+    await a11y(page, "share link");
     expect(url?.includes("/s/"), `share url: ${url}`);
     const res = await fetch(url);
     expect(res.ok, `the public link works (${res.status})`);
@@ -291,12 +549,14 @@ try {
 
   await test("delete to trash with confirm, restore from the trash", async () => {
     await page.getByRole("button", { name: "Move to trash" }).click();
+    await a11y(page, "confirm dialog");
     await page.getByRole("dialog").getByRole("button", { name: "Move to trash" }).click();
     await row(page, "Budget final.csv").waitFor({ state: "detached" });
     await page.getByRole("tab", { name: "Trash" }).click();
     const item = page.locator('li[data-name="Budget final.csv"]');
     await item.waitFor();
     await page.locator('li[data-name="Old draft.txt"]').waitFor();
+    await a11y(page, "trash");
     await page.screenshot({ path: join(ARTIFACTS, "trash.png") });
     await item.getByRole("button", { name: "Restore" }).click();
     await page.getByText("“Budget final.csv” is back in Jotta / Archive / Reports: 2026.").waitFor();
@@ -334,8 +594,11 @@ try {
     await page.getByRole("cell", { name: "Archive" }).waitFor();
     const line = await page.getByTestId("quota-line").first().textContent();
     expect(/ of 5 GiB used/.test(line ?? ""), `sidebar quota: ${line}`);
+    await a11y(page, "quota");
     await page.screenshot({ path: join(ARTIFACTS, "quota.png") });
   });
+
+  await a11yKeyboardTest(page);
 
   await test("tasks: create a sync task from a local folder, preview, run with progress, log, filter, undo", async () => {
     const local = join(main.home, "to-sync");
@@ -352,6 +615,7 @@ try {
     await form.getByRole("textbox", { name: "Folder on this computer" }).fill(local);
     await form.getByRole("textbox", { name: /^Folder in demo/ }).fill("Backup");
     await form.getByRole("textbox", { name: /^Leave out/ }).fill("*.tmp");
+    await a11y(page, "tasks: form");
     await form.getByRole("button", { name: "Save" }).click();
     const card = page.getByRole("listitem", { name: "Backup" });
     await card.getByText("Not run yet.").waitFor();
@@ -363,6 +627,7 @@ try {
     expect((await plan.locator('[data-k="deletes"]').textContent()) === "0", "plan: nothing deleted");
     expect((await plan.locator('[data-k="bytes"]').textContent())?.startsWith("24"), "plan: about 24 MiB");
     await plan.getByText("sub/b.txt").waitFor();
+    await a11y(page, "tasks: preview");
     expect((await plan.getByText("scratch.tmp").count()) === 0, "excluded file is not in the plan");
     await page.screenshot({ path: join(ARTIFACTS, "task-preview.png") });
 
@@ -386,6 +651,7 @@ try {
     await log.locator('[data-result="completed"]').first().waitFor();
     const completed = await log.locator('[data-result="completed"]').count();
     expect(completed >= 3, `completed rows: ${completed}`);
+    await a11y(page, "tasks: log");
     await page.screenshot({ path: join(ARTIFACTS, "task-log.png") });
     await log.getByRole("button", { name: "Failed", exact: true }).click();
     await log.getByText("No files match.").waitFor();
@@ -457,6 +723,7 @@ try {
     expect((await refused.getByTestId("guard-numbers").textContent()) === "It would delete 3 of the 3 files in the destination.",
       `guard numbers: ${await refused.textContent()}`);
     await page.screenshot({ path: join(ARTIFACTS, "task-guard.png") });
+    await a11y(page, "tasks: guard");
     await refused.getByRole("button", { name: "Delete anyway…" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
     expect(await card.locator('.last[data-outcome="refused"]').count() === 1, "cancel runs nothing");
@@ -486,6 +753,7 @@ try {
     expect((await row(picker, "Budget 2026.csv").count()) === 0 && (await picker.locator("[role=row][data-name$='.md']").count()) === 0, "files are not listed");
     await row(picker, "Reports: 2026").getByRole("button").click();
     await picker.getByTestId("picked-path").filter({ hasText: "Chosen: /Reports: 2026" }).waitFor();
+    await a11y(page, "tasks: folder picker");
     expect((await row(picker, "Budget final.csv").count()) === 0, "no files in the picker");
     await picker.getByRole("button", { name: "+ New folder" }).click();
     await picker.getByRole("textbox", { name: "Folder name" }).fill("Picked here");
@@ -521,6 +789,7 @@ try {
     await form.getByRole("button", { name: "Save" }).click();
     const flag = form.getByTestId("local-missing");
     await flag.filter({ hasText: `The folder ${local} does not exist on this computer.` }).waitFor();
+    await a11y(page, "tasks: local missing");
     expect(!existsSync(local), "nothing made before the user asks");
     await flag.getByRole("button", { name: "Create it" }).click();
     await page.getByRole("listitem", { name: "Not made" }).waitFor();
@@ -556,6 +825,7 @@ try {
     const v1 = panel.locator('li[data-version="1"]');
     expect(/^[0-9a-f]{32}$/.test((await v1.locator(".md5").textContent()) ?? ""), "the MD5 is shown");
     await page.screenshot({ path: join(ARTIFACTS, "versions.png") });
+    await a11y(page, "versions");
 
     // Download the old one to a chosen folder (the bridge asks for a path).
     const target = join(main.home, "old-versions");
@@ -595,6 +865,7 @@ try {
     const at = new Date(Date.now() + 12 * 3_600_000);
     const hhmm = `${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")}`;
     await form.getByLabel("Time of day").fill(hhmm);
+    await a11y(page, "tasks: edit with schedule");
     await form.getByRole("button", { name: "Save" }).click();
     const line = card.getByTestId("schedule");
     await line.filter({ hasText: `Daily at ${hhmm} · Next run:` }).waitFor();
@@ -608,6 +879,7 @@ try {
     const card = page.getByRole("listitem", { name: "Backup" });
     await page.getByRole("button", { name: "Pause all" }).click();
     await page.getByText("Paused: scheduled runs wait.").waitFor();
+    await a11y(page, "paused");
     await card.getByText(/Paused: no scheduled runs until you resume/).waitFor();
     await page.reload();
     await page.getByText("Paused: scheduled runs wait.").waitFor();
@@ -627,12 +899,15 @@ try {
     await form.getByRole("button", { name: "Save" }).click();
     await page.getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
     await page.reload();
+    // The page applies the settings once it has read them (bounded by the default timeout).
+    await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
     const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     expect(bg === "rgb(18, 23, 29)", `dark theme from the setting on a light OS, got ${bg}`);
     await page.getByRole("button", { name: "Settings" }).click();
     expect((await form.getByRole("spinbutton", { name: "Parallel transfers" }).inputValue()) === "6", "transfers kept");
     expect((await form.getByRole("spinbutton", { name: /^Bandwidth limit/ }).inputValue()) === "2048", "bandwidth kept");
     await page.screenshot({ path: join(ARTIFACTS, "settings.png") });
+    await a11y(page, "settings");
     await form.getByRole("combobox", { name: "Theme" }).selectOption("system");
     await form.getByRole("button", { name: "Save" }).click();
     await page.getByRole("status").filter({ hasText: "Settings saved." }).waitFor();
@@ -654,6 +929,7 @@ try {
     const quota = await page.getByRole("listitem", { name: "demo" }).getByTestId("overview-quota").textContent();
     expect(/ of 5 GiB used$/.test(quota ?? ""), `overview quota: ${quota}`);
     await page.screenshot({ path: join(ARTIFACTS, "overview.png") });
+    await a11y(page, "overview");
     await card.getByRole("button", { name: "Open" }).click();
     await page.getByRole("listitem", { name: "Backup" }).getByRole("button", { name: "Preview" }).waitFor();
   });
@@ -677,11 +953,13 @@ try {
     await form.getByLabel("Password", { exact: true }).fill("correct horse");
     await form.getByLabel("Password again").fill("correct horse");
     await form.getByRole("spinbutton", { name: "Latest" }).fill("5");
+    await a11y(page, "backup: form");
     await form.getByRole("button", { name: "Create backup" }).click();
     const card = page.getByRole("listitem", { name: "Documents backup" });
     await card.getByText("Not run yet.").waitFor();
     await card.getByText(/^Daily at /).waitFor();
     await card.getByText(/^Keeps: Latest 5/).waitFor();
+    await a11y(page, "backup: list");
     // The repository is restic's layout, encrypted: no file name of ours in it.
     const api = bridgeApi(main);
     const top = await api("list_folder", { storage: "demo", path: ["Encrypted"] });
@@ -708,6 +986,7 @@ try {
     const snap = versions.locator("tbody tr");
     await snap.first().waitFor();
     expect((await snap.count()) === 1, "one version");
+    await a11y(page, "backup: snapshots");
     await snap.first().getByRole("button", { name: "Browse" }).click();
     const browser = page.getByLabel(/^Version [0-9a-f]{8}$/);
     for (const seg of docs.split("/").filter(Boolean)) {
@@ -716,6 +995,7 @@ try {
     await browser.locator(`li[data-path="${docs}/a.txt"]`).waitFor();
     expect((await browser.locator(`li[data-path="${docs}/scratch.tmp"]`).count()) === 0, "excluded file is not backed up");
     await page.screenshot({ path: join(ARTIFACTS, "backup.png") });
+    await a11y(page, "backup: restore");
 
     const restoreDir = join(main.home, "restored");
     mkdirSync(restoreDir);
@@ -766,6 +1046,8 @@ try {
     }
     await card.getByRole("button", { name: "Edit" }).click();
     const edit = page.getByRole("form", { name: "Edit" });
+    await edit.getByRole("spinbutton", { name: "Latest" }).waitFor();
+    await a11y(page, "backup: edit");
     await edit.getByRole("spinbutton", { name: "Latest" }).fill("1");
     for (const rule of ["Daily", "Weekly", "Monthly"]) await edit.getByRole("spinbutton", { name: rule }).fill("0");
     await edit.getByRole("button", { name: "Save" }).click();
@@ -774,6 +1056,7 @@ try {
     await card.getByRole("button", { name: "Maintenance" }).click();
     const panel = page.getByLabel("Maintenance: Documents backup");
     await panel.getByText(/^Stored: .* the versions hold /).waitFor();
+    await a11y(page, "backup: maintenance");
     await panel.getByRole("combobox", { name: "Read back" }).selectOption("5");
     await panel.getByRole("button", { name: "Check" }).click();
     await page.getByRole("status").filter({ hasText: "Check passed: the repository is sound (5 % of the data read back)." }).waitFor({ timeout: 60_000 });
@@ -797,6 +1080,7 @@ try {
     const id = await taskId("Documents backup");
     expect((await bridgeApi(main)("list_snapshots", { task: id })).length === 3, "the preview removed nothing");
     await page.screenshot({ path: join(ARTIFACTS, "backup-forget-preview.png") });
+    await a11y(page, "backup: forget preview");
     await preview.getByRole("button", { name: "Remove these versions" }).click();
     await page.getByRole("status").filter({ hasText: /^Removed 2 versions; .* freed\./ }).waitFor({ timeout: 60_000 });
     expect((await bridgeApi(main)("list_snapshots", { task: id })).length === 1, "one version left");
@@ -868,6 +1152,7 @@ try {
     const dialog = page.getByRole("dialog");
     const confirm = dialog.getByRole("button", { name: "Move backup to trash" });
     expect(await confirm.isDisabled(), "disabled before a name is typed");
+    await a11y(page, "typed-name delete");
     await dialog.getByRole("textbox", { name: "The folder’s name" }).fill("guarded");
     expect(await confirm.isDisabled(), "disabled with the wrong name");
     await dialog.getByRole("textbox", { name: "The folder’s name" }).fill("Guarded");
@@ -877,6 +1162,7 @@ try {
 
     await details.getByRole("button", { name: "Open in Backup" }).click();
     await page.getByLabel("Versions of “Guarded”").waitFor();
+    await a11y(page, "backup: opened from files");
     await api("delete_task", { id: saved.id });
   });
 
@@ -885,24 +1171,29 @@ try {
     const emulator = `http://127.0.0.1:${demoPort}`;
     await page.getByRole("button", { name: "+ Add storage" }).click();
     await page.getByText("Telia Sky (Norway)").waitFor();
+    await a11y(page, "wizard: service");
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByRole("checkbox", { name: /Server address/ }).check();
     await page.getByRole("textbox", { name: /Server address/ }).fill(emulator);
     await page.getByRole("textbox", { name: "Personal login token" }).fill("not-a-token");
+    await a11y(page, "wizard: sign-in");
     await page.getByRole("button", { name: "Sign in" }).click();
     const alert = page.getByRole("alert");
     await alert.waitFor();
     expect((await alert.getAttribute("data-code")) === "bad_login_token", "bad token code");
+    await a11y(page, "wizard: error");
     const { login_token } = await (await fetch(`${emulator}/emulator/login-tokens`, { method: "POST" })).json();
     await page.getByRole("textbox", { name: "Personal login token" }).fill(login_token);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText(/^Signed in as /).waitFor();
     await page.getByRole("combobox", { name: "Folder on the device" }).selectOption("Sync");
     await page.screenshot({ path: join(ARTIFACTS, "wizard.png") });
+    await a11y(page, "wizard: place");
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByRole("textbox", { name: "Name for this storage" }).fill("demo");
     await page.getByRole("button", { name: "Test and save" }).click();
     expect((await page.getByRole("alert").getAttribute("data-code")) === "already_exists", "duplicate name refused");
+    await a11y(page, "wizard: name");
     await page.getByRole("textbox", { name: "Name for this storage" }).fill("second");
     await page.getByRole("button", { name: "Test and save" }).click();
     await page.getByRole("heading", { name: "second" }).waitFor();
@@ -945,6 +1236,7 @@ try {
     await page.getByRole("button", { name: "Sign in with the browser" }).click();
     const url = await page.getByTestId("signin-url").textContent();
     expect(url.includes("/auth/realms/get/") && url.includes("code_challenge="), `authorization URL with PKCE: ${url}`);
+    await a11y(page, "wizard: browser sign-in");
     const login = await page.context().newPage();
     await login.goto(url);
     await login.fill("#username", emu.username);
@@ -1014,6 +1306,7 @@ try {
     await code.fill("999-999");
     await page.getByRole("button", { name: "Verify" }).click();
     expect((await page.getByRole("alert").getAttribute("data-code")) === "bad_otp", "a wrong code is refused");
+    await a11y(page, "wizard: sms code");
     await code.fill("123-456");
     await page.getByRole("button", { name: "Verify" }).click();
     await page.getByText(`Signed in as ${emu.username}.`).waitFor();
@@ -1064,6 +1357,7 @@ try {
     await p.getByRole("heading", { name: "Ovatko tietoni turvassa?" }).waitFor();
     await p.getByRole("button", { name: "Asetukset" }).click();
     const picker = p.getByRole("combobox", { name: "Kieli" });
+    await picker.waitFor();
     const names = await picker.locator("option").allTextContents();
     expect(names.join("|") === "Järjestelmän mukaan|English|Norsk bokmål|Svenska|Dansk|Suomi", `languages offered: ${names}`);
     await picker.selectOption("sv");
@@ -1181,6 +1475,7 @@ try {
     await bare.getByRole("heading", { name: "Open the link Fjordsync printed" }).waitFor();
     expect((await bare.getByRole("button", { name: "Try with demo storage" }).count()) === 0, "no broken app");
     await bare.screenshot({ path: join(ARTIFACTS, "bridge-needs-link.png") });
+    await a11y(bare, "needs the link");
     // The browser's own WebSocket: refused without the token, open with it.
     const socket = (protocols) =>
       bare.evaluate(
@@ -1247,6 +1542,7 @@ try {
     await p.getByRole("button", { name: /^work/ }).click();
     await p.getByText("This storage needs you to sign in again.").waitFor();
     await p.screenshot({ path: join(ARTIFACTS, "reconnect.png") });
+    await a11y(p, "reconnect");
     await p.getByRole("button", { name: "Reconnect" }).click();
     await p.getByRole("textbox", { name: "Personal login token" }).fill(await newToken());
     await p.getByRole("button", { name: "Sign in", exact: true }).click();
@@ -1258,11 +1554,14 @@ try {
   await test("without a keyring: a clear error, and the file store only when chosen", async () => {
     const bare = await startBridge("nokeyring", { withDbus: false });
     const p = await newPage(bare.link);
+    await p.getByRole("button", { name: "Try with demo storage" }).waitFor();
+    await a11y(p, "welcome");
     await p.getByRole("button", { name: "Try with demo storage" }).click();
     await p.getByText("Your keyring is not available").waitFor();
     expect(!existsSync(join(bare.config, "secrets")), "nothing written to disk before the choice");
     expect(!existsSync(join(bare.config, "remotes.json")), "no half-added storage");
     await p.screenshot({ path: join(ARTIFACTS, "keyring-error.png") });
+    await a11y(p, "keyring error");
     await p.getByRole("button", { name: "Keep tokens in a file" }).click();
     await p.getByText("Your keyring is not available").waitFor({ state: "detached" });
     await p.getByRole("button", { name: "Try with demo storage" }).click();
@@ -1273,6 +1572,8 @@ try {
     expect((statSync(join(secrets, files[0])).mode & 0o777) === 0o600, "secret file is 0600");
     await p.context().close();
   });
+
+  await a11yReportTest();
 } finally {
   await browser.close();
   for (const c of children) c.kill("SIGTERM");

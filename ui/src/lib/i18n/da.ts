@@ -398,6 +398,7 @@ export const da: Record<MessageKey, string> = {
   "backup.col.id": "Version",
   "backup.col.files": "Filer",
   "backup.col.size": "Størrelse",
+  "backup.col.actions": "Handlinger",
   "backup.browse": "Gennemse",
   "backup.browseTitle": "Version {id}",
   "backup.changes": "Ændringer",

@@ -394,6 +394,7 @@ export const en = {
   "backup.col.id": "Version",
   "backup.col.files": "Files",
   "backup.col.size": "Size",
+  "backup.col.actions": "Actions",
   "backup.browse": "Browse",
   "backup.browseTitle": "Version {id}",
   "backup.changes": "Changes",

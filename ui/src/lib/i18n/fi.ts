@@ -400,6 +400,7 @@ export const fi: Record<MessageKey, string> = {
   "backup.col.id": "Versio",
   "backup.col.files": "Tiedostot",
   "backup.col.size": "Koko",
+  "backup.col.actions": "Toiminnot",
   "backup.browse": "Selaa",
   "backup.browseTitle": "Versio {id}",
   "backup.changes": "Muutokset",

@@ -395,6 +395,7 @@ export const nb: Record<MessageKey, string> = {
   "backup.col.id": "Versjon",
   "backup.col.files": "Filer",
   "backup.col.size": "Størrelse",
+  "backup.col.actions": "Handlinger",
   "backup.browse": "Bla gjennom",
   "backup.browseTitle": "Versjon {id}",
   "backup.changes": "Endringer",

@@ -398,6 +398,7 @@ export const sv: Record<MessageKey, string> = {
   "backup.col.id": "Version",
   "backup.col.files": "Filer",
   "backup.col.size": "Storlek",
+  "backup.col.actions": "Åtgärder",
   "backup.browse": "Bläddra",
   "backup.browseTitle": "Version {id}",
   "backup.changes": "Ändringar",
