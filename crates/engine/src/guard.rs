@@ -2,6 +2,7 @@
 //! mirrored onto a full destination) must not happen by default.
 
 use crate::plan::Plan;
+use crate::remedy::Remedy;
 use crate::task::{MaxDelete, TaskKind, TaskOptions};
 
 /// Why the guard refused.
@@ -33,15 +34,14 @@ pub fn check(kind: TaskKind, plan: &Plan, options: &TaskOptions) -> Result<(), R
     }
     let total = plan.destination_files.max(1);
     let share = deletes as f64 * 100.0 / total as f64;
-    let hint = "if this is intended, allow it with --max-delete N or --max-delete 100%".to_string();
+    let hint = format!("if this is intended, {}", Remedy::AllowDeletes.cli());
+    let limit = Remedy::DeleteLimit.cli();
     match options.max_delete {
         Some(MaxDelete::Count(n)) if deletes > n => {
-            Err(Refusal { message: format!("refusing to delete {deletes} files: more than --max-delete {n}"), hint })
+            Err(Refusal { message: format!("refusing to delete {deletes} files: {limit}{n}"), hint })
         }
         Some(MaxDelete::Percent(p)) if share > p => Err(Refusal {
-            message: format!(
-                "refusing to delete {deletes} of {total} destination files ({share:.0}%): more than --max-delete {p}%"
-            ),
+            message: format!("refusing to delete {deletes} of {total} destination files ({share:.0}%): {limit}{p}%"),
             hint,
         }),
         Some(_) => Ok(()),

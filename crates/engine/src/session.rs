@@ -182,8 +182,9 @@ async fn resolve_root(client: &Client, device: &str, mountpoint: &str, create: b
         None => {
             let names: Vec<_> = drive.devices.iter().map(|d| d.name.as_str()).collect();
             return Err(EngineError::Invalid(format!(
-                "the account has no device {device:?} (it has: {}); pass --create to make it",
-                names.join(", ")
+                "the account has no device {device:?} (it has: {}); {}",
+                names.join(", "),
+                crate::remedy::Remedy::Create.cli()
             )));
         }
     };
@@ -199,8 +200,9 @@ async fn resolve_root(client: &Client, device: &str, mountpoint: &str, create: b
         None => {
             let names: Vec<_> = info.mountpoints.iter().map(|m| m.name.as_str()).collect();
             return Err(EngineError::Invalid(format!(
-                "device {device_name:?} has no mountpoint {mountpoint:?} (it has: {}); pass --create to make it",
-                names.join(", ")
+                "device {device_name:?} has no mountpoint {mountpoint:?} (it has: {}); {}",
+                names.join(", "),
+                crate::remedy::Remedy::Create.cli()
             )));
         }
     };

@@ -78,7 +78,10 @@ impl Repo {
     /// removes the rest unless `dry_run`, then prunes when `prune` is set.
     pub async fn forget(&self, policy: &RetentionPolicy, prune: bool, dry_run: bool) -> Result<ForgetReport> {
         if policy.is_empty() {
-            return Err(BackupError::Invalid("give at least one keep rule (e.g. --keep-last 10)".into()));
+            return Err(BackupError::Invalid(format!(
+                "give at least one keep rule {}",
+                crate::remedy::Remedy::KeepRule.cli()
+            )));
         }
         let keep = policy.to_keep();
         let this = self.clone();

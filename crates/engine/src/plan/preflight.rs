@@ -98,9 +98,9 @@ pub fn refusal(problems: &[Problem]) -> Refusal {
     let first = problems.first().map_or("", |p| p.message.as_str());
     let more = problems.len().saturating_sub(1);
     let message = if more == 0 {
-        format!("preflight: {first}")
+        format!("{}{first}", Remedy::PreflightLabel.cli())
     } else {
-        format!("preflight: {first} (and {more} more problem{})", if more == 1 { "" } else { "s" })
+        format!("{}{first} (and {more} more problem{})", Remedy::PreflightLabel.cli(), if more == 1 { "" } else { "s" })
     };
     let quota = problems.iter().any(|p| p.kind == "quota");
     let names = problems.iter().any(|p| p.kind != "quota");

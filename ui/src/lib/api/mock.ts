@@ -305,7 +305,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
 
   const refusal = {
     message: "refusing to delete 3 of 4 destination files (75%): more than half of the destination",
-    hint: "if this is intended, allow it with --max-delete N or --max-delete 100%",
+    hint: "if this is intended, check the preview, then choose “Delete anyway”",
     deletes: 3,
     destinationFiles: 4,
     overridable: true,
