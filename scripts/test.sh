@@ -8,7 +8,7 @@ ROOT="$PWD"
 
 bash scripts/setup.sh --tests
 
-step() { printf '\n=== %s\n' "$*"; }
+step() { printf "\n=== %s  (%s s in)\n" "$*" "$SECONDS"; }
 
 # --- desktop app (issue 5): the UI's own checks -----------------------------
 step "UI: eslint, svelte-check, vitest"
