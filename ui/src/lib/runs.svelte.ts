@@ -68,16 +68,15 @@ export class TaskRuns {
     }
   }
 
-  /** Deletes task `id` (the user has confirmed) and reloads; false when the app refused (reported). */
-  async remove(id: string): Promise<boolean> {
+  /** Deletes task `id` (the user has confirmed) and reloads; the refusal when the app refused (for the task's card). */
+  async remove(id: string): Promise<ApiError | null> {
     try {
       await this.backend.deleteTask(id);
     } catch (e) {
-      this.onerror(ApiError.from(e));
-      return false;
+      return ApiError.from(e);
     }
     await this.load();
-    return true;
+    return null;
   }
 
   /** Loads, then follows runs started elsewhere; returns the stop function (for onMount). */
