@@ -878,6 +878,7 @@ try {
     expect((await message.textContent()) === "The two passwords differ.", `its message: ${await message.textContent()}`);
     expect(await again.evaluate((el) => el === document.activeElement), "the field has the focus");
     expect(await shownInPlace(message), "the message is in view");
+    await page.screenshot({ path: join(ARTIFACTS, "results-field-error.png") });
     expect((await page.getByRole("alert").count()) === 0, "no banner elsewhere");
     await form.getByRole("button", { name: "Cancel" }).click();
     expect((await page.getByRole("listitem", { name: "Mismatch" }).count()) === 0, "nothing saved");
@@ -900,6 +901,7 @@ try {
     const done = page.getByRole("status").filter({ hasText: `to ${join(restoreDir, "a.txt")}.` });
     await done.waitFor({ timeout: 60_000 });
     expect(await shownInPlace(done), "the restore's result is in view");
+    await page.screenshot({ path: join(ARTIFACTS, "results-restore.png") });
     expect((await browser.getByRole("status").filter({ hasText: "Restored" }).count()) === 1, "in the version browser");
     expect(readFileSync(join(restoreDir, "a.txt"), "utf8") === "hello backup\n", "restored");
 
