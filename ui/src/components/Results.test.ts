@@ -90,6 +90,22 @@ describe("form errors at their field", () => {
 });
 
 describe("results next to the button pressed", () => {
+  it("a task the app refuses to save: said in the form, next to Save, in the app's words with Details", async () => {
+    await openTab("Tasks");
+    await fireEvent.click(await screen.findByRole("button", { name: "+ New task" }));
+    const form = screen.getByRole("form", { name: "New task" });
+    const f = within(form);
+    await fireEvent.input(f.getByRole("textbox", { name: "Task name" }), { target: { value: "Docs" } });
+    await fireEvent.input(f.getByRole("textbox", { name: "Folder on this computer" }), { target: { value: "relative/docs" } });
+    await fireEvent.click(f.getByRole("button", { name: "Save" }));
+    const alert = await f.findByRole("alert");
+    expect(alert.dataset.code).toBe("invalid");
+    expect(within(alert).getByTestId("error-text").textContent).toBe("That cannot be done as given. Check what you entered and try again.");
+    expect(within(alert).getByTestId("error-detail").textContent).toBe("invalid: the local folder must be a full path");
+    expect(f.getByRole("button", { name: "Save" }).compareDocumentPosition(alert) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(screen.getAllByRole("alert")).toEqual([alert]);
+  });
+
   it("a second backup run replaces the first run's result on its card", async () => {
     await openTab("Backup");
     await fillBackup("pw", "pw");
@@ -140,6 +156,17 @@ describe("results next to the button pressed", () => {
 });
 
 describe("toasts for results whose place is gone", () => {
+  it("a deleted backup task takes its card with it: a toast says it is gone", async () => {
+    await openTab("Backup");
+    await fillBackup("pw", "pw");
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Delete task" }));
+    await fireEvent.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Delete task" }));
+    const toasts = screen.getByRole("region", { name: "Messages" });
+    await within(toasts).findByText("“Docs” deleted. Its runs stay in the log.");
+    expect(screen.queryByRole("listitem", { name: "Docs" })).toBeNull();
+  });
+
   it("moving a file to the trash closes its details: a toast says it happened", async () => {
     await openTab("Files");
     const row = await waitFor(() => {

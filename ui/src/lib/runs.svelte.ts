@@ -59,12 +59,16 @@ export class TaskRuns {
     }
   }
 
-  /** Stops whatever holds task `id` (a run, restore or check); its caller sees `cancelled`. */
-  async cancel(id: string): Promise<void> {
+  /**
+   * Stops whatever holds task `id` (a run, restore or check); its caller sees
+   * `cancelled`. The refusal when the app could not stop it (for the place of the Stop button).
+   */
+  async cancel(id: string): Promise<ApiError | null> {
     try {
       await this.backend.cancelTask(id);
+      return null;
     } catch (e) {
-      this.onerror(ApiError.from(e));
+      return ApiError.from(e);
     }
   }
 
