@@ -45,6 +45,13 @@ export class Toaster {
     this.items = this.items.filter((x) => x.id !== id);
   }
 
+  /** Drops every toast and its timer (the window's UI goes away). */
+  clear(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.items = [];
+  }
+
   #add(toast: Omit<Toast, "id">): void {
     if (toast.key !== null) for (const old of this.items.filter((x) => x.key === toast.key)) this.dismiss(old.id);
     const id = this.#next++;
