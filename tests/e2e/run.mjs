@@ -687,8 +687,8 @@ try {
     });
     await log.getByRole("button", { name: "Undo this run" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Undo this run" }).click();
-    // The undo's result replaces the run's on the card, named as what it is.
-    await card.getByRole("status").filter({ hasText: /^Undo of run \d+ \(run \d+\): Done/ }).waitFor({ timeout: 30_000 });
+    // The undo's result shows next to its button, in the log, named as what it is; the card's run result is gone.
+    await log.getByRole("status").filter({ hasText: /^Undo of run \d+ \(run \d+\): Done/ }).waitFor({ timeout: 30_000 });
     expect((await page.getByRole("status").filter({ hasText: /^Run \d+: Done$/ }).count()) === 0, "no stale result above the new one");
     await log.locator("tr[data-run]").nth(1).waitFor();
     const afterUndo = (await bridgeApi(main)("list_tasks")).find((t) => t.name === "Backup").lastRun;
@@ -975,7 +975,8 @@ try {
     await card.getByRole("button", { name: "Back up now" }).click();
     await page.getByRole("status").filter({ hasText: /^Run \d+: Done 3 new, 0 changed, 0 unmodified files/ }).waitFor({ timeout: 60_000 });
     expect(await page.evaluate(() => window.__sawBackupProgress), "live progress was shown");
-    await card.getByText(/3 new, 0 changed, 0 unmodified files, .* added/).waitFor();
+    // The card's last run has the counters too (the run's result above is on the card as well).
+    await card.locator(".last").getByText(/3 new, 0 changed, 0 unmodified files, .* added/).waitFor();
     // The run is in the log with its summary.
     await card.getByRole("button", { name: "Log" }).click();
     await page.getByRole("cell", { name: /3 new, 0 changed, 0 unmodified files/ }).first().waitFor();
@@ -1123,6 +1124,118 @@ try {
     expect((await api("list_snapshots", { task: id, password: "battery staple" })).length === 1, "the new one does");
     await panel.getByRole("button", { name: "Close" }).click();
   });
+
+  // --- results where the user looks (issue 13 pt 1)
+  // Each action answers next to where it was taken, in view right after the
+  // click: `shownInPlace` checks the element's box lies inside the window and
+  // inside every scrolling box around it, with no scrolling by the test.
+
+  /** True when `locator`'s element is visible where it is, without scrolling anything. */
+  const shownInPlace = (locator) =>
+    locator.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      let top = 0;
+      let bottom = window.innerHeight;
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        if (!/(auto|scroll|hidden)/.test(getComputedStyle(p).overflowY)) continue;
+        const q = p.getBoundingClientRect();
+        top = Math.max(top, q.top);
+        bottom = Math.min(bottom, q.bottom);
+      }
+      return r.height > 0 && r.top >= top - 1 && r.bottom <= bottom + 1;
+    });
+
+  await test("backup results: two different passwords on “Create backup” are said at the field, in view", async () => {
+    await page.getByRole("navigation", { name: "Storages" }).getByRole("button", { name: /^demo/ }).click();
+    await page.getByRole("tab", { name: "Backup" }).click();
+    await page.getByRole("button", { name: "+ New backup" }).click();
+    const form = page.getByRole("form", { name: "New backup" });
+    await form.getByRole("textbox", { name: "Task name" }).fill("Mismatch");
+    await form.getByRole("textbox", { name: /^Folders on this computer/ }).fill(join(main.home, "docs"));
+    await form.getByLabel("Password", { exact: true }).fill("one horse");
+    await form.getByLabel("Password again").fill("two horses");
+    await form.getByRole("button", { name: "Create backup" }).click();
+    const again = form.getByLabel("Password again");
+    await form.locator('input[aria-invalid="true"]').waitFor();
+    expect((await again.getAttribute("aria-invalid")) === "true", "the second password field is marked");
+    const message = page.locator(`[id="${await again.getAttribute("aria-describedby")}"]`);
+    expect((await message.textContent()) === "The two passwords differ.", `its message: ${await message.textContent()}`);
+    expect(await again.evaluate((el) => el === document.activeElement), "the field has the focus");
+    expect(await shownInPlace(message), "the message is in view");
+    await page.screenshot({ path: join(ARTIFACTS, "results-field-error.png") });
+    expect((await page.getByRole("alert").count()) === 0, "no banner elsewhere");
+    await form.getByRole("button", { name: "Cancel" }).click();
+    expect((await page.getByRole("listitem", { name: "Mismatch" }).count()) === 0, "nothing saved");
+  });
+
+  await test("backup results: a finished restore and a check are in view next to their buttons right after the click", async () => {
+    const docs = join(main.home, "docs");
+    const card = page.getByRole("listitem", { name: "Documents backup" });
+    await card.getByRole("button", { name: "Versions" }).click();
+    const versions = page.getByLabel("Versions of “Documents backup”");
+    await versions.locator("tbody tr").first().getByRole("button", { name: "Browse" }).click();
+    const browser = page.getByLabel(/^Version [0-9a-f]{8}$/);
+    for (const seg of docs.split("/").filter(Boolean)) {
+      await browser.getByRole("button", { name: `${seg}/`, exact: true }).click();
+    }
+    const restoreDir = join(main.home, "restored-in-view");
+    await browser.getByRole("radio", { name: "Select a.txt" }).check();
+    await browser.getByRole("textbox", { name: "Restore into this folder" }).fill(restoreDir);
+    await browser.getByRole("button", { name: "Restore" }).click();
+    const done = page.getByRole("status").filter({ hasText: `to ${join(restoreDir, "a.txt")}.` });
+    await done.waitFor({ timeout: 60_000 });
+    expect(await shownInPlace(done), "the restore's result is in view");
+    await page.screenshot({ path: join(ARTIFACTS, "results-restore.png") });
+    expect((await browser.getByRole("status").filter({ hasText: "Restored" }).count()) === 1, "in the version browser");
+    expect(readFileSync(join(restoreDir, "a.txt"), "utf8") === "hello backup\n", "restored");
+
+    await card.getByRole("button", { name: "Maintenance" }).click();
+    const panel = page.getByLabel("Maintenance: Documents backup");
+    await panel.getByRole("combobox", { name: "Read back" }).selectOption("0");
+    await panel.getByRole("button", { name: "Check" }).click();
+    const checked = panel.getByRole("status").filter({ hasText: /^Check passed/ });
+    await checked.waitFor({ timeout: 60_000 });
+    expect(await shownInPlace(checked), "the check's result is in view");
+    await panel.getByRole("button", { name: "Close" }).click();
+    await versions.getByRole("button", { name: "Close" }).click();
+  });
+
+  await test("backup results: a second run replaces the first run's result on the card, in view", async () => {
+    const card = page.getByRole("listitem", { name: "Documents backup" });
+    const results = page.getByRole("status").filter({ hasText: /^Run \d+: Done/ });
+    const runNumber = async () => Number(/^Run (\d+):/.exec((await card.getByTestId("run-result").textContent()) ?? "")?.[1]);
+    await card.getByRole("button", { name: "Back up now" }).click();
+    await card.getByRole("status").filter({ hasText: /^Run \d+: Done/ }).waitFor({ timeout: 60_000 });
+    const first = await runNumber();
+    await card.getByRole("button", { name: "Back up now" }).click();
+    await card.getByRole("status").filter({ hasText: new RegExp(`^Run ${first + 1}: Done`) }).waitFor({ timeout: 60_000 });
+    expect((await results.count()) === 1, `one run result on the page: ${await results.allTextContents()}`);
+    expect(await shownInPlace(card.getByTestId("run-result")), "the result is in view on its card");
+  });
+
+  await test("backup results: moving to the trash and deleting for good are confirmed in a toast, in view", async () => {
+    await page.getByRole("tab", { name: "Files" }).click();
+    await page.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+    await page.getByRole("button", { name: "+ New folder" }).click();
+    await page.getByRole("textbox", { name: "Folder name" }).fill("Toast check");
+    await page.getByRole("button", { name: "Create" }).click();
+    await row(page, "Toast check").click();
+    await page.getByRole("button", { name: "Move to trash" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Move to trash" }).click();
+    const toasts = page.getByRole("region", { name: "Messages" });
+    const trashed = toasts.getByText("“Toast check” moved to the trash.");
+    await trashed.waitFor();
+    expect(await shownInPlace(trashed), "the toast is in view");
+    // The item leaves the trash's list: the toast says what happened.
+    await page.getByRole("tab", { name: "Trash" }).click();
+    await page.locator('li[data-name="Toast check"]').getByRole("button", { name: "Delete permanently" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete permanently" }).click();
+    const deleted = toasts.getByText("“Toast check” deleted permanently.");
+    await deleted.waitFor();
+    expect(await shownInPlace(deleted), "in view");
+    await page.getByRole("tab", { name: "Backup" }).click();
+  });
+  // --- end of results where the user looks
 
   await test("encrypted backup in the file browser: one item, Open in Backup, deleting needs its name typed", async () => {
     // A backup made through the API (so E2E_ONLY='first start|encrypted backup' runs alone).

@@ -55,7 +55,7 @@ describe("status that agrees with itself", () => {
     expect(results().map((e) => e.textContent)).toEqual([expect.stringMatching(/^Run 2:/)]);
   });
 
-  it("an undo or retry shows as what it is, in the task's one status, and is never its last run", async () => {
+  it("an undo or retry shows as what it is, as the task's one status next to its button, and is never its last run", async () => {
     await openTasks({ tasks: [photos] });
     const card = await screen.findByRole("listitem", { name: "Photos" });
     await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
@@ -64,12 +64,14 @@ describe("status that agrees with itself", () => {
     const log = await screen.findByRole("region", { name: "Runs of “Photos”" });
     await within(log).findByText("b.txt");
     await fireEvent.click(within(log).getByRole("button", { name: "Retry failed only" }));
-    const retried = await within(card).findByText(/Retry of run 1 \(run 2\): Done/);
+    // The answer is next to the button pressed (in the log); the card's result of run 1 is gone.
+    const retried = await within(log).findByText(/Retry of run 1 \(run 2\): Done/);
     expect(retried.textContent).toContain("1 done, 0 deleted, 0 failed");
     expect(results()).toHaveLength(1);
+    expect(within(card).queryByTestId("run-result")).toBeNull();
     await fireEvent.click(within(log).getByRole("button", { name: "Undo this run" }));
     await fireEvent.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Undo this run" }));
-    await within(card).findByText(/Undo of run 2 \(run 3\): Done/);
+    await within(log).findByText(/Undo of run 2 \(run 3\): Done/);
     expect(results()).toHaveLength(1);
     // The card's last run is still the task's own run.
     await waitFor(() => expect(within(card).getByText(/Last run .*: Finished with failures/)).toBeTruthy());

@@ -167,15 +167,15 @@ describe("tasks", () => {
     await fireEvent.input(within(log).getByRole("searchbox", { name: "Filter by path" }), { target: { value: "NEW/" } });
     await waitFor(() => expect(log.querySelectorAll("[data-result]").length).toBe(1));
     await fireEvent.click(within(log).getByRole("button", { name: "Retry failed only" }));
-    const card = screen.getByRole("listitem", { name: "Photos" });
-    await within(card).findByText(/Retry of run 1 \(run 2\): Done/);
+    // Answered next to the button pressed, in the log.
+    await within(log).findByText(/Retry of run 1 \(run 2\): Done/);
     expect(backend.calls.find((c) => c.command === "retry_run")!.args).toEqual({ task: "t1", run: 1 });
     const undo = within(log).getByRole("button", { name: "Undo this run" }) as HTMLButtonElement;
     await waitFor(() => expect(undo.disabled).toBe(false));
     await fireEvent.click(undo);
     const dialog = await screen.findByRole("dialog");
     await fireEvent.click(within(dialog).getByRole("button", { name: "Undo this run" }));
-    await within(card).findByText(/Undo of run 2 \(run 3\): Done/);
+    await within(log).findByText(/Undo of run 2 \(run 3\): Done/);
     expect(backend.calls.find((c) => c.command === "undo_run")!.args).toEqual({ task: "t1", run: 2 });
     expect(log.querySelectorAll("[data-run]").length).toBe(3);
   });

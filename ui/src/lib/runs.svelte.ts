@@ -59,25 +59,28 @@ export class TaskRuns {
     }
   }
 
-  /** Stops whatever holds task `id` (a run, restore or check); its caller sees `cancelled`. */
-  async cancel(id: string): Promise<void> {
+  /**
+   * Stops whatever holds task `id` (a run, restore or check); its caller sees
+   * `cancelled`. The refusal when the app could not stop it (for the place of the Stop button).
+   */
+  async cancel(id: string): Promise<ApiError | null> {
     try {
       await this.backend.cancelTask(id);
+      return null;
     } catch (e) {
-      this.onerror(ApiError.from(e));
+      return ApiError.from(e);
     }
   }
 
-  /** Deletes task `id` (the user has confirmed) and reloads; false when the app refused (reported). */
-  async remove(id: string): Promise<boolean> {
+  /** Deletes task `id` (the user has confirmed) and reloads; the refusal when the app refused (for the task's card). */
+  async remove(id: string): Promise<ApiError | null> {
     try {
       await this.backend.deleteTask(id);
     } catch (e) {
-      this.onerror(ApiError.from(e));
-      return false;
+      return ApiError.from(e);
     }
     await this.load();
-    return true;
+    return null;
   }
 
   /** Loads, then follows runs started elsewhere; returns the stop function (for onMount). */
