@@ -691,7 +691,7 @@ try {
     await page.evaluate(() => {
       window.__sawBackupProgress = false;
       new MutationObserver(() => {
-        if (document.querySelector('section[aria-label="Backup"] progress')) window.__sawBackupProgress = true;
+        if (document.querySelector('section[aria-label="Backup"] [role=progressbar]')) window.__sawBackupProgress = true;
       }).observe(document.body, { childList: true, subtree: true });
     });
     await card.getByRole("button", { name: "Back up now" }).click();
@@ -781,7 +781,7 @@ try {
     await page.evaluate(() => {
       window.__sawCheckProgress = false;
       new MutationObserver(() => {
-        if (document.querySelector(".maintenance progress")) window.__sawCheckProgress = true;
+        if (document.querySelector(".maintenance [role=progressbar]")) window.__sawCheckProgress = true;
       }).observe(document.body, { childList: true, subtree: true });
     });
     await panel.getByRole("combobox", { name: "Read back" }).selectOption("100");
@@ -815,7 +815,7 @@ try {
     await page.evaluate(() => {
       window.__sawRestoreProgress = false;
       new MutationObserver(() => {
-        if (document.querySelector(".browser progress")) window.__sawRestoreProgress = true;
+        if (document.querySelector(".browser [role=progressbar]")) window.__sawRestoreProgress = true;
       }).observe(document.body, { childList: true, subtree: true });
     });
     await browser.getByRole("button", { name: "Restore" }).click();
