@@ -102,6 +102,45 @@ try {
   await shot("app-browser.png");
   console.log("ok   real app: demo storage starts and lists its files");
 
+  // Polish (issue 13 pt 7): the demo's photos are pictures, and look-alike
+  // characters in names draw real glyphs in WebKitGTK (no empty boxes).
+  await click(`${row("Photos")}//button`);
+  await find(row("Lofoten.jpg"));
+  await click(`//nav//button[normalize-space()='demo']`);
+  const lookalike = "Reports： 2026 ＜draft＞？";
+  await click(button("+ New folder"));
+  await type(`//input[@aria-label='Folder name']`, lookalike);
+  await click(button("Create"));
+  await find(row(lookalike));
+  const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => String.fromCodePoint(a + i));
+  const glyphs = await wd("POST", s("/execute/async"), {
+    script: `const done = arguments[arguments.length - 1];
+      (async (chars, name) => {
+        const cell = document.querySelector('[role=row][data-name="' + name + '"] .name');
+        const family = getComputedStyle(cell).fontFamily;
+        await document.fonts.load("16px " + family, chars.join(""));
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 48;
+        const ctx = canvas.getContext("2d", { willReadFrequently: true });
+        const draw = (c) => {
+          ctx.clearRect(0, 0, 48, 48);
+          ctx.font = "32px " + family;
+          ctx.textBaseline = "middle";
+          ctx.fillText(c, 4, 24);
+          return ctx.getImageData(0, 0, 48, 48).data;
+        };
+        const same = (a, b) => a.every((v, i) => v === b[i]);
+        const ink = (a) => a.some((v, i) => i % 4 === 3 && v > 0);
+        const tofu = draw("\u{10fffd}");
+        const box = (c) => { const g = draw(c); return !ink(g) || same(g, tofu); };
+        return { letter: !box("A"), boxes: chars.filter(box) };
+      })(arguments[0], arguments[1]).then(done, (e) => done({ error: String(e) }));`,
+    args: [[...range(0xff01, 0xff5e), ...range(0x2400, 0x2421), ..."↑↓→…–—“”’"], lookalike],
+  });
+  if (!glyphs.letter || glyphs.boxes?.length !== 0) throw new Error(`characters drawn as boxes: ${JSON.stringify(glyphs)}`);
+  await shot("app-lookalikes.png");
+  console.log("ok   real app: demo photos are pictures; look-alike characters draw real glyphs");
+
   await click(`${row("Documents")}//button`);
   await click(row("Welcome.txt"));
   await click(button("Move to trash"));

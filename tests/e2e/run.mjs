@@ -635,7 +635,7 @@ try {
     await page.evaluate(() => {
       window.__sawProgress = false;
       new MutationObserver(() => {
-        if (document.querySelector("[data-task] progress")) window.__sawProgress = true;
+        if (document.querySelector("[data-task] [role=progressbar]")) window.__sawProgress = true;
       }).observe(document.body, { subtree: true, childList: true });
     });
     await card.getByRole("button", { name: "Run now" }).click();
@@ -969,7 +969,7 @@ try {
     await page.evaluate(() => {
       window.__sawBackupProgress = false;
       new MutationObserver(() => {
-        if (document.querySelector('section[aria-label="Backup"] progress')) window.__sawBackupProgress = true;
+        if (document.querySelector('section[aria-label="Backup"] [role=progressbar]')) window.__sawBackupProgress = true;
       }).observe(document.body, { childList: true, subtree: true });
     });
     await card.getByRole("button", { name: "Back up now" }).click();
@@ -1065,7 +1065,7 @@ try {
     await page.evaluate(() => {
       window.__sawCheckProgress = false;
       new MutationObserver(() => {
-        if (document.querySelector(".maintenance progress")) window.__sawCheckProgress = true;
+        if (document.querySelector(".maintenance [role=progressbar]")) window.__sawCheckProgress = true;
       }).observe(document.body, { childList: true, subtree: true });
     });
     await panel.getByRole("combobox", { name: "Read back" }).selectOption("100");
@@ -1100,7 +1100,7 @@ try {
     await page.evaluate(() => {
       window.__sawRestoreProgress = false;
       new MutationObserver(() => {
-        if (document.querySelector(".browser progress")) window.__sawRestoreProgress = true;
+        if (document.querySelector(".browser [role=progressbar]")) window.__sawRestoreProgress = true;
       }).observe(document.body, { childList: true, subtree: true });
     });
     await browser.getByRole("button", { name: "Restore" }).click();
@@ -1544,6 +1544,195 @@ try {
     await p.screenshot({ path: join(ARTIFACTS, "browser-100k.png") });
     await p.context().close();
   });
+
+  // --- polish (issue 13 pt 7): what a user notices at a glance. A bridge of
+  // its own with a fresh demo storage, so the block also runs alone
+  // (E2E_ONLY=polish).
+  let polished = null;
+  /** The polish block's bridge and page, made once: demo storage started in the UI. */
+  const polish = async () => {
+    if (polished) return polished;
+    const bridge = await startBridge("polish");
+    const p = await newPage(bridge.link);
+    await p.getByRole("button", { name: "Try with demo storage" }).click();
+    await p.getByRole("heading", { name: "demo" }).waitFor();
+    polished = { bridge, page: p, api: bridgeApi(bridge) };
+    return polished;
+  };
+
+  await test("polish: the demo's Photos folder holds a few small real pictures", async () => {
+    const { bridge, page: p, api } = await polish();
+    const photos = (await api("list_folder", { storage: "demo", path: ["Photos"] })).entries;
+    const sizes = photos.map((e) => `${e.name} ${e.size} B`).join(", ");
+    expect(photos.length >= 4 && photos.length <= 6, `4-6 photos: ${sizes}`);
+    expect(photos.every((e) => !e.folder && /\.(jpg|png)$/.test(e.name) && e.size >= 20_000 && e.size <= 150_000), `real-sized pictures: ${sizes}`);
+    expect(photos.reduce((n, e) => n + e.size, 0) < 1_000_000, `well under 1 MB in all: ${sizes}`);
+    // Each downloads as a picture the browser decodes.
+    const target = join(bridge.home, "photos");
+    mkdirSync(target);
+    for (const e of photos) {
+      const saved = await api("download", { storage: "demo", path: ["Photos", e.name], folder: target });
+      const b64 = readFileSync(saved).toString("base64");
+      const size = await p.evaluate(async (data) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const img = await createImageBitmap(new Blob([bytes]));
+        return [img.width, img.height];
+      }, b64);
+      expect(size[0] >= 320 && size[1] >= 200, `${e.name} decodes as a picture (${size})`);
+    }
+    await row(p, "Photos").getByRole("button", { name: "Photos" }).click();
+    await row(p, photos[0].name).waitFor();
+    await p.screenshot({ path: join(ARTIFACTS, "polish-photos.png") });
+    await p.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+  });
+
+  await test("polish: look-alike characters in names draw real glyphs, not empty boxes", async () => {
+    const { page: p, api } = await polish();
+    // What Jottacloud's name mapping shows (fullwidth look-alikes, control
+    // pictures, the escape quote) and the arrows and marks of the UI itself.
+    const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => String.fromCodePoint(a + i));
+    const chars = [...range(0xff01, 0xff5e), ...range(0x2400, 0x2421), "\u201b", ..."↑↓→…–—“”’−·"];
+    const name = "Reports： 2026 ＜draft＞？";
+    await api("create_folder", { storage: "demo", parent: [], name });
+    await p.getByRole("button", { name: "Refresh" }).click();
+    await row(p, name).waitFor();
+    const report = await p.evaluate(async ({ chars, name }) => {
+      const cell = document.querySelector(`[role=row][data-name="${name}"] .name`);
+      const family = getComputedStyle(cell).fontFamily;
+      const faces = await document.fonts.load(`16px ${family}`, chars.join(""));
+      await document.fonts.load(`600 16px ${family}`, name);
+      const canvas = document.createElement("canvas");
+      canvas.width = canvas.height = 48;
+      const ctx = canvas.getContext("2d", { willReadFrequently: true });
+      const draw = (c, weight = 400) => {
+        ctx.clearRect(0, 0, 48, 48);
+        ctx.font = `${weight} 32px ${family}`;
+        ctx.textBaseline = "middle";
+        ctx.fillStyle = "#000";
+        ctx.fillText(c, 4, 24);
+        return ctx.getImageData(0, 0, 48, 48).data;
+      };
+      const same = (a, b) => a.every((v, i) => v === b[i]);
+      const ink = (a) => a.some((v, i) => i % 4 === 3 && v > 0);
+      // A code point no font has (plane 16 private use) draws the missing-glyph box.
+      // A glyph drawn the same, or with no ink at all, is a box.
+      const tofu = draw("\u{10fffd}");
+      const box = (c, weight) => {
+        const g = draw(c, weight);
+        return !ink(g) || same(g, tofu);
+      };
+      return {
+        family,
+        faces: faces.map((f) => f.family),
+        detector: { letterIsNotTofu: !box("A", 400) },
+        boxes: chars.filter((c) => box(c, 400)).map((c) => `U+${c.codePointAt(0).toString(16).toUpperCase()} ${c}`),
+        boldBoxes: [...name].filter((c) => c !== " " && box(c, 600)),
+      };
+    }, { chars, name });
+    // (WebKit draws nothing for a code point no font has; Chromium a box: both count.)
+    expect(report.detector.letterIsNotTofu, `the box detector tells a letter from a missing glyph: ${JSON.stringify(report.detector)}`);
+    expect(report.boxes.length === 0, `drawn as empty boxes in ${report.family}: ${report.boxes.join(", ")}`);
+    expect(report.faces.some((f) => f.includes("Fjordsync Names")), `the names font loads for these characters: ${report.faces}`);
+    expect(report.boldBoxes.length === 0, `bold (headings) drawn as boxes: ${report.boldBoxes.join(", ")}`);
+    await row(p, name).click();
+    await p.getByRole("complementary", { name: "Details" }).getByRole("heading", { name }).waitFor();
+    await p.screenshot({ path: join(ARTIFACTS, "polish-lookalikes.png") });
+  });
+
+  await test("polish: one scroll container per screen, no covered button and no native bar, at 1100x720 and 720x480", async () => {
+    const { bridge, page: p, api } = await polish();
+    // Content enough to scroll: tasks, and a run whose log lists 60 files.
+    const local = join(bridge.home, "many");
+    mkdirSync(local);
+    for (let i = 0; i < 60; i++) writeFileSync(join(local, `file ${String(i).padStart(2, "0")}.txt`), `${i}\n`);
+    const many = await api("save_task", {
+      task: { id: "", name: "Many files", kind: "copy", direction: "upload", local, storage: "demo", remote: "Many", include: [], exclude: [], lastRun: null },
+    });
+    expect((await api("run_task", { id: many.id })).outcome === "ok", "the run of 60 files");
+    for (let i = 1; i <= 5; i++) {
+      await api("save_task", {
+        task: { id: "", name: `Task ${i}`, kind: "copy", direction: "upload", local, storage: "demo", remote: `T${i}`, include: [], exclude: [], lastRun: null },
+      });
+    }
+    await p.reload();
+
+    /** Scroll containers in the content area, nested ones, buttons something else covers, native bars. */
+    const layout = () =>
+      p.evaluate(() => {
+        const what = (el) => `${el.tagName.toLowerCase()}.${[...el.classList].filter((c) => !c.startsWith("svelte-")).join(".")}`;
+        const content = document.querySelector("main");
+        const scrollers = [...content.querySelectorAll("*")].filter((el) => {
+          const s = getComputedStyle(el);
+          return /auto|scroll/.test(s.overflowY) && el.clientHeight > 0 && el.scrollHeight > el.clientHeight + 1;
+        });
+        const nested = scrollers.filter((el) => scrollers.some((o) => o !== el && o.contains(el)));
+        const covered = [];
+        for (const b of document.querySelectorAll("main button, aside button")) {
+          if (b.getClientRects().length === 0) continue;
+          b.scrollIntoView({ block: "nearest", inline: "nearest" });
+          const r = b.getBoundingClientRect();
+          const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          if (!hit || !(hit === b || b.contains(hit))) {
+            covered.push(`"${(b.textContent || b.getAttribute("aria-label") || "").trim()}" under ${hit ? what(hit) : "nothing (clipped)"}`);
+          }
+        }
+        return {
+          scrollers: scrollers.map(what),
+          nested: nested.map(what),
+          covered,
+          native: document.querySelectorAll("progress, meter").length,
+        };
+      });
+    const settled = () => p.waitForFunction(() => !document.querySelector("main")?.textContent?.includes("Loading…"));
+    const storage = () => p.getByRole("navigation", { name: "Storages" }).getByRole("button", { name: /^demo/ }).click();
+    const tab = (name) => async () => {
+      await storage();
+      await p.getByRole("tab", { name }).click();
+    };
+    const screens = {
+      overview: () => p.getByRole("button", { name: "Overview" }).click(),
+      files: tab("Files"),
+      tasks: async () => {
+        await tab("Tasks")();
+        await p.getByRole("listitem", { name: "Many files" }).getByRole("button", { name: "Log" }).click();
+        await p.getByRole("region", { name: "Runs of “Many files”" }).locator('[data-result="completed"]').nth(59).waitFor();
+      },
+      backup: tab("Backup"),
+      trash: tab("Trash"),
+      quota: tab("Quota"),
+      settings: () => p.getByRole("button", { name: "Settings" }).click(),
+      "add storage": () => p.getByRole("button", { name: "+ Add storage" }).click(),
+    };
+    const problems = [];
+    for (const [width, height] of [[1100, 720], [720, 480]]) {
+      await p.setViewportSize({ width, height });
+      for (const [screen, open] of Object.entries(screens)) {
+        await open();
+        await settled();
+        const l = await layout();
+        const at = `${screen} at ${width}x${height}`;
+        if (l.scrollers.length > 1) problems.push(`${at}: ${l.scrollers.length} scrolling areas: ${l.scrollers.join(", ")}`);
+        if (l.nested.length) problems.push(`${at}: scrolls inside a scrolling page: ${l.nested.join(", ")}`);
+        if (l.covered.length) problems.push(`${at}: covered buttons: ${l.covered.join("; ")}`);
+        if (l.native) problems.push(`${at}: ${l.native} native progress/meter bars`);
+        if (width === 720) await p.screenshot({ path: join(ARTIFACTS, `polish-${screen.replace(" ", "-")}-720.png`) });
+      }
+      // The file browser with a file's details open: the list and the
+      // details sit side by side, each may scroll, neither inside the other.
+      await screens.files();
+      await row(p, "Many").getByRole("button", { name: "Many" }).click();
+      await row(p, "file 00.txt").click();
+      await p.getByRole("complementary", { name: "Details" }).getByRole("button", { name: "Versions" }).click();
+      await p.getByRole("region", { name: "Versions" }).locator("li[data-version]").first().waitFor();
+      const l = await layout();
+      if (l.nested.length) problems.push(`file details at ${width}x${height}: scrolls inside a scrolling area: ${l.nested.join(", ")}`);
+      if (l.covered.length) problems.push(`file details at ${width}x${height}: covered buttons: ${l.covered.join("; ")}`);
+      await p.getByRole("navigation", { name: "breadcrumbs" }).getByRole("button", { name: "demo" }).click();
+    }
+    await p.setViewportSize({ width: 1180, height: 760 });
+    expect(problems.length === 0, `layout problems:\n    ${problems.join("\n    ")}`);
+  });
+  // --- end polish
 
   await test("the bridge needs this start's access token and answers only to its own Host", async () => {
     const port = new URL(main.url).port;

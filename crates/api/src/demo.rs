@@ -182,22 +182,24 @@ fn demo_err(e: anyhow::Error) -> AppError {
 }
 
 /// Sample files: a few documents (one with characters Jottacloud maps to
-/// look-alikes), a photo folder, and one file already in the trash.
+/// look-alikes), a folder of real photos (`fjordsync_emulator::demo::PHOTOS`),
+/// and one file already in the trash.
 async fn add_samples(client: &Client, root: &RemotePath, dir: &std::path::Path) -> AppResult<()> {
-    let samples: &[(&str, &str)] = &[
+    let documents: [(&str, &[u8]); 4] = [
         (
             "Documents/Welcome.txt",
-            "Welcome to Fjordsync!\n\nThis is demo storage: a Jottacloud emulator running inside the app.\nBrowse, rename, share, delete and restore as you like.\n",
+            b"Welcome to Fjordsync!\n\nThis is demo storage: a Jottacloud emulator running inside the app.\nBrowse, rename, share, delete and restore as you like.\n",
         ),
         (
             "Documents/Notes: what changed?.md",
-            "# Notes\n\nNames with : ? * and friends are stored with look-alike characters, as the official apps do.\n",
+            b"# Notes\n\nNames with : ? * and friends are stored with look-alike characters, as the official apps do.\n",
         ),
-        ("Documents/Budget 2026.csv", "month,amount\nJanuary,1200\nFebruary,980\nMarch,1430\n"),
-        ("Photos/2026/Lofoten.txt", "Imagine a photo of Reine at sunrise here.\n"),
-        ("Photos/2026/Geiranger.txt", "Imagine a photo of the Geirangerfjord here.\n"),
-        ("Old draft.txt", "This file was deleted; find it in the trash and restore it.\n"),
+        ("Documents/Budget 2026.csv", b"month,amount\nJanuary,1200\nFebruary,980\nMarch,1430\n"),
+        ("Old draft.txt", b"This file was deleted; find it in the trash and restore it.\n"),
     ];
+    let photos = fjordsync_emulator::demo::PHOTOS.iter().map(|(name, bytes)| (format!("Photos/{name}"), *bytes));
+    let samples: Vec<(String, &[u8])> =
+        documents.into_iter().map(|(path, body)| (path.to_string(), body)).chain(photos).collect();
     let local = dir.join("samples");
     std::fs::create_dir_all(&local)?;
     for (i, (path, body)) in samples.iter().enumerate() {
@@ -212,4 +214,32 @@ async fn add_samples(client: &Client, root: &RemotePath, dir: &std::path::Path) 
     }
     client.delete_file(&root.join_local(b"Old draft.txt")?, false).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use fjordsync_emulator::demo::PHOTOS;
+
+    /// The demo's "Photos" folder holds real pictures (not text files that
+    /// ask you to imagine one), byte for byte.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_demo_photos_folder_has_real_images() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = crate::backup::tests::demo_api(dir.path()).await;
+        let listing = api.list_folder(crate::DEMO_STORAGE.into(), vec!["Photos".into()]).await.unwrap();
+        let mut got: Vec<(&str, Option<u64>)> = listing.entries.iter().map(|e| (e.name.as_str(), e.size)).collect();
+        let mut want: Vec<(&str, Option<u64>)> =
+            PHOTOS.iter().map(|(name, bytes)| (*name, Some(bytes.len() as u64))).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+        let (name, bytes) = PHOTOS[0];
+        let back = dir.path().join("back");
+        std::fs::create_dir_all(&back).unwrap();
+        let saved = api
+            .download(crate::DEMO_STORAGE.into(), vec!["Photos".into(), name.into()], back.to_string_lossy().into())
+            .await
+            .unwrap();
+        assert_eq!(std::fs::read(saved).unwrap(), bytes);
+    }
 }

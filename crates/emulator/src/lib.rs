@@ -21,6 +21,7 @@
 //! being made identically on both sides.
 
 mod config;
+pub mod demo;
 mod errors;
 mod names;
 mod render;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDate, formatDuration, percentUsed, sortEntries, splitPath } from "./format";
+import { formatBytes, formatDate, formatDuration, formatEta, percentUsed, sortEntries, splitPath } from "./format";
 import type { Entry } from "./api/types";
 
 const e = (name: string, folder: boolean, size: number | null = null, modified: string | null = null): Entry => ({
@@ -81,5 +81,33 @@ describe("formatDuration", () => {
     expect(formatDuration(75_000)).toBe("1 min 15 s");
     expect(formatDuration(3_720_000)).toBe("1 h 2 min");
     expect(formatDuration(null)).toBe("—");
+  });
+});
+
+describe("formatEta", () => {
+  it("never says 0 s: under a few seconds it is almost done (null)", () => {
+    for (const s of [0, 0.4, 1, 4.9]) expect(formatEta(s)).toBeNull();
+    expect(formatEta(null)).toBeNull();
+    expect(formatEta(Number.NaN)).toBeNull();
+    expect(formatEta(-3)).toBeNull();
+  });
+  it("counts seconds in steps of 5 under a minute", () => {
+    expect(formatEta(5)).toBe("5 sec");
+    expect(formatEta(13)).toBe("15 sec");
+    expect(formatEta(44)).toBe("45 sec");
+    expect(formatEta(58)).toBe("1 min");
+  });
+  it("then whole minutes, then hours with minutes in steps of 10, then hours", () => {
+    expect(formatEta(89)).toBe("1 min");
+    expect(formatEta(12 * 60 + 20)).toBe("12 min");
+    expect(formatEta(59 * 60 + 40)).toBe("1 hr");
+    expect(formatEta(80 * 60 + 100)).toBe("1 hr 20 min");
+    expect(formatEta(3 * 3600 + 56 * 60)).toBe("4 hr");
+    expect(formatEta(14.4 * 3600)).toBe("14 hr");
+  });
+  it("uses the locale's own units", () => {
+    expect(formatEta(45, "nb")).toBe("45 sek");
+    expect(formatEta(80 * 60, "sv")).toBe("1 tim 20 min");
+    expect(formatEta(45, "fi")).toBe("45 s");
   });
 });

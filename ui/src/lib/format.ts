@@ -68,3 +68,29 @@ export function formatDuration(ms: number | null | undefined): string {
   if (m > 0) return `${m} min ${sec} s`;
   return `${sec} s`;
 }
+
+/** Under this many seconds a run is "almost done": a count would only flicker 3, 2, 1, 0. */
+const ALMOST_DONE_S = 5;
+
+/**
+ * The time left of a run as people say it, rounded so it does not jump
+ * about with every progress tick: "45 sec" (steps of 5 under a minute),
+ * "12 min", "1 hr 20 min" (steps of 10 minutes), "14 hr". Null when it is
+ * unknown or under a few seconds: the caller says "almost done" (never
+ * "about 0 s left"). Units are the locale's own (Intl), so no dictionary
+ * needs them.
+ */
+export function formatEta(seconds: number | null | undefined, locale = "en"): string | null {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < ALMOST_DONE_S) return null;
+  const unit = (u: "second" | "minute" | "hour", n: number) =>
+    new Intl.NumberFormat(locale, { style: "unit", unit: u, unitDisplay: "short" }).format(n);
+  const fives = Math.round(seconds / 5) * 5;
+  if (fives < 60) return unit("second", fives);
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return unit("minute", minutes);
+  if (minutes >= 10 * 60) return unit("hour", Math.round(minutes / 60));
+  const tens = Math.round(minutes / 10) * 10;
+  const h = Math.floor(tens / 60);
+  const m = tens % 60;
+  return m === 0 ? unit("hour", h) : `${unit("hour", h)} ${unit("minute", m)}`;
+}

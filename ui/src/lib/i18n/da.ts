@@ -196,6 +196,7 @@ export const da: Record<MessageKey, string> = {
   "tasks.progress.bytes": "{done} af {total}",
   "tasks.progress.rate": "{rate}/s",
   "tasks.progress.eta": "ca. {time} tilbage",
+  "tasks.progress.almostDone": "næsten færdig",
   "tasks.progress.current": "Nu:",
   "tasks.outcome.ok": "Færdig",
   "tasks.outcome.failed": "Færdig med fejl",

@@ -192,6 +192,7 @@ export const en = {
   "tasks.progress.bytes": "{done} of {total}",
   "tasks.progress.rate": "{rate}/s",
   "tasks.progress.eta": "about {time} left",
+  "tasks.progress.almostDone": "almost done",
   "tasks.progress.current": "Now:",
   "tasks.outcome.ok": "Done",
   "tasks.outcome.failed": "Finished with failures",

@@ -198,6 +198,7 @@ export const fi: Record<MessageKey, string> = {
   "tasks.progress.bytes": "{done} / {total}",
   "tasks.progress.rate": "{rate}/s",
   "tasks.progress.eta": "noin {time} jäljellä",
+  "tasks.progress.almostDone": "melkein valmis",
   "tasks.progress.current": "Nyt:",
   "tasks.outcome.ok": "Valmis",
   "tasks.outcome.failed": "Valmis, osa epäonnistui",

@@ -193,6 +193,7 @@ export const nb: Record<MessageKey, string> = {
   "tasks.progress.bytes": "{done} av {total}",
   "tasks.progress.rate": "{rate}/s",
   "tasks.progress.eta": "omtrent {time} igjen",
+  "tasks.progress.almostDone": "snart ferdig",
   "tasks.progress.current": "Nå:",
   "tasks.outcome.ok": "Ferdig",
   "tasks.outcome.failed": "Ferdig med feil",

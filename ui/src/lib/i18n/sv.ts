@@ -196,6 +196,7 @@ export const sv: Record<MessageKey, string> = {
   "tasks.progress.bytes": "{done} av {total}",
   "tasks.progress.rate": "{rate}/s",
   "tasks.progress.eta": "cirka {time} kvar",
+  "tasks.progress.almostDone": "nästan klart",
   "tasks.progress.current": "Nu:",
   "tasks.outcome.ok": "Klar",
   "tasks.outcome.failed": "Klar med fel",
