@@ -18,10 +18,14 @@
 //! Named tasks ([`tasks`]): the user's list of tasks, their schedules and
 //! one run at a time per task across processes, stored in the state database.
 //!
+//! Two-way sync ([`bisync`]): a local folder and a remote folder kept in
+//! step by a per-item base state, one-shot for now.
+//!
 //! Backups: [`backup::Repo`] keeps encrypted, deduplicated snapshots in a
 //! restic-format repository on a remote or in a local folder.
 
 pub mod backup;
+pub mod bisync;
 pub mod config_dir;
 pub mod error;
 pub mod events;

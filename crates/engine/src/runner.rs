@@ -128,6 +128,11 @@ impl Runner {
         &self.db
     }
 
+    /// Where local files a run deletes or overwrites are kept (`run-N/` below).
+    pub(crate) fn stash_root(&self) -> &Path {
+        &self.stash_root
+    }
+
     /// Opens a configured remote through the shell's opener.
     pub(crate) fn open_remote(&self, remote: &str) -> Result<Session> {
         (self.opener)(remote)

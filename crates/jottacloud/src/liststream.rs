@@ -205,6 +205,7 @@ impl<R: AsyncBufRead + Unpin + Send> Parser<R> {
                         created: time("created")?,
                         modified: time("modified")?,
                         updated: time("updated")?,
+                        uuid: el.attr("uuid").map(str::to_string),
                     }));
                 }
                 "stats" => {
@@ -243,6 +244,7 @@ mod tests {
         let v = collect(SAMPLE, &["Archive", "photos"]).await.unwrap();
         assert_eq!(v.len(), 3);
         assert!(matches!(&v[0], TreeEntry::File { path, size: 30827730, .. } if path == &["cat.jpg"]));
+        assert!(matches!(&v[0], TreeEntry::File { uuid: Some(u), .. } if u == "f6553cd4-1135-48fe-8e6a-bb9565c50ef2"));
         assert_eq!(v[1].path(), &["2023"]);
         assert_eq!(v[2].path(), &["2023", "empty"]);
     }

@@ -222,6 +222,10 @@ pub enum TreeEntry {
         modified: Option<Timestamp>,
         /// Upload time, when sent.
         updated: Option<Timestamp>,
+        /// The file's identity (`uuid` attribute, spec 4.5): kept across
+        /// new revisions and moves, so a two-way sync can tell a move
+        /// from a delete and a new file.
+        uuid: Option<String>,
     },
 }
 

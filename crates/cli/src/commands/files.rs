@@ -82,6 +82,7 @@ pub async fn list_tree(ctx: &Context, a: &ListArgs, format: TreeFormat) -> anyho
             created: f.created,
             modified: f.modified,
             updated: f.updated,
+            uuid: f.uuid.clone(),
         };
         write_tree_entry(&mut out, &entry, format, a.json)?;
         return Ok(out.flush()?);

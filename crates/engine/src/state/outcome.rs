@@ -123,6 +123,8 @@ word_enum! {
         Backup = "backup",
         /// Putting back what an earlier run changed.
         Undo = "undo",
+        /// Two-way sync of a local folder and a remote folder.
+        Bisync = "bisync",
     }
 }
 

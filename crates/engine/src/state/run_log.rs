@@ -55,6 +55,18 @@ impl NewRun {
         })
     }
 
+    /// A two-way sync run: its spec is the [`crate::bisync::BisyncSpec`].
+    pub fn bisync(spec: &crate::bisync::BisyncSpec) -> Result<NewRun, StateError> {
+        Ok(NewRun {
+            kind: RunKind::Bisync,
+            source: spec.local_location().to_string(),
+            destination: spec.remote_location().to_string(),
+            spec_json: to_json(spec)?,
+            parent: None,
+            task: None,
+        })
+    }
+
     /// Recorded as another kind (an undo keeps its original spec).
     pub fn kind(mut self, kind: RunKind) -> NewRun {
         self.kind = kind;

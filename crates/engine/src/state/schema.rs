@@ -117,6 +117,47 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
         total_bytes INTEGER NOT NULL
     );",
     ),
+    // Two-way sync (see `crate::bisync`). A pair is a local folder and a
+    // remote folder; its base is the last state both sides agreed on, one
+    // row per item, written as each item settles (so a run stopped at any
+    // moment leaves a base that is right for every row it has). Each side's
+    // columns are that side's own view (the remote's identity, content and
+    // time; the local size, mtime and inode), so each side is compared only
+    // with its own history. Conflicts are kept for the user to see.
+    M::up(
+        "CREATE TABLE bisync_pairs (
+        id INTEGER PRIMARY KEY,
+        local_root TEXT NOT NULL,
+        remote TEXT NOT NULL,
+        remote_path TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        UNIQUE (local_root, remote, remote_path)
+    );
+    CREATE TABLE bisync_base (
+        pair INTEGER NOT NULL REFERENCES bisync_pairs (id) ON DELETE CASCADE,
+        folded TEXT NOT NULL,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        md5 TEXT,
+        size INTEGER NOT NULL,
+        remote_id TEXT,
+        remote_mtime INTEGER NOT NULL,
+        remote_updated INTEGER,
+        local_size INTEGER NOT NULL,
+        local_mtime_ns INTEGER NOT NULL,
+        local_inode INTEGER NOT NULL,
+        PRIMARY KEY (pair, folded)
+    ) WITHOUT ROWID;
+    CREATE TABLE bisync_conflicts (
+        id INTEGER PRIMARY KEY,
+        pair INTEGER NOT NULL REFERENCES bisync_pairs (id) ON DELETE CASCADE,
+        run INTEGER,
+        key TEXT NOT NULL,
+        copy_key TEXT NOT NULL,
+        found_ms INTEGER NOT NULL
+    );
+    CREATE INDEX bisync_conflicts_pair ON bisync_conflicts (pair, id);",
+    ),
 ];
 
 /// WAL (readers never block the writer, and a crash loses at most the last

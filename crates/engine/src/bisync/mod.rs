@@ -1,0 +1,23 @@
+//! Two-way sync: a local folder and a remote folder kept in step, whichever
+//! side changes (issue 14). One run lists both sides once
+//! ([`snapshot`]), compares each with the pair's base, the last state both
+//! agreed on ([`base`]), turns the differences into actions by Unison's
+//! and Maestral's rules ([`reconcile`], a pure function), checks them
+//! ([`guard`], the preflight), and applies them ([`apply`]), writing each
+//! item's new base row the moment it settles. So a run can stop anywhere
+//! and the next one carries on: there is no "resync".
+
+pub mod apply;
+pub mod base;
+pub mod conflict;
+pub mod guard;
+pub mod names;
+pub mod reconcile;
+mod run;
+pub mod snapshot;
+pub mod temporary;
+
+pub use base::{Base, BaseItem, Kind, PairId};
+pub use conflict::{Conflict, CopyNamer};
+pub use reconcile::{Action, SkipReason, reconcile};
+pub use run::{BisyncReport, BisyncSpec, dry_word};
