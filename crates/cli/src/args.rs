@@ -86,6 +86,9 @@ pub enum Command {
     /// Compare SRC and DST by size and MD5; change nothing.
     #[command(after_help = CHECK_HELP)]
     Check(TransferArgs),
+    /// Keep a local folder and a storage folder in step, whichever side changed (two-way sync).
+    #[command(after_help = BISYNC_HELP)]
+    Bisync(BisyncArgs),
     /// Named tasks: add, list, show, run, remove, pause, resume.
     #[command(subcommand)]
     Task(TaskCommand),
@@ -290,6 +293,57 @@ extra-on-dst PATH     only on the destination\n  \
 different PATH        on both, with different size or MD5\n\
 The exit status is 1 when any difference was found. With --json, each difference is a JSON line \
 {\"event\":\"difference\",\"kind\":...,\"path\":...}.";
+
+const BISYNC_HELP: &str = "\
+Each side is compared with the state both sides last agreed on (kept per pair in the state \
+database), never with the other side's clock:
+  changed on one side        copied to the other
+  deleted on one side        deleted on the other (storage: to the trash; here: kept for `fjordsync undo`)
+  changed here, deleted there (or the other way round): the change wins
+  changed on both, alike     nothing to do
+  changed on both, unalike   both kept: this computer's version becomes
+                             NAME (conflicted copy HOST YYYY-MM-DD HHMMSS).EXT on both sides
+The first run of a pair merges and deletes nothing. Editors' temporary files (~$*, .*.swp, *.tmp, \
+...) are never synced. A run that would delete more than half of the files on one side, or whose \
+folder is missing or empty, is refused and changes nothing (--max-delete to allow it).
+Exit status: 0 when both sides are in step, 1 when refused or when files failed.
+
+Examples:
+  fjordsync bisync ~/Documents demo:Documents --dry-run
+  fjordsync bisync ~/Documents demo:Documents --exclude '*.iso'";
+
+/// `bisync`.
+#[derive(Debug, Args)]
+pub struct BisyncArgs {
+    /// The local folder
+    pub local: String,
+    /// The storage folder: REMOTE:PATH
+    pub remote: String,
+    /// Show what would be done; change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Files transferred in parallel.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub transfers: usize,
+    /// Bandwidth limit in bytes per second, e.g. 512K or 10M (K, M, G are binary as in rclone; KB, MB decimal).
+    #[arg(long, value_name = "RATE", value_parser = parse_size)]
+    pub bwlimit: Option<u64>,
+    /// Which files to consider (on both sides).
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Delete guard, per side: allow at most N deletes, or N% of the files synced before.
+    #[arg(long, value_name = "N|PERCENT")]
+    pub max_delete: Option<String>,
+    /// Delete remote files permanently instead of moving them to the trash.
+    #[arg(long)]
+    pub hard_delete: bool,
+    /// Follow symbolic links (loops are detected); by default they are skipped and reported.
+    #[arg(long, short = 'L')]
+    pub follow_symlinks: bool,
+    /// Print JSON lines (events, then a final {"event":"finished",...}) on standard output.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// `copy`, `sync`, `move` and `check`.
 #[derive(Debug, Args)]

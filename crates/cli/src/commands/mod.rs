@@ -2,6 +2,7 @@
 //! engine or the client plus rendering.
 
 mod backup;
+mod bisync;
 mod daemon;
 mod files;
 pub mod generate;
@@ -62,6 +63,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Sync(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Sync, a).await,
         Command::Move(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Move, a).await,
         Command::Check(a) => transfer::run(ctx, fjordsync_engine::TaskKind::Check, a).await,
+        Command::Bisync(a) => bisync::run(ctx, a).await,
         Command::Task(cmd) => task::run(ctx, cmd).await,
         Command::Log(a) => log::run(ctx, a),
         Command::Undo { run, json } => transfer::undo(ctx, run, json).await,

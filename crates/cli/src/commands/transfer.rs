@@ -197,6 +197,7 @@ fn past_tense(action: &str) -> String {
         "mkdir" => "created folder".into(),
         "rmdir" => "removed folder".into(),
         "copy" => "copied".into(),
+        "conflict" => "kept both versions of".into(),
         other => other.to_string(),
     }
 }

@@ -5,6 +5,7 @@ mod support;
 
 mod backup;
 mod backup_log;
+mod bisync;
 mod crash;
 mod daemon;
 mod fatal;

@@ -3,6 +3,7 @@
 //! apply, record. The run is in the run log like any other
 //! (`RunKind::Bisync`), with a file row per item that changed.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -152,6 +153,18 @@ impl Runner {
         let LocalSide { snapshot: local, walk, temporary } = local;
         let mut skipped = walk.skipped.clone();
         skipped.extend(temporary);
+        // What the walk left out (links, unreadable files, `.fjordsyncignore`)
+        // is not "deleted here": it is left alone on both sides.
+        let mut remote = remote;
+        let mut base = base;
+        let mut local = local;
+        let protected: HashSet<String> =
+            skipped.iter().map(|s| &s.key).chain(&walk.ignored_prefixes).map(|k| names::fold(k)).collect();
+        if !protected.is_empty() {
+            remote.items.retain(|k, _| !is_protected(k, &protected));
+            local.items.retain(|k, _| !is_protected(k, &protected));
+            base.retain(|k, _| !is_protected(k, &protected));
+        }
         let actions = reconcile(&base, &local, &remote, &CopyNamer::now());
         let problems = preflight(&walk, &local.collisions, &remote.collisions);
         let shown: Vec<Action> = actions.iter().filter(|a| !a.is_bookkeeping()).cloned().collect();
@@ -273,13 +286,26 @@ impl Runner {
     }
 }
 
+/// True when `key` or a folder above it is in `set` (all folded).
+fn is_protected(key: &str, set: &HashSet<String>) -> bool {
+    let mut at = key;
+    loop {
+        if set.contains(at) {
+            return true;
+        }
+        match at.rfind('/') {
+            Some(i) => at = &at[..i],
+            None => return false,
+        }
+    }
+}
+
 /// What the other side could not hold, found before anything is sent:
 /// the walk's case collisions and refused names, and names that fold to
 /// the same form on either side (NFC/NFD).
 fn preflight(walk: &crate::local::LocalWalk, local: &[(String, String)], remote: &[(String, String)]) -> Vec<Problem> {
     let mut problems = plan::preflight(&walk.collisions, &walk.refused, true);
-    let known: std::collections::HashSet<String> =
-        walk.collisions.iter().flat_map(|(a, b)| [names::fold(a), names::fold(b)]).collect();
+    let known: HashSet<String> = walk.collisions.iter().flat_map(|(a, b)| [names::fold(a), names::fold(b)]).collect();
     for (side, pairs) in [("this computer", local), ("the storage", remote)] {
         for (a, b) in pairs {
             if known.contains(&names::fold(a)) {

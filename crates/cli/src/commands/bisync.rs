@@ -1,0 +1,132 @@
+//! `bisync`: a two-way sync of a local folder and a storage folder, one
+//! run. A thin layer: the spec from the flags, the engine's run, the result
+//! in the user's words.
+
+use std::io::Write;
+
+use fjordsync_engine::bisync::{Action, BisyncReport, BisyncSpec, dry_word};
+use fjordsync_engine::tree::user_path;
+use fjordsync_engine::{Location as TaskLocation, MaxDelete, TaskKind, TaskOptions};
+
+use crate::args::BisyncArgs;
+use crate::commands::transfer::{cancel_on_ctrl_c, location, runner, sink};
+use crate::context::Context;
+use crate::errors::Hinted;
+use crate::output;
+use crate::render::{self, escape};
+
+pub async fn run(ctx: &Context, a: BisyncArgs) -> anyhow::Result<()> {
+    let spec = spec(ctx, &a)?;
+    let runner = runner(ctx)?;
+    let (events, ui) = sink(a.json, TaskKind::Sync);
+    let report = runner.bisync(&spec, None, events, cancel_on_ctrl_c()).await;
+    ui.finish();
+    let report = report?;
+    if a.dry_run && !a.json {
+        print_actions(&report)?;
+    }
+    finish(&report, a.json)
+}
+
+fn spec(ctx: &Context, a: &BisyncArgs) -> anyhow::Result<BisyncSpec> {
+    let TaskLocation::Local { path: local } = location(ctx, &a.local)? else {
+        return Err(Hinted {
+            message: format!("{} is not a local folder", a.local),
+            hint: "give the local folder first, then the storage folder: fjordsync bisync ~/Documents demo:Documents"
+                .into(),
+        }
+        .into());
+    };
+    let TaskLocation::Remote { remote, path } = location(ctx, &a.remote)? else {
+        return Err(Hinted {
+            message: format!("{} is not a storage folder (REMOTE:PATH)", a.remote),
+            hint: "name a configured remote (see `fjordsync remote list`), e.g. demo:Documents".into(),
+        }
+        .into());
+    };
+    let max_delete = a.max_delete.as_deref().map(MaxDelete::parse).transpose().map_err(anyhow::Error::msg)?;
+    let options = TaskOptions {
+        dry_run: a.dry_run,
+        transfers: a.transfers.max(1),
+        bwlimit: a.bwlimit,
+        filters: a.filter.clone().into(),
+        max_delete,
+        hard_delete: a.hard_delete,
+        follow_symlinks: a.follow_symlinks,
+        ..Default::default()
+    };
+    Ok(BisyncSpec { local, remote, path, options })
+}
+
+/// The `--dry-run` actions on standard output, names escaped.
+fn print_actions(r: &BisyncReport) -> std::io::Result<()> {
+    let mut out = output::stdout();
+    for a in &r.actions {
+        let path = user_path(a.key());
+        let path = escape(&path);
+        match a {
+            Action::Conflict { copy, .. } => writeln!(out, "would keep both {path} and {}", escape(&user_path(copy)))?,
+            Action::Skip { reason, .. } => writeln!(out, "would skip {path}: {}", reason.message())?,
+            a => writeln!(out, "would {} {path}", dry_word(a))?,
+        }
+    }
+    for s in &r.skipped {
+        writeln!(out, "would skip {}: {}", escape(&user_path(&s.key)), escape(&s.reason))?;
+    }
+    for p in &r.problems {
+        writeln!(out, "problem: {}", escape(&p.message))?;
+    }
+    writeln!(out, "plan: {} actions", r.actions.len())?;
+    out.flush()
+}
+
+fn finish(r: &BisyncReport, json: bool) -> anyhow::Result<()> {
+    let c = &r.counters;
+    let mut parts = Vec::new();
+    for (n, label) in [
+        (c.uploaded, "uploaded"),
+        (c.downloaded, "downloaded"),
+        (c.updated, "updated"),
+        (c.deleted, "deleted"),
+        (c.mkdirs, "folders created"),
+        (r.conflicts.len() as u64, "conflicts (both versions kept)"),
+        (c.skipped, "skipped"),
+        (c.failed, "failed"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {label}"));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("in step, nothing to do".into());
+    }
+    let secs = r.duration.as_secs_f64();
+    if r.run != 0 {
+        eprintln!("run {}: bisync {} ({}, {}, {secs:.1} s)", r.run, parts.join(", "), r.outcome, render::size(c.bytes));
+    } else if !json {
+        eprintln!("dry run: nothing was changed ({secs:.1} s)");
+    }
+    for k in &r.conflicts {
+        eprintln!(
+            "conflict: {} was changed on both sides; this computer's version is now {}",
+            escape(&user_path(&k.key)),
+            escape(&user_path(&k.copy))
+        );
+    }
+    if let Some(refusal) = &r.refusal {
+        return Err(Hinted { message: refusal.message.clone(), hint: refusal.hint.clone() }.into());
+    }
+    match r.outcome.as_str() {
+        "failed" => Err(Hinted {
+            message: format!("{} file{} failed", c.failed, if c.failed == 1 { "" } else { "s" }),
+            hint: format!("see `fjordsync log {} --failed`; the next bisync tries them again", r.run),
+        }
+        .into()),
+        "cancelled" => Err(Hinted {
+            message: "cancelled".into(),
+            hint: "run the same command again to finish; nothing is lost and no resync is needed".into(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
