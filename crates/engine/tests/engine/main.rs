@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 mod backup;
+mod bisync;
 mod fatal;
 mod local_safety;
 mod no_versions;

@@ -1,0 +1,54 @@
+//! Two-way sync through the engine's API against the emulator: errors stay
+//! with their file, and every settled file is in the base at once.
+
+use fjordsync_engine::bisync::BisyncSpec;
+use fjordsync_engine::state::{EventFilter, Outcome, RunKind};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Env, LIMIT, events, write};
+
+fn spec(local: &std::path::Path, path: &str) -> BisyncSpec {
+    BisyncSpec { local: local.to_path_buf(), remote: "demo".into(), path: path.into(), options: Default::default() }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_file_is_recorded_and_the_rest_settles() {
+    let env = Env::start().await;
+    let local = env.local("pair");
+    write(&local.join("small-1.txt"), b"small one");
+    write(&local.join("small-2.txt"), b"small two");
+    write(&local.join("big.bin"), &vec![7u8; 200_000]);
+    // Room for the small files only: the big one fails, the others go on.
+    env.emu.set_quota(Some(10_000));
+    let s = spec(&local, "Pair");
+    let run = |s: BisyncSpec| {
+        let runner = env.runner.clone();
+        async move {
+            tokio::time::timeout(LIMIT, runner.bisync(&s, None, events(), CancellationToken::new()))
+                .await
+                .expect("run finishes in time")
+                .expect("run works")
+        }
+    };
+    let report = run(s.clone()).await;
+    assert_eq!(report.outcome, Outcome::Failed);
+    assert_eq!((report.counters.uploaded, report.counters.failed), (2, 1), "{:?}", report.counters);
+    let db = env.runner.db();
+    let failed = EventFilter { result: Some("failed".into()), ..Default::default() };
+    let rows = db.events(report.run, &failed).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].path, "big.bin");
+    assert_eq!(db.run(report.run).unwrap().unwrap().kind, RunKind::Bisync);
+    // The two that went are in the base already; the failed one is not.
+    let pair = db.find_bisync_pair(&local.display().to_string(), "demo", "Pair").unwrap().unwrap();
+    let mut base: Vec<String> = db.bisync_base(pair).unwrap().into_values().map(|b| b.key).collect();
+    base.sort();
+    assert_eq!(base, ["small-1.txt", "small-2.txt"]);
+
+    // With room again, the next run sends only what failed.
+    env.emu.set_quota(None);
+    let report = run(s.clone()).await;
+    assert_eq!(report.outcome, Outcome::Ok);
+    assert_eq!((report.counters.uploaded, report.counters.failed), (1, 0), "{:?}", report.counters);
+    assert_eq!(env.remote_files("Pair").await.len(), 3);
+}
