@@ -454,6 +454,7 @@ const TASK_ADD_HELP: &str = "\
 Examples:
   fjordsync task add photos sync ~/Pictures demo:Pictures --every 6h
   fjordsync task add docs copy ~/Documents demo:Documents --daily 02:30 --exclude '*.tmp'
+  fjordsync task add notes bisync ~/Notes demo:Notes --every 1h
   fjordsync task add home backup ~/Documents ~/Pictures --repo demo:backup \\
       --password-file ~/.config/fjordsync/backup-pass --keep-daily 7 --keep-weekly 4 --daily 03:00
   fjordsync task run photos";
@@ -469,6 +470,8 @@ pub enum TaskAddKind {
     Move,
     /// Snapshots of folders into a backup repository (`--repo`).
     Backup,
+    /// Keep a local folder and a storage folder in step both ways (LOCAL REMOTE:PATH).
+    Bisync,
 }
 
 /// `task add`.
@@ -480,7 +483,7 @@ pub struct TaskAddArgs {
     #[arg(value_enum)]
     pub kind: TaskAddKind,
     /// copy, sync, move: SRC DST (a local folder or REMOTE:PATH each);
-    /// backup: the folders to back up
+    /// bisync: LOCAL REMOTE:PATH; backup: the folders to back up
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// How to transfer (a backup takes only the filters).

@@ -55,6 +55,9 @@ pub(crate) fn job_of(t: &TaskDto, base: Option<&Job>) -> AppResult<Job> {
     if t.kind == "backup" {
         return backup_job(t, base);
     }
+    if t.kind == "bisync" || matches!(base, Some(Job::Bisync(_))) {
+        return Err(super::bisync_not_in_app(&t.name));
+    }
     let spec = super::spec_of(t, false)?;
     let mut options = match base {
         Some(Job::Copy(b) | Job::Sync(b) | Job::Move(b)) => b.options.clone(),
@@ -126,6 +129,15 @@ pub(crate) fn dto_of(task: &Task) -> TaskDto {
             dto.include = x.options.filters.include.clone();
             dto.exclude = x.options.filters.exclude.clone();
             dto.no_versions = x.options.no_versions;
+        }
+        // Shown read-only for now (see `bisync_not_in_app`): both ways.
+        Job::Bisync(b) => {
+            dto.direction = "both".into();
+            dto.local = b.local.display().to_string();
+            dto.storage = b.remote.clone();
+            dto.remote = b.path.clone();
+            dto.include = b.options.filters.include.clone();
+            dto.exclude = b.options.filters.exclude.clone();
         }
         Job::Backup(b) => {
             let repo_local = match &b.repository {

@@ -80,11 +80,20 @@ pub(crate) fn apply_settings(options: &mut TaskOptions, s: &SettingsDto) {
     options.bwlimit = (s.bandwidth_kib > 0).then(|| s.bandwidth_kib * 1024);
 }
 
+/// Two-way sync tasks are made and run by `fjordsync` for now; the app
+/// lists them (read-only) and says so instead of failing later.
+pub(crate) fn bisync_not_in_app(name: &str) -> AppError {
+    AppError::invalid(format!(
+        "{name:?} is a two-way sync task; the app cannot run or edit those yet. Run it with `fjordsync task run {name}`"
+    ))
+}
+
 /// The storages a job reads or writes (the runner opens their sessions).
 fn storages_of(job: &Job) -> Vec<String> {
     let locations: Vec<&Location> = match job {
         Job::Copy(t) | Job::Sync(t) | Job::Move(t) => vec![&t.source, &t.destination],
         Job::Backup(b) => vec![&b.repository],
+        Job::Bisync(b) => return vec![b.remote.clone()],
     };
     locations
         .into_iter()
@@ -424,6 +433,9 @@ impl Api {
         let task = self.engine_task(&id).await?;
         if matches!(task.job, Job::Backup(_)) {
             return self.run_backup(id, None, progress).await;
+        }
+        if let Job::Bisync(_) = &task.job {
+            return Err(bisync_not_in_app(&task.name));
         }
         let settings = self.get_settings().await?;
         let mut run = task.clone();

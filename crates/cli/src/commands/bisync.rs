@@ -5,8 +5,9 @@
 use std::io::Write;
 
 use fjordsync_engine::bisync::{Action, BisyncReport, BisyncSpec, dry_word};
+use fjordsync_engine::tasks::{Task, TaskLock};
 use fjordsync_engine::tree::user_path;
-use fjordsync_engine::{Location as TaskLocation, MaxDelete, TaskKind, TaskOptions};
+use fjordsync_engine::{Location as TaskLocation, MaxDelete, Runner, TaskKind, TaskOptions};
 
 use crate::args::BisyncArgs;
 use crate::commands::transfer::{cancel_on_ctrl_c, location, runner, sink};
@@ -26,6 +27,21 @@ pub async fn run(ctx: &Context, a: BisyncArgs) -> anyhow::Result<()> {
         print_actions(&report)?;
     }
     finish(&report, a.json)
+}
+
+/// `task run` of a bisync task: its stored spec, the run linked to the
+/// task, the task's lock held for the whole run.
+pub async fn run_spec(
+    runner: &Runner,
+    spec: &BisyncSpec,
+    task: Option<&Task>,
+    _held: &TaskLock,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (events, ui) = sink(json, TaskKind::Sync);
+    let report = runner.bisync(spec, task.map(|t| t.id), events, cancel_on_ctrl_c()).await;
+    ui.finish();
+    finish(&report?, json)
 }
 
 fn spec(ctx: &Context, a: &BisyncArgs) -> anyhow::Result<BisyncSpec> {

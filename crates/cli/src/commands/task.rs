@@ -36,6 +36,7 @@ fn add(ctx: &Context, a: TaskAddArgs) -> anyhow::Result<()> {
         TaskAddKind::Sync => TaskKind::Sync,
         TaskAddKind::Move => TaskKind::Move,
         TaskAddKind::Backup => return add_task(ctx, a.name.clone(), backup_job(ctx, &a)?, &a),
+        TaskAddKind::Bisync => return add_task(ctx, a.name.clone(), bisync_job(ctx, &a)?, &a),
     };
     if a.backup.repo.is_some()
         || a.backup.password_file.is_some()
@@ -58,6 +59,31 @@ fn add(ctx: &Context, a: TaskAddArgs) -> anyhow::Result<()> {
     }
     let job = Job::transfer(kind, transfer).expect("copy, sync and move are tasks");
     add_task(ctx, a.name.clone(), job, &a)
+}
+
+/// `task add NAME bisync LOCAL REMOTE:PATH`: the same spec `fjordsync
+/// bisync` makes, from the transfer flags that apply to it.
+fn bisync_job(ctx: &Context, a: &TaskAddArgs) -> anyhow::Result<Job> {
+    let f = &a.flags;
+    if f.checksum || f.no_versions {
+        anyhow::bail!(
+            "a bisync task compares content itself and keeps the storage's versions: --checksum and --no-versions \
+             do not apply"
+        );
+    }
+    if a.backup.repo.is_some() || a.backup.password_file.is_some() {
+        anyhow::bail!("--repo and --password-file are for backup tasks, not bisync tasks");
+    }
+    let [local, remote] = <[String; 2]>::try_from(a.paths.clone())
+        .map_err(|p| anyhow::anyhow!("a bisync task takes LOCAL and REMOTE:PATH, got {} path(s)", p.len()))?;
+    let fjordsync_engine::Location::Local { path: local } = super::transfer::location(ctx, &local)? else {
+        anyhow::bail!("{local} is not a local folder; a bisync task takes LOCAL then REMOTE:PATH");
+    };
+    let fjordsync_engine::Location::Remote { remote, path } = super::transfer::location(ctx, &remote)? else {
+        anyhow::bail!("{remote} is not a storage folder (REMOTE:PATH)");
+    };
+    let options = super::transfer::options(a.flags.clone())?;
+    Ok(Job::Bisync(fjordsync_engine::bisync::BisyncSpec { local, remote, path, options }))
 }
 
 /// `task add NAME backup FOLDER... --repo REPO`: the folders and the
@@ -240,6 +266,9 @@ fn show(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
     if let Some(spec) = v.job.spec() {
         writeln!(out, "options:      {}", serde_json::to_string(&spec.options)?)?;
     }
+    if let Job::Bisync(b) = &v.job {
+        writeln!(out, "options:      {}", serde_json::to_string(&b.options)?)?;
+    }
     if let Job::Backup(b) = &v.job {
         let password = match &b.password_file {
             Some(f) => format!("from the file {}", render::shown_local(f)),
@@ -260,6 +289,9 @@ async fn run_now(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
     let held = TaskLock::acquire_by(&ctx.config, &task, Hold::Run, Some("the fjordsync command"))?;
     if matches!(task.job, Job::Backup(_)) {
         return run_backup(ctx, &runner, &task, &held, json).await;
+    }
+    if let Job::Bisync(spec) = &task.job {
+        return super::bisync::run_spec(&runner, spec, Some(&task), &held, json).await;
     }
     let kind = task.job.spec().map_or(TaskKind::Copy, |s| s.kind);
     let (sink, ui) = super::transfer::sink(json, kind);

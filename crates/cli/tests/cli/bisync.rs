@@ -268,3 +268,27 @@ async fn killed_mid_run_then_rerun_converges_without_spurious_conflicts() {
     // No temporary file outlived the runs.
     assert!(files.keys().all(|k| !k.contains(".fjordsync")), "{files:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bisync_task_is_added_shown_and_run() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let local = env.path("notes");
+    put(&local, "todo.txt", b"buy milk");
+    put_remote(&env, "demo:Notes/ideas.txt", b"a sync app").await;
+    let l = local.to_str().unwrap();
+    env.ok(&["task", "add", "notes", "bisync", l, "demo:Notes", "--exclude", "*.bak"]).await;
+    let show = env.ok(&["task", "show", "notes"]).await;
+    assert!(show.contains("kind:         bisync") && show.contains("demo:Notes"), "{show}");
+    assert!(show.contains("*.bak"), "the filters are kept: {show}");
+    put(&local, "old.bak", b"left out");
+    env.ok(&["task", "run", "notes"]).await;
+    assert_eq!(std::fs::read(local.join("ideas.txt")).unwrap(), b"a sync app");
+    let remote = remote_md5s(&env, "demo:Notes").await;
+    assert_eq!(remote.keys().collect::<Vec<_>>(), ["ideas.txt", "todo.txt"]);
+    let log = env.ok(&["log", "--task", "notes"]).await;
+    assert!(log.contains("bisync"), "{log}");
+    // The sides must be LOCAL then REMOTE:PATH.
+    let err = env.fails(&["task", "add", "wrong", "bisync", "demo:Notes", l]).await;
+    assert!(err.contains("not a local folder"), "{err}");
+}

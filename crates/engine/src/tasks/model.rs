@@ -36,6 +36,8 @@ pub enum JobKind {
     Move,
     /// Snapshots into a restic-format repository.
     Backup,
+    /// Two-way sync of a local folder and a remote folder.
+    Bisync,
 }
 
 impl JobKind {
@@ -46,6 +48,7 @@ impl JobKind {
             JobKind::Sync => "sync",
             JobKind::Move => "move",
             JobKind::Backup => "backup",
+            JobKind::Bisync => "bisync",
         }
     }
 }
@@ -103,6 +106,8 @@ pub enum Job {
     Move(Transfer),
     /// See [`JobKind::Backup`].
     Backup(Backup),
+    /// See [`JobKind::Bisync`]: the same spec `fjordsync bisync` runs.
+    Bisync(crate::bisync::BisyncSpec),
 }
 
 impl Job {
@@ -124,16 +129,17 @@ impl Job {
             Job::Sync(_) => JobKind::Sync,
             Job::Move(_) => JobKind::Move,
             Job::Backup(_) => JobKind::Backup,
+            Job::Bisync(_) => JobKind::Bisync,
         }
     }
 
-    /// The runner's task for a transfer job (`None` for a backup).
+    /// The runner's task for a transfer job (`None` for a backup or a two-way sync).
     pub fn spec(&self) -> Option<TaskSpec> {
         let (kind, t) = match self {
             Job::Copy(t) => (TaskKind::Copy, t),
             Job::Sync(t) => (TaskKind::Sync, t),
             Job::Move(t) => (TaskKind::Move, t),
-            Job::Backup(_) => return None,
+            Job::Backup(_) | Job::Bisync(_) => return None,
         };
         Some(TaskSpec {
             kind,
@@ -148,6 +154,7 @@ impl Job {
         match self {
             Job::Copy(t) | Job::Sync(t) | Job::Move(t) => t.source.to_string(),
             Job::Backup(b) => b.folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
+            Job::Bisync(b) => b.local_location().to_string(),
         }
     }
 
@@ -156,6 +163,7 @@ impl Job {
         match self {
             Job::Copy(t) | Job::Sync(t) | Job::Move(t) => t.destination.to_string(),
             Job::Backup(b) => b.repository.to_string(),
+            Job::Bisync(b) => b.remote_location().to_string(),
         }
     }
 }
@@ -259,7 +267,7 @@ mod tests {
     fn transfer_of(job: &Job) -> Transfer {
         match job {
             Job::Copy(t) | Job::Sync(t) | Job::Move(t) => t.clone(),
-            Job::Backup(_) => unreachable!(),
+            Job::Backup(_) | Job::Bisync(_) => unreachable!(),
         }
     }
 }
