@@ -83,6 +83,10 @@ fn print_actions(r: &BisyncReport) -> std::io::Result<()> {
         match a {
             Action::Conflict { copy, .. } => writeln!(out, "would keep both {path} and {}", escape(&user_path(copy)))?,
             Action::Skip { reason, .. } => writeln!(out, "would skip {path}: {}", reason.message())?,
+            Action::MoveRemote { from, .. } => {
+                writeln!(out, "would move {} to {path} on the storage", escape(&user_path(from)))?
+            }
+            Action::MoveLocal { from, .. } => writeln!(out, "would move {} to {path} here", escape(&user_path(from)))?,
             a => writeln!(out, "would {} {path}", dry_word(a))?,
         }
     }
@@ -104,6 +108,7 @@ fn finish(r: &BisyncReport, json: bool) -> anyhow::Result<()> {
         (c.downloaded, "downloaded"),
         (c.updated, "updated"),
         (c.deleted, "deleted"),
+        (c.moved, "moved"),
         (c.mkdirs, "folders created"),
         (r.conflicts.len() as u64, "conflicts (both versions kept)"),
         (c.skipped, "skipped"),

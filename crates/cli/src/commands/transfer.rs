@@ -198,6 +198,7 @@ fn past_tense(action: &str) -> String {
         "rmdir" => "removed folder".into(),
         "copy" => "copied".into(),
         "conflict" => "kept both versions of".into(),
+        "move" => "moved".into(),
         other => other.to_string(),
     }
 }

@@ -45,7 +45,10 @@ async fn bisync(env: &Env, args: &[&str]) -> (bool, Value, String) {
 }
 
 fn moved(v: &Value) -> u64 {
-    ["uploaded", "downloaded", "updated", "deleted", "mkdirs", "failed"].iter().map(|k| v[k].as_u64().unwrap()).sum()
+    ["uploaded", "downloaded", "updated", "deleted", "moved", "mkdirs", "failed"]
+        .iter()
+        .map(|k| v[k].as_u64().unwrap())
+        .sum()
 }
 
 /// Both sides hold the same files, and no conflict copy anywhere.
@@ -291,4 +294,31 @@ async fn a_bisync_task_is_added_shown_and_run() {
     // The sides must be LOCAL then REMOTE:PATH.
     let err = env.fails(&["task", "add", "wrong", "bisync", "demo:Notes", l]).await;
     assert!(err.contains("not a local folder"), "{err}");
+}
+
+/// A folder renamed here is moved on the storage: nothing is sent again,
+/// and six of seven files "gone" from the old name do not trip the guard.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_folder_is_moved_not_sent_again_and_trips_no_guard() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let local = env.path("local");
+    for i in 0..6 {
+        put(&local, &format!("Photos/img-{i}.jpg"), format!("picture {i}").repeat(100).as_bytes());
+    }
+    put(&local, "other.txt", b"other");
+    let l = local.to_str().unwrap();
+    env.ok(&["bisync", l, "demo:R"]).await;
+    std::fs::rename(local.join("Photos"), local.join("Pictures")).unwrap();
+    let sent = env.emu.stats().bytes_uploaded;
+    let out = env.ok(&["bisync", "--dry-run", l, "demo:R"]).await;
+    assert!(out.contains("would move Photos/img-0.jpg to Pictures/img-0.jpg on the storage"), "{out}");
+    let (ok, done, err) = bisync(&env, &[l, "demo:R"]).await;
+    assert!(ok, "{err}");
+    assert_eq!((done["moved"].as_u64(), done["uploaded"].as_u64()), (Some(6), Some(0)), "{done}");
+    assert_eq!(env.emu.stats().bytes_uploaded, sent, "nothing was sent again");
+    assert_in_step(&env, &local, "demo:R").await;
+    assert!(!env.ok(&["lsd", "demo:R"]).await.contains("Photos"), "the old folder is gone");
+    let (ok, done, err) = bisync(&env, &[l, "demo:R"]).await;
+    assert!(ok && moved(&done) == 0, "{err} {done}");
 }

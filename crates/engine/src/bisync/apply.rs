@@ -133,6 +133,9 @@ impl Applier {
         for a in mkdirs {
             self.one(a).await;
         }
+        // Moves before the transfers: a name a move frees may be taken by a new file.
+        let moves = actions.iter().filter(|a| matches!(a, Action::MoveLocal { .. } | Action::MoveRemote { .. }));
+        self.parallel(moves, n).await;
         let transfers =
             actions.iter().filter(|a| matches!(a, Action::Upload(_) | Action::Download(_) | Action::Conflict { .. }));
         self.parallel(transfers, n).await;
@@ -184,6 +187,7 @@ impl Applier {
                     (_, "update") => c.updated += 1,
                     (_, "delete") => c.deleted += 1,
                     (_, "mkdir") => c.mkdirs += 1,
+                    (_, "move") => c.moved += 1,
                     _ => {}
                 }
                 c.bytes += done.bytes;
@@ -292,6 +296,8 @@ impl Applier {
                 Ok(Done { action: if replacing { "update" } else { "download" }, ..done })
             }
             Action::Conflict { copy, .. } => self.keep_both(&lk, &rk, copy).await,
+            Action::MoveRemote { from, .. } => self.move_remote(from, &lk).await,
+            Action::MoveLocal { from, .. } => self.move_local(from, &rk).await,
             Action::DeleteRemote(_) => {
                 self.client.delete_file(&self.remote_path(&rk)?, self.hard_delete).await?;
                 self.db.bisync_forget(self.pair, &rk)?;
@@ -494,6 +500,66 @@ impl Applier {
         Ok((done, base))
     }
 
+    /// Moves the storage's file `from` to `to`, as it was moved here: one
+    /// request, the file keeps its identity and versions.
+    async fn move_remote(&self, from: &str, to: &str) -> Result<Done, ItemError> {
+        let (Some(old), Some(now)) = (self.remote_file(from).cloned(), self.local_file(to).cloned()) else {
+            return Err(ItemError::ChangedMeanwhile);
+        };
+        let (src, dst) = (self.remote_path(from)?, self.remote_path(to)?);
+        let info = self.client.move_file(&src, &dst).await?;
+        let item = BaseItem {
+            key: to.to_string(),
+            kind: Kind::File,
+            md5: Some(old.md5.clone()),
+            size: old.size,
+            remote_id: info.uuid.or(old.uuid),
+            remote_mtime: old.mtime,
+            remote_updated: old.updated,
+            local_size: now.size,
+            local_mtime_ns: now.mtime_ns,
+            local_inode: now.inode,
+        };
+        self.db.bisync_settle(self.pair, &item)?;
+        self.db.bisync_forget(self.pair, from)?;
+        Ok(Done { action: "move", target: dst.to_string(), ..Default::default() })
+    }
+
+    /// Moves the local file `from` to `to`, as it was moved on the storage.
+    /// Never over an existing file, never through a link, and not when the
+    /// file changed since it was listed.
+    async fn move_local(&self, from: &str, to: &str) -> Result<Done, ItemError> {
+        let (Some(old), Some(now)) = (self.local_file(from).cloned(), self.remote_file(to).cloned()) else {
+            return Err(ItemError::ChangedMeanwhile);
+        };
+        let (src, dst) = (self.local_path(from)?, self.local_path(to)?);
+        self.safe.check(&src)?;
+        unchanged_since_listed(&src, Some(&old))?;
+        if let Some(parent) = dst.parent() {
+            self.safe.create_dirs(parent)?;
+        }
+        self.safe.check(&dst)?;
+        if std::fs::symlink_metadata(&dst).is_ok() {
+            return Err(ItemError::ChangedMeanwhile);
+        }
+        std::fs::rename(&src, &dst)?;
+        let item = BaseItem {
+            key: to.to_string(),
+            kind: Kind::File,
+            md5: Some(now.md5.clone()),
+            size: now.size,
+            remote_id: now.uuid.clone(),
+            remote_mtime: now.mtime,
+            remote_updated: now.updated,
+            local_size: old.size,
+            local_mtime_ns: old.mtime_ns,
+            local_inode: old.inode,
+        };
+        self.db.bisync_settle(self.pair, &item)?;
+        self.db.bisync_forget(self.pair, from)?;
+        Ok(Done { action: "move", target: dst.display().to_string(), ..Default::default() })
+    }
+
     /// Keeps both versions: this computer's becomes `copy` (renamed here,
     /// then sent), the storage's comes down under the original name. Each
     /// half settles on its own, so a run stopped between them is finished
@@ -534,6 +600,7 @@ fn word(a: &Action) -> &'static str {
         Action::Forget(_) => "forget",
         Action::Conflict { .. } => "conflict",
         Action::Skip { .. } => "skip",
+        Action::MoveLocal { .. } | Action::MoveRemote { .. } => "move",
     }
 }
 

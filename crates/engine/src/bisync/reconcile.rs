@@ -15,7 +15,7 @@
 //! other only when nothing below it on the other side survives (change
 //! beats delete), otherwise it is made again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::base::{Base, BaseItem, Kind};
 use super::conflict::CopyNamer;
@@ -35,6 +35,23 @@ pub enum Action {
     DeleteRemote(String),
     /// Deleted on the remote, unchanged locally: to the local stash (undo).
     DeleteLocal(String),
+    /// Renamed or moved locally (same inode and content): the same move on
+    /// the storage, which keeps the file's identity and versions. Never a
+    /// delete, so a renamed folder does not count toward the delete guard.
+    MoveRemote {
+        /// Where it was.
+        from: String,
+        /// Where it is now.
+        to: String,
+    },
+    /// Renamed or moved on the storage (same identity and content): the
+    /// same move here.
+    MoveLocal {
+        /// Where it was.
+        from: String,
+        /// Where it is now.
+        to: String,
+    },
     /// A folder new locally.
     MkdirRemote(String),
     /// A folder new on the remote.
@@ -98,6 +115,7 @@ impl Action {
             | Action::Agree(k)
             | Action::Forget(k) => k,
             Action::Conflict { key, .. } | Action::Skip { key, .. } => key,
+            Action::MoveRemote { to, .. } | Action::MoveLocal { to, .. } => to,
         }
     }
 
@@ -237,10 +255,14 @@ pub fn reconcile(
             out.insert(folded.clone(), a);
         }
     }
-    // Deepest first, so a folder knows whether anything below it survives.
+    let moved_from = pair_moves(base, local, remote, &mut out);
+    // Deepest first, so a folder knows whether anything below it survives
+    // (a file moved away does not).
     folders_deleted.sort_by_key(|(f, _)| std::cmp::Reverse(f.matches('/').count()));
     for (folded, side) in folders_deleted {
-        let survives = |a: Option<&Action>, gone: fn(&Action) -> bool| a.is_none_or(|a| !gone(a));
+        let survives = |k: &String, a: Option<&Action>, gone: fn(&Action) -> bool| {
+            !moved_from.contains(k) && a.is_none_or(|a| !gone(a))
+        };
         let action = match side {
             Deleted::Remotely => {
                 let keep = local
@@ -249,7 +271,7 @@ pub fn reconcile(
                     .take_while(|(k, _)| k.starts_with(folded.as_str()))
                     .filter(|(k, _)| is_under(k, &folded))
                     .any(|(k, _)| {
-                        survives(out.get(k), |a| matches!(a, Action::DeleteLocal(_) | Action::RmdirLocal(_)))
+                        survives(k, out.get(k), |a| matches!(a, Action::DeleteLocal(_) | Action::RmdirLocal(_)))
                     });
                 let key = local.items[&folded].key.clone();
                 if keep { Action::MkdirRemote(key) } else { Action::RmdirLocal(key) }
@@ -261,7 +283,7 @@ pub fn reconcile(
                     .take_while(|(k, _)| k.starts_with(folded.as_str()))
                     .filter(|(k, _)| is_under(k, &folded))
                     .any(|(k, _)| {
-                        survives(out.get(k), |a| matches!(a, Action::DeleteRemote(_) | Action::RmdirRemote(_)))
+                        survives(k, out.get(k), |a| matches!(a, Action::DeleteRemote(_) | Action::RmdirRemote(_)))
                     });
                 let key = remote.items[&folded].key.clone();
                 if keep { Action::MkdirLocal(key) } else { Action::RmdirRemote(key) }
@@ -270,6 +292,76 @@ pub fn reconcile(
         out.insert(folded, action);
     }
     out.into_values().collect()
+}
+
+/// Joins a delete and a new file that are one file moved: locally by
+/// inode (plus size and content), on the storage by identity (plus
+/// content). Each pair becomes one move, keyed by its new place; returns
+/// the folded keys moved away from.
+fn pair_moves(
+    base: &Base,
+    local: &Snapshot<LocalFile>,
+    remote: &Snapshot<RemoteFile>,
+    out: &mut BTreeMap<String, Action>,
+) -> BTreeSet<String> {
+    // Deleted here, unchanged there: candidates for a local move, by inode.
+    let mut by_inode: HashMap<u64, Vec<String>> = HashMap::new();
+    // Deleted there, unchanged here: candidates for a storage move, by identity.
+    let mut by_id: HashMap<&str, Vec<String>> = HashMap::new();
+    for (folded, a) in out.iter() {
+        match (a, base.get(folded)) {
+            (Action::DeleteRemote(_), Some(b)) if b.local_inode != 0 => {
+                by_inode.entry(b.local_inode).or_default().push(folded.clone());
+            }
+            (Action::DeleteLocal(_), Some(b)) => {
+                if let Some(id) = b.remote_id.as_deref() {
+                    by_id.entry(id).or_default().push(folded.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut moves = Vec::new();
+    for (folded, a) in out.iter() {
+        if base.contains_key(folded) {
+            continue;
+        }
+        match a {
+            Action::Upload(to) if !remote.items.contains_key(folded) => {
+                let Some(f) = file(local.items.get(folded)) else { continue };
+                let Some(old) = by_inode.get_mut(&f.inode).and_then(|c| {
+                    let i = c.iter().position(|o| {
+                        base.get(o).is_some_and(|b| b.md5 == f.md5 && b.local_size == f.size && f.md5.is_some())
+                    })?;
+                    Some(c.swap_remove(i))
+                }) else {
+                    continue;
+                };
+                let from = remote.items.get(&old).map_or_else(|| base[&old].key.clone(), |i| i.key.clone());
+                moves.push((old, folded.clone(), Action::MoveRemote { from, to: to.clone() }));
+            }
+            Action::Download(to) if !local.items.contains_key(folded) => {
+                let Some(f) = file(remote.items.get(folded)) else { continue };
+                let Some(id) = f.uuid.as_deref() else { continue };
+                let Some(old) = by_id.get_mut(id).and_then(|c| {
+                    let i = c.iter().position(|o| base.get(o).is_some_and(|b| b.md5.as_deref() == Some(&f.md5)))?;
+                    Some(c.swap_remove(i))
+                }) else {
+                    continue;
+                };
+                let from = local.items.get(&old).map_or_else(|| base[&old].key.clone(), |i| i.key.clone());
+                moves.push((old, folded.clone(), Action::MoveLocal { from, to: to.clone() }));
+            }
+            _ => {}
+        }
+    }
+    let mut moved_from = BTreeSet::new();
+    for (old, new, action) in moves {
+        out.remove(&old);
+        out.insert(new, action);
+        moved_from.insert(old);
+    }
+    moved_from
 }
 
 #[cfg(test)]
@@ -537,6 +629,61 @@ mod tests {
     fn a_file_against_a_folder_is_skipped() {
         let c = Case::new().local("x", local_new('a')).remote_dir("x");
         assert_eq!(c.run(), vec![Action::Skip { key: s("x"), reason: SkipReason::FileAndFolder }]);
+    }
+
+    /// A base row and the local file as walked now, with inode `inode`.
+    fn with_inode(mut c: Case, key: &str, content: char, inode: u64) -> Case {
+        let mut b = base_file(key, content);
+        b.local_inode = inode;
+        c.base.insert(fold(key), b);
+        c
+    }
+
+    fn local_at(inode: u64, content: char) -> LocalFile {
+        // Not in the base under this name: its MD5 was read.
+        LocalFile { inode, md5: Some(md5(content)), ..local_same() }
+    }
+
+    #[test]
+    fn a_local_rename_is_a_move_on_the_storage() {
+        let c = with_inode(Case::new(), "a.txt", 'a', 7).local("b.txt", local_at(7, 'a')).remote("a.txt", 'a');
+        assert_eq!(c.run(), vec![Action::MoveRemote { from: s("a.txt"), to: s("b.txt") }]);
+        // Renamed and changed: a delete and an upload.
+        let c = with_inode(Case::new(), "a.txt", 'a', 7).local("b.txt", local_at(7, 'z')).remote("a.txt", 'a');
+        assert_eq!(c.run(), vec![Action::DeleteRemote(s("a.txt")), Action::Upload(s("b.txt"))]);
+    }
+
+    #[test]
+    fn a_storage_rename_is_a_move_here() {
+        let r = RemoteFile { uuid: Some("id-a.txt".into()), ..remote("b.txt", 'a') };
+        let c = Case::new().synced("a.txt", 'a').remote_file("b.txt", r);
+        let mut c = c;
+        c.remote.items.remove(&fold("a.txt"));
+        assert_eq!(c.run(), vec![Action::MoveLocal { from: s("a.txt"), to: s("b.txt") }]);
+    }
+
+    #[test]
+    fn a_renamed_folder_moves_its_files_and_deletes_nothing() {
+        let mut c = Case::new().base_dir("d").remote_dir("d").local_dir("e");
+        for (i, f) in ["x", "y", "z"].iter().enumerate() {
+            c = with_inode(c, &format!("d/{f}"), 'a', 10 + i as u64)
+                .local(&format!("e/{f}"), local_at(10 + i as u64, 'a'))
+                .remote(&format!("d/{f}"), 'a');
+        }
+        let actions = c.run();
+        assert_eq!(
+            actions,
+            vec![
+                Action::RmdirRemote(s("d")),
+                Action::MkdirRemote(s("e")),
+                Action::MoveRemote { from: s("d/x"), to: s("e/x") },
+                Action::MoveRemote { from: s("d/y"), to: s("e/y") },
+                Action::MoveRemote { from: s("d/z"), to: s("e/z") },
+            ]
+        );
+        // The guard sees no deletes at all.
+        let guard = super::super::guard::check(&c.base, &c.local, &c.remote, &actions, None, ("l", "r"));
+        assert!(guard.is_ok());
     }
 
     #[test]

@@ -374,5 +374,7 @@ pub fn dry_word(a: &Action) -> &'static str {
         Action::Forget(_) => "forget",
         Action::Conflict { .. } => "conflict",
         Action::Skip { .. } => "skip",
+        Action::MoveRemote { .. } => "move-remote",
+        Action::MoveLocal { .. } => "move-local",
     }
 }

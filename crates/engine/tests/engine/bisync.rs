@@ -52,3 +52,30 @@ async fn a_failed_file_is_recorded_and_the_rest_settles() {
     assert_eq!((report.counters.uploaded, report.counters.failed), (1, 0), "{:?}", report.counters);
     assert_eq!(env.remote_files("Pair").await.len(), 3);
 }
+
+/// A file renamed on the storage (by another device) is renamed here: the
+/// same local file, nothing downloaded.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rename_on_the_storage_is_a_local_rename() {
+    use std::os::unix::fs::MetadataExt;
+    let env = Env::start().await;
+    let local = env.local("pair");
+    write(&local.join("draft.txt"), b"the text");
+    let s = spec(&local, "Pair");
+    let run = || env.runner.bisync(&s, None, events(), CancellationToken::new());
+    let first = tokio::time::timeout(LIMIT, run()).await.unwrap().unwrap();
+    assert_eq!(first.counters.uploaded, 1);
+    // The next run learns the uploaded file's identity.
+    tokio::time::timeout(LIMIT, run()).await.unwrap().unwrap();
+    let inode = std::fs::metadata(local.join("draft.txt")).unwrap().ino();
+    let (from, to) = (env.session.path("Pair/draft.txt").unwrap(), env.session.path("Pair/final.txt").unwrap());
+    env.session.client.move_file(&from, &to).await.unwrap();
+    let report = tokio::time::timeout(LIMIT, run()).await.unwrap().unwrap();
+    assert_eq!(report.outcome, Outcome::Ok);
+    assert_eq!((report.counters.moved, report.counters.downloaded), (1, 0), "{:?}", report.counters);
+    assert!(!local.join("draft.txt").exists());
+    assert_eq!(std::fs::metadata(local.join("final.txt")).unwrap().ino(), inode, "the same file, renamed");
+    let again = tokio::time::timeout(LIMIT, run()).await.unwrap().unwrap();
+    assert_eq!(again.actions, vec![]);
+}
