@@ -325,6 +325,9 @@ pub struct BisyncArgs {
     /// Files transferred in parallel.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub transfers: usize,
+    /// Changed files hashed in parallel.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub checkers: usize,
     /// Bandwidth limit in bytes per second, e.g. 512K or 10M (K, M, G are binary as in rclone; KB, MB decimal).
     #[arg(long, value_name = "RATE", value_parser = parse_size)]
     pub bwlimit: Option<u64>,

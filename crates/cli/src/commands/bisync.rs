@@ -64,6 +64,7 @@ fn spec(ctx: &Context, a: &BisyncArgs) -> anyhow::Result<BisyncSpec> {
     let options = TaskOptions {
         dry_run: a.dry_run,
         transfers: a.transfers.max(1),
+        checkers: a.checkers.max(1),
         bwlimit: a.bwlimit,
         filters: a.filter.clone().into(),
         max_delete,

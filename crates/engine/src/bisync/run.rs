@@ -132,8 +132,10 @@ impl Runner {
         let local = {
             let temps = transfer::temp::recorded_under(&db, &root)?;
             let (root, filter, cache, base) = (root.clone(), filter.clone(), cache.clone(), base.clone());
-            let follow = opts.follow_symlinks;
-            tokio::task::spawn_blocking(move || snapshot::local_side(&root, &filter, follow, &temps, &base, &cache))
+            let (follow, checkers) = (opts.follow_symlinks, opts.checkers);
+            tokio::task::spawn_blocking(move || {
+                snapshot::local_side(&root, &filter, follow, &temps, &base, &cache, checkers)
+            })
         };
         let remote = snapshot::remote_side(&session.client, &remote_root, &filter).await;
         let local = local.await.map_err(|e| EngineError::Invalid(format!("local walk failed: {e}")))?;

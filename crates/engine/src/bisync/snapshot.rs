@@ -117,7 +117,8 @@ pub struct LocalSide {
 }
 
 /// Walks the local root (blocking: call from `spawn_blocking`). `temps`
-/// are our recorded download temp files, left out.
+/// are our recorded download temp files, left out. MD5s are read only for
+/// files that differ from the base, `checkers` files at a time.
 pub fn local_side(
     root: &Path,
     filter: &Filter,
@@ -125,6 +126,7 @@ pub fn local_side(
     temps: &HashSet<PathBuf>,
     base: &Base,
     cache: &HashCache,
+    checkers: usize,
 ) -> std::io::Result<LocalSide> {
     let mut snapshot = Snapshot::default();
     let mut temporary = Vec::new();
@@ -134,6 +136,8 @@ pub fn local_side(
         true
     });
     snapshot.exists = walk.exists;
+    // Files whose MD5 must be read: (key, path, stat).
+    let mut to_hash: Vec<(String, PathBuf, FileItem)> = Vec::new();
     for folder in folders {
         if !folder.key.is_empty() {
             snapshot.insert(folder.key.clone(), Node::Folder);
@@ -144,7 +148,7 @@ pub fn local_side(
                 temporary.push(Skipped { key, reason: "an editor's temporary file (never synced)".into() });
                 continue;
             }
-            let mut file = LocalFile { size: e.size, mtime: e.mtime, mtime_ns: e.mtime_ns, inode: e.inode, md5: None };
+            let file = LocalFile { size: e.size, mtime: e.mtime, mtime_ns: e.mtime_ns, inode: e.inode, md5: None };
             let unchanged = base.get(&fold(&key)).is_some_and(|b| {
                 !b.is_folder()
                     && b.local_size == file.size
@@ -154,19 +158,51 @@ pub fn local_side(
             if !unchanged {
                 let path = local::local_path(root, &key).map_err(std::io::Error::other)?;
                 let item = FileItem { size: e.size, mtime: e.mtime, mtime_ns: e.mtime_ns, inode: e.inode, md5: None };
-                match cache.md5(&path, &item) {
-                    Ok(m) => file.md5 = Some(m),
-                    // Gone or unreadable since the walk: left out this run.
-                    Err(err) => {
-                        temporary.push(Skipped { key, reason: format!("cannot read: {err}") });
-                        continue;
-                    }
-                }
+                to_hash.push((key.clone(), path, item));
             }
             snapshot.insert(key, Node::File(file));
         }
     }
+    for (key, result) in hash_all(&to_hash, cache, checkers) {
+        match result {
+            Ok(md5) => {
+                if let Some(Item { node: Node::File(f), .. }) = snapshot.items.get_mut(&fold(key)) {
+                    f.md5 = Some(md5);
+                }
+            }
+            // Gone or unreadable since the walk: left out of this run (and
+            // so left alone on both sides).
+            Err(err) => {
+                snapshot.items.remove(&fold(key));
+                temporary.push(Skipped { key: key.clone(), reason: format!("cannot read: {err}") });
+            }
+        }
+    }
     Ok(LocalSide { snapshot, walk, temporary })
+}
+
+/// Reads the MD5s through the cache, `checkers` threads at a time (a first
+/// run reads every file once; later runs only the changed ones).
+fn hash_all<'a>(
+    files: &'a [(String, PathBuf, FileItem)],
+    cache: &HashCache,
+    checkers: usize,
+) -> Vec<(&'a String, std::io::Result<String>)> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(files.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..checkers.clamp(1, 32).min(files.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some((key, path, item)) = files.get(i) else { break };
+                    let md5 = cache.md5(path, item);
+                    crate::lock::lock(&results).push((key, md5));
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Lists the remote root in one streamed request. A missing root is an
