@@ -29,6 +29,14 @@ impl Runner {
                  (restore from its snapshot with `fjordsync backup restore`)"
             )));
         }
+        if rec.kind == RunKind::Bisync {
+            return Err(EngineError::Invalid(format!(
+                "run {run} is a two-way sync: its failed files are tried again by the next `fjordsync bisync` of \
+                 the same folders; undo is not available for two-way sync yet (files it deleted here are kept \
+                 under the stash folder beside the state database, run-{run}; files it deleted on the storage are \
+                 in its trash)"
+            )));
+        }
         serde_json::from_str(&rec.spec_json)
             .map_err(|e| EngineError::Invalid(format!("run {run} has an unreadable task: {e}")))
     }
