@@ -322,6 +322,9 @@ pub struct BisyncArgs {
     /// Show what would be done; change nothing.
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// List the conflicts recorded for this pair of folders (newest first); change nothing.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub conflicts: bool,
     /// Files transferred in parallel.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub transfers: usize,

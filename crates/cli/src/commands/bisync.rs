@@ -19,6 +19,9 @@ use crate::render::{self, escape};
 pub async fn run(ctx: &Context, a: BisyncArgs) -> anyhow::Result<()> {
     let spec = spec(ctx, &a)?;
     let runner = runner(ctx)?;
+    if a.conflicts {
+        return list_conflicts(&runner, &spec, a.json);
+    }
     let (events, ui) = sink(a.json, TaskKind::Sync);
     let report = runner.bisync(&spec, None, events, cancel_on_ctrl_c()).await;
     ui.finish();
@@ -151,4 +154,28 @@ fn finish(r: &BisyncReport, json: bool) -> anyhow::Result<()> {
         .into()),
         _ => Ok(()),
     }
+}
+
+/// `--conflicts`: the pair's recorded conflicts, newest first.
+fn list_conflicts(runner: &Runner, spec: &BisyncSpec, json: bool) -> anyhow::Result<()> {
+    let db = runner.db();
+    let pair = db.find_bisync_pair(&spec.local.display().to_string(), &spec.remote, &spec.path)?;
+    let conflicts = match pair {
+        Some(p) => db.bisync_conflicts(p)?,
+        None => Vec::new(),
+    };
+    let mut out = output::stdout();
+    if conflicts.is_empty() && !json {
+        eprintln!("no conflicts recorded for these folders");
+    }
+    for c in conflicts {
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&c)?)?;
+        } else {
+            let when = render::time(fjordsync_jottacloud::Timestamp::from_millisecond(c.found_ms).ok());
+            let run = c.run.map(|r| format!(" (run {r})")).unwrap_or_default();
+            writeln!(out, "{when}  {}  ->  {}{run}", escape(&user_path(&c.key)), escape(&user_path(&c.copy_key)))?;
+        }
+    }
+    Ok(out.flush()?)
 }

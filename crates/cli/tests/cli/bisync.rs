@@ -125,6 +125,8 @@ async fn the_classic_matrix_end_to_end() {
     assert!(copies[0].starts_with("both (conflicted copy ") && copies[0].ends_with(").txt"), "{copies:?}");
     assert_eq!(files[copies[0]], md5_hex(b"my version"));
     assert!(err.contains("conflict: both.txt was changed on both sides"), "{err}");
+    let listed = env.ok(&["bisync", "--conflicts", l, "demo:Pair"]).await;
+    assert!(listed.contains("both.txt  ->  both (conflicted copy "), "{listed}");
     assert_eq!(done["deleted"], 2, "one delete each way: {done}");
     assert!(local.join("new-empty-there").is_dir());
     assert!(env.ok(&["lsd", "demo:Pair"]).await.contains("new-empty-here"));
