@@ -221,6 +221,15 @@ async fn temporary_files_stay_home_and_collisions_are_refused_before_anything_is
     assert!(!ok && err.contains("case collision"), "{err}");
     assert_eq!(env.emu.stats().uploads_completed, before);
     assert!(!remote_md5s(&env, "demo:T").await.contains_key("other.txt"));
+
+    // The same name composed (NFC) and decomposed (NFD): another computer
+    // (macOS) would hold only one. Refused too.
+    std::fs::remove_file(local.join("Notes.txt")).unwrap();
+    put(&local, "Caf\u{e9}.txt", b"composed");
+    put(&local, "Cafe\u{301}.txt", b"decomposed");
+    let (ok, _, err) = bisync(&env, &[l, "demo:T"]).await;
+    assert!(!ok && err.contains("name collision"), "{err}");
+    assert_eq!(env.emu.stats().uploads_completed, before);
 }
 
 /// kill -9 in the middle of a first run (uploads and downloads both ways),

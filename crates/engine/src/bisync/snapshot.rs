@@ -248,3 +248,63 @@ pub async fn remote_side(
     }
     Ok(snapshot)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two spellings of one name in a folder (case, or composed and
+    /// decomposed accents) are a collision, kept once.
+    #[test]
+    fn names_folding_alike_collide() {
+        let mut s: Snapshot<()> = Snapshot::default();
+        s.insert("Caf\u{e9}.txt".into(), Node::File(()));
+        s.insert("Cafe\u{301}.txt".into(), Node::File(()));
+        s.insert("CAF\u{c9}.TXT".into(), Node::File(()));
+        s.insert("other.txt".into(), Node::File(()));
+        assert_eq!(s.items.len(), 2);
+        assert_eq!(s.collisions.len(), 2);
+        assert_eq!(s.collisions[0], ("Caf\u{e9}.txt".to_string(), "Cafe\u{301}.txt".to_string()));
+    }
+
+    /// The walk's MD5s are read only for files that differ from the base,
+    /// and several at a time.
+    #[test]
+    fn only_changed_files_are_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for i in 0..20 {
+            std::fs::write(root.join(format!("f{i}.txt")), format!("content {i}")).unwrap();
+        }
+        let cache = HashCache::new(Default::default(), None);
+        let filter = Filter::new(&Default::default()).unwrap();
+        let first = local_side(root, &filter, false, &HashSet::new(), &Base::new(), &cache, 4).unwrap();
+        assert_eq!(first.snapshot.file_count(), 20);
+        let mut base = Base::new();
+        for (folded, item) in &first.snapshot.items {
+            let Node::File(f) = &item.node else { continue };
+            assert_eq!(f.md5.as_deref(), Some(crate::local::md5_of_file(&root.join(&item.key)).unwrap().as_str()));
+            if item.key != "f3.txt" {
+                let b = crate::bisync::BaseItem {
+                    key: item.key.clone(),
+                    md5: f.md5.clone(),
+                    size: f.size,
+                    local_size: f.size,
+                    local_mtime_ns: f.mtime_ns,
+                    local_inode: f.inode,
+                    ..Default::default()
+                };
+                base.insert(folded.clone(), b);
+            }
+        }
+        let again = local_side(root, &filter, false, &HashSet::new(), &base, &cache, 4).unwrap();
+        let hashed: Vec<&str> = again
+            .snapshot
+            .items
+            .values()
+            .filter(|i| matches!(&i.node, Node::File(f) if f.md5.is_some()))
+            .map(|i| i.key.as_str())
+            .collect();
+        assert_eq!(hashed, ["f3.txt"]);
+    }
+}
