@@ -139,9 +139,10 @@ impl Applier {
         let transfers =
             actions.iter().filter(|a| matches!(a, Action::Upload(_) | Action::Download(_) | Action::Conflict { .. }));
         self.parallel(transfers, n).await;
-        for a in actions.iter().filter(|a| a.is_bookkeeping() || matches!(a, Action::Skip { .. })) {
+        for a in actions.iter().filter(|a| matches!(a, Action::Skip { .. })) {
             self.one(a).await;
         }
+        self.bookkeeping(actions.iter().filter(|a| a.is_bookkeeping()));
         let deletes = actions.iter().filter(|a| matches!(a, Action::DeleteLocal(_) | Action::DeleteRemote(_)));
         self.parallel(deletes, n).await;
         let mut rmdirs: Vec<&Action> =
@@ -149,6 +150,33 @@ impl Applier {
         rmdirs.sort_by_key(|a| std::cmp::Reverse(a.key().matches('/').count()));
         for a in rmdirs {
             self.one(a).await;
+        }
+    }
+
+    /// Items both sides already agree on, and items gone from both: only
+    /// the base changes, in one transaction.
+    fn bookkeeping<'a>(&self, actions: impl Iterator<Item = &'a Action>) {
+        if self.cancel.is_cancelled() {
+            return;
+        }
+        let (mut settled, mut gone) = (Vec::new(), Vec::new());
+        for a in actions {
+            let (lk, rk) = self.keys(a.key());
+            match a {
+                Action::Agree(_) => settled.push(self.agreed(&lk, &rk)),
+                _ => gone.push(lk),
+            }
+        }
+        if settled.is_empty() && gone.is_empty() {
+            return;
+        }
+        let n = (settled.len() + gone.len()) as u64;
+        match self.db.bisync_settle_all(self.pair, &settled, &gone) {
+            Ok(()) => lock(&self.counters).unchanged += n,
+            Err(e) => {
+                // Nothing is lost: the next run finds the same agreement.
+                tracing::warn!("recording {n} unchanged items in the two-way sync base: {e}");
+            }
         }
     }
 
@@ -355,7 +383,7 @@ impl Applier {
                 Ok(Done { action: "rmdir", target: path.display().to_string(), ..Default::default() })
             }
             Action::Agree(_) => {
-                let item = self.agreed(&lk, &rk)?;
+                let item = self.agreed(&lk, &rk);
                 self.db.bisync_settle(self.pair, &item)?;
                 Ok(Done { action: "agree", ..Default::default() })
             }
@@ -368,11 +396,11 @@ impl Applier {
     }
 
     /// The base row for an item both sides already hold alike.
-    fn agreed(&self, lk: &str, rk: &str) -> Result<BaseItem, ItemError> {
+    fn agreed(&self, lk: &str, rk: &str) -> BaseItem {
         let (Some(l), Some(r)) = (self.local_file(lk), self.remote_file(rk)) else {
-            return Ok(BaseItem::folder(lk));
+            return BaseItem::folder(lk);
         };
-        Ok(BaseItem {
+        BaseItem {
             key: lk.to_string(),
             kind: Kind::File,
             md5: Some(r.md5.clone()),
@@ -383,7 +411,7 @@ impl Applier {
             local_size: l.size,
             local_mtime_ns: l.mtime_ns,
             local_inode: l.inode,
-        })
+        }
     }
 
     /// Sends the local file `lk` to the remote `rk`. A file that changes

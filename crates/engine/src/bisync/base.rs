@@ -172,6 +172,43 @@ impl StateDb {
         Ok(())
     }
 
+    /// Writes many bookkeeping rows at once (items both sides already agree
+    /// on, items gone from both), in one transaction: a second run after a
+    /// large first one learns every uploaded file's identity this way.
+    pub fn bisync_settle_all(&self, pair: PairId, settled: &[BaseItem], gone: &[String]) -> Result<(), StateError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut put = tx.prepare_cached(
+                "INSERT OR REPLACE INTO bisync_base (pair, folded, key, kind, md5, size, remote_id, remote_mtime,
+                    remote_updated, local_size, local_mtime_ns, local_inode)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            for item in settled {
+                put.execute(params![
+                    pair.0,
+                    fold(&item.key),
+                    item.key,
+                    item.kind.as_str(),
+                    item.md5,
+                    item.size as i64,
+                    item.remote_id,
+                    item.remote_mtime,
+                    item.remote_updated,
+                    item.local_size as i64,
+                    item.local_mtime_ns,
+                    item.local_inode as i64
+                ])?;
+            }
+            let mut del = tx.prepare_cached("DELETE FROM bisync_base WHERE pair = ?1 AND folded = ?2")?;
+            for key in gone {
+                del.execute(params![pair.0, fold(key)])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records that an item is gone from both sides.
     pub fn bisync_forget(&self, pair: PairId, key: &str) -> Result<(), StateError> {
         self.conn().execute("DELETE FROM bisync_base WHERE pair = ?1 AND folded = ?2", params![pair.0, fold(key)])?;
@@ -212,5 +249,10 @@ mod tests {
         assert_eq!(db.bisync_base(pair).unwrap().len(), 2);
         db.bisync_forget(pair, "SUB/REPORT.pdf").unwrap();
         assert_eq!(db.bisync_base(pair).unwrap().len(), 1);
+        // Many at once: one transaction.
+        let many: Vec<BaseItem> = (0..3).map(|i| BaseItem { key: format!("f{i}"), ..item.clone() }).collect();
+        db.bisync_settle_all(pair, &many, &["sub".to_string()]).unwrap();
+        let keys: std::collections::BTreeSet<String> = db.bisync_base(pair).unwrap().into_keys().collect();
+        assert_eq!(keys.into_iter().collect::<Vec<_>>(), ["f0", "f1", "f2"]);
     }
 }
