@@ -24,6 +24,9 @@ pub enum EngineError {
     /// A named task could not be used (not found, busy, bad name...).
     #[error(transparent)]
     Task(#[from] crate::tasks::TaskError),
+    /// A two-way sync could not start (sides, busy pair).
+    #[error(transparent)]
+    Bisync(#[from] crate::bisync::BisyncError),
     /// The state database failed.
     #[error(transparent)]
     State(#[from] crate::state::StateError),

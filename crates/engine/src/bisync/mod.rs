@@ -10,7 +10,9 @@
 pub mod apply;
 pub mod base;
 pub mod conflict;
+mod error;
 pub mod guard;
+mod lock;
 pub mod names;
 pub mod reconcile;
 mod run;
@@ -19,5 +21,7 @@ pub mod temporary;
 
 pub use base::{Base, BaseItem, Kind, PairId};
 pub use conflict::{Conflict, CopyNamer};
+pub use error::BisyncError;
+pub use lock::{PairLock, lock_pair};
 pub use reconcile::{Action, SkipReason, reconcile};
 pub use run::{BisyncReport, BisyncSpec, dry_word};

@@ -4,7 +4,7 @@
 //! (`RunKind::Bisync`), with a file row per item that changed.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 use super::apply::{Applier, KeptBoth};
 use super::base::Base;
 use super::conflict::CopyNamer;
+use super::error::BisyncError;
+use super::lock::lock_pair;
 use super::reconcile::{Action, reconcile};
 use super::snapshot::{self, LocalSide};
 use super::{guard, names};
@@ -101,10 +103,10 @@ impl Runner {
         let started = Instant::now();
         let opts = &spec.options;
         let Side::Local(root) = self.resolve(&spec.local_location())? else {
-            return Err(EngineError::Invalid("the first side of a two-way sync must be a local folder".into()));
+            return Err(BisyncError::NotLocal(spec.local_location().to_string()).into());
         };
         let Side::Remote(session, remote_root) = self.resolve(&spec.remote_location())? else {
-            return Err(EngineError::Invalid("the second side of a two-way sync must be REMOTE:PATH".into()));
+            return Err(BisyncError::NotRemote(spec.remote_location().to_string()).into());
         };
         let filter = Filter::new(&opts.filters).map_err(|e| EngineError::Invalid(e.to_string()))?;
         let db = self.db().clone();
@@ -113,6 +115,14 @@ impl Runner {
             db.find_bisync_pair(&root_text, &spec.remote, &spec.path)?
         } else {
             Some(db.bisync_pair(&root_text, &spec.remote, &spec.path)?)
+        };
+        // Held to the end of the run (a dry run changes nothing and takes none).
+        let _held = match pair {
+            Some(p) if !opts.dry_run => {
+                let state_dir = db.path().parent().unwrap_or(Path::new("."));
+                Some(lock_pair(state_dir, p, (&root_text, &spec.remote_location().to_string()))?)
+            }
+            _ => None,
         };
         let base = match pair {
             Some(p) => db.bisync_base(p)?,

@@ -83,3 +83,23 @@ async fn a_rename_on_the_storage_is_a_local_rename() {
     let again = tokio::time::timeout(LIMIT, run()).await.unwrap().unwrap();
     assert_eq!(again.actions, vec![]);
 }
+
+/// A second run of the same pair while one runs is refused, naming the pair.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pair_runs_once_at_a_time() {
+    let env = Env::start().await;
+    let local = env.local("pair");
+    write(&local.join("a.txt"), b"a");
+    let db = env.runner.db();
+    let root = local.display().to_string();
+    let pair = db.bisync_pair(&root, "demo", "Busy").unwrap();
+    let state_dir = db.path().parent().unwrap();
+    let held = fjordsync_engine::bisync::lock_pair(state_dir, pair, ("elsewhere", "x")).unwrap();
+    let s = spec(&local, "Busy");
+    let e = env.runner.bisync(&s, None, events(), CancellationToken::new()).await.unwrap_err();
+    assert!(e.to_string().contains("another two-way sync of"), "{e}");
+    assert!(env.remote_files("Busy").await.is_empty(), "nothing was sent");
+    drop(held);
+    let report = env.runner.bisync(&s, None, events(), CancellationToken::new()).await.unwrap();
+    assert_eq!(report.counters.uploaded, 1);
+}
