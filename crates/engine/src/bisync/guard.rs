@@ -14,6 +14,7 @@ use super::base::{Base, Kind};
 use super::reconcile::Action;
 use super::snapshot::Snapshot;
 use crate::guard::Refusal;
+use crate::remedy::Remedy;
 use crate::task::MaxDelete;
 
 /// Which side would lose files.
@@ -41,8 +42,11 @@ impl Side {
     }
 }
 
-const HINT: &str = "nothing was changed; if these deletes are intended, run again with --max-delete N or \
-                    --max-delete 100%";
+/// The hint of a refusal a limit can lift, in the CLI's words (a door
+/// that is not the CLI rewrites them with `remedy::in_app_words`).
+fn hint() -> String {
+    format!("nothing was changed; if these deletes are intended, {}", Remedy::AllowDeletes.cli())
+}
 
 /// Checks the run's deletes. `local_root` and `remote_root` name the sides
 /// in the message.
@@ -79,9 +83,11 @@ pub fn check<L, R>(
                     side.words(),
                     side.other()
                 ),
-                hint: "nothing was changed; check the path (is the disk mounted?). If the folder is gone on \
-                       purpose, make it again (empty) and run with --max-delete 100% to empty the other side too"
-                    .into(),
+                hint: format!(
+                    "nothing was changed; check the path (is the disk mounted?). If the folder is gone on purpose, \
+                     make it again (empty); then, to empty the other side too, {}",
+                    Remedy::AllowDeletes.cli()
+                ),
             });
         }
         if deletes == 0 {
@@ -89,20 +95,21 @@ pub fn check<L, R>(
         }
         let share = deletes as f64 * 100.0 / base_files.max(1) as f64;
         let other = side.other();
+        let limit = Remedy::DeleteLimit.cli();
         match max_delete {
             Some(MaxDelete::Count(n)) if deletes as u64 > n => {
                 return Err(Refusal {
-                    message: format!("refusing to delete {deletes} files from the {other}: more than --max-delete {n}"),
-                    hint: HINT.into(),
+                    message: format!("refusing to delete {deletes} files from the {other}: {limit}{n}"),
+                    hint: hint(),
                 });
             }
             Some(MaxDelete::Percent(p)) if share > p => {
                 return Err(Refusal {
                     message: format!(
-                        "refusing to delete {deletes} of {base_files} files ({share:.0}%) from the {other}: more \
-                         than --max-delete {p}%"
+                        "refusing to delete {deletes} of {base_files} files ({share:.0}%) from the {other}: \
+                         {limit}{p}%"
                     ),
-                    hint: HINT.into(),
+                    hint: hint(),
                 });
             }
             Some(_) => {}
@@ -113,7 +120,7 @@ pub fn check<L, R>(
                          from the {other} (is the disk mounted?)",
                         side.words()
                     ),
-                    hint: HINT.into(),
+                    hint: hint(),
                 });
             }
             None if share > 50.0 => {
@@ -123,7 +130,7 @@ pub fn check<L, R>(
                          than half were deleted from the {} {name}",
                         side.words()
                     ),
-                    hint: HINT.into(),
+                    hint: hint(),
                 });
             }
             None => {}
