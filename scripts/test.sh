@@ -11,6 +11,16 @@ bash scripts/setup.sh --tests
 step() { printf "\n=== %s  (%s s in)\n" "$*" "$SECONDS"; }
 
 # --- desktop app (issue 5): the UI's own checks -----------------------------
+# Someone who only wants the app runs setup.sh without --tests: once the
+# machine has everything, it says only that it builds the UI and is done
+# (no test tools, no jotta-net, no warnings).
+step "setup for the app alone prints nothing alarming"
+setup_out="$(bash scripts/setup.sh 2>&1)"
+if grep -v -x -e "setup: building the UI (ui/dist)" -e "setup: done" <<<"$setup_out"; then
+  echo "FAIL: scripts/setup.sh (app only) printed the lines above" >&2
+  exit 1
+fi
+
 step "UI: eslint, svelte-check, vitest"
 (cd ui && npm run --silent lint && npm run --silent check && npm test --silent)
 # --- end desktop app ---------------------------------------------------------

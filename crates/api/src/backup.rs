@@ -892,8 +892,6 @@ pub(crate) mod tests {
         assert_eq!(api.save_task(bad).await.unwrap_err().code, "invalid");
     }
 
-    /// 4 MB that do not compress, so backing them up, restoring or reading
-    /// them back has bytes to count.
     /// An app over `dir` (file secret store) with the demo storage running.
     pub(crate) async fn demo_api(dir: &std::path::Path) -> Api {
         let config = fjordsync_engine::ConfigDir::at(dir.join("config")).unwrap();
@@ -903,6 +901,8 @@ pub(crate) mod tests {
         api
     }
 
+    /// 4 MB that do not compress, so backing them up, restoring or reading
+    /// them back has bytes to count.
     pub(crate) fn incompressible() -> Vec<u8> {
         (0..4_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
     }

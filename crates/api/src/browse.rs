@@ -24,6 +24,18 @@ pub(super) fn at(s: &Session, path: &[String]) -> AppResult<RemotePath> {
     Ok(p)
 }
 
+/// Refuses `folder` when it is an encrypted backup or lies inside one: its
+/// files belong to the backup, which the Backup screen manages.
+async fn not_into_backup(s: &Session, folder: &RemotePath) -> AppResult<()> {
+    match detect::remote_enclosing(&s.client, folder).await? {
+        Some(repo) => Err(AppError::new(
+            "inside_backup",
+            format!("{} is inside the encrypted backup {}", folder, repo),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(super) fn non_empty(path: &[String]) -> AppResult<()> {
     if path.is_empty() {
         return Err(AppError::invalid("the storage's root folder cannot be changed"));
@@ -62,6 +74,7 @@ impl Api {
     /// Creates a folder named `name` (as typed) inside `parent`.
     pub async fn create_folder(&self, storage: String, parent: Vec<String>, name: String) -> AppResult<Vec<String>> {
         let s = self.session(&storage).await?;
+        not_into_backup(&s, &at(&s, &parent)?).await?;
         let target = at(&s, &parent)?.join_local(name.trim().as_bytes())?;
         if s.client.stat(&target).await.is_ok_and(|e| !is_trashed(&e)) {
             return Err(AppError::new("already_exists", format!("{name:?} already exists here")));
@@ -93,6 +106,12 @@ impl Api {
         }
         if s.client.stat(&dst).await.is_ok_and(|e| !is_trashed(&e)) {
             return Err(AppError::new("already_exists", format!("{new_name:?} already exists there")));
+        }
+        // A backup is moved or renamed as a whole; nothing goes into one or
+        // comes out of one by hand (its index would no longer match).
+        not_into_backup(&s, &at(&s, &to_parent)?).await?;
+        if let Some(parent) = src.parent() {
+            not_into_backup(&s, &parent).await?;
         }
         match s.client.stat(&src).await? {
             Entry::File(_) => drop(s.client.move_file(&src, &dst).await?),
@@ -249,6 +268,23 @@ mod tests {
         let inside = api.list_folder(crate::DEMO_STORAGE.into(), vec!["Vault".into()]).await.unwrap();
         assert!(inside.entries.iter().any(|e| e.name == "keys"), "{inside:?}");
         assert!(inside.entries.iter().all(|e| !e.backup), "{inside:?}");
+
+        // By hand, nothing goes into a backup or comes out of one; the
+        // backup itself still moves and renames as a whole.
+        let code = |r: AppResult<Vec<String>>| r.unwrap_err().code;
+        let demo = || crate::DEMO_STORAGE.to_string();
+        let plain = || vec!["Plain".to_string()];
+        assert_eq!(code(api.move_item(demo(), plain(), vec!["Vault".into()], "Plain".into()).await), "inside_backup");
+        assert_eq!(
+            code(api.move_item(demo(), vec!["Vault".into(), "keys".into()], vec![], "keys".into()).await),
+            "inside_backup"
+        );
+        assert_eq!(code(api.create_folder(demo(), vec!["Vault".into(), "data".into()], "x".into()).await), "inside_backup");
+        let after = api.list_folder(demo(), vec!["Vault".into()]).await.unwrap();
+        assert_eq!(after.entries.len(), inside.entries.len(), "nothing changed inside: {after:?}");
+        api.move_item(demo(), vec!["Vault".into()], vec!["Plain".into()], "Vault 2".into()).await.unwrap();
+        let moved = api.list_folder(demo(), plain()).await.unwrap();
+        assert_eq!(moved.entries.iter().find(|e| e.name == "Vault 2").map(|e| e.backup), Some(true), "{moved:?}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ const WORDS: Record<string, MessageKey> = {
   write_locked: "error.writeLocked",
   invalid: "error.invalid",
   bad_name: "error.badName",
+  inside_backup: "error.insideBackup",
   expired: "error.expired",
   demo: "error.demo",
   service: "error.service",

@@ -357,6 +357,7 @@ export const da: Record<MessageKey, string> = {
   "error.writeLocked": "Tjenesten tillader ikke ændringer på denne konto lige nu. Tjek kontoen på tjenestens websted.",
   "error.invalid": "Det kan ikke gøres, som det er angivet. Tjek det, du skrev, og prøv igen.",
   "error.badName": "Det navn kan ikke bruges. Brug bogstaver, cifre, - og _.",
+  "error.insideBackup": "Mappen er en krypteret sikkerhedskopi (eller ligger i en). Filerne hører til sikkerhedskopien: åbn den under Sikkerhedskopi, eller vælg en anden mappe.",
   "error.expired": "Dette login venter ikke længere. Log ind igen.",
   "error.demo": "Demolageret kunne ikke startes. Luk Fjordsync, start det igen, og prøv en gang til.",
   "error.service": "Tjenesten meldte om et problem hos sig selv. Prøv igen senere.",

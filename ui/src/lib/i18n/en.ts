@@ -353,6 +353,7 @@ export const en = {
   "error.writeLocked": "The service does not allow changes to this account right now. Check the account on the service's website.",
   "error.invalid": "That cannot be done as given. Check what you entered and try again.",
   "error.badName": "That name cannot be used. Use letters, digits, - and _.",
+  "error.insideBackup": "That folder is an encrypted backup (or inside one). Its files belong to the backup: open it in Backup, or choose another folder.",
   "error.expired": "This sign-in is no longer waiting. Sign in again.",
   "error.demo": "The demo storage could not be started. Close Fjordsync, start it again and try once more.",
   "error.service": "The service reported a problem on its side. Try again later.",

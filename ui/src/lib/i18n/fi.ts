@@ -359,6 +359,7 @@ export const fi: Record<MessageKey, string> = {
   "error.writeLocked": "Palvelu ei salli muutoksia tähän tiliin juuri nyt. Tarkista tili palvelun verkkosivustolla.",
   "error.invalid": "Sitä ei voi tehdä annetulla tavalla. Tarkista syöttämäsi tiedot ja yritä uudelleen.",
   "error.badName": "Nimeä ei voi käyttää. Käytä kirjaimia, numeroita, - ja _.",
+  "error.insideBackup": "Kansio on salattu varmuuskopio (tai sen sisällä). Sen tiedostot kuuluvat varmuuskopiolle: avaa se Varmuuskopio-näkymässä tai valitse toinen kansio.",
   "error.expired": "Tämä kirjautuminen ei enää odota. Kirjaudu uudelleen.",
   "error.demo": "Esittelytallennustilaa ei voitu käynnistää. Sulje Fjordsync, käynnistä se uudelleen ja yritä vielä kerran.",
   "error.service": "Palvelu ilmoitti ongelmasta omalla puolellaan. Yritä myöhemmin uudelleen.",

@@ -354,6 +354,7 @@ export const nb: Record<MessageKey, string> = {
   "error.writeLocked": "Tjenesten tillater ikke endringer på denne kontoen nå. Sjekk kontoen på tjenestens nettsted.",
   "error.invalid": "Det kan ikke gjøres slik det er oppgitt. Sjekk det du skrev inn, og prøv igjen.",
   "error.badName": "Det navnet kan ikke brukes. Bruk bokstaver, sifre, - og _.",
+  "error.insideBackup": "Den mappen er en kryptert sikkerhetskopi (eller ligger i en). Filene hører til sikkerhetskopien: åpne den under Sikkerhetskopi, eller velg en annen mappe.",
   "error.expired": "Denne innloggingen venter ikke lenger. Logg inn på nytt.",
   "error.demo": "Demolagringen kunne ikke startes. Lukk Fjordsync, start det igjen og prøv en gang til.",
   "error.service": "Tjenesten meldte om et problem hos seg. Prøv igjen senere.",

@@ -357,6 +357,7 @@ export const sv: Record<MessageKey, string> = {
   "error.writeLocked": "Tjänsten tillåter inte ändringar på det här kontot just nu. Kontrollera kontot på tjänstens webbplats.",
   "error.invalid": "Det går inte att göra så som det angavs. Kontrollera det du skrev och försök igen.",
   "error.badName": "Det namnet kan inte användas. Använd bokstäver, siffror, - och _.",
+  "error.insideBackup": "Mappen är en krypterad säkerhetskopia (eller ligger i en). Filerna hör till säkerhetskopian: öppna den under Säkerhetskopiering, eller välj en annan mapp.",
   "error.expired": "Den här inloggningen väntar inte längre. Logga in igen.",
   "error.demo": "Demolagringen kunde inte startas. Stäng Fjordsync, starta det igen och försök en gång till.",
   "error.service": "Tjänsten rapporterade ett problem hos sig. Försök igen senare.",
