@@ -28,10 +28,9 @@ pub(super) fn at(s: &Session, path: &[String]) -> AppResult<RemotePath> {
 /// files belong to the backup, which the Backup screen manages.
 async fn not_into_backup(s: &Session, folder: &RemotePath) -> AppResult<()> {
     match detect::remote_enclosing(&s.client, folder).await? {
-        Some(repo) => Err(AppError::new(
-            "inside_backup",
-            format!("{} is inside the encrypted backup {}", folder, repo),
-        )),
+        Some(repo) => {
+            Err(AppError::new("inside_backup", format!("{} is inside the encrypted backup {}", folder, repo)))
+        }
         None => Ok(()),
     }
 }
@@ -279,7 +278,10 @@ mod tests {
             code(api.move_item(demo(), vec!["Vault".into(), "keys".into()], vec![], "keys".into()).await),
             "inside_backup"
         );
-        assert_eq!(code(api.create_folder(demo(), vec!["Vault".into(), "data".into()], "x".into()).await), "inside_backup");
+        assert_eq!(
+            code(api.create_folder(demo(), vec!["Vault".into(), "data".into()], "x".into()).await),
+            "inside_backup"
+        );
         let after = api.list_folder(demo(), vec!["Vault".into()]).await.unwrap();
         assert_eq!(after.entries.len(), inside.entries.len(), "nothing changed inside: {after:?}");
         api.move_item(demo(), vec!["Vault".into()], vec!["Plain".into()], "Vault 2".into()).await.unwrap();
