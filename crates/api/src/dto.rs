@@ -348,6 +348,10 @@ pub struct TaskDto {
     pub conflicts: u32,
 }
 
+/// How a conflict is resolved (keep mine / theirs / both): the engine's
+/// type, named here so the shells need not depend on the engine.
+pub use fjordsync_engine::bisync::Resolution;
+
 /// One version of a conflicted file.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(test, derive(ts_rs::TS))]

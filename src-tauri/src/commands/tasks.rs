@@ -5,9 +5,8 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 
 use super::ApiState;
-use fjordsync_api::dto::{ConflictDto, FileRowDto, PreviewDto, RunDto, TaskDto, TaskProgressDto};
+use fjordsync_api::dto::{ConflictDto, FileRowDto, PreviewDto, Resolution, RunDto, TaskDto, TaskProgressDto};
 use fjordsync_api::error::AppResult;
-use fjordsync_engine::bisync::Resolution;
 
 /// Saved tasks.
 #[tauri::command]
