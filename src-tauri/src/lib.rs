@@ -149,6 +149,8 @@ pub fn run_app() {
             commands::tasks::list_tasks,
             commands::tasks::save_task,
             commands::tasks::delete_task,
+            commands::tasks::list_conflicts,
+            commands::tasks::resolve_conflict,
             commands::tasks::preview_task,
             commands::tasks::run_task,
             commands::tasks::cancel_task,

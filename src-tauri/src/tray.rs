@@ -51,6 +51,9 @@ pub enum TrayState {
     /// A task's last run was refused by a safety check (nothing changed):
     /// not green, but not a failure either; the user has a decision to make.
     Refused,
+    /// A two-way task has conflicts to resolve: two versions wait for the
+    /// user's choice (not green, not a failure; the refused colour).
+    Conflicts,
     /// Pause all is on.
     Paused,
 }
@@ -114,11 +117,14 @@ pub fn view(
     now_ms: i64,
     lang: Lang,
 ) -> TrayView {
+    let conflicts: u64 = tasks.iter().map(|t| u64::from(t.conflicts)).sum();
     let last_is = |bad: fn(&str) -> bool| tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| bad(&r.outcome)));
     let state = if !running.is_empty() {
         TrayState::Syncing
     } else if last_is(|o| o != "refused" && BAD_OUTCOMES.contains(&o)) {
         TrayState::Error
+    } else if conflicts > 0 {
+        TrayState::Conflicts
     } else if last_is(|o| o == "refused") {
         TrayState::Refused
     } else if paused {
@@ -150,11 +156,12 @@ pub fn view(
         .collect();
     let w = lang.words();
     let status = match state {
-        TrayState::Idle => w.up_to_date,
-        TrayState::Syncing => w.syncing,
-        TrayState::Error => w.task_failed,
-        TrayState::Refused => w.task_refused,
-        TrayState::Paused => w.paused,
+        TrayState::Idle => w.up_to_date.to_string(),
+        TrayState::Syncing => w.syncing.to_string(),
+        TrayState::Error => w.task_failed.to_string(),
+        TrayState::Refused => w.task_refused.to_string(),
+        TrayState::Conflicts => lang.count(w.conflicts, conflicts, &[]),
+        TrayState::Paused => w.paused.to_string(),
     };
     let mut tooltip = format!("Fjordsync: {status}");
     for q in &quota {
@@ -243,7 +250,7 @@ impl TrayIcons {
             TrayState::Idle => self.idle.clone(),
             TrayState::Syncing => self.syncing.clone(),
             TrayState::Error => self.error.clone(),
-            TrayState::Refused => self.refused.clone(),
+            TrayState::Refused | TrayState::Conflicts => self.refused.clone(),
             TrayState::Paused => self.paused.clone(),
         }
     }
@@ -448,6 +455,7 @@ mod tests {
             backup: None,
             no_versions: false,
             paused: false,
+            conflicts: 0,
         }
     }
 
@@ -467,6 +475,12 @@ mod tests {
         // A refused run is not a failure (nothing changed), and not green either.
         let refused = [task("A", Some(run("ok", 0, 1000))), task("B", Some(run("refused", 0, 2000)))];
         assert_eq!(st(&refused, &[], false), TrayState::Refused);
+        // Open conflicts of a two-way task: not green either, and counted in the tooltip.
+        let mut two_way = task("C", Some(run("ok", 0, 3000)));
+        two_way.conflicts = 3;
+        assert_eq!(st(&[two_way.clone()], &[], false), TrayState::Conflicts);
+        assert_eq!(view(&[two_way.clone()], &[], false, &[], 0, Lang::En).tooltip, "Fjordsync: 3 conflicts to resolve");
+        assert_eq!(view(&[two_way], &[], false, &[], 0, Lang::Fi).tooltip, "Fjordsync: 3 ratkaistavaa ristiriitaa");
         let v = view(&refused, &[], false, &[], 0, Lang::En);
         assert_eq!(v.tooltip, "Fjordsync: a run was refused, nothing changed");
         assert_eq!(

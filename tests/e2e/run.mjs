@@ -934,6 +934,63 @@ try {
     await page.getByRole("listitem", { name: "Backup" }).getByRole("button", { name: "Preview" }).waitFor();
   });
 
+  // --- two-way sync (issue 14)
+  await test("two-way: a task made in the form runs, a file changed on both sides is one conflict, keep mine makes it up to date", async () => {
+    const api = bridgeApi(main);
+    const local = join(main.home, "two-way");
+    mkdirSync(local, { recursive: true });
+    writeFileSync(join(local, "a.txt"), "first\n");
+    writeFileSync(join(local, "b.txt"), "stays\n");
+    await page.getByRole("navigation", { name: "Storages" }).getByRole("button", { name: /^demo/ }).click();
+    await page.getByRole("tab", { name: "Tasks" }).click();
+    await page.getByRole("button", { name: "+ New task" }).click();
+    const form = page.getByRole("form", { name: "New task" });
+    await form.getByRole("textbox", { name: "Task name" }).fill("Both ways");
+    await form.getByRole("combobox", { name: "What to do" }).selectOption("bisync");
+    await form.getByTestId("two-way-help").filter({ hasText: /deleted on either side/ }).waitFor();
+    expect((await form.getByRole("combobox", { name: "Schedule" }).inputValue()) === "minutes", "two-way runs every few minutes by default");
+    await form.getByRole("textbox", { name: "Folder on this computer" }).fill(local);
+    await form.getByRole("textbox", { name: /^Folder in demo/ }).fill("TwoWay");
+    await a11y(page, "two-way: form");
+    await form.getByRole("button", { name: "Save" }).click();
+    const card = page.getByRole("listitem", { name: "Both ways" });
+    await card.getByTestId("schedule").filter({ hasText: /^Every 15 minutes/ }).waitFor();
+    await card.getByRole("button", { name: "Run now" }).click();
+    const status = card.getByTestId("sync-status");
+    await status.filter({ hasText: /^Up to date$/ }).waitFor({ timeout: 45_000 });
+
+    // The same file changed here and in the storage (by another task, as another device would).
+    writeFileSync(join(local, "a.txt"), "mine, changed here\n");
+    const elsewhere = join(main.home, "two-way-elsewhere");
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, "a.txt"), "theirs\n");
+    const other = await api("save_task", {
+      task: { name: "Elsewhere", kind: "copy", direction: "upload", local: elsewhere, storage: "demo", remote: "TwoWay" },
+    });
+    expect((await api("run_task", { id: other.id })).outcome === "ok", "the storage's a.txt changed");
+    await card.getByRole("button", { name: "Run now" }).click();
+    await status.filter({ hasText: /^1 conflict$/ }).waitFor({ timeout: 45_000 });
+
+    await card.getByRole("button", { name: /^Conflicts/ }).click();
+    const view = page.getByRole("region", { name: "Conflicts in Both ways" });
+    const item = view.getByRole("listitem", { name: "a.txt" });
+    await item.getByText("Yours (this computer)").waitFor();
+    expect((await item.locator('[data-side="mine"] .mono').textContent()).startsWith("a (conflicted copy "), "mine is the conflicted copy");
+    await a11y(page, "two-way: conflicts");
+    await page.screenshot({ path: join(ARTIFACTS, "two-way-conflicts.png") });
+    await item.getByRole("button", { name: "Keep mine" }).click();
+    await view.getByTestId("conflicts-result").filter({ hasText: /^Kept your version of a\.txt on both sides\. Run \d+: Done$/ }).waitFor({ timeout: 45_000 });
+    await status.filter({ hasText: /^Up to date$/ }).waitFor();
+    await view.getByTestId("no-conflicts").waitFor();
+    expect(readFileSync(join(local, "a.txt"), "utf8") === "mine, changed here\n", "my version under the original name");
+    const names = (await api("list_folder", { storage: "demo", path: ["TwoWay"] })).entries.map((e) => e.name);
+    expect(names.includes("a.txt") && !names.some((n) => n.includes("conflicted copy")), `storage: ${names.join(", ")}`);
+    // Tidy up for the tests after this one (their cards, "Sync all now").
+    await api("delete_task", { id: other.id });
+    await api("delete_task", { id: await taskId("Both ways") });
+  });
+  // --- end of two-way sync (issue 14)
+
   await test("backup: the wizard makes an encrypted repository on demo storage, a run with progress, versions, browse + restore, wrong password", async () => {
     const docs = join(main.home, "docs");
     mkdirSync(join(docs, "sub"), { recursive: true });

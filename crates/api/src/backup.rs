@@ -639,6 +639,7 @@ pub(crate) mod tests {
             }),
             no_versions: false,
             paused: false,
+            conflicts: 0,
         }
     }
 

@@ -51,6 +51,8 @@
     "resume_all",
     "sync_all_now",
     "overview",
+    "list_conflicts",
+    "resolve_conflict",
     "create_backup",
     "run_backup",
     "list_snapshots",

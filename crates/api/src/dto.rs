@@ -297,11 +297,13 @@ pub struct TaskDto {
     pub id: String,
     /// The user's name for it.
     pub name: String,
-    /// `copy`, `sync`, `move` or `backup` (checked by `tasks::spec_of`).
-    #[cfg_attr(test, ts(type = r#""copy" | "sync" | "move" | "backup""#))]
+    /// `copy`, `sync`, `move`, `backup` or `bisync` (two-way; checked by
+    /// `tasks::spec_of` and `convert::job_of`).
+    #[cfg_attr(test, ts(type = r#""copy" | "sync" | "move" | "backup" | "bisync""#))]
     pub kind: String,
-    /// `upload` (local to remote) or `download` (remote to local).
-    #[cfg_attr(test, ts(type = r#""upload" | "download""#))]
+    /// `upload` (local to remote), `download` (remote to local) or `both`
+    /// (a two-way sync).
+    #[cfg_attr(test, ts(type = r#""upload" | "download" | "both""#))]
     pub direction: String,
     /// The local folder.
     pub local: String,
@@ -340,6 +342,42 @@ pub struct TaskDto {
     /// still runs by hand). Saving from the app keeps what is stored.
     #[serde(default)]
     pub paused: bool,
+    /// A two-way sync's open conflicts (filled in when listed; the form
+    /// never sets it).
+    #[serde(default)]
+    pub conflicts: u32,
+}
+
+/// How a conflict is resolved (keep mine / theirs / both): the engine's
+/// type, named here so the shells need not depend on the engine.
+pub use fjordsync_engine::bisync::Resolution;
+
+/// One version of a conflicted file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct VersionDto {
+    /// Where it is in the task's folder (the original name or the conflict copy).
+    pub path: String,
+    /// Its size; `None` when the file is gone.
+    pub size: Option<u64>,
+    /// Last modified (Unix ms); `None` when gone.
+    pub modified_ms: Option<i64>,
+}
+
+/// An open conflict of a two-way sync task: both sides changed one file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictDto {
+    /// What `resolve_conflict` takes.
+    pub id: i64,
+    /// When it was found (Unix ms).
+    pub found_ms: i64,
+    /// This computer's version (kept as the conflict copy).
+    pub mine: VersionDto,
+    /// The storage's version (kept under the original name).
+    pub theirs: VersionDto,
 }
 
 /// One task on the overview: is its data safe?
@@ -351,8 +389,8 @@ pub struct OverviewTaskDto {
     pub id: String,
     /// Its name.
     pub name: String,
-    /// `copy`, `sync`, `move` or `backup`.
-    #[cfg_attr(test, ts(type = r#""copy" | "sync" | "move" | "backup""#))]
+    /// `copy`, `sync`, `move`, `backup` or `bisync`.
+    #[cfg_attr(test, ts(type = r#""copy" | "sync" | "move" | "backup" | "bisync""#))]
     pub kind: String,
     /// Its storage.
     pub storage: String,
@@ -373,6 +411,10 @@ pub struct OverviewTaskDto {
     pub refusals: u32,
     /// Running now.
     pub running: bool,
+    /// A two-way sync's open conflicts: not "all safe" while any is open.
+    pub conflicts: u32,
+    /// Paused (its schedule starts nothing).
+    pub paused: bool,
 }
 
 /// A run's counters.

@@ -96,6 +96,17 @@ impl From<EngineError> for AppError {
             EngineError::Api(a) => a.into(),
             EngineError::NotSignedIn(_) => AppError::new("reconnect_needed", e.to_string()),
             EngineError::Invalid(m) => AppError::invalid(m),
+            EngineError::Bisync(b) => {
+                use fjordsync_engine::bisync::BisyncError as B;
+                let code = match &b {
+                    B::Busy { .. } => "busy",
+                    B::NoConflict(_) => "not_found",
+                    B::ConflictChanged(_) => "conflict_changed",
+                    B::NotLocal(_) | B::NotRemote(_) => "invalid",
+                    _ => "internal",
+                };
+                AppError::new(code, b.to_string())
+            }
             other => AppError::new("internal", other.to_string()),
         }
     }

@@ -56,6 +56,8 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
         AppInfo,
         BackupDto,
         CheckDto,
+        ConflictDto,
+        fjordsync_engine::bisync::Resolution,
         crate::demo::DemoSignInDto,
         FileRowDto,
         ForgetDto,

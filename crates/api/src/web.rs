@@ -326,6 +326,13 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
         }
         "delete_task" => call!(api, args, delete_task(id: String)),
         "preview_task" => call!(api, args, preview_task(id: String)),
+        "list_conflicts" => call!(api, args, list_conflicts(id: String)),
+        "resolve_conflict" => call_with_progress!(
+            api,
+            args,
+            resolve_conflict(id: String, conflict: i64, resolution: fjordsync_engine::bisync::Resolution),
+            progress of id
+        ),
         "run_task" => {
             // The window gets a channel; the bridge sends progress over the WebSocket.
             #[derive(Deserialize)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 
 use super::ApiState;
-use fjordsync_api::dto::{FileRowDto, PreviewDto, RunDto, TaskDto, TaskProgressDto};
+use fjordsync_api::dto::{ConflictDto, FileRowDto, PreviewDto, Resolution, RunDto, TaskDto, TaskProgressDto};
 use fjordsync_api::error::AppResult;
 
 /// Saved tasks.
@@ -43,6 +43,25 @@ pub async fn run_task(
     on_progress: Channel<TaskProgressDto>,
 ) -> AppResult<RunDto> {
     api.run_task_with(id, allow_deletes.unwrap_or(false), sink(on_progress)).await
+}
+
+/// A two-way sync task's open conflicts.
+#[tauri::command]
+pub async fn list_conflicts(api: ApiState<'_>, id: String) -> AppResult<Vec<ConflictDto>> {
+    api.list_conflicts(id).await
+}
+
+/// Resolve a conflict (keep mine / theirs / both), then run the task so the
+/// storage follows; its progress goes to `on_progress`.
+#[tauri::command]
+pub async fn resolve_conflict(
+    api: ApiState<'_>,
+    id: String,
+    conflict: i64,
+    resolution: Resolution,
+    on_progress: Channel<TaskProgressDto>,
+) -> AppResult<RunDto> {
+    api.resolve_conflict(id, conflict, resolution, sink(on_progress)).await
 }
 
 fn sink(channel: Channel<TaskProgressDto>) -> fjordsync_api::ProgressSink {

@@ -26,6 +26,7 @@ const WORDS: Record<string, MessageKey> = {
   invalid: "error.invalid",
   bad_name: "error.badName",
   inside_backup: "error.insideBackup",
+  conflict_changed: "error.conflictChanged",
   expired: "error.expired",
   demo: "error.demo",
   service: "error.service",

@@ -74,7 +74,9 @@ describe("schedule editor fields", () => {
     expect(scheduleOf("hourly", 6, "02:00")).toEqual({ type: "hourly", hours: 6 });
     expect(scheduleOf("daily", 24, "03:30")).toEqual({ type: "daily", time: "03:30" });
     expect(scheduleOf("none", 24, "02:00")).toBeNull();
-    expect(scheduleFields({ type: "hourly", hours: 6 })).toEqual({ kind: "hourly", hours: 6, time: "02:00" });
-    expect(scheduleFields(null)).toEqual({ kind: "none", hours: 24, time: "02:00" });
+    expect(scheduleOf("minutes", 24, "02:00", 30)).toEqual({ type: "minutes", minutes: 30 });
+    expect(scheduleFields({ type: "hourly", hours: 6 })).toEqual({ kind: "hourly", hours: 6, time: "02:00", minutes: 15 });
+    expect(scheduleFields({ type: "minutes", minutes: 30 })).toEqual({ kind: "minutes", hours: 24, time: "02:00", minutes: 30 });
+    expect(scheduleFields(null)).toEqual({ kind: "none", hours: 24, time: "02:00", minutes: 15 });
   });
 });

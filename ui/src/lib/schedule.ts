@@ -15,6 +15,7 @@ export const NEAR_LIMIT_PERCENT = 90;
 export function scheduleText(s: Schedule | null | undefined): string {
   if (!s) return t("schedule.none");
   if (s.type === "hourly") return tn("schedule.hourly", s.hours);
+  if (s.type === "minutes") return tn("schedule.minutes", s.minutes);
   return t("schedule.daily", { time: s.time });
 }
 
@@ -33,6 +34,7 @@ export function scheduleLine(s: Schedule | null | undefined, nextMs: number | nu
 
 /** The nominal interval of a schedule (a day for daily ones). */
 export function intervalMs(s: Schedule): number {
+  if (s.type === "minutes") return s.minutes * 60_000;
   return s.type === "hourly" ? s.hours * HOUR : DAY;
 }
 
@@ -75,18 +77,23 @@ export function nextDaily(time: string, from: Date): Date {
 /** What the schedule editor chooses between. */
 export type ScheduleKind = "none" | Schedule["type"];
 
+/** A two-way sync task's schedule until continuous mode watches it: every 15 minutes. */
+export const TWO_WAY_MINUTES = 15;
+
 /** The editor's fields as a schedule (null: only by hand). */
-export function scheduleOf(kind: ScheduleKind, hours: number, time: string): Schedule | null {
+export function scheduleOf(kind: ScheduleKind, hours: number, time: string, minutes = TWO_WAY_MINUTES): Schedule | null {
   if (kind === "hourly") return { type: "hourly", hours: Number(hours) };
+  if (kind === "minutes") return { type: "minutes", minutes: Number(minutes) };
   if (kind === "daily") return { type: "daily", time };
   return null;
 }
 
 /** A schedule as the editor's fields (defaults where it has none). */
-export function scheduleFields(s: Schedule | null | undefined): { kind: ScheduleKind; hours: number; time: string } {
+export function scheduleFields(s: Schedule | null | undefined): { kind: ScheduleKind; hours: number; time: string; minutes: number } {
   return {
     kind: s?.type ?? "none",
     hours: s?.type === "hourly" ? s.hours : 24,
+    minutes: s?.type === "minutes" ? s.minutes : TWO_WAY_MINUTES,
     time: s?.type === "daily" ? s.time : "02:00",
   };
 }

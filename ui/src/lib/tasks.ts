@@ -3,7 +3,7 @@
 import type { Counters, Retention, Run, Task } from "./api/types";
 import { formatBytes, formatDate } from "./format";
 import { en, type MessageKey } from "./i18n/en";
-import { i18n, t } from "./i18n/index.svelte";
+import { i18n, t, tn } from "./i18n/index.svelte";
 
 /** "Done", "Stopped", ...; unknown outcomes as the engine spells them. */
 export function outcomeLabel(outcome: string): string {
@@ -103,6 +103,27 @@ export function patterns(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** A two-way sync task's state in a word or two, for its card. */
+export type SyncStatus = { tone: Tone | "busy"; text: string };
+
+/**
+ * "Syncing 12 files", "3 conflicts", "Paused", "Up to date" (or the last
+ * run's outcome when it did not go well): what a two-way task's card says
+ * first. `live` is its run now, if any; `paused` the task's or everything's.
+ */
+export function syncStatus(
+  task: Pick<Task, "conflicts" | "lastRun" | "paused">,
+  live: { filesTotal: number } | "starting" | undefined,
+  paused: boolean,
+): SyncStatus {
+  if (live) return { tone: "busy", text: live === "starting" || live.filesTotal === 0 ? t("sync.status.checking") : tn("sync.status.syncing", live.filesTotal) };
+  if (task.conflicts > 0) return { tone: "warn", text: tn("sync.status.conflicts", task.conflicts) };
+  if (paused || task.paused) return { tone: "warn", text: t("sync.status.paused") };
+  if (!task.lastRun) return { tone: "warn", text: t("sync.status.never") };
+  if (task.lastRun.outcome !== "ok") return { tone: outcomeTone(task.lastRun.outcome), text: outcomeLabel(task.lastRun.outcome) };
+  return { tone: "ok", text: t("sync.status.upToDate") };
+}
+
 /** A blank task for the editor. */
 export function blankTask(storage: string): Task {
   return {
@@ -122,6 +143,7 @@ export function blankTask(storage: string): Task {
     nextRunMs: null,
     noVersions: false,
     paused: false,
+    conflicts: 0,
   };
 }
 
@@ -134,7 +156,7 @@ const bare = (p: string): string => p.trim().replace(/^\/+|\/+$/g, "");
  * folder undo each other's work); null when none does.
  */
 export function overlapping(task: Task, all: Task[]): Task | null {
-  if (task.kind === "backup" || task.direction !== "upload") return null;
+  if (task.kind === "backup" || task.direction === "download") return null;
   const mine = bare(task.remote);
   const inside = (a: string, b: string) => a === b || b === "" || a.startsWith(b + "/");
   return (
@@ -142,7 +164,7 @@ export function overlapping(task: Task, all: Task[]): Task | null {
       (o) =>
         o.id !== task.id &&
         o.kind !== "backup" &&
-        o.direction === "upload" &&
+        o.direction !== "download" &&
         o.storage === task.storage &&
         (inside(mine, bare(o.remote)) || inside(bare(o.remote), mine)),
     ) ?? null

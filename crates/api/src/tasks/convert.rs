@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use fjordsync_engine::Location;
 use fjordsync_engine::backup::RetentionPolicy;
+use fjordsync_engine::bisync::BisyncSpec;
 use fjordsync_engine::tasks::{Backup, Job, Task, TaskError, TaskId, Transfer};
 
 use crate::backup::{BackupDto, RetentionDto};
@@ -55,8 +56,8 @@ pub(crate) fn job_of(t: &TaskDto, base: Option<&Job>) -> AppResult<Job> {
     if t.kind == "backup" {
         return backup_job(t, base);
     }
-    if t.kind == "bisync" || matches!(base, Some(Job::Bisync(_))) {
-        return Err(super::bisync_not_in_app(&t.name));
+    if t.kind == "bisync" {
+        return bisync_job(t, base);
     }
     let spec = super::spec_of(t, false)?;
     let mut options = match base {
@@ -69,6 +70,32 @@ pub(crate) fn job_of(t: &TaskDto, base: Option<&Job>) -> AppResult<Job> {
     options.dry_run = false;
     let transfer = Transfer { source: spec.source, destination: spec.destination, options };
     Job::transfer(spec.kind, transfer).ok_or_else(|| AppError::invalid("a check is not a task"))
+}
+
+/// A two-way sync: the form's local folder and storage folder (its
+/// direction is "both"), filters from the form, the other options kept.
+fn bisync_job(t: &TaskDto, base: Option<&Job>) -> AppResult<Job> {
+    let local = PathBuf::from(t.local.trim());
+    if !local.is_absolute() {
+        return Err(AppError::invalid("the local folder must be a full path"));
+    }
+    if t.storage.trim().is_empty() {
+        return Err(AppError::invalid("choose a storage"));
+    }
+    let mut options = match base {
+        Some(Job::Bisync(b)) => b.options.clone(),
+        _ => Default::default(),
+    };
+    let filters = super::filters_of(t);
+    options.filters.include = filters.include;
+    options.filters.exclude = filters.exclude;
+    options.dry_run = false;
+    Ok(Job::Bisync(BisyncSpec {
+        local,
+        remote: t.storage.trim().to_string(),
+        path: t.remote.trim().trim_matches('/').to_string(),
+        options,
+    }))
 }
 
 fn backup_job(t: &TaskDto, base: Option<&Job>) -> AppResult<Job> {
@@ -109,6 +136,7 @@ pub(crate) fn dto_of(task: &Task) -> TaskDto {
         backup: None,
         no_versions: false,
         paused: task.paused,
+        conflicts: 0,
     };
     match &task.job {
         Job::Copy(x) | Job::Sync(x) | Job::Move(x) => {
@@ -130,7 +158,6 @@ pub(crate) fn dto_of(task: &Task) -> TaskDto {
             dto.exclude = x.options.filters.exclude.clone();
             dto.no_versions = x.options.no_versions;
         }
-        // Shown read-only for now (see `bisync_not_in_app`): both ways.
         Job::Bisync(b) => {
             dto.direction = "both".into();
             dto.local = b.local.display().to_string();
@@ -214,6 +241,7 @@ mod tests {
             backup: None,
             no_versions: true,
             paused: false,
+            conflicts: 0,
         };
         assert_eq!(dto_of(&task(job_of(&sync, None).unwrap())), sync);
         for kind in ["copy", "move"] {
@@ -239,6 +267,8 @@ mod tests {
             ..sync.clone()
         };
         assert_eq!(dto_of(&task(job_of(&backup, None).unwrap())), backup);
+        let two_way = TaskDto { kind: "bisync".into(), direction: "both".into(), no_versions: false, ..sync.clone() };
+        assert_eq!(dto_of(&task(job_of(&two_way, None).unwrap())), two_way);
         // A repository in a local folder has no storage.
         let mut local = backup.clone();
         (local.storage, local.remote) = (String::new(), String::new());

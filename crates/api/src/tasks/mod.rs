@@ -10,7 +10,11 @@
 //! ([`scheduling`]). An app that kept its tasks in `tasks.json` moves them
 //! into the engine once ([`migrate`]).
 
+mod bisync;
+#[cfg(test)]
+mod bisync_tests;
 mod busy;
+mod conflicts;
 pub(crate) mod convert;
 mod migrate;
 mod scheduling;
@@ -78,14 +82,6 @@ fn join_err(e: tokio::task::JoinError) -> AppError {
 pub(crate) fn apply_settings(options: &mut TaskOptions, s: &SettingsDto) {
     options.transfers = s.transfers.clamp(1, 16) as usize;
     options.bwlimit = (s.bandwidth_kib > 0).then(|| s.bandwidth_kib * 1024);
-}
-
-/// Two-way sync tasks are made and run by `fjordsync` for now; the app
-/// lists them (read-only) and says so instead of failing later.
-pub(crate) fn bisync_not_in_app(name: &str) -> AppError {
-    AppError::invalid(format!(
-        "{name:?} is a two-way sync task; the app cannot run or edit those yet. Run it with `fjordsync task run {name}`"
-    ))
 }
 
 /// The storages a job reads or writes (the runner opens their sessions).
@@ -372,7 +368,7 @@ impl Api {
     /// refused run later), or made when `create_local` is true (the user
     /// chose "Create it"). A download makes its folder when it runs.
     pub async fn save_task_with(&self, task: TaskDto, create_local: Option<bool>) -> AppResult<TaskDto> {
-        if create_local.is_some() && task.kind != "backup" && task.direction == "upload" {
+        if create_local.is_some() && task.kind != "backup" && matches!(task.direction.as_str(), "upload" | "both") {
             local_folder(task.local.trim(), create_local == Some(true))?;
         }
         if task.name.trim().is_empty() {
@@ -410,6 +406,9 @@ impl Api {
     /// What the task would do now: a dry run (records nothing).
     pub async fn preview_task(&self, id: String) -> AppResult<PreviewDto> {
         let task = self.engine_task(&id).await?;
+        if let Job::Bisync(spec) = &task.job {
+            return self.preview_bisync(spec).await;
+        }
         let Some(mut spec) = task.job.spec() else {
             return Err(AppError::invalid("a backup has no preview: run it"));
         };
@@ -434,8 +433,8 @@ impl Api {
         if matches!(task.job, Job::Backup(_)) {
             return self.run_backup(id, None, progress).await;
         }
-        if let Job::Bisync(_) = &task.job {
-            return Err(bisync_not_in_app(&task.name));
+        if let Job::Bisync(spec) = &task.job {
+            return self.run_bisync(&task, spec, allow_deletes, progress).await;
         }
         let settings = self.get_settings().await?;
         let mut run = task.clone();
@@ -526,6 +525,8 @@ impl Api {
                     last_run: mine.into_iter().find(|r| !is_follow_up(r)).or(t.last_run),
                     failures: safety.failures,
                     refusals: safety.refusals,
+                    conflicts: t.conflicts,
+                    paused: t.paused,
                 }
             })
             .collect())
@@ -648,6 +649,7 @@ fn shown(db: &StateDb, task: &Task, tz: &TimeZone) -> AppResult<TaskDto> {
         .map(|r| run_dto(db, r))
         .find(|r| !is_follow_up(r));
     dto.next_run_ms = db.tasks().next_due_ms(task, tz).map_err(task_err)?;
+    dto.conflicts = Api::open_conflict_count(db, task)?;
     Ok(dto)
 }
 
@@ -680,6 +682,7 @@ pub(crate) mod tests {
             backup: None,
             no_versions: false,
             paused: false,
+            conflicts: 0,
         }
     }
 

@@ -28,4 +28,11 @@ pub enum BisyncError {
         /// Why.
         source: std::io::Error,
     },
+    /// No open conflict with this id for this pair.
+    #[error("no open conflict {0} in this two-way sync; it may have been resolved already")]
+    NoConflict(i64),
+    /// A version of a conflicted file changed (or went) since the conflict
+    /// was recorded: resolving now could throw away the newer change.
+    #[error("{0} changed since the conflict was found; sync first, then resolve what is left")]
+    ConflictChanged(String),
 }

@@ -158,6 +158,12 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     );
     CREATE INDEX bisync_conflicts_pair ON bisync_conflicts (pair, id);",
     ),
+    // A conflict the user resolved (keep mine / theirs / both) stays in the
+    // table with when and how, so the list of open ones is what is left.
+    M::up(
+        "ALTER TABLE bisync_conflicts ADD COLUMN resolved_ms INTEGER;
+    ALTER TABLE bisync_conflicts ADD COLUMN resolution TEXT;",
+    ),
 ];
 
 /// WAL (readers never block the writer, and a crash loses at most the last

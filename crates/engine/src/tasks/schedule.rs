@@ -25,6 +25,14 @@ pub enum Schedule {
         /// 1 to 168.
         hours: u32,
     },
+    /// Every `minutes` minutes after the last run: what a two-way sync
+    /// task made in the app gets until continuous mode watches it.
+    #[serde(rename_all = "camelCase")]
+    Minutes {
+        /// 5 to 1440 (a day): the scheduler looks every 20 s, and a
+        /// shorter interval would mostly re-list unchanged folders.
+        minutes: u32,
+    },
     /// Every day at `time` (`HH:MM`, local time).
     #[serde(rename_all = "camelCase")]
     Daily {
@@ -39,6 +47,9 @@ pub enum ScheduleError {
     /// The interval is outside 1 to 168 hours.
     #[error("the interval must be 1 to 168 hours (a week)")]
     Interval,
+    /// The interval is outside 5 to 1440 minutes.
+    #[error("the interval must be 5 to 1440 minutes (a day)")]
+    Minutes,
     /// The time of day is not `HH:MM`.
     #[error("{0:?} is not a time like 07:30")]
     Time(String),
@@ -55,6 +66,8 @@ impl Schedule {
         match self {
             Schedule::Hourly { hours } if (1..=168).contains(hours) => Ok(()),
             Schedule::Hourly { .. } => Err(ScheduleError::Interval),
+            Schedule::Minutes { minutes } if (5..=1440).contains(minutes) => Ok(()),
+            Schedule::Minutes { .. } => Err(ScheduleError::Minutes),
             Schedule::Daily { time } => parse_hhmm(time).map(|_| ()),
         }
     }
@@ -85,6 +98,7 @@ impl Schedule {
     pub fn interval_ms(&self) -> i64 {
         match self {
             Schedule::Hourly { hours } => i64::from(*hours) * HOUR_MS,
+            Schedule::Minutes { minutes } => i64::from(*minutes) * 60_000,
             Schedule::Daily { .. } => 24 * HOUR_MS,
         }
     }
@@ -95,6 +109,7 @@ impl std::fmt::Display for Schedule {
         match self {
             Schedule::Hourly { hours: 1 } => write!(f, "every hour"),
             Schedule::Hourly { hours } => write!(f, "every {hours} hours"),
+            Schedule::Minutes { minutes } => write!(f, "every {minutes} minutes"),
             Schedule::Daily { time } => write!(f, "daily at {time}"),
         }
     }
@@ -115,7 +130,7 @@ pub fn parse_hhmm(s: &str) -> Result<(i8, i8), ScheduleError> {
 /// The first time (Unix ms) after `anchor_ms` the schedule wants a run.
 pub fn next_run_ms(schedule: &Schedule, anchor_ms: i64, tz: &TimeZone) -> Option<i64> {
     match schedule {
-        Schedule::Hourly { .. } => Some(anchor_ms.saturating_add(schedule.interval_ms())),
+        Schedule::Hourly { .. } | Schedule::Minutes { .. } => Some(anchor_ms.saturating_add(schedule.interval_ms())),
         Schedule::Daily { time } => {
             let (h, m) = parse_hhmm(time).ok()?;
             let anchor = Timestamp::from_millisecond(anchor_ms).ok()?;
@@ -155,6 +170,19 @@ mod tests {
         assert_eq!(next_run_ms(&s, a, &tz), Some(ms("2026-03-01T16:00", &tz)));
         assert!(!is_due(&s, a, ms("2026-03-01T15:59", &tz), &tz));
         assert!(is_due(&s, a, ms("2026-03-01T16:00", &tz), &tz));
+    }
+
+    #[test]
+    fn minutes_are_due_interval_after_the_anchor() {
+        let tz = TimeZone::UTC;
+        let s = Schedule::Minutes { minutes: 15 };
+        let a = ms("2026-03-01T10:00", &tz);
+        assert_eq!(next_run_ms(&s, a, &tz), Some(ms("2026-03-01T10:15", &tz)));
+        assert!(s.validate().is_ok());
+        assert_eq!(Schedule::Minutes { minutes: 4 }.validate(), Err(ScheduleError::Minutes));
+        assert_eq!(Schedule::Minutes { minutes: 1441 }.validate(), Err(ScheduleError::Minutes));
+        assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::json!({"type": "minutes", "minutes": 15}));
+        assert_eq!(s.to_string(), "every 15 minutes");
     }
 
     #[test]

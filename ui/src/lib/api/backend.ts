@@ -4,6 +4,8 @@
 
 import type {
   AppEvent,
+  Conflict,
+  Resolution,
   DemoSignIn,
   Entry,
   ExportFormat,
@@ -109,6 +111,14 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   previewTask(id: string): Promise<Preview>;
   /** Runs a task to its end, calling `onProgress` meanwhile; resolves with the recorded run. */
   runTask(id: string, onProgress: (p: TaskProgress) => void, opts?: { allowDeletes?: boolean }): Promise<Run>;
+  /** A two-way sync task's open conflicts, newest first. */
+  listConflicts(id: string): Promise<Conflict[]>;
+  /**
+   * Resolves a conflict, then runs the task so the storage follows (its
+   * progress goes to `onProgress`); resolves with that run. Rejects with
+   * `conflict_changed` when a version changed since the conflict was found.
+   */
+  resolveConflict(id: string, conflict: number, resolution: Resolution, onProgress?: (p: TaskProgress) => void): Promise<Run>;
   cancelTask(id: string): Promise<boolean>;
   runningTasks(): Promise<string[]>;
   listRuns(task: string): Promise<Run[]>;
@@ -233,6 +243,9 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     previewTask: (id) => call("preview_task", { id }),
     runTask: (id, onProgress, opts) =>
       withProgress(id, onProgress, (args) => call("run_task", { id, allowDeletes: opts?.allowDeletes ?? false, ...args })),
+    listConflicts: (id) => call("list_conflicts", { id }),
+    resolveConflict: (id, conflict, resolution, onProgress) =>
+      withProgress(id, onProgress, (args) => call("resolve_conflict", { id, conflict, resolution, ...args })),
     cancelTask: (id) => call("cancel_task", { id }),
     runningTasks: () => call("running_tasks"),
     listRuns: (task) => call("list_runs", { task }),

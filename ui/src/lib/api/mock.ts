@@ -5,6 +5,7 @@
 import { createBackend, type Backend } from "./backend";
 import { nextDaily } from "../schedule";
 import {
+  type Conflict,
   ApiError,
   type AppEvent,
   type AppInfo,
@@ -64,6 +65,10 @@ export interface MockOptions {
   scheduledBy?: string;
   /** Keep run_task and check_backup pending until cancel_task (to test progress and cancel). */
   holdRuns?: boolean;
+  /** Open conflicts of two-way sync tasks, by task id. */
+  conflicts?: Record<string, Conflict[]>;
+  /** Conflicts whose versions changed since (resolve_conflict answers conflict_changed). */
+  changedConflicts?: number[];
   /** Like the window (OS folder dialog), or like a browser (false). */
   canPickFolder?: boolean;
   /** Stored settings at start. */
@@ -217,6 +222,8 @@ export const zeroCounters: Counters = {
 
 export function mockBackend(opts: MockOptions = {}): MockBackend {
   let tasks: Task[] = structuredClone(opts.tasks ?? []);
+  const conflicts: Record<string, Conflict[]> = structuredClone(opts.conflicts ?? {});
+  const openConflicts = (id: string): number => conflicts[id]?.length ?? 0;
   const runs: (Run & { task: string })[] = [];
   const files = new Map<number, FileRow[]>();
   const progressCbs = new Map<string, (p: TaskProgress) => void>();
@@ -323,6 +330,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     const s = t.schedule;
     if (!s) return null;
     const anchor = Math.max(t.scheduleSinceMs ?? 0, t.lastRun?.startedMs ?? 0);
+    if (s.type === "minutes") return anchor + s.minutes * 60_000;
     return s.type === "hourly" ? anchor + s.hours * 3_600_000 : nextDaily(s.time, new Date(anchor)).getTime();
   };
   const status = () => ({ paused: settings.paused, running: [...holds.keys()], scheduledBy: opts.scheduledBy ?? null });
@@ -465,7 +473,18 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       const packBytes = snapshots.length ? 1024 : 0;
       return { bytes: packBytes + 200, files: snapshots.length + 3, packBytes, snapshots: snapshots.length, snapshotBytes, dedupRatio: packBytes ? (opts.dedupRatio ?? snapshotBytes / packBytes) : null };
     },
-    list_tasks: () => structuredClone(tasks).map((t) => ({ ...t, nextRunMs: nextRun(t) })),
+    list_tasks: () => structuredClone(tasks).map((t) => ({ ...t, nextRunMs: nextRun(t), conflicts: openConflicts(t.id) })),
+    list_conflicts: (a): Conflict[] => structuredClone(conflicts[String(a.id)] ?? []),
+    resolve_conflict: (a): Run => {
+      const t = findTask(a.id);
+      const list = conflicts[t.id] ?? [];
+      if (!list.some((c) => c.id === a.conflict)) throw new ApiError("not_found", `no open conflict ${String(a.conflict)}`);
+      if (opts.changedConflicts?.includes(Number(a.conflict))) {
+        throw new ApiError("conflict_changed", "a.txt changed since the conflict was found; sync first, then resolve what is left");
+      }
+      conflicts[t.id] = list.filter((c) => c.id !== a.conflict);
+      return record(t, t.kind, "ok", { ...zeroCounters, uploaded: 1 }, null, []);
+    },
     get_settings: () => ({ ...settings }),
     save_settings: (a) => {
       const s = a.settings as Settings;
@@ -505,6 +524,8 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
           failures: before.filter((r) => ["failed", "crashed", "interrupted"].includes(r.outcome)).length,
           refusals: before.filter((r) => r.outcome === "refused").length,
           running: holds.has(t.id),
+          conflicts: openConflicts(t.id),
+          paused: t.paused,
         };
       }),
     save_task: (a) => {

@@ -15,9 +15,9 @@ id: string,
  */
 name: string, 
 /**
- * `copy`, `sync`, `move` or `backup`.
+ * `copy`, `sync`, `move`, `backup` or `bisync`.
  */
-kind: "copy" | "sync" | "move" | "backup", 
+kind: "copy" | "sync" | "move" | "backup" | "bisync", 
 /**
  * Its storage.
  */
@@ -54,4 +54,12 @@ refusals: number,
 /**
  * Running now.
  */
-running: boolean, };
+running: boolean, 
+/**
+ * A two-way sync's open conflicts: not "all safe" while any is open.
+ */
+conflicts: number, 
+/**
+ * Paused (its schedule starts nothing).
+ */
+paused: boolean, };

@@ -9,7 +9,12 @@ export type Schedule = { "type": "hourly",
 /**
  * 1 to 168.
  */
-hours: number, } | { "type": "daily", 
+hours: number, } | { "type": "minutes", 
+/**
+ * 5 to 1440 (a day): the scheduler looks every 20 s, and a
+ * shorter interval would mostly re-list unchanged folders.
+ */
+minutes: number, } | { "type": "daily", 
 /**
  * `HH:MM`, 24-hour clock.
  */

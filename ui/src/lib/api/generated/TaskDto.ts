@@ -17,13 +17,15 @@ id: string,
  */
 name: string, 
 /**
- * `copy`, `sync`, `move` or `backup` (checked by `tasks::spec_of`).
+ * `copy`, `sync`, `move`, `backup` or `bisync` (two-way; checked by
+ * `tasks::spec_of` and `convert::job_of`).
  */
-kind: "copy" | "sync" | "move" | "backup", 
+kind: "copy" | "sync" | "move" | "backup" | "bisync", 
 /**
- * `upload` (local to remote) or `download` (remote to local).
+ * `upload` (local to remote), `download` (remote to local) or `both`
+ * (a two-way sync).
  */
-direction: "upload" | "download", 
+direction: "upload" | "download" | "both", 
 /**
  * The local folder.
  */
@@ -74,4 +76,9 @@ noVersions: boolean,
  * Paused with `fjordsync task pause`: its schedule starts nothing (it
  * still runs by hand). Saving from the app keeps what is stored.
  */
-paused: boolean, };
+paused: boolean, 
+/**
+ * A two-way sync's open conflicts (filled in when listed; the form
+ * never sets it).
+ */
+conflicts: number, };

@@ -1,0 +1,168 @@
+//! Two-way sync tasks through the app's door, against the demo storage (the
+//! emulator over HTTP): made, previewed and run like any task, their
+//! conflicts listed with both versions and resolved as the buttons say.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use fjordsync_engine::bisync::Resolution;
+
+use crate::Api;
+use crate::dto::TaskDto;
+
+fn quiet() -> crate::ProgressSink {
+    Arc::new(|_| {})
+}
+
+/// An app with the demo storage and a folder `two` with `a.txt`.
+async fn app(dir: &Path) -> Arc<Api> {
+    let api = Arc::new(super::tests::api(dir));
+    api.use_file_store().await.unwrap();
+    api.start_demo().await.unwrap();
+    std::fs::create_dir_all(dir.join("two")).unwrap();
+    std::fs::write(dir.join("two/a.txt"), b"first").unwrap();
+    std::fs::write(dir.join("two/b.txt"), b"other").unwrap();
+    api
+}
+
+fn two_way(dir: &Path, remote: &str) -> TaskDto {
+    TaskDto {
+        name: "Both".into(),
+        kind: "bisync".into(),
+        direction: "both".into(),
+        remote: remote.into(),
+        include: vec![],
+        ..super::tests::sample(dir.join("two").to_str().unwrap())
+    }
+}
+
+/// The storage's files in `folder` (name → size).
+async fn remote_files(api: &Api, folder: &str) -> Vec<(String, u64)> {
+    let l = api.list_folder(crate::DEMO_STORAGE.into(), vec![folder.into()]).await.unwrap();
+    l.entries.into_iter().filter(|e| !e.folder).map(|e| (e.name, e.size.unwrap_or(0))).collect()
+}
+
+/// The storage's `a.txt` in `folder` becomes `content`, the way another
+/// device would change it: an upload task from another folder.
+async fn change_on_storage(api: &Api, dir: &Path, folder: &str, content: &[u8]) {
+    let other = dir.join("elsewhere");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("a.txt"), content).unwrap();
+    let copy = TaskDto {
+        name: "Elsewhere".into(),
+        kind: "copy".into(),
+        remote: folder.into(),
+        include: vec![],
+        ..super::tests::sample(other.to_str().unwrap())
+    };
+    let id = match api.list_tasks().await.unwrap().into_iter().find(|t| t.name == "Elsewhere") {
+        Some(t) => t.id,
+        None => api.save_task(copy).await.unwrap().id,
+    };
+    assert_eq!(api.run_task(id, quiet()).await.unwrap().outcome, "ok");
+}
+
+/// Makes a conflict on `a.txt`: changed here and on the storage, then a run.
+async fn conflict(api: &Api, dir: &Path, id: &str, folder: &str, n: u8) -> crate::dto::ConflictDto {
+    std::fs::write(dir.join("two/a.txt"), [&b"mine, longer"[..], &[b'0' + n]].concat()).unwrap();
+    // A size of its own each time: the copy task compares size and time (1 s).
+    change_on_storage(api, dir, folder, &[&b"theirs"[..], &vec![b'0' + n; n as usize]].concat()).await;
+    assert_eq!(api.run_task(id.into(), quiet()).await.unwrap().outcome, "ok");
+    let list = api.list_conflicts(id.into()).await.unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(api.list_tasks().await.unwrap().iter().find(|t| t.id == id).unwrap().conflicts, 1);
+    list.into_iter().next().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_two_way_task_is_made_previewed_and_run_from_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = app(dir.path()).await;
+    let t = api.save_task_with(two_way(dir.path(), "Two"), Some(false)).await.unwrap();
+    assert_eq!((t.kind.as_str(), t.direction.as_str()), ("bisync", "both"));
+    // The form edits it (a filter), and it stays two-way.
+    let t = api.save_task(TaskDto { exclude: vec!["*.tmp".into()], ..t }).await.unwrap();
+    assert_eq!((t.kind.as_str(), t.exclude.as_slice()), ("bisync", &["*.tmp".to_string()][..]));
+    let preview = api.preview_task(t.id.clone()).await.unwrap();
+    assert_eq!(preview.totals.files, 2, "{preview:?}");
+    assert!(preview.steps.iter().any(|s| s.action == "upload" && s.path == "a.txt"), "{preview:?}");
+    let run = api.run_task(t.id.clone(), quiet()).await.unwrap();
+    assert_eq!((run.kind.as_str(), run.outcome.as_str()), ("bisync", "ok"), "{run:?}");
+    assert_eq!(remote_files(&api, "Two").await.len(), 2);
+    // A change on the storage comes back down; the log and the overview show the runs.
+    change_on_storage(&api, dir.path(), "Two", b"from elsewhere").await;
+    api.run_task(t.id.clone(), quiet()).await.unwrap();
+    assert_eq!(std::fs::read(dir.path().join("two/a.txt")).unwrap(), b"from elsewhere");
+    assert_eq!(api.list_runs(t.id.clone()).await.unwrap().len(), 2);
+    let o = api.overview().await.unwrap().into_iter().find(|o| o.id == t.id).unwrap();
+    assert_eq!((o.kind.as_str(), o.conflicts, o.failures), ("bisync", 0, 0));
+    api.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conflicts_are_listed_and_each_resolution_does_what_it_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = app(dir.path()).await;
+    let id = api.save_task(two_way(dir.path(), "Conflicts")).await.unwrap().id;
+    api.run_task(id.clone(), quiet()).await.unwrap();
+    let local = |name: &str| std::fs::read(dir.path().join("two").join(name)).ok();
+
+    // Keep mine: my content under the original name on both sides, the copy gone from both.
+    let c = conflict(&api, dir.path(), &id, "Conflicts", 1).await;
+    assert_eq!(c.theirs.path, "a.txt");
+    assert!(c.mine.path.starts_with("a (conflicted copy "), "{c:?}");
+    assert_eq!((c.mine.size, c.theirs.size), (Some(13), Some(7)));
+    assert!(c.mine.modified_ms.is_some());
+    let run = api.resolve_conflict(id.clone(), c.id, Resolution::KeepMine, quiet()).await.unwrap();
+    assert_eq!(run.outcome, "ok", "{run:?}");
+    assert_eq!(local("a.txt").as_deref(), Some(&b"mine, longer1"[..]));
+    assert!(local(&c.mine.path).is_none());
+    let mut files = remote_files(&api, "Conflicts").await;
+    files.sort();
+    assert_eq!(files, vec![("a.txt".to_string(), 13), ("b.txt".to_string(), 5)]);
+    assert!(api.list_conflicts(id.clone()).await.unwrap().is_empty());
+    // The storage's version went to the stash, not away.
+    let stash = dir.path().join(format!("config/stash/conflict-{}/a.txt", c.id));
+    assert_eq!(std::fs::read(stash).unwrap(), b"theirs1");
+
+    // Keep theirs: the storage's content stays, the copy goes from both sides.
+    let c = conflict(&api, dir.path(), &id, "Conflicts", 2).await;
+    api.resolve_conflict(id.clone(), c.id, Resolution::KeepTheirs, quiet()).await.unwrap();
+    assert_eq!(local("a.txt").as_deref(), Some(&b"theirs22"[..]));
+    assert!(local(&c.mine.path).is_none());
+    assert_eq!(remote_files(&api, "Conflicts").await.len(), 2);
+
+    // Keep both: both files stay, the conflict is closed.
+    let c = conflict(&api, dir.path(), &id, "Conflicts", 3).await;
+    api.resolve_conflict(id.clone(), c.id, Resolution::KeepBoth, quiet()).await.unwrap();
+    assert!(local(&c.mine.path).is_some() && local("a.txt").is_some());
+    assert_eq!(remote_files(&api, "Conflicts").await.len(), 3);
+    assert!(api.list_conflicts(id.clone()).await.unwrap().is_empty());
+    // Resolving it again: not found.
+    let again = api.resolve_conflict(id.clone(), c.id, Resolution::KeepMine, quiet()).await.unwrap_err();
+    assert_eq!(again.code, "not_found", "{again:?}");
+    api.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_changed_since_the_conflict_refuses_resolution() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = app(dir.path()).await;
+    let id = api.save_task(two_way(dir.path(), "Changed")).await.unwrap().id;
+    api.run_task(id.clone(), quiet()).await.unwrap();
+    let c = conflict(&api, dir.path(), &id, "Changed", 1).await;
+    // My copy changed here since: refused, nothing moved.
+    std::fs::write(dir.path().join("two").join(&c.mine.path), b"edited again").unwrap();
+    let err = api.resolve_conflict(id.clone(), c.id, Resolution::KeepTheirs, quiet()).await.unwrap_err();
+    assert_eq!(err.code, "conflict_changed", "{err:?}");
+    assert!(err.message.contains("sync first"), "{}", err.message);
+    assert!(dir.path().join("two").join(&c.mine.path).exists());
+    // The storage's version changed since: refused too.
+    api.run_task(id.clone(), quiet()).await.unwrap();
+    change_on_storage(&api, dir.path(), "Changed", b"theirs again").await;
+    let err = api.resolve_conflict(id.clone(), c.id, Resolution::KeepMine, quiet()).await.unwrap_err();
+    assert_eq!(err.code, "conflict_changed", "{err:?}");
+    assert_eq!(std::fs::read(dir.path().join("two/a.txt")).unwrap(), b"theirs1");
+    assert_eq!(api.list_conflicts(id.clone()).await.unwrap().len(), 1);
+    api.shutdown().await;
+}

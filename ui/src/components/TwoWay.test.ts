@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import App from "../App.svelte";
+import { demoStorage, mockBackend, type MockOptions } from "../lib/api/mock";
+import type { Conflict, Run, Task } from "../lib/api/types";
+import { blankTask, syncStatus } from "../lib/tasks";
+import { setLocale } from "../lib/i18n/index.svelte";
+
+const okRun: Run = {
+  id: 1,
+  kind: "bisync",
+  source: "/home/me/Docs",
+  destination: "demo:Docs",
+  startedMs: 1_000,
+  endedMs: 2_000,
+  outcome: "ok",
+  counters: { uploaded: 1, downloaded: 0, updated: 0, retimed: 0, copied: 0, deleted: 0, moved: 0, unchanged: 0, skipped: 0, failed: 0, deduplicated: 0, bytes: 10 },
+  parent: null,
+  refusal: null,
+  stopped: null,
+  warning: null,
+} as Run;
+
+const twoWay: Task = {
+  ...blankTask("demo"),
+  id: "7",
+  name: "Docs",
+  kind: "bisync",
+  direction: "both",
+  local: "/home/me/Docs",
+  remote: "Docs",
+  schedule: { type: "minutes", minutes: 15 },
+  lastRun: okRun,
+};
+
+const conflict: Conflict = {
+  id: 4,
+  foundMs: 2_000,
+  mine: { path: "report (conflicted copy laptop 2026-12-06 011500).txt", size: 2048, modifiedMs: 1_700_000_000_000 },
+  theirs: { path: "report.txt", size: 1024, modifiedMs: 1_700_000_100_000 },
+};
+
+async function openTasks(opts: MockOptions = {}) {
+  const backend = mockBackend({ storages: [demoStorage], ...opts });
+  render(App, { props: { backend } });
+  await fireEvent.click(await screen.findByRole("button", { name: /^demo/ }));
+  await fireEvent.click(await screen.findByRole("tab", { name: "Tasks" }));
+  return backend;
+}
+
+describe("two-way sync", () => {
+  it("words a two-way task's status: syncing, conflicts, paused, up to date", () => {
+    setLocale("en");
+    const t = { conflicts: 0, lastRun: okRun, paused: false };
+    expect(syncStatus(t, { filesTotal: 12 }, false)).toEqual({ tone: "busy", text: "Syncing 12 files" });
+    expect(syncStatus({ ...t, conflicts: 3 }, undefined, false)).toEqual({ tone: "warn", text: "3 conflicts" });
+    expect(syncStatus({ ...t, conflicts: 1 }, undefined, false).text).toBe("1 conflict");
+    expect(syncStatus(t, undefined, true)).toEqual({ tone: "warn", text: "Paused" });
+    expect(syncStatus({ ...t, paused: true }, undefined, false).text).toBe("Paused");
+    expect(syncStatus(t, undefined, false)).toEqual({ tone: "ok", text: "Up to date" });
+    expect(syncStatus({ ...t, lastRun: null }, undefined, false).text).toBe("Not synced yet");
+  });
+
+  it("makes a two-way task from the form: both ways, every 15 minutes, deletions said", async () => {
+    const backend = await openTasks();
+    await fireEvent.click(await screen.findByRole("button", { name: "+ New task" }));
+    const f = within(screen.getByRole("form", { name: "New task" }));
+    // Copy stays the default: it never deletes.
+    expect((f.getByRole("combobox", { name: "What to do" }) as HTMLSelectElement).value).toBe("copy");
+    await fireEvent.input(f.getByRole("textbox", { name: "Task name" }), { target: { value: "Docs" } });
+    await fireEvent.change(f.getByRole("combobox", { name: "What to do" }), { target: { value: "bisync" } });
+    expect(f.getByTestId("two-way-help").textContent).toMatch(/deleted on either side is .*deleted on the other/);
+    expect(f.queryByRole("combobox", { name: "Direction" })).toBeNull();
+    expect((f.getByRole("combobox", { name: "Schedule" }) as HTMLSelectElement).value).toBe("minutes");
+    await fireEvent.input(f.getByRole("textbox", { name: "Folder on this computer" }), { target: { value: "/home/me/Docs" } });
+    await fireEvent.click(f.getByRole("button", { name: "Save" }));
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    expect(within(card).getByTestId("schedule").textContent).toMatch(/^Every 15 minutes/);
+    expect(within(card).getByText("/home/me/Docs ⇄ demo:/")).toBeTruthy();
+    const call = backend.calls.find((c) => c.command === "save_task")!;
+    expect(call.args.task).toMatchObject({ kind: "bisync", direction: "both", schedule: { type: "minutes", minutes: 15 }, noVersions: false });
+  });
+
+  it("shows the conflicts on the card and resolves one from the Conflicts view", async () => {
+    const backend = await openTasks({ tasks: [twoWay], conflicts: { "7": [conflict] } });
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    expect(within(card).getByTestId("sync-status").textContent).toBe("1 conflict");
+    await fireEvent.click(within(card).getByRole("button", { name: /^Conflicts/ }));
+    const view = await screen.findByRole("region", { name: "Conflicts in Docs" });
+    const item = await within(view).findByRole("listitem", { name: "report.txt" });
+    // Both versions side by side, with their facts.
+    expect(within(item).getByText("Yours (this computer)")).toBeTruthy();
+    expect(within(item).getByText("Theirs (demo)")).toBeTruthy();
+    expect(within(item).getByText(conflict.mine.path)).toBeTruthy();
+    expect(within(item).getByText(/^2(\.0)? KiB, changed /)).toBeTruthy();
+    await fireEvent.click(within(item).getByRole("button", { name: "Keep mine" }));
+    await waitFor(() => expect(within(view).getByTestId("conflicts-result").textContent).toMatch(/^Kept your version of report.txt on both sides\. Run \d+: Done/));
+    expect(within(view).getByTestId("no-conflicts")).toBeTruthy();
+    const call = backend.calls.find((c) => c.command === "resolve_conflict")!;
+    expect(call.args).toMatchObject({ id: "7", conflict: 4, resolution: "keep_mine" });
+    await waitFor(() => expect(within(card).getByTestId("sync-status").textContent).toBe("Up to date"));
+  });
+
+  it("says a changed version refuses the resolution, next to its buttons", async () => {
+    await openTasks({ tasks: [twoWay], conflicts: { "7": [conflict] }, changedConflicts: [4] });
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: /^Conflicts/ }));
+    const item = await screen.findByRole("listitem", { name: "report.txt" });
+    await fireEvent.click(within(item).getByRole("button", { name: "Keep theirs" }));
+    const failure = await within(item).findByTestId("conflict-failure");
+    expect(failure.getAttribute("data-code")).toBe("conflict_changed");
+    expect(failure.textContent).toMatch(/Sync first, then resolve what is left/);
+    expect(within(card).getByTestId("sync-status").textContent).toBe("1 conflict");
+  });
+
+  it("keeps a task with open conflicts off green on the overview", async () => {
+    const backend = mockBackend({ storages: [demoStorage], tasks: [twoWay], conflicts: { "7": [conflict] } });
+    render(App, { props: { backend } });
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await waitFor(() => expect(card.getAttribute("data-safe")).toBe("false"));
+    expect(within(card).getByTestId("conflicts").textContent).toBe("1 conflict to resolve");
+  });
+});
