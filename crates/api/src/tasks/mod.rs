@@ -931,11 +931,20 @@ pub(crate) mod tests {
         assert_eq!((o.transfers, o.bwlimit), (4, None));
     }
 
+    /// The hour of the day now, in UTC (the zone the test's ticks use).
+    fn utc_hour_now() -> u64 {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        secs / 3600 % 24
+    }
+
     #[tokio::test]
     async fn schedules_get_a_next_run_and_due_tasks_start_unless_paused() {
         let dir = tempfile::tempdir().unwrap();
         let api = Arc::new(api(dir.path()));
-        let daily = crate::schedule::ScheduleDto::Daily { time: "03:00".into() };
+        // Half a day from now, so the minute after "two days later" never
+        // crosses the daily time, whatever the clock says when this runs.
+        let hour = (utc_hour_now() + 12) % 24;
+        let daily = crate::schedule::ScheduleDto::Daily { time: format!("{hour:02}:00") };
         let t = api.save_task(TaskDto { schedule: Some(daily.clone()), ..sample("/nowhere") }).await.unwrap();
         let since = t.schedule_since_ms.unwrap();
         assert!(t.next_run_ms.unwrap() > since);
