@@ -35,8 +35,9 @@ fn say(e: WatchEvent) {
                 eprintln!("refused: {}; {}", r.message, r.hint);
             }
         }
-        WatchEvent::Error { message, retry_in } => {
-            eprintln!("could not sync: {message}; trying again in {}", duration(retry_in))
+        WatchEvent::Error { error, retry_in } => {
+            let words = crate::errors::words(&anyhow::Error::from(error));
+            eprintln!("could not sync: {}; trying again in {}", escape(&words), duration(retry_in))
         }
         WatchEvent::Notice(Notice::Overflow) => {
             eprintln!("the system dropped file events (too many at once); comparing the whole folder instead")

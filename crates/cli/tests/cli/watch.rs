@@ -10,8 +10,20 @@ use crate::crash::wait_until;
 use crate::support::{Env, write};
 use crate::sync::{local_md5s, md5_hex, remote_md5s};
 
+/// The watcher process; killed if a test fails before it stops it.
+struct Watcher(Child);
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// `bisync LOCAL REMOTE --watch --poll-interval 1s`, its standard error in a file.
-fn spawn_watch(env: &Env, local: &Path, remote: &str) -> (Child, PathBuf) {
+fn spawn_watch(env: &Env, local: &Path, remote: &str) -> (Watcher, PathBuf) {
     let log = env.path("watch.log");
     let child = Command::new(assert_cmd::cargo::cargo_bin("fjordsync"))
         .env("FJORDSYNC_CONFIG_DIR", env.config_dir())
@@ -22,7 +34,7 @@ fn spawn_watch(env: &Env, local: &Path, remote: &str) -> (Child, PathBuf) {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    (child, log)
+    (Watcher(child), log)
 }
 
 /// The `run N: bisync ...` lines so far.
@@ -49,7 +61,8 @@ async fn remote_has(env: &Env, remote: &str, limit: Duration, want: impl Fn(&std
 }
 
 /// SIGTERM, then the exit status (waiting at most 60 s).
-async fn terminate(child: &mut Child) -> Option<std::process::ExitStatus> {
+async fn terminate(w: &mut Watcher) -> Option<std::process::ExitStatus> {
+    let child = &mut w.0;
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let mut status = None;
@@ -180,4 +193,37 @@ async fn a_burst_of_1000_files_arrives_in_a_few_runs() {
     eprintln!("{text}");
     assert!(status.success(), "exit {status:?}:\n{text}");
     assert_eq!(remote_md5s(&env, "demo:Burst").await, local_md5s(&local));
+}
+
+/// The service stops answering (every request fails) while a file is
+/// changed here and polls go on; once it answers again, the change arrives
+/// without anyone restarting anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_lost_connection_it_catches_up_by_itself() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let local = env.path("local");
+    std::fs::create_dir_all(&local).unwrap();
+    write(&local.join("seed.txt"), b"seed");
+    let (mut child, log) = spawn_watch(&env, &local, "demo:Lost");
+    assert!(wait_until(Duration::from_secs(60), || !runs(&log).is_empty()).await, "no start run");
+
+    env.emu.set_faults(1.0, 0.0, Duration::ZERO);
+    write(&local.join("offline.txt"), b"written while offline");
+    let failed = wait_until(Duration::from_secs(120), || {
+        std::fs::read_to_string(&log).unwrap_or_default().contains("could not sync")
+    })
+    .await;
+    assert!(failed, "no failure reported while the service was down:\n{}", std::fs::read_to_string(&log).unwrap());
+    env.emu.set_faults(0.0, 0.0, Duration::ZERO);
+
+    assert!(
+        remote_has(&env, "demo:Lost", Duration::from_secs(120), |m| m.contains_key("offline.txt")).await,
+        "the change made while offline never arrived:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    let status = terminate(&mut child).await.expect("stops");
+    let text = std::fs::read_to_string(&log).unwrap();
+    eprintln!("{text}");
+    assert!(status.success(), "{text}");
 }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::base::Base;
 use super::local_watch::{Inbox, LocalChanges, LocalWatcher, WatchError, all_as_recorded};
-use super::poll::poll;
+use super::poll;
 use super::run::{BisyncReport, BisyncSpec};
 use crate::error::{EngineError, Result};
 use crate::events::EventSink;
@@ -112,8 +112,8 @@ pub enum WatchEvent {
     /// A run or a poll failed as a whole (offline, service down); it is
     /// tried again after `retry_in`.
     Error {
-        /// What failed, in the user's words.
-        message: String,
+        /// What failed (the shell words it).
+        error: EngineError,
         /// When the next try is.
         retry_in: Duration,
     },
@@ -177,7 +177,7 @@ impl Runner {
         };
         match w.run(Trigger::Start).await {
             Err(e) if !is_transient(&e) => return Err(e),
-            Err(e) => w.failed(&e),
+            Err(e) => w.failed(e),
             Ok(()) => {}
         }
         let mut pending: Option<(Trigger, Instant)> = None;
@@ -229,7 +229,7 @@ impl Runner {
                     Ok(()) if w.retrying() => pending = Some((Trigger::Retry, Instant::now() + w.backoff)),
                     Ok(()) => {}
                     Err(e) => {
-                        w.failed(&e);
+                        w.failed(e);
                         pending = Some((t, Instant::now() + w.backoff));
                     }
                 }
@@ -237,19 +237,18 @@ impl Runner {
             }
             if now >= next_poll {
                 next_poll = now + opts.poll_interval;
-                match poll(&session.client, &remote_root, &filter, &w.base).await {
-                    Ok(p) => {
-                        let moved = last_digest != Some(p.digest);
-                        last_digest = Some(p.digest);
-                        if (moved && p.differs) || watcher.is_none() {
+                match self.poll_once(&session.client, &remote_root, &filter, &w.base, last_digest).await {
+                    Ok((digest, differs)) => {
+                        last_digest = Some(digest);
+                        if differs {
+                            pending = Some((Trigger::Remote, now));
+                        } else if watcher.is_none() {
                             // Without file events, every poll looks at both sides.
-                            let t = if moved && p.differs { Trigger::Remote } else { Trigger::Rescan };
-                            pending = Some((t, now));
+                            pending = Some((Trigger::Rescan, now));
                         }
                     }
                     Err(e) => {
-                        let e = EngineError::from(e);
-                        w.failed(&e);
+                        w.failed(EngineError::from(e));
                         next_poll = now + w.backoff.max(opts.poll_interval);
                     }
                 }
@@ -289,6 +288,25 @@ impl Runner {
     }
 }
 
+impl Runner {
+    /// One poll: the listing's digest, and whether a run would find
+    /// something on the storage's side (looked at only when the digest moved).
+    async fn poll_once(
+        &self,
+        client: &fjordsync_jottacloud::Client,
+        root: &fjordsync_jottacloud::RemotePath,
+        filter: &Filter,
+        base: &Base,
+        last: Option<u64>,
+    ) -> std::result::Result<(u64, bool), fjordsync_jottacloud::Error> {
+        let digest = poll::digest(client, root).await?;
+        if last == Some(digest) {
+            return Ok((digest, false));
+        }
+        Ok((digest, poll::differs_from_base(client, root, filter, base).await?))
+    }
+}
+
 /// The loop's run-and-retry state.
 struct Loop<'a> {
     runner: &'a Runner,
@@ -324,8 +342,8 @@ impl Loop<'_> {
         self.backoff > FIRST_BACKOFF
     }
 
-    fn failed(&mut self, e: &EngineError) {
-        (self.status)(WatchEvent::Error { message: e.to_string(), retry_in: self.backoff });
+    fn failed(&mut self, e: EngineError) {
+        (self.status)(WatchEvent::Error { error: e, retry_in: self.backoff });
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
     }
 
