@@ -39,11 +39,21 @@ fn spawn_watch(env: &Env, local: &Path, remote: &str) -> (Watcher, PathBuf) {
 
 /// The `run N: bisync ...` lines so far.
 fn runs(log: &Path) -> Vec<String> {
-    std::fs::read_to_string(log).unwrap_or_default().lines().filter(|l| l.starts_with("run ")).map(String::from).collect()
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("run "))
+        .map(String::from)
+        .collect()
 }
 
 /// Waits (at most `limit`, checking every 300 ms) until the storage folder holds `want`.
-async fn remote_has(env: &Env, remote: &str, limit: Duration, want: impl Fn(&std::collections::BTreeMap<String, String>) -> bool) -> bool {
+async fn remote_has(
+    env: &Env,
+    remote: &str,
+    limit: Duration,
+    want: impl Fn(&std::collections::BTreeMap<String, String>) -> bool,
+) -> bool {
     let deadline = std::time::Instant::now() + limit;
     while std::time::Instant::now() < deadline {
         // The folder may not exist yet: a failed listing is "not yet".

@@ -98,7 +98,10 @@ mod tests {
         s.insert("a.txt".into(), file("aa", 1));
         s.insert("dir".into(), Node::Folder);
         let mut base = Base::new();
-        base.insert(fold("a.txt"), BaseItem { key: "a.txt".into(), md5: Some("aa".into()), size: 1, ..Default::default() });
+        base.insert(
+            fold("a.txt"),
+            BaseItem { key: "a.txt".into(), md5: Some("aa".into()), size: 1, ..Default::default() },
+        );
         base.insert(fold("dir"), BaseItem::folder("dir"));
         assert!(!differs(&s, &base));
 

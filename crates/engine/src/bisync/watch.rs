@@ -106,8 +106,8 @@ pub enum WatchEvent {
     Ran {
         /// Why it ran.
         trigger: Trigger,
-        /// How it went.
-        report: BisyncReport,
+        /// How it went (boxed: it is large, the other events are small).
+        report: Box<BisyncReport>,
     },
     /// A run or a poll failed as a whole (offline, service down); it is
     /// tried again after `retry_in`.
@@ -324,10 +324,9 @@ struct Loop<'a> {
 impl Loop<'_> {
     async fn run(&mut self, trigger: Trigger) -> Result<()> {
         (self.status)(WatchEvent::Syncing { trigger });
-        let report =
-            self.runner.bisync(self.spec, self.task, self.events.clone(), self.cancel.child_token()).await?;
+        let report = self.runner.bisync(self.spec, self.task, self.events.clone(), self.cancel.child_token()).await?;
         let failed = report.counters.failed > 0;
-        (self.status)(WatchEvent::Ran { trigger, report });
+        (self.status)(WatchEvent::Ran { trigger, report: Box::new(report) });
         self.base = self.load_base()?;
         if failed {
             self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
@@ -383,7 +382,13 @@ fn is_transient(e: &EngineError) -> bool {
     match e {
         EngineError::Api(a) => matches!(
             a,
-            A::Timeout(_) | A::NoAnswer(_) | A::Io(_) | A::Http(_) | A::Server(_) | A::RateLimited { .. } | A::Protocol(_)
+            A::Timeout(_)
+                | A::NoAnswer(_)
+                | A::Io(_)
+                | A::Http(_)
+                | A::Server(_)
+                | A::RateLimited { .. }
+                | A::Protocol(_)
         ),
         EngineError::Io { .. } => true,
         _ => false,
