@@ -310,7 +310,13 @@ Exit status: 0 when both sides are in step, 1 when refused or when files failed.
 
 Examples:
   fjordsync bisync ~/Documents demo:Documents --dry-run
-  fjordsync bisync ~/Documents demo:Documents --exclude '*.iso'";
+  fjordsync bisync ~/Documents demo:Documents --exclude '*.iso'
+  fjordsync bisync ~/Documents demo:Documents --watch --poll-interval 1m
+
+With --watch it keeps running: a change here is sent within seconds, a change on the storage arrives \
+within one --poll-interval (the storage is listed each time; it offers no cheaper signal), the whole \
+folder is compared once an hour and after the computer sleeps, and a lost connection is retried by \
+itself. Ctrl-C or SIGTERM stops it after the files in flight (exit status 0).";
 
 /// `bisync`.
 #[derive(Debug, Args)]
@@ -325,6 +331,12 @@ pub struct BisyncArgs {
     /// List the conflicts recorded for this pair of folders (newest first); change nothing.
     #[arg(long, conflicts_with = "dry_run")]
     pub conflicts: bool,
+    /// Keep running: sync whenever the folder changes or the storage does, until Ctrl-C or SIGTERM.
+    #[arg(long, conflicts_with_all = ["dry_run", "conflicts", "json"])]
+    pub watch: bool,
+    /// With --watch: how often to look for changes made elsewhere, e.g. 30s, 5m.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_interval, requires = "watch")]
+    pub poll_interval: std::time::Duration,
     /// Files transferred in parallel.
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub transfers: usize,
@@ -598,6 +610,14 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     Ok(size.as_u64())
 }
 
+/// `--poll-interval`: an age of at least one second.
+pub fn parse_interval(s: &str) -> Result<std::time::Duration, String> {
+    match parse_age(s)? {
+        0 => Err(format!("{s:?} is too short: give at least 1s, e.g. 30s or 5m")),
+        n => Ok(std::time::Duration::from_secs(n)),
+    }
+}
+
 /// `30s`, `10m`, `2h`, `7d`, `2w`, or plain seconds.
 pub fn parse_age(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -636,6 +656,8 @@ mod tests {
         assert!(parse_size("99999999999999999999E").is_err());
         assert_eq!(parse_age("2h"), Ok(7200));
         assert_eq!(parse_age("7d"), Ok(7 * 86400));
+        assert_eq!(parse_interval("1m"), Ok(std::time::Duration::from_secs(60)));
+        assert!(parse_interval("0s").unwrap_err().contains("at least 1s"));
     }
 }
 

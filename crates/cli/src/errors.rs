@@ -24,6 +24,13 @@ pub fn report(err: &anyhow::Error, verbose: bool) {
     }
 }
 
+/// What failed, in the words `report` uses, without the program's name:
+/// a line inside a running command's output (`bisync --watch`).
+pub fn words(err: &anyhow::Error) -> String {
+    let line = message(err).0;
+    line.strip_prefix("fjordsync: ").unwrap_or(&line).to_string()
+}
+
 /// The error line, and the service's reply when there was one.
 fn message(err: &anyhow::Error) -> (String, Option<String>) {
     let mut line = String::from("fjordsync: ");

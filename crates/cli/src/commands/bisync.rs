@@ -22,6 +22,9 @@ pub async fn run(ctx: &Context, a: BisyncArgs) -> anyhow::Result<()> {
     if a.conflicts {
         return list_conflicts(&runner, &spec, a.json);
     }
+    if a.watch {
+        return super::watch::run(&runner, &spec, a.poll_interval).await;
+    }
     let (events, ui) = sink(a.json, TaskKind::Sync);
     let report = runner.bisync(&spec, None, events, cancel_on_ctrl_c()).await;
     ui.finish();
@@ -106,6 +109,33 @@ fn print_actions(r: &BisyncReport) -> std::io::Result<()> {
 
 fn finish(r: &BisyncReport, json: bool) -> anyhow::Result<()> {
     let c = &r.counters;
+    if r.run != 0 {
+        say_run(r);
+    } else if !json {
+        eprintln!("dry run: nothing was changed ({:.1} s)", r.duration.as_secs_f64());
+    }
+    if let Some(refusal) = &r.refusal {
+        return Err(Hinted { message: refusal.message.clone(), hint: refusal.hint.clone() }.into());
+    }
+    match r.outcome.as_str() {
+        "failed" => Err(Hinted {
+            message: format!("{} file{} failed", c.failed, if c.failed == 1 { "" } else { "s" }),
+            hint: format!("see `fjordsync log {} --failed`; the next bisync tries them again", r.run),
+        }
+        .into()),
+        "cancelled" => Err(Hinted {
+            message: "cancelled".into(),
+            hint: "run the same command again to finish; nothing is lost and no resync is needed".into(),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// A recorded run's line on standard error (`run N: bisync ...`), and one
+/// line per conflict whose both versions were kept.
+pub(crate) fn say_run(r: &BisyncReport) {
+    let c = &r.counters;
     let mut parts = Vec::new();
     for (n, label) in [
         (c.uploaded, "uploaded"),
@@ -126,33 +156,13 @@ fn finish(r: &BisyncReport, json: bool) -> anyhow::Result<()> {
         parts.push("in step, nothing to do".into());
     }
     let secs = r.duration.as_secs_f64();
-    if r.run != 0 {
-        eprintln!("run {}: bisync {} ({}, {}, {secs:.1} s)", r.run, parts.join(", "), r.outcome, render::size(c.bytes));
-    } else if !json {
-        eprintln!("dry run: nothing was changed ({secs:.1} s)");
-    }
+    eprintln!("run {}: bisync {} ({}, {}, {secs:.1} s)", r.run, parts.join(", "), r.outcome, render::size(c.bytes));
     for k in &r.conflicts {
         eprintln!(
             "conflict: {} was changed on both sides; this computer's version is now {}",
             escape(&user_path(&k.key)),
             escape(&user_path(&k.copy))
         );
-    }
-    if let Some(refusal) = &r.refusal {
-        return Err(Hinted { message: refusal.message.clone(), hint: refusal.hint.clone() }.into());
-    }
-    match r.outcome.as_str() {
-        "failed" => Err(Hinted {
-            message: format!("{} file{} failed", c.failed, if c.failed == 1 { "" } else { "s" }),
-            hint: format!("see `fjordsync log {} --failed`; the next bisync tries them again", r.run),
-        }
-        .into()),
-        "cancelled" => Err(Hinted {
-            message: "cancelled".into(),
-            hint: "run the same command again to finish; nothing is lost and no resync is needed".into(),
-        }
-        .into()),
-        _ => Ok(()),
     }
 }
 

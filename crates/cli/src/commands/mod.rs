@@ -11,6 +11,7 @@ mod remote;
 mod task;
 mod transfer;
 mod trash;
+mod watch;
 
 use fjordsync_engine::FilterOptions;
 

@@ -19,3 +19,4 @@ mod tasks;
 mod terminal;
 mod tokens;
 mod waiting;
+mod watch;

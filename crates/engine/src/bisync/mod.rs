@@ -5,20 +5,26 @@
 //! and Maestral's rules ([`reconcile`], a pure function), checks them
 //! ([`guard`], the preflight), and applies them ([`apply`]), writing each
 //! item's new base row the moment it settles. So a run can stop anywhere
-//! and the next one carries on: there is no "resync".
+//! and the next one carries on: there is no "resync". Continuous mode
+//! ([`Runner::bisync_watch`](crate::Runner::bisync_watch)) decides only
+//! *when* to run: on file events ([`local_watch`]), on a changed storage
+//! listing ([`poll`]), and now and then.
 
 pub mod apply;
 pub mod base;
 pub mod conflict;
 mod error;
 pub mod guard;
+pub mod local_watch;
 mod lock;
 pub mod names;
+pub mod poll;
 pub mod reconcile;
 mod resolve;
 mod run;
 pub mod snapshot;
 pub mod temporary;
+mod watch;
 
 pub use base::{Base, BaseItem, Kind, PairId};
 pub use conflict::{Conflict, CopyNamer};
@@ -27,3 +33,4 @@ pub use lock::{PairLock, lock_pair};
 pub use reconcile::{Action, SkipReason, reconcile};
 pub use resolve::{OpenConflict, Resolution, Version, open_conflicts};
 pub use run::{BisyncReport, BisyncSpec, dry_word};
+pub use watch::{Notice, Trigger, WatchEvent, WatchOptions, WatchSink};
