@@ -13,6 +13,7 @@ mod errors;
 mod location;
 mod output;
 mod render;
+mod signals;
 mod waiting;
 
 use clap::Parser;

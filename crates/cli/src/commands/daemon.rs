@@ -69,7 +69,7 @@ pub async fn run(ctx: &Context, args: DaemonArgs) -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
     tokio::select! {
-        _ = stop_signal() => {}
+        _ = crate::signals::stop_requested() => {}
         // It ends by itself only when it fails.
         r = &mut server => {
             api.shutdown().await;
@@ -154,27 +154,4 @@ fn announce(addr: SocketAddr, access: &Access, on_network: bool) -> anyhow::Resu
         );
     }
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM (how a service manager stops a daemon).
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -28,7 +28,7 @@ use crate::events::{Counters, EventSink, TaskEvent};
 use crate::local::{self, HashCache, SafeRoot};
 use crate::lock::lock;
 use crate::state::{DbOp, FileEvent, StateDb, StateError, WriterHandle};
-use crate::transfer::{self, Throttle, TransferError};
+use crate::transfer::{self, Throttle, TransferError, stash};
 use crate::tree::{FileItem, user_path};
 
 /// Why one item could not be synced.
@@ -337,7 +337,7 @@ impl Applier {
                 self.safe.check(&path)?;
                 let expected = self.local_file(&lk).cloned().ok_or(ItemError::ChangedMeanwhile)?;
                 unchanged_since_listed(&path, Some(&expected))?;
-                let stash = stash(&self.stash_dir, &path, &lk)?;
+                let stash = stash::keep_moved(&self.stash_dir, &path, &lk)?;
                 self.db.bisync_forget(self.pair, &lk)?;
                 Ok(Done {
                     action: "delete",
@@ -491,7 +491,7 @@ impl Applier {
             move || {
                 unchanged_since_listed(&at, expected.as_ref()).map_err(std::io::Error::other)?;
                 if expected.is_some() {
-                    *lock(&kept) = Some(stash_copy(&stash_dir, &at, &key)?);
+                    *lock(&kept) = Some(stash::keep_copy(&stash_dir, &at, &key)?);
                 }
                 Ok(())
             },
@@ -656,31 +656,4 @@ fn unchanged_since_listed(path: &Path, expected: Option<&LocalFile>) -> Result<(
         (Err(e), Some(_)) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
         _ => Err(ItemError::ChangedMeanwhile),
     }
-}
-
-/// Moves a local file into the run's stash (as `sync` does), so `undo`
-/// can put it back: renamed, or copied when the stash is on another disk.
-fn stash(stash_dir: &Path, path: &Path, key: &str) -> std::io::Result<PathBuf> {
-    let target = local::local_path(stash_dir, key).map_err(std::io::Error::other)?;
-    if let Some(p) = target.parent() {
-        std::fs::create_dir_all(p)?;
-    }
-    if std::fs::rename(path, &target).is_err() {
-        std::fs::copy(path, &target)?;
-        std::fs::remove_file(path)?;
-    }
-    Ok(target)
-}
-
-/// Keeps a copy of a local file about to be replaced (hard link, or copy).
-fn stash_copy(stash_dir: &Path, path: &Path, key: &str) -> std::io::Result<PathBuf> {
-    let target = local::local_path(stash_dir, key).map_err(std::io::Error::other)?;
-    if let Some(p) = target.parent() {
-        std::fs::create_dir_all(p)?;
-    }
-    let _ = std::fs::remove_file(&target);
-    if std::fs::hard_link(path, &target).is_err() {
-        std::fs::copy(path, &target)?;
-    }
-    Ok(target)
 }

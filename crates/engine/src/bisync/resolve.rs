@@ -32,6 +32,7 @@ use crate::error::{EngineError, Result};
 use crate::local::{self, SafeRoot};
 use crate::runner::Runner;
 use crate::state::{StateDb, StateError, now_ms};
+use crate::transfer::stash;
 use crate::tree::user_path;
 
 /// How the user settles a conflict.
@@ -160,12 +161,15 @@ impl Runner {
                 // A new file with mine's content replaces theirs in one rename.
                 let part = theirs.with_file_name(format!(".fjordsync-resolve-{id}.part"));
                 std::fs::copy(&mine, &part).map_err(io(format!("copying {}", mine.display())))?;
-                stash(&stash_dir, &theirs, &conflict.key).map_err(io(format!("keeping {}", theirs.display())))?;
+                stash::keep_moved(&stash_dir, &theirs, &conflict.key)
+                    .map_err(io(format!("keeping {}", theirs.display())))?;
                 std::fs::rename(&part, &theirs).map_err(io(format!("writing {}", theirs.display())))?;
-                stash(&stash_dir, &mine, &conflict.copy_key).map_err(io(format!("keeping {}", mine.display())))?;
+                stash::keep_moved(&stash_dir, &mine, &conflict.copy_key)
+                    .map_err(io(format!("keeping {}", mine.display())))?;
             }
             Resolution::KeepTheirs => {
-                stash(&stash_dir, &mine, &conflict.copy_key).map_err(io(format!("keeping {}", mine.display())))?;
+                stash::keep_moved(&stash_dir, &mine, &conflict.copy_key)
+                    .map_err(io(format!("keeping {}", mine.display())))?;
             }
             Resolution::KeepBoth => {}
         }
@@ -199,17 +203,4 @@ fn checked(root: &Path, safe: &SafeRoot, base: Option<&BaseItem>, key: &str) -> 
         return Err(changed());
     }
     Ok(path)
-}
-
-/// Moves a file into the stash folder (kept 30 days, like a run's).
-fn stash(stash_dir: &Path, path: &Path, key: &str) -> std::io::Result<()> {
-    let target = local::local_path(stash_dir, key).map_err(std::io::Error::other)?;
-    if let Some(p) = target.parent() {
-        std::fs::create_dir_all(p)?;
-    }
-    if std::fs::rename(path, &target).is_err() {
-        std::fs::copy(path, &target)?;
-        std::fs::remove_file(path)?;
-    }
-    Ok(())
 }

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Stopped, Throttle, TransferError};
 use crate::events::{Counters, EventSink, TaskEvent};
-use crate::local::{self, HashCache, SafeRoot};
+use crate::local::{HashCache, SafeRoot};
 use crate::lock::lock;
 use crate::plan::{Action, Step};
 use crate::runner::Side;
@@ -335,33 +335,6 @@ impl Exec {
         }
     }
 
-    /// Moves a local file into the run's stash (rename; copy when the stash is
-    /// on another disk).
-    fn stash(&self, path: &Path, key: &str) -> std::io::Result<PathBuf> {
-        let target = local::local_path(&self.stash_dir, key).map_err(std::io::Error::other)?;
-        if let Some(p) = target.parent() {
-            std::fs::create_dir_all(p)?;
-        }
-        if std::fs::rename(path, &target).is_err() {
-            std::fs::copy(path, &target)?;
-            std::fs::remove_file(path)?;
-        }
-        Ok(target)
-    }
-
-    /// Keeps a copy of a local file about to be replaced (hard link, or copy).
-    fn stash_copy(stash_dir: &Path, path: &Path, key: &str) -> std::io::Result<PathBuf> {
-        let target = local::local_path(stash_dir, key).map_err(std::io::Error::other)?;
-        if let Some(p) = target.parent() {
-            std::fs::create_dir_all(p)?;
-        }
-        let _ = std::fs::remove_file(&target);
-        if std::fs::hard_link(path, &target).is_err() {
-            std::fs::copy(path, &target)?;
-        }
-        Ok(target)
-    }
-
     async fn apply(&self, step: &Step) -> std::result::Result<Done, TransferError> {
         match step.action {
             Action::Unchanged => Ok(Done::default()),
@@ -387,7 +360,7 @@ impl Exec {
                 }
                 Side::Local(_) => {
                     let (_, path) = self.dst.safe_local_path(&step.key)?;
-                    let stash = self.stash(&path, &step.key)?;
+                    let stash = super::stash::keep_moved(&self.stash_dir, &path, &step.key)?;
                     Ok(Done { trashed: true, stash: Some(stash.display().to_string()), ..Default::default() })
                 }
             },
@@ -446,7 +419,7 @@ impl Exec {
                     self.bytes_done.clone(),
                     move || {
                         if replacing && local_for_stash.exists() {
-                            let p = Exec::stash_copy(&stash_dir, &local_for_stash, &key)?;
+                            let p = super::stash::keep_copy(&stash_dir, &local_for_stash, &key)?;
                             *lock(&stashed_in) = Some(p);
                         }
                         Ok(())

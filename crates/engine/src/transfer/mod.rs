@@ -9,6 +9,7 @@ pub(crate) mod exec;
 mod fatal;
 pub(crate) mod md5_filler;
 mod relay;
+pub(crate) mod stash;
 pub mod temp;
 mod throttle;
 mod upload;
