@@ -53,7 +53,13 @@ if ! cmp -s ui/package-lock.json ui/node_modules/.fjordsync-lock 2>/dev/null; th
   (cd ui && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.fjordsync-lock)
 fi
 echo "setup: building the UI (ui/dist)"
-(cd ui && npm run build --silent >/dev/null)
+# The build's own chatter (e.g. rolldown's plugin timings on a busy machine)
+# is shown only when it fails.
+if ! ui_log="$(cd ui && npm run build --silent 2>&1)"; then
+  printf '%s\n' "$ui_log" >&2
+  echo "setup: the UI did not build (see above)" >&2
+  exit 1
+fi
 # --- end desktop app ---------------------------------------------------------
 [[ -n "$TESTS" ]] || { echo "setup: done"; exit 0; }
 
