@@ -113,7 +113,9 @@ for name in first noop changed rename; do
   echo "$name:"
   echo "  fjordsync: $(grep '^run ' "$WORK/cmd-fjordsync-$name.out" || true)"
   sed 's/\x1b\[[0-9;]*m//g' "$WORK/cmd-rclone-$name.out" >"$WORK/rclone-$name.txt"
-  echo "  rclone: $(grep -E '^(Transferred|Deleted|Renamed|Server Side)' "$WORK/rclone-$name.txt" | tr -s ' \t' ' ' | paste -sd ';' -)"
+  # Its last stats block only (a long run also prints one every minute).
+  echo "  rclone: $(grep -E '^(Transferred|Deleted|Renamed|Server Side)' "$WORK/rclone-$name.txt" | tr -s ' \t' ' ' \
+    | awk '/B\/s/ { buf = "" } { buf = buf (buf ? "; " : "") $0 } END { print buf }')"
 done
 echo "  rclone's rename run: $(grep -c 'Copied' "$WORK/rclone-rename.txt" || true) files copied," \
   "$(grep -c -E ': Deleted' "$WORK/rclone-rename.txt" || true) deleted, $(grep -c -E ': Moved' "$WORK/rclone-rename.txt" || true) moved"
