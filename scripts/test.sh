@@ -96,7 +96,7 @@ bash crates/cli/tests/jotta_net_interop.sh "$ROOT/target/debug/fjordsync"
 
 # A short, time-boxed fuzz of the parsers that read what a server sends
 # (nightly + cargo-fuzz; a crash fails the run and leaves its input in fuzz/artifacts/).
-step "fuzz the reply parsers (20 s per target)"
-bash scripts/fuzz.sh 20
+step "fuzz the reply parsers (10 s per target)"
+bash scripts/fuzz.sh 10
 
 step "all tests passed"
