@@ -46,3 +46,20 @@ for p in files[::100]:
         f.write(b"changed")
 PY
 }
+
+# start_emulator EMU WORK [ARGS...]: starts the emulator binary EMU on a free
+# loopback port with its state in WORK/emu (ARGS go to it too) and sets
+# PORT, EMU_PID (for the caller's clean-up) and TOKEN (the personal login
+# token it prints).
+start_emulator() {
+  local emu="$1" work="$2"; shift 2
+  PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$emu" --port "$PORT" --state-dir "$work/emu" "$@" >"$work/emu.log" 2>&1 &
+  EMU_PID=$!
+  for _ in $(seq 100); do
+    grep -q -A1 'Personal login token' "$work/emu.log" 2>/dev/null && break
+    sleep 0.1
+  done
+  TOKEN=$(grep -A1 'Personal login token' "$work/emu.log" | tail -1)
+  [[ -n "$TOKEN" ]] || { cat "$work/emu.log" >&2; exit 1; }
+}

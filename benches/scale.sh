@@ -24,6 +24,7 @@
 # is removed on exit; every command is bounded by a timeout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 FILES=100000 PER_FOLDER=1000 SEED_MAX=200000 RCLONE=0 TREE=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -71,15 +72,7 @@ PY
   echo "generated in $(python3 -c "import time; print(round(time.time() - $start, 1))") s"
 fi
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$EMU" --port "$PORT" --state-dir "$WORK/emu" >"$WORK/emu.log" 2>&1 &
-EMU_PID=$!
-for _ in $(seq 100); do
-  grep -q -A1 'Personal login token' "$WORK/emu.log" 2>/dev/null && break
-  sleep 0.1
-done
-TOKEN=$(grep -A1 'Personal login token' "$WORK/emu.log" | tail -1)
-[[ -n "$TOKEN" ]] || { cat "$WORK/emu.log" >&2; exit 1; }
+start_emulator "$EMU" "$WORK"
 export FJORDSYNC_CONFIG_DIR="$WORK/cfg" FJORDSYNC_SECRET_STORE=file
 "$BIN" remote add b --login-token "$TOKEN" --endpoint "http://127.0.0.1:$PORT" >/dev/null
 

@@ -15,6 +15,7 @@
 # Figures only: nothing asserts a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 FILES=100000 POLL=30 IDLE=120 PER_FOLDER=100
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -65,15 +66,7 @@ os.makedirs(os.path.join(root, "probe"), exist_ok=True)
 open(os.path.join(root, "probe", "seed.txt"), "wb").write(b"seed\n")
 PY
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$EMU" --port "$PORT" --state-dir "$WORK/emu" --log "$WORK/requests.jsonl" >"$WORK/emu.log" 2>&1 &
-EMU_PID=$!
-for _ in $(seq 100); do
-  grep -q -A1 'Personal login token' "$WORK/emu.log" 2>/dev/null && break
-  sleep 0.1
-done
-TOKEN=$(grep -A1 'Personal login token' "$WORK/emu.log" | tail -1)
-[[ -n "$TOKEN" ]] || { cat "$WORK/emu.log" >&2; exit 1; }
+start_emulator "$EMU" "$WORK" --log "$WORK/requests.jsonl"
 export FJORDSYNC_CONFIG_DIR="$WORK/cfg" FJORDSYNC_SECRET_STORE=file
 "$BIN" remote add b --login-token "$TOKEN" --endpoint "http://127.0.0.1:$PORT" >/dev/null
 

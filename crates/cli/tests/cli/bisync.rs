@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::crash::{spawn, wait_until};
 use crate::support::{Env, write};
-use crate::sync::{local_md5s, md5_hex, remote_md5s};
+use crate::sync::{local_md5s, md5_hex, remote_md5s, run_json};
 
 const CONFLICT: &str = "conflicted copy";
 
@@ -31,17 +31,7 @@ async fn put_remote(env: &Env, remote: &str, bytes: &[u8]) {
 async fn bisync(env: &Env, args: &[&str]) -> (bool, Value, String) {
     let mut full = vec!["bisync"];
     full.extend_from_slice(args);
-    full.push("--json");
-    let out = env.run(&full).await;
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let finished = stdout
-        .lines()
-        .rev()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .find(|v| v["event"] == "finished")
-        .unwrap_or(Value::Null);
-    (out.status.success(), finished, stderr)
+    run_json(env, &full).await
 }
 
 fn moved(v: &Value) -> u64 {

@@ -66,7 +66,7 @@ pub fn md5_hex(bytes: &[u8]) -> String {
 }
 
 /// Runs a task with --json and returns the final "finished" object.
-async fn run_json(env: &Env, args: &[&str]) -> (bool, Value, String) {
+pub(crate) async fn run_json(env: &Env, args: &[&str]) -> (bool, Value, String) {
     let mut full = args.to_vec();
     full.push("--json");
     let out = env.run(&full).await;

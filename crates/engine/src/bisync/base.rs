@@ -150,25 +150,7 @@ impl StateDb {
     /// Records that an item settled: both sides now hold `item`. One
     /// transaction (SQLite's, per statement), so a kill never leaves half a row.
     pub fn bisync_settle(&self, pair: PairId, item: &BaseItem) -> Result<(), StateError> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO bisync_base (pair, folded, key, kind, md5, size, remote_id, remote_mtime,
-                remote_updated, local_size, local_mtime_ns, local_inode)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
-                pair.0,
-                fold(&item.key),
-                item.key,
-                item.kind.as_str(),
-                item.md5,
-                item.size as i64,
-                item.remote_id,
-                item.remote_mtime,
-                item.remote_updated,
-                item.local_size as i64,
-                item.local_mtime_ns,
-                item.local_inode as i64
-            ],
-        )?;
+        put_base_row(&self.conn(), pair, item)?;
         Ok(())
     }
 
@@ -179,26 +161,8 @@ impl StateDb {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
-            let mut put = tx.prepare_cached(
-                "INSERT OR REPLACE INTO bisync_base (pair, folded, key, kind, md5, size, remote_id, remote_mtime,
-                    remote_updated, local_size, local_mtime_ns, local_inode)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
             for item in settled {
-                put.execute(params![
-                    pair.0,
-                    fold(&item.key),
-                    item.key,
-                    item.kind.as_str(),
-                    item.md5,
-                    item.size as i64,
-                    item.remote_id,
-                    item.remote_mtime,
-                    item.remote_updated,
-                    item.local_size as i64,
-                    item.local_mtime_ns,
-                    item.local_inode as i64
-                ])?;
+                put_base_row(&tx, pair, item)?;
             }
             let mut del = tx.prepare_cached("DELETE FROM bisync_base WHERE pair = ?1 AND folded = ?2")?;
             for key in gone {
@@ -214,6 +178,30 @@ impl StateDb {
         self.conn().execute("DELETE FROM bisync_base WHERE pair = ?1 AND folded = ?2", params![pair.0, fold(key)])?;
         Ok(())
     }
+}
+
+/// Writes (or replaces) one base row; the statement is cached per
+/// connection, so a batch inside one transaction prepares it once.
+fn put_base_row(conn: &rusqlite::Connection, pair: PairId, item: &BaseItem) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO bisync_base (pair, folded, key, kind, md5, size, remote_id, remote_mtime,
+            remote_updated, local_size, local_mtime_ns, local_inode)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        pair.0,
+        fold(&item.key),
+        item.key,
+        item.kind.as_str(),
+        item.md5,
+        item.size as i64,
+        item.remote_id,
+        item.remote_mtime,
+        item.remote_updated,
+        item.local_size as i64,
+        item.local_mtime_ns,
+        item.local_inode as i64
+    ])
 }
 
 #[cfg(test)]
