@@ -113,6 +113,22 @@ function startEmulator(extra = []) {
 const results = [];
 const runStarted = Date.now();
 console.log(`e2e: through ${DAEMON ? "fjordsync daemon" : "fjordsync-app --bridge"} (${APP})`);
+/**
+ * Opens the version list of the backup card `card` (named `name`), browses
+ * the newest version and walks into `folder`; the list and the version's
+ * browser.
+ */
+async function browseNewestVersion(page, card, name, folder) {
+  await card.getByRole("button", { name: "Versions" }).click();
+  const versions = page.getByLabel(`Versions of “${name}”`);
+  await versions.locator("tbody tr").first().getByRole("button", { name: "Browse" }).click();
+  const browser = page.getByLabel(/^Version [0-9a-f]{8}$/);
+  for (const seg of folder.split("/").filter(Boolean)) {
+    await browser.getByRole("button", { name: `${seg}/`, exact: true }).click();
+  }
+  return { versions, browser };
+}
+
 const ONLY = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
 async function test(name, fn) {
   if (ONLY && !ONLY.test(name)) {
@@ -1144,13 +1160,7 @@ try {
     expect((await bridgeApi(main)("list_snapshots", { task: id })).length === 1, "one version left");
 
     // A restore shows its progress (the engine's phases, bytes, rate) while it runs.
-    await card.getByRole("button", { name: "Versions" }).click();
-    const versions = page.getByLabel("Versions of “Documents backup”");
-    await versions.locator("tbody tr").first().getByRole("button", { name: "Browse" }).click();
-    const browser = page.getByLabel(/^Version [0-9a-f]{8}$/);
-    for (const seg of docs.split("/").filter(Boolean)) {
-      await browser.getByRole("button", { name: `${seg}/`, exact: true }).click();
-    }
+    const { browser } = await browseNewestVersion(page, card, "Documents backup", docs);
     const restoreDir = join(main.home, "restored-big");
     await browser.getByRole("radio", { name: "Select big.bin" }).check();
     await browser.getByRole("textbox", { name: "Restore into this folder" }).fill(restoreDir);
@@ -1228,13 +1238,7 @@ try {
   await test("backup results: a finished restore and a check are in view next to their buttons right after the click", async () => {
     const docs = join(main.home, "docs");
     const card = page.getByRole("listitem", { name: "Documents backup" });
-    await card.getByRole("button", { name: "Versions" }).click();
-    const versions = page.getByLabel("Versions of “Documents backup”");
-    await versions.locator("tbody tr").first().getByRole("button", { name: "Browse" }).click();
-    const browser = page.getByLabel(/^Version [0-9a-f]{8}$/);
-    for (const seg of docs.split("/").filter(Boolean)) {
-      await browser.getByRole("button", { name: `${seg}/`, exact: true }).click();
-    }
+    const { versions, browser } = await browseNewestVersion(page, card, "Documents backup", docs);
     const restoreDir = join(main.home, "restored-in-view");
     await browser.getByRole("radio", { name: "Select a.txt" }).check();
     await browser.getByRole("textbox", { name: "Restore into this folder" }).fill(restoreDir);
