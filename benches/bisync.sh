@@ -99,11 +99,7 @@ echo "renamed-files $(ls "$tree/dir000-renamed" | wc -l)" >>"$W/renamed-$tool.tx
 EOS
 
 for tool in fjordsync rclone; do
-  echo "running $tool"
-  FJORDSYNC="$BIN" WORK="$WORK" timeout 3600 bash "$JOTTA_NET" \
-    --server "$BIN emulator --port 8089 --latency-ms $LATENCY" --backend http://127.0.0.1:8089 \
-    --exec "FJORDSYNC='$BIN' WORK='$WORK' bash '$WORK/scenario.sh' $tool" >"$WORK/jn-$tool.log" 2>&1 \
-    || { tail -30 "$WORK/jn-$tool.log" >&2; exit 1; }
+  run_scenario "$tool"
   grep 'both sides equal' "$WORK/jn-$tool.log"
 done
 

@@ -63,3 +63,15 @@ start_emulator() {
   TOKEN=$(grep -A1 'Personal login token' "$work/emu.log" | tail -1)
   [[ -n "$TOKEN" ]] || { cat "$work/emu.log" >&2; exit 1; }
 }
+
+# run_scenario TOOL: runs WORK/scenario.sh for TOOL (fjordsync|rclone) inside
+# jotta-net, against a fresh emulator (BIN's) with LATENCY ms per request;
+# its output in WORK/jn-TOOL.log, the last lines shown when it fails.
+run_scenario() {
+  local tool="$1"
+  echo "running $tool"
+  FJORDSYNC="$BIN" WORK="$WORK" timeout 3600 bash "$JOTTA_NET" \
+    --server "$BIN emulator --port 8089 --latency-ms $LATENCY" --backend http://127.0.0.1:8089 \
+    --exec "FJORDSYNC='$BIN' WORK='$WORK' bash '$WORK/scenario.sh' $tool" >"$WORK/jn-$tool.log" 2>&1 \
+    || { tail -30 "$WORK/jn-$tool.log" >&2; exit 1; }
+}

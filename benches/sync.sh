@@ -62,11 +62,7 @@ rm -f "$W/big-back-$tool.bin"
 EOS
 
 for tool in fjordsync rclone; do
-  echo "running $tool"
-  FJORDSYNC="$BIN" WORK="$WORK" timeout 3600 bash "$JOTTA_NET" \
-    --server "$BIN emulator --port 8089 --latency-ms $LATENCY" --backend http://127.0.0.1:8089 \
-    --exec "FJORDSYNC='$BIN' WORK='$WORK' bash '$WORK/scenario.sh' $tool" >"$WORK/jn-$tool.log" 2>&1 \
-    || { tail -30 "$WORK/jn-$tool.log" >&2; exit 1; }
+  run_scenario "$tool"
 done
 
 python3 - "$WORK/times-fjordsync.txt" "$WORK/times-rclone.txt" "$FILES" "$BIG_MIB" "$LATENCY" <<'PY'
