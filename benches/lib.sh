@@ -75,3 +75,20 @@ run_scenario() {
     --exec "FJORDSYNC='$BIN' WORK='$WORK' bash '$WORK/scenario.sh' $tool" >"$WORK/jn-$tool.log" 2>&1 \
     || { tail -30 "$WORK/jn-$tool.log" >&2; exit 1; }
 }
+
+# make_small_tree DIR FILES PER_FOLDER: FILES tiny files (their number as
+# text) in folders of PER_FOLDER, 100 folders per top folder: many entries,
+# few bytes, for the scale and watch benchmarks.
+make_small_tree() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import os, sys
+root, n, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    d = os.path.join(root, f"d{i // (per * 100):03d}", f"dir{(i // per) % 100:02d}")
+    if i % per == 0:
+        os.makedirs(d, exist_ok=True)
+    fd = os.open(os.path.join(d, f"file{i:07d}.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, b"%d\n" % i)
+    os.close(fd)
+PY
+}

@@ -58,17 +58,7 @@ if [[ -d "$TREE" ]]; then
 else
   echo "generating $FILES files, $PER_FOLDER per folder, in $TREE"
   start=$(date +%s.%N)
-  python3 - "$TREE" "$FILES" "$PER_FOLDER" <<'PY'
-import os, sys
-root, n, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for i in range(n):
-    d = os.path.join(root, f"d{i // (per * 100):03d}", f"dir{(i // per) % 100:02d}")
-    if i % per == 0:
-        os.makedirs(d, exist_ok=True)
-    fd = os.open(os.path.join(d, f"file{i:07d}.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    os.write(fd, b"%d\n" % i)
-    os.close(fd)
-PY
+  make_small_tree "$TREE" "$FILES" "$PER_FOLDER"
   echo "generated in $(python3 -c "import time; print(round(time.time() - $start, 1))") s"
 fi
 

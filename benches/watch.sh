@@ -53,18 +53,8 @@ wait_for() {
 
 TREE="$WORK/tree"
 echo "generating $FILES files, $PER_FOLDER per folder"
-python3 - "$TREE" "$FILES" "$PER_FOLDER" <<'PY'
-import os, sys
-root, n, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for i in range(n):
-    d = os.path.join(root, f"d{i // (per * 100):03d}", f"dir{(i // per) % 100:02d}")
-    if i % per == 0:
-        os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, f"file{i:07d}.txt"), "wb") as f:
-        f.write(b"%d\n" % i)
-os.makedirs(os.path.join(root, "probe"), exist_ok=True)
-open(os.path.join(root, "probe", "seed.txt"), "wb").write(b"seed\n")
-PY
+make_small_tree "$TREE" "$FILES" "$PER_FOLDER"
+mkdir -p "$TREE/probe" && echo seed >"$TREE/probe/seed.txt"
 
 start_emulator "$EMU" "$WORK" --log "$WORK/requests.jsonl"
 export FJORDSYNC_CONFIG_DIR="$WORK/cfg" FJORDSYNC_SECRET_STORE=file
