@@ -5,6 +5,7 @@
 mod auth_flows;
 mod common;
 mod files;
+mod fuzz_seeds;
 mod malformed;
 mod names;
 mod silent;
