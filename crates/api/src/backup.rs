@@ -638,6 +638,7 @@ pub(crate) mod tests {
                 ..Default::default()
             }),
             no_versions: false,
+            watch: None,
             paused: false,
             conflicts: 0,
         }

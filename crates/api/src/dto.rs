@@ -277,6 +277,13 @@ pub enum AppEvent {
         /// Why it could not start.
         error: Option<String>,
     },
+    /// A continuous task's watcher changed state (`None`: it stopped).
+    TaskWatch {
+        /// The task.
+        task: String,
+        /// What its watcher does now.
+        watch: Option<WatchDto>,
+    },
     /// Pause all / Resume all.
     StatusChanged {
         /// Pause all is on.
@@ -346,6 +353,64 @@ pub struct TaskDto {
     /// never sets it).
     #[serde(default)]
     pub conflicts: u32,
+    /// A continuous task's watcher in this process (filled in when listed;
+    /// the form never sets it).
+    #[serde(default)]
+    pub watch: Option<WatchDto>,
+}
+
+/// What a continuous two-way sync task's watcher is doing.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub enum WatchStateDto {
+    /// Its first, full run is about to start.
+    Starting,
+    /// In step; waiting for a change on either side.
+    Idle,
+    /// A run is going on (its progress comes as `TaskProgress`).
+    Syncing,
+    /// The last run or look at the storage failed (offline, service
+    /// down); it tries again at `retry_at_ms`.
+    Retrying,
+    /// It cannot watch (the folder or storage is gone); the app tries again
+    /// within the hour.
+    Stopped,
+}
+
+/// Why a watcher is retrying or stopped: an `AppError` the UI words by
+/// its code (a copy the task list can carry both ways).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct WatchErrorDto {
+    /// The error's code.
+    pub code: String,
+    /// The error's message.
+    pub message: String,
+}
+
+impl From<crate::error::AppError> for WatchErrorDto {
+    fn from(e: crate::error::AppError) -> Self {
+        WatchErrorDto { code: e.code.to_string(), message: e.message }
+    }
+}
+
+/// A continuous task's watcher, for its card, the Overview and the tray.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct WatchDto {
+    /// What it is doing.
+    pub state: WatchStateDto,
+    /// Since when (Unix ms).
+    pub since_ms: i64,
+    /// `retrying`: when it tries again (Unix ms).
+    pub retry_at_ms: Option<i64>,
+    /// `retrying` / `stopped`: what failed (worded by code like any error).
+    pub error: Option<WatchErrorDto>,
+    /// Set once when the folder cannot be watched by file events and is
+    /// compared whole instead: `overflow`, `watch_limit` or `watch_failed`.
+    pub notice: Option<String>,
 }
 
 /// How a conflict is resolved (keep mine / theirs / both): the engine's
@@ -415,6 +480,8 @@ pub struct OverviewTaskDto {
     pub conflicts: u32,
     /// Paused (its schedule starts nothing).
     pub paused: bool,
+    /// A continuous task's watcher in this process.
+    pub watch: Option<WatchDto>,
 }
 
 /// A run's counters.

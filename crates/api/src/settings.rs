@@ -155,6 +155,7 @@ impl Api {
             }
         }
         self.emit(AppEvent::StatusChanged { paused });
+        self.poke_scheduler();
         self.app_status().await
     }
 

@@ -511,11 +511,18 @@ pub struct TaskAddArgs {
     #[command(flatten)]
     pub backup: TaskBackupArgs,
     /// Run every N hours or days after the last run, e.g. 6h or 1d (1h to 7d).
-    #[arg(long, value_name = "DURATION", conflicts_with = "daily")]
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["daily", "watch"])]
     pub every: Option<String>,
     /// Run every day at this local time, e.g. 02:30.
-    #[arg(long, value_name = "HH:MM")]
+    #[arg(long, value_name = "HH:MM", conflicts_with = "watch")]
     pub daily: Option<String>,
+    /// A bisync task only: keep the two folders in step continuously (whenever
+    /// either side changes), run by the app or `fjordsync daemon`.
+    #[arg(long)]
+    pub watch: bool,
+    /// With --watch: how often to look for changes made in the storage, 10s to 1h.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_interval, requires = "watch")]
+    pub poll_interval: std::time::Duration,
 }
 
 /// `task add NAME backup ...`: the repository, its password, what to keep.

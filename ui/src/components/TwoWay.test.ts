@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import App from "../App.svelte";
 import { demoStorage, mockBackend, type MockOptions } from "../lib/api/mock";
-import type { Conflict, Run, Task } from "../lib/api/types";
+import type { Conflict, Run, Task, Watch } from "../lib/api/types";
 import { blankTask, syncStatus } from "../lib/tasks";
 import { setLocale } from "../lib/i18n/index.svelte";
 
@@ -51,17 +51,48 @@ async function openTasks(opts: MockOptions = {}) {
 describe("two-way sync", () => {
   it("words a two-way task's status: syncing, conflicts, paused, up to date", () => {
     setLocale("en");
-    const t = { conflicts: 0, lastRun: okRun, paused: false };
-    expect(syncStatus(t, { filesTotal: 12 }, false)).toEqual({ tone: "busy", text: "Syncing 12 files" });
-    expect(syncStatus({ ...t, conflicts: 3 }, undefined, false)).toEqual({ tone: "warn", text: "3 conflicts" });
-    expect(syncStatus({ ...t, conflicts: 1 }, undefined, false).text).toBe("1 conflict");
-    expect(syncStatus(t, undefined, true)).toEqual({ tone: "warn", text: "Paused" });
-    expect(syncStatus({ ...t, paused: true }, undefined, false).text).toBe("Paused");
-    expect(syncStatus(t, undefined, false)).toEqual({ tone: "ok", text: "Up to date" });
-    expect(syncStatus({ ...t, lastRun: null }, undefined, false).text).toBe("Not synced yet");
+    const t = { conflicts: 0, lastRun: okRun, paused: false, watch: null };
+    const now = 1_000_000;
+    expect(syncStatus(t, { filesTotal: 12 }, false, now)).toEqual({ tone: "busy", text: "Syncing 12 files" });
+    expect(syncStatus({ ...t, conflicts: 3 }, undefined, false, now)).toEqual({ tone: "warn", text: "3 conflicts" });
+    expect(syncStatus({ ...t, conflicts: 1 }, undefined, false, now).text).toBe("1 conflict");
+    expect(syncStatus(t, undefined, true, now)).toEqual({ tone: "warn", text: "Paused" });
+    expect(syncStatus({ ...t, paused: true }, undefined, false, now).text).toBe("Paused");
+    expect(syncStatus(t, undefined, false, now)).toEqual({ tone: "ok", text: "Up to date" });
+    expect(syncStatus({ ...t, lastRun: null }, undefined, false, now).text).toBe("Not synced yet");
   });
 
-  it("makes a two-way task from the form: both ways, every 15 minutes, deletions said", async () => {
+  it("words a continuous task's watcher: watching, starting, retrying with the reason, stopped", () => {
+    setLocale("en");
+    const now = 1_000_000;
+    const watch = (state: Watch["state"], extra: Partial<Watch> = {}): Watch => ({
+      state,
+      sinceMs: now,
+      retryAtMs: null,
+      error: null,
+      notice: null,
+      ...extra,
+    });
+    const t = { conflicts: 0, lastRun: okRun, paused: false, watch: watch("idle") };
+    expect(syncStatus(t, undefined, false, now)).toEqual({ tone: "ok", text: "Up to date · watching for changes" });
+    expect(syncStatus({ ...t, lastRun: null, watch: watch("starting") }, undefined, false, now).text).toBe("Starting to watch");
+    const offline = watch("retrying", { retryAtMs: now + 120_000, error: { code: "offline", message: "no answer" } });
+    const st = syncStatus({ ...t, watch: offline }, undefined, false, now);
+    expect(st.tone).toBe("warn");
+    expect(st.text).toBe("Could not sync · trying again in 2 minutes");
+    expect(st.detail).toBeTruthy();
+    expect(st.detail).not.toContain("no answer");
+    const gone = syncStatus({ ...t, watch: watch("stopped", { error: { code: "invalid", message: "x" } }) }, undefined, false, now);
+    expect(gone.tone).toBe("error");
+    expect(gone.text).toBe("Not watching: it will try again within the hour");
+    const degraded = syncStatus({ ...t, watch: watch("idle", { notice: "watch_limit" }) }, undefined, false, now);
+    expect(degraded.detail).toMatch(/limit on watched folders/);
+    // Conflicts and a pause still come first.
+    expect(syncStatus({ ...t, conflicts: 2 }, undefined, false, now).text).toBe("2 conflicts");
+    expect(syncStatus(t, undefined, true, now).text).toBe("Paused");
+  });
+
+  it("makes a two-way task from the form: both ways, continuously, deletions said", async () => {
     const backend = await openTasks();
     await fireEvent.click(await screen.findByRole("button", { name: "+ New task" }));
     const f = within(screen.getByRole("form", { name: "New task" }));
@@ -71,14 +102,17 @@ describe("two-way sync", () => {
     await fireEvent.change(f.getByRole("combobox", { name: "What to do" }), { target: { value: "bisync" } });
     expect(f.getByTestId("two-way-help").textContent).toMatch(/deleted on either side is .*deleted on the other/);
     expect(f.queryByRole("combobox", { name: "Direction" })).toBeNull();
-    expect((f.getByRole("combobox", { name: "Schedule" }) as HTMLSelectElement).value).toBe("minutes");
+    // Continuous by default, the storage checked every 30 seconds.
+    expect((f.getByRole("combobox", { name: "Schedule" }) as HTMLSelectElement).value).toBe("continuous");
+    expect((f.getByRole("combobox", { name: "Check the storage for changes every" }) as HTMLSelectElement).value).toBe("30");
+    await fireEvent.change(f.getByRole("combobox", { name: "Check the storage for changes every" }), { target: { value: "60" } });
     await fireEvent.input(f.getByRole("textbox", { name: "Folder on this computer" }), { target: { value: "/home/me/Docs" } });
     await fireEvent.click(f.getByRole("button", { name: "Save" }));
     const card = await screen.findByRole("listitem", { name: "Docs" });
-    expect(within(card).getByTestId("schedule").textContent).toMatch(/^Every 15 minutes/);
+    expect(within(card).getByTestId("schedule").textContent).toBe("Continuously · storage checked every 1 minute");
     expect(within(card).getByText("/home/me/Docs ⇄ demo:/")).toBeTruthy();
     const call = backend.calls.find((c) => c.command === "save_task")!;
-    expect(call.args.task).toMatchObject({ kind: "bisync", direction: "both", schedule: { type: "minutes", minutes: 15 }, noVersions: false });
+    expect(call.args.task).toMatchObject({ kind: "bisync", direction: "both", schedule: { type: "continuous", pollSeconds: 60 }, noVersions: false });
   });
 
   it("shows the conflicts on the card and resolves one from the Conflicts view", async () => {

@@ -35,7 +35,7 @@ const WORDS: Record<string, MessageKey> = {
 };
 
 /** The sentence for an error: what happened and what to do, by its code. */
-export function describeError(e: ApiError): string {
+export function describeError(e: Pick<ApiError, "code">): string {
   return t(WORDS[e.code] ?? "error.unknown");
 }
 

@@ -91,6 +91,10 @@ export class TaskRuns {
     }, 1500);
     const off = this.backend.onEvent((e) => {
       if (e.kind === "statusChanged") this.paused = e.paused;
+      else if (e.kind === "taskWatch") {
+        const task = this.tasks?.find((x) => x.id === e.task);
+        if (task) task.watch = e.watch;
+      }
       else if (e.kind === "taskStarted" && !this.owned.has(e.task)) this.running[e.task] ??= "starting";
       else if (e.kind === "taskProgress" && !this.owned.has(e.task) && e.progress.type === "progress") this.running[e.task] = e.progress;
       else if (e.kind === "taskFinished" && !this.owned.has(e.task)) {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ageText, intervalMs, isStale, nearLimit, nextDaily, nextRunText, scheduleFields, scheduleLine, scheduleOf, scheduleText } from "./schedule";
+import { ageText, durationText, intervalMs, isStale, nearLimit, nextDaily, nextRunText, scheduleFields, scheduleLine, scheduleOf, scheduleText } from "./schedule";
 import { setLocale } from "./i18n/index.svelte";
 import { formatDate } from "./format";
 
@@ -75,8 +75,23 @@ describe("schedule editor fields", () => {
     expect(scheduleOf("daily", 24, "03:30")).toEqual({ type: "daily", time: "03:30" });
     expect(scheduleOf("none", 24, "02:00")).toBeNull();
     expect(scheduleOf("minutes", 24, "02:00", 30)).toEqual({ type: "minutes", minutes: 30 });
-    expect(scheduleFields({ type: "hourly", hours: 6 })).toEqual({ kind: "hourly", hours: 6, time: "02:00", minutes: 15 });
-    expect(scheduleFields({ type: "minutes", minutes: 30 })).toEqual({ kind: "minutes", hours: 24, time: "02:00", minutes: 30 });
-    expect(scheduleFields(null)).toEqual({ kind: "none", hours: 24, time: "02:00", minutes: 15 });
+    expect(scheduleOf("continuous", 24, "02:00", 15, 60)).toEqual({ type: "continuous", pollSeconds: 60 });
+    expect(scheduleFields({ type: "hourly", hours: 6 })).toEqual({ kind: "hourly", hours: 6, time: "02:00", minutes: 15, pollSeconds: 30 });
+    expect(scheduleFields({ type: "minutes", minutes: 30 })).toEqual({ kind: "minutes", hours: 24, time: "02:00", minutes: 30, pollSeconds: 30 });
+    expect(scheduleFields({ type: "continuous", pollSeconds: 10 })).toMatchObject({ kind: "continuous", pollSeconds: 10 });
+    expect(scheduleFields(null)).toEqual({ kind: "none", hours: 24, time: "02:00", minutes: 15, pollSeconds: 30 });
+  });
+
+  it("words a continuous schedule and its check interval", () => {
+    setLocale("en");
+    expect(scheduleText({ type: "continuous", pollSeconds: 30 })).toBe("Continuously · storage checked every 30 seconds");
+    expect(scheduleText({ type: "continuous", pollSeconds: 300 })).toBe("Continuously · storage checked every 5 minutes");
+    expect(durationText(1)).toBe("1 second");
+    expect(durationText(60)).toBe("1 minute");
+    expect(durationText(119.6)).toBe("2 minutes");
+    // Never due by the clock: stale only when no full comparison succeeded for two hours.
+    const task = { schedule: { type: "continuous" as const, pollSeconds: 30 }, scheduleSinceMs: 0, lastSuccessMs: 0 };
+    expect(isStale(task, 3_600_000)).toBe(false);
+    expect(isStale(task, 2 * 3_600_000 + 1)).toBe(true);
   });
 });

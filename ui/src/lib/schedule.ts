@@ -11,11 +11,20 @@ const DAY = 24 * HOUR;
 /** At or above this share of the quota the overview warns. */
 export const NEAR_LIMIT_PERCENT = 90;
 
-/** "Every 6 hours", "Daily at 07:30", "Only by hand". */
+/** "30 seconds", "2 minutes": a short wait or interval in words. */
+export function durationText(seconds: number): string {
+  const s = Math.max(1, Math.round(seconds));
+  if (s >= 60 && s % 60 === 0) return tn("duration.minutes", s / 60);
+  if (s >= 90) return tn("duration.minutes", Math.round(s / 60));
+  return tn("duration.seconds", s);
+}
+
+/** "Every 6 hours", "Daily at 07:30", "Continuously · …", "Only by hand". */
 export function scheduleText(s: Schedule | null | undefined): string {
   if (!s) return t("schedule.none");
   if (s.type === "hourly") return tn("schedule.hourly", s.hours);
   if (s.type === "minutes") return tn("schedule.minutes", s.minutes);
+  if (s.type === "continuous") return t("schedule.continuous", { every: durationText(s.pollSeconds) });
   return t("schedule.daily", { time: s.time });
 }
 
@@ -32,9 +41,13 @@ export function scheduleLine(s: Schedule | null | undefined, nextMs: number | nu
   return next ? `${scheduleText(s)} · ${next}` : scheduleText(s);
 }
 
-/** The nominal interval of a schedule (a day for daily ones). */
+/**
+ * The nominal interval of a schedule (a day for daily ones; an hour for a
+ * continuous one, which compares both folders in full at least hourly).
+ */
 export function intervalMs(s: Schedule): number {
   if (s.type === "minutes") return s.minutes * 60_000;
+  if (s.type === "continuous") return HOUR;
   return s.type === "hourly" ? s.hours * HOUR : DAY;
 }
 
@@ -77,23 +90,43 @@ export function nextDaily(time: string, from: Date): Date {
 /** What the schedule editor chooses between. */
 export type ScheduleKind = "none" | Schedule["type"];
 
-/** A two-way sync task's schedule until continuous mode watches it: every 15 minutes. */
+/** A two-way sync task's interval when the user picks "every few minutes". */
 export const TWO_WAY_MINUTES = 15;
 
+/** How often a continuous task looks at the storage unless told otherwise. */
+export const POLL_SECONDS = 30;
+
+/** The storage check intervals the editor offers (the engine takes 10 s to 1 h). */
+export const POLL_CHOICES = [10, 30, 60, 300, 900];
+
 /** The editor's fields as a schedule (null: only by hand). */
-export function scheduleOf(kind: ScheduleKind, hours: number, time: string, minutes = TWO_WAY_MINUTES): Schedule | null {
+export function scheduleOf(
+  kind: ScheduleKind,
+  hours: number,
+  time: string,
+  minutes = TWO_WAY_MINUTES,
+  pollSeconds = POLL_SECONDS,
+): Schedule | null {
   if (kind === "hourly") return { type: "hourly", hours: Number(hours) };
   if (kind === "minutes") return { type: "minutes", minutes: Number(minutes) };
+  if (kind === "continuous") return { type: "continuous", pollSeconds: Number(pollSeconds) };
   if (kind === "daily") return { type: "daily", time };
   return null;
 }
 
 /** A schedule as the editor's fields (defaults where it has none). */
-export function scheduleFields(s: Schedule | null | undefined): { kind: ScheduleKind; hours: number; time: string; minutes: number } {
+export function scheduleFields(s: Schedule | null | undefined): {
+  kind: ScheduleKind;
+  hours: number;
+  time: string;
+  minutes: number;
+  pollSeconds: number;
+} {
   return {
     kind: s?.type ?? "none",
     hours: s?.type === "hourly" ? s.hours : 24,
     minutes: s?.type === "minutes" ? s.minutes : TWO_WAY_MINUTES,
+    pollSeconds: s?.type === "continuous" ? s.pollSeconds : POLL_SECONDS,
     time: s?.type === "daily" ? s.time : "02:00",
   };
 }

@@ -4,6 +4,8 @@ import type { Counters, Retention, Run, Task } from "./api/types";
 import { formatBytes, formatDate } from "./format";
 import { en, type MessageKey } from "./i18n/en";
 import { i18n, t, tn } from "./i18n/index.svelte";
+import { describeError } from "./errors";
+import { durationText } from "./schedule";
 
 /** "Done", "Stopped", ...; unknown outcomes as the engine spells them. */
 export function outcomeLabel(outcome: string): string {
@@ -103,24 +105,35 @@ export function patterns(text: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** A two-way sync task's state in a word or two, for its card. */
-export type SyncStatus = { tone: Tone | "busy"; text: string };
+/** A two-way sync task's state in a word or two, for its card (and a second line when it needs one). */
+export type SyncStatus = { tone: Tone | "busy"; text: string; detail?: string };
 
 /**
- * "Syncing 12 files", "3 conflicts", "Paused", "Up to date" (or the last
- * run's outcome when it did not go well): what a two-way task's card says
- * first. `live` is its run now, if any; `paused` the task's or everything's.
+ * "Syncing 12 files", "3 conflicts", "Paused", "Up to date · watching for
+ * changes", "Could not sync · trying again in 2 minutes" (or the last run's
+ * outcome when it did not go well): what a two-way task's card says first.
+ * `live` is its run now, if any; `paused` the task's or everything's;
+ * `task.watch` its watcher when it runs continuously.
  */
 export function syncStatus(
-  task: Pick<Task, "conflicts" | "lastRun" | "paused">,
+  task: Pick<Task, "conflicts" | "lastRun" | "paused" | "watch">,
   live: { filesTotal: number } | "starting" | undefined,
   paused: boolean,
+  now: number,
 ): SyncStatus {
+  const w = task.watch;
+  const notice = w?.notice ? t(`sync.notice.${w.notice}` as MessageKey) : undefined;
   if (live) return { tone: "busy", text: live === "starting" || live.filesTotal === 0 ? t("sync.status.checking") : tn("sync.status.syncing", live.filesTotal) };
   if (task.conflicts > 0) return { tone: "warn", text: tn("sync.status.conflicts", task.conflicts) };
   if (paused || task.paused) return { tone: "warn", text: t("sync.status.paused") };
-  if (!task.lastRun) return { tone: "warn", text: t("sync.status.never") };
-  if (task.lastRun.outcome !== "ok") return { tone: outcomeTone(task.lastRun.outcome), text: outcomeLabel(task.lastRun.outcome) };
+  if (w?.state === "retrying") {
+    const wait = durationText(Math.max(1, ((w.retryAtMs ?? now) - now) / 1000));
+    return { tone: "warn", text: t("sync.status.retrying", { wait }), detail: w.error ? describeError(w.error) : undefined };
+  }
+  if (w?.state === "stopped") return { tone: "error", text: t("sync.status.stopped"), detail: w.error ? describeError(w.error) : undefined };
+  if (!task.lastRun) return { tone: w ? "busy" : "warn", text: t(w ? "sync.status.starting" : "sync.status.never") };
+  if (task.lastRun.outcome !== "ok") return { tone: outcomeTone(task.lastRun.outcome), text: outcomeLabel(task.lastRun.outcome), detail: notice };
+  if (w) return { tone: "ok", text: t("sync.status.watching"), detail: notice };
   return { tone: "ok", text: t("sync.status.upToDate") };
 }
 
@@ -144,6 +157,7 @@ export function blankTask(storage: string): Task {
     noVersions: false,
     paused: false,
     conflicts: 0,
+    watch: null,
   };
 }
 

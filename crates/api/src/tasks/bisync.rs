@@ -60,7 +60,7 @@ fn deletes(actions: &[Action]) -> u64 {
     actions.iter().filter(|a| matches!(a, Action::DeleteLocal(_) | Action::DeleteRemote(_))).count() as u64
 }
 
-fn refusal_of(r: &BisyncReport) -> Option<RefusalDto> {
+pub(super) fn refusal_of(r: &BisyncReport) -> Option<RefusalDto> {
     let f = r.refusal.as_ref()?;
     let deletes = deletes(&r.actions);
     Some(RefusalDto {

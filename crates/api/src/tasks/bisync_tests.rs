@@ -166,3 +166,84 @@ async fn a_version_changed_since_the_conflict_refuses_resolution() {
     assert_eq!(api.list_conflicts(id.clone()).await.unwrap().len(), 1);
     api.shutdown().await;
 }
+
+/// Polls `cond` every 50 ms for at most `secs` seconds.
+async fn eventually<F, Fut>(secs: u64, mut cond: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < end {
+        if cond().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_continuous_task_is_watched_by_the_scheduler_and_follows_both_sides() {
+    use crate::dto::WatchStateDto;
+    use fjordsync_engine::tasks::schedule::Schedule;
+    let dir = tempfile::tempdir().unwrap();
+    let api = app(dir.path()).await;
+    // Only a two-way sync may run continuously.
+    let one_way = TaskDto {
+        name: "One way".into(),
+        kind: "sync".into(),
+        schedule: Some(Schedule::Continuous { poll_seconds: 10 }),
+        ..super::tests::sample(dir.path().join("two").to_str().unwrap())
+    };
+    let e = api.save_task(one_way).await.unwrap_err();
+    assert!(e.message.contains("only a two-way sync can run continuously"), "{e:?}");
+
+    let mut events = api.event_sender().subscribe();
+    let scheduler = tokio::spawn(api.clone().run_scheduler_as("test".into()));
+    let task = TaskDto { schedule: Some(Schedule::Continuous { poll_seconds: 10 }), ..two_way(dir.path(), "Live") };
+    let id = api.save_task(task).await.unwrap().id;
+
+    // Watched at once (the save pokes the scheduler): the first run merges,
+    // then it waits for changes, as the task list says.
+    let idle = || async {
+        let t = api.list_tasks().await.unwrap().into_iter().find(|t| t.id == id).unwrap();
+        t.watch.is_some_and(|w| w.state == WatchStateDto::Idle) && t.last_run.is_some()
+    };
+    assert!(eventually(60, idle).await, "the watcher settles after its first run");
+    assert_eq!(remote_files(&api, "Live").await.len(), 2);
+
+    // A file saved in the folder reaches the storage without a click.
+    std::fs::write(dir.path().join("two/new.txt"), b"made here").unwrap();
+    let arrived = || async { remote_files(&api, "Live").await.iter().any(|(n, _)| n == "new.txt") };
+    assert!(eventually(60, arrived).await, "a local change is uploaded by the watcher");
+
+    // A change made elsewhere arrives within the storage's check interval.
+    change_on_storage(&api, dir.path(), "Live", b"changed elsewhere").await;
+    let local = dir.path().join("two/a.txt");
+    let pulled = || async { std::fs::read(&local).unwrap() == b"changed elsewhere" };
+    assert!(eventually(60, pulled).await, "a remote change is downloaded by the watcher");
+    assert!(api.list_conflicts(id.clone()).await.unwrap().is_empty());
+
+    // Its runs went through the task door: announced and in the log.
+    let mut started = 0;
+    while let Ok(e) = events.try_recv() {
+        if matches!(e, crate::dto::AppEvent::TaskStarted { ref task } if *task == id) {
+            started += 1;
+        }
+    }
+    assert!(started >= 3, "first run, local change, remote change: {started}");
+    assert!(api.list_runs(id.clone()).await.unwrap().len() >= 3);
+
+    // Paused (all): the watcher stops; a change waits until resumed.
+    api.pause_all().await.unwrap();
+    let stopped = || async { api.list_tasks().await.unwrap().iter().find(|t| t.id == id).unwrap().watch.is_none() };
+    assert!(eventually(60, stopped).await, "pausing stops the watcher");
+    std::fs::write(dir.path().join("two/later.txt"), b"while paused").unwrap();
+    api.resume_all().await.unwrap();
+    let later = || async { remote_files(&api, "Live").await.iter().any(|(n, _)| n == "later.txt") };
+    assert!(eventually(60, later).await, "resumed, the watcher catches up");
+
+    api.shutdown().await;
+    tokio::time::timeout(std::time::Duration::from_secs(60), scheduler).await.unwrap().unwrap();
+}

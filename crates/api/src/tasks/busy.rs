@@ -82,8 +82,19 @@ impl Api {
     /// Marks the task busy with `what` here and takes its lock, or says
     /// what it is busy with (here or in another process).
     fn occupy(&self, task: &Task, what: &'static str, holding: Holding) -> AppResult<Hold<'_>> {
+        self.occupy_with(task, what, holding, CancellationToken::new())
+    }
+
+    /// [`Api::occupy`] with the token `cancel_task` fires given (a child
+    /// of a longer-lived one, so stopping that stops this too).
+    fn occupy_with(
+        &self,
+        task: &Task,
+        what: &'static str,
+        holding: Holding,
+        cancel: CancellationToken,
+    ) -> AppResult<Hold<'_>> {
         let id = dto_id(task.id);
-        let cancel = CancellationToken::new();
         let mut running = self.tasks.running.lock().expect("running lock");
         if let Some(busy) = running.get(&id) {
             let message = format!("{} of this task is in progress: try again when it has finished", busy.what);
@@ -108,7 +119,13 @@ impl Api {
 
     /// Marks a task running (refused if it is busy anywhere) and tells the UI.
     pub(crate) fn claim(&self, task: &Task) -> AppResult<Hold<'_>> {
-        let hold = self.occupy(task, "a run", Holding::Run)?;
+        self.claim_under(task, CancellationToken::new())
+    }
+
+    /// [`Api::claim`] for a run that also stops when `cancel` fires (a
+    /// watcher's run: "Stop" ends this run, stopping the watcher ends it too).
+    pub(crate) fn claim_under(&self, task: &Task, cancel: CancellationToken) -> AppResult<Hold<'_>> {
+        let hold = self.occupy_with(task, "a run", Holding::Run, cancel)?;
         self.emit(AppEvent::TaskStarted { task: dto_id(task.id) });
         Ok(hold)
     }
@@ -123,6 +140,14 @@ impl Api {
             run: result.as_ref().ok().cloned().map(Box::new),
             error: result.as_ref().err().map(|e| e.message.clone()),
         });
+    }
+
+    /// A run that failed as a whole while watched: lets go of the task and
+    /// tells the UI it ended, without a notification (the watcher's state
+    /// says what failed and when it tries again).
+    pub(crate) fn release_quietly(&self, hold: Hold<'_>, task: &Task) {
+        drop(hold);
+        self.emit(AppEvent::TaskFinished { task: dto_id(task.id), name: task.name.clone(), run: None, error: None });
     }
 
     /// Asks a running task (or a backup's restore) to stop; false when it

@@ -137,6 +137,7 @@ pub(crate) fn dto_of(task: &Task) -> TaskDto {
         no_versions: false,
         paused: task.paused,
         conflicts: 0,
+        watch: None,
     };
     match &task.job {
         Job::Copy(x) | Job::Sync(x) | Job::Move(x) => {
@@ -242,6 +243,7 @@ mod tests {
             no_versions: true,
             paused: false,
             conflicts: 0,
+            watch: None,
         };
         assert_eq!(dto_of(&task(job_of(&sync, None).unwrap())), sync);
         for kind in ["copy", "move"] {

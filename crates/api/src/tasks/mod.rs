@@ -18,6 +18,7 @@ mod conflicts;
 pub(crate) mod convert;
 mod migrate;
 mod scheduling;
+mod watching;
 
 #[cfg(test)]
 mod doors;
@@ -68,6 +69,10 @@ pub(crate) struct Tasks {
     opening: Mutex<()>,
     /// What keeps each task busy in this process now (see [`busy`]).
     running: Mutex<HashMap<String, busy::Busy>>,
+    /// What each continuous task's watcher is doing (see [`watching`]).
+    watches: Mutex<HashMap<String, crate::dto::WatchDto>>,
+    /// Wakes the scheduler when tasks change, so watchers start and stop at once.
+    pub(crate) poke: Arc<tokio::sync::Notify>,
 }
 
 pub(crate) fn state_err(e: fjordsync_engine::state::StateError) -> AppError {
@@ -341,7 +346,9 @@ impl Api {
     /// A task as the UI shows it, with its last and next run.
     pub(crate) async fn task_by_id(&self, id: &str) -> AppResult<TaskDto> {
         let task = self.engine_task(id).await?;
-        self.with_db(move |db| shown(db, &task, &TimeZone::system())).await
+        let mut dto = self.with_db(move |db| shown(db, &task, &TimeZone::system())).await?;
+        dto.watch = self.watch_of(&dto.id);
+        Ok(dto)
     }
 
     /// Saved tasks (the app's and those made with `fjordsync task add`), in
@@ -351,9 +358,17 @@ impl Api {
             let mut all = db.tasks().list().map_err(task_err)?;
             all.sort_by_key(|t| t.id);
             let tz = TimeZone::system();
-            all.iter().map(|t| shown(db, t, &tz)).collect()
+            all.iter().map(|t| shown(db, t, &tz)).collect::<AppResult<Vec<_>>>()
         })
         .await
+        .map(|all| {
+            all.into_iter()
+                .map(|mut dto| {
+                    dto.watch = self.watch_of(&dto.id);
+                    dto
+                })
+                .collect()
+        })
     }
 
     /// Creates (empty id) or replaces a task; returns it with its id. A
@@ -392,6 +407,7 @@ impl Api {
             }
             self.with_db(move |db| db.tasks().update(&stored).map_err(task_err)).await?
         };
+        self.poke_scheduler();
         self.with_db(move |db| shown(db, &saved, &TimeZone::system())).await
     }
 
@@ -399,6 +415,7 @@ impl Api {
     pub async fn delete_task(&self, id: String) -> AppResult<()> {
         let key = task_id(&id)?.to_string();
         self.with_db(move |db| db.tasks().remove(&key).map_err(task_err)).await?;
+        self.poke_scheduler();
         self.forget_backup(&id);
         Ok(())
     }
@@ -527,6 +544,7 @@ impl Api {
                     refusals: safety.refusals,
                     conflicts: t.conflicts,
                     paused: t.paused,
+                    watch: t.watch,
                 }
             })
             .collect())
@@ -683,6 +701,7 @@ pub(crate) mod tests {
             no_versions: false,
             paused: false,
             conflicts: 0,
+            watch: None,
         }
     }
 

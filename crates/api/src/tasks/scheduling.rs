@@ -5,10 +5,12 @@
 //! tray and notifications as a click), the global pause and the log
 //! retention from its settings.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use fjordsync_engine::tasks::{Scheduler, Shell, Task};
+use tokio_util::sync::CancellationToken;
 
 use super::convert::dto_id;
 use crate::Api;
@@ -37,6 +39,10 @@ impl Shell for AppShell {
         let days = self.0.get_settings().await.ok()?.log_retention_days;
         (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400))
     }
+
+    fn watch(&self, task: Task, stop: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
+        self.0.clone().watch_task(task, stop)
+    }
 }
 
 impl Api {
@@ -44,7 +50,8 @@ impl Api {
     /// in the scheduler lock ("the Fjordsync app (pid 12)", "fjordsync
     /// daemon at http://...").
     pub fn scheduler(self: &Arc<Self>, who: impl Into<String>) -> AppResult<Scheduler<AppShell>> {
-        Ok(Scheduler::new(self.config().clone(), self.state_db()?, who, AppShell(self.clone())))
+        Ok(Scheduler::new(self.config().clone(), self.state_db()?, who, AppShell(self.clone()))
+            .poked_by(self.tasks.poke.clone()))
     }
 
     /// The scheduler as the app runs it, until [`Api::shutdown`]: only one
@@ -66,6 +73,13 @@ impl Api {
     /// (the daemon subscribes to its role first, to say who runs the schedules).
     pub async fn run_this_scheduler(self: Arc<Self>, s: Scheduler<AppShell>) {
         s.run(self.stopping()).await
+    }
+
+    /// Tells the scheduler that tasks or the global pause changed, so a
+    /// continuous task starts or stops watching now rather than at the
+    /// next tick.
+    pub(crate) fn poke_scheduler(&self) {
+        self.tasks.poke.notify_one();
     }
 
     /// Who runs the schedules when it is another process (the daemon while

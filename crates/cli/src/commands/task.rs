@@ -130,10 +130,17 @@ fn add_task(ctx: &Context, name: String, job: Job, a: &TaskAddArgs) -> anyhow::R
     let schedule = match (a.every.as_deref(), a.daily.as_deref()) {
         (Some(every), _) => Some(Schedule::every(every)?),
         (None, Some(daily)) => Some(Schedule::daily(daily)?),
+        (None, None) if a.watch => {
+            let poll_seconds = u32::try_from(a.poll_interval.as_secs()).unwrap_or(u32::MAX);
+            Some(Schedule::Continuous { poll_seconds })
+        }
         (None, None) => None,
     };
     let task = super::transfer::runner(ctx)?.db().tasks().add(NewTask { name, job, schedule })?;
     eprintln!("added task {:?} (id {}); run it with `fjordsync task run {}`", task.name, task.id, task.name);
+    if task.schedule.as_ref().is_some_and(|s| s.is_continuous()) {
+        eprintln!("it is kept in step continuously while the Fjordsync app or `fjordsync daemon` runs");
+    }
     if let Job::Backup(b) = &task.job
         && b.password_file.is_none()
     {
@@ -206,6 +213,7 @@ fn schedule_text(v: &TaskView) -> String {
     match &v.schedule {
         None => "no schedule".into(),
         Some(s) if v.paused => format!("{s} (paused)"),
+        Some(s) if s.is_continuous() => format!("{s}, while the app or `fjordsync daemon` runs"),
         Some(s) => format!("{s}, next {}", time(v.next_due_ms)),
     }
 }

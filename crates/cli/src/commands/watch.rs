@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fjordsync_engine::Runner;
-use fjordsync_engine::bisync::{BisyncSpec, Notice, WatchEvent, WatchOptions, WatchSink};
+use fjordsync_engine::bisync::{BisyncSpec, DirectRuns, Notice, WatchEvent, WatchOptions, WatchSink};
 use fjordsync_engine::events::discard;
 use tokio_util::sync::CancellationToken;
 
@@ -22,7 +22,8 @@ pub async fn run(runner: &Runner, spec: &BisyncSpec, poll_interval: Duration) ->
         duration(poll_interval),
     );
     let status: WatchSink = Arc::new(say);
-    runner.bisync_watch(spec, None, opts, discard(), status, stop_on_signal()).await?;
+    let runs = DirectRuns { runner, spec, task: None, events: discard() };
+    runner.bisync_watch(spec, opts, &runs, status, stop_on_signal()).await?;
     eprintln!("stopped watching");
     Ok(())
 }

@@ -336,6 +336,42 @@ async fn the_daemon_runs_due_tasks_and_only_one_process_schedules() {
     assert!(said(&second, "this daemon runs the scheduled tasks", &mut seen2), "{seen2:?}");
 }
 
+/// A two-way task made with `task add ... --watch` is kept in step by the
+/// daemon: a file saved in the folder reaches the storage without a run
+/// being started by anyone, and the task list says it is watched.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_keeps_a_continuous_two_way_task_in_step() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let local = env.path("docs");
+    std::fs::create_dir(&local).unwrap();
+    crate::support::write(&local.join("a.txt"), b"alpha");
+    // Only a two-way sync watches.
+    let e = env.fails(&["task", "add", "w", "sync", local.to_str().unwrap(), "demo:w", "--watch"]).await;
+    assert!(e.contains("only a two-way sync can run continuously"), "{e}");
+    let args =
+        ["task", "add", "docs", "bisync", local.to_str().unwrap(), "demo:docs", "--watch", "--poll-interval", "10s"];
+    let added = env.run(&args).await;
+    let err = String::from_utf8_lossy(&added.stderr);
+    assert!(added.status.success() && err.contains("kept in step continuously"), "{err}");
+    let listed = env.ok(&["task", "show", "docs"]).await;
+    assert!(listed.contains("continuously (the storage checked every 10 s)"), "{listed}");
+
+    let daemon = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+    let remote_has = |env: &Env, name: &str| {
+        let out = env.cmd(&["ls", "demo:docs"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().any(|l| l.ends_with(name))
+    };
+    assert!(crate::crash::wait_until(LIMIT, || remote_has(&env, "a.txt")).await, "the first run merged");
+    crate::support::write(&local.join("saved.txt"), b"saved later");
+    assert!(crate::crash::wait_until(LIMIT, || remote_has(&env, "saved.txt")).await, "a saved file went up by itself");
+    let tasks = daemon.ok("list_tasks", json!({})).await;
+    let watch = &tasks.as_array().unwrap().iter().find(|t| t["name"] == "docs").unwrap()["watch"];
+    assert!(["idle", "syncing"].contains(&watch["state"].as_str().unwrap_or_default()), "{watch}");
+    let (status, _) = daemon.stop();
+    assert!(status.success());
+}
+
 /// The app's door (here the daemon's web server, the same `Api` the window
 /// calls) and the command line share one task list and one run log: each
 /// sees the other's tasks and runs, under the task.

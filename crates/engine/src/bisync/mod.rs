@@ -33,4 +33,4 @@ pub use lock::{PairLock, lock_pair};
 pub use reconcile::{Action, SkipReason, reconcile};
 pub use resolve::{OpenConflict, Resolution, Version, open_conflicts};
 pub use run::{BisyncReport, BisyncSpec, dry_word};
-pub use watch::{Notice, Trigger, WatchEvent, WatchOptions, WatchSink};
+pub use watch::{DirectRuns, Notice, PairRuns, Trigger, WatchEvent, WatchOptions, WatchSink};

@@ -6,12 +6,17 @@
 //!
 //! Every decision of *what* to sync stays with [`Runner::bisync`]: events
 //! and polls only decide *when*. So a missed event delays a change until
-//! the next rescan, and never loses it.
+//! the next rescan, and never loses it. *How* a run happens is the
+//! shell's ([`PairRuns`]): `fjordsync bisync --watch` runs the pair
+//! directly ([`DirectRuns`]); the app and the daemon go through their task
+//! door, so a watched run is claimed, shows progress and lands in the log
+//! like a click on "Run now".
 //!
 //! The loop prints nothing: it tells the shell what happens through
 //! [`WatchEvent`]s (the CLI prints a line per run, the app will show a
 //! status), and stops when `cancel` fires, after the files in flight settle.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -124,6 +129,30 @@ pub enum WatchEvent {
 /// Where the watch loop sends its [`WatchEvent`]s.
 pub type WatchSink = Arc<dyn Fn(WatchEvent) + Send + Sync>;
 
+/// How each run of the watch loop happens (see the module documentation).
+pub trait PairRuns: Send + Sync {
+    /// Runs the pair once; `cancel` fires when the watch stops.
+    fn run(&self, cancel: CancellationToken) -> impl Future<Output = Result<BisyncReport>> + Send;
+}
+
+/// Runs straight through [`Runner::bisync`] (the command line's `--watch`).
+pub struct DirectRuns<'a> {
+    /// The runner.
+    pub runner: &'a Runner,
+    /// The pair.
+    pub spec: &'a BisyncSpec,
+    /// The task the runs belong to, if any (for the log).
+    pub task: Option<crate::tasks::TaskId>,
+    /// Where the progress goes.
+    pub events: EventSink,
+}
+
+impl PairRuns for DirectRuns<'_> {
+    fn run(&self, cancel: CancellationToken) -> impl Future<Output = Result<BisyncReport>> + Send {
+        self.runner.bisync(self.spec, self.task, self.events.clone(), cancel)
+    }
+}
+
 /// Failed runs and polls wait this long first, doubling up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
@@ -132,16 +161,15 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const SLEPT: Duration = Duration::from_secs(30);
 
 impl Runner {
-    /// Keeps `spec`'s two folders in step until `cancel` fires; then
-    /// returns `Ok(())` once the run in progress has stopped. An error is
-    /// returned only when the first run cannot start for a reason waiting
-    /// will not fix (no such remote, not a folder, the pair busy).
-    pub async fn bisync_watch(
+    /// Keeps `spec`'s two folders in step until `cancel` fires, each run
+    /// made by `runs`; then returns `Ok(())` once the run in progress has
+    /// stopped. An error is returned only when the first run cannot start
+    /// for a reason waiting will not fix (no such remote, not a folder).
+    pub async fn bisync_watch<R: PairRuns>(
         &self,
         spec: &BisyncSpec,
-        task: Option<crate::tasks::TaskId>,
         opts: WatchOptions,
-        events: EventSink,
+        runs: &R,
         status: WatchSink,
         cancel: CancellationToken,
     ) -> Result<()> {
@@ -168,8 +196,7 @@ impl Runner {
         let mut w = Loop {
             runner: self,
             spec,
-            task,
-            events,
+            runs,
             status: status.clone(),
             cancel: cancel.clone(),
             base: Base::new(),
@@ -308,11 +335,10 @@ impl Runner {
 }
 
 /// The loop's run-and-retry state.
-struct Loop<'a> {
+struct Loop<'a, R> {
     runner: &'a Runner,
     spec: &'a BisyncSpec,
-    task: Option<crate::tasks::TaskId>,
-    events: EventSink,
+    runs: &'a R,
     status: WatchSink,
     cancel: CancellationToken,
     /// The pair's base as the last run left it: what polls and events are
@@ -321,10 +347,10 @@ struct Loop<'a> {
     backoff: Duration,
 }
 
-impl Loop<'_> {
+impl<R: PairRuns> Loop<'_, R> {
     async fn run(&mut self, trigger: Trigger) -> Result<()> {
         (self.status)(WatchEvent::Syncing { trigger });
-        let report = self.runner.bisync(self.spec, self.task, self.events.clone(), self.cancel.child_token()).await?;
+        let report = self.runs.run(self.cancel.child_token()).await?;
         let failed = report.counters.failed > 0;
         (self.status)(WatchEvent::Ran { trigger, report: Box::new(report) });
         self.base = self.load_base()?;
@@ -376,10 +402,13 @@ fn merge(into: &mut LocalChanges, from: LocalChanges) {
     }
 }
 
-/// Errors that waiting can fix: the network, the service, a local read.
+/// Errors that waiting can fix: the network, the service, a local read,
+/// the pair or its task busy with another run (a click on "Run now").
 fn is_transient(e: &EngineError) -> bool {
     use fjordsync_jottacloud::Error as A;
     match e {
+        EngineError::Bisync(super::BisyncError::Busy { .. }) => true,
+        EngineError::Task(crate::tasks::TaskError::Busy { .. }) => true,
         EngineError::Api(a) => matches!(
             a,
             A::Timeout(_)

@@ -33,6 +33,15 @@ pub enum Schedule {
         /// shorter interval would mostly re-list unchanged folders.
         minutes: u32,
     },
+    /// Continuously: a two-way sync whose folder is watched for changes
+    /// and whose storage folder is looked at every `poll_seconds`; never
+    /// due by the clock ([`super::scheduler`] keeps its watcher instead).
+    #[serde(rename_all = "camelCase")]
+    Continuous {
+        /// 10 to 3600: how often the storage is asked whether something
+        /// changed there (the folder itself is watched, not polled).
+        poll_seconds: u32,
+    },
     /// Every day at `time` (`HH:MM`, local time).
     #[serde(rename_all = "camelCase")]
     Daily {
@@ -53,6 +62,12 @@ pub enum ScheduleError {
     /// The time of day is not `HH:MM`.
     #[error("{0:?} is not a time like 07:30")]
     Time(String),
+    /// The storage's check interval is outside 10 s to an hour.
+    #[error("the storage is checked every 10 seconds to 1 hour")]
+    PollInterval,
+    /// Only a two-way sync watches its folders.
+    #[error("only a two-way sync can run continuously; give this task a schedule instead")]
+    NotTwoWay,
     /// The interval is not a duration in hours or days.
     #[error("{0:?} is not an interval like 6h or 1d (whole hours, 1h to 7d)")]
     Duration(String),
@@ -68,6 +83,8 @@ impl Schedule {
             Schedule::Hourly { .. } => Err(ScheduleError::Interval),
             Schedule::Minutes { minutes } if (5..=1440).contains(minutes) => Ok(()),
             Schedule::Minutes { .. } => Err(ScheduleError::Minutes),
+            Schedule::Continuous { poll_seconds } if (10..=3600).contains(poll_seconds) => Ok(()),
+            Schedule::Continuous { .. } => Err(ScheduleError::PollInterval),
             Schedule::Daily { time } => parse_hhmm(time).map(|_| ()),
         }
     }
@@ -94,13 +111,30 @@ impl Schedule {
         Ok(Schedule::Daily { time: format!("{h:02}:{m:02}") })
     }
 
-    /// The nominal interval (a day for daily schedules), in milliseconds.
+    /// The nominal interval (a day for daily schedules, the storage's
+    /// check interval for continuous ones), in milliseconds.
     pub fn interval_ms(&self) -> i64 {
         match self {
             Schedule::Hourly { hours } => i64::from(*hours) * HOUR_MS,
             Schedule::Minutes { minutes } => i64::from(*minutes) * 60_000,
+            Schedule::Continuous { poll_seconds } => i64::from(*poll_seconds) * 1000,
             Schedule::Daily { .. } => 24 * HOUR_MS,
         }
+    }
+
+    /// True for [`Schedule::Continuous`]: watched, not timed.
+    pub fn is_continuous(&self) -> bool {
+        matches!(self, Schedule::Continuous { .. })
+    }
+
+    /// Checks the values and that the schedule suits a task of `kind`
+    /// (only a two-way sync runs continuously).
+    pub fn validate_for(&self, kind: super::model::JobKind) -> Result<(), ScheduleError> {
+        self.validate()?;
+        if self.is_continuous() && kind != super::model::JobKind::Bisync {
+            return Err(ScheduleError::NotTwoWay);
+        }
+        Ok(())
     }
 }
 
@@ -110,9 +144,17 @@ impl std::fmt::Display for Schedule {
             Schedule::Hourly { hours: 1 } => write!(f, "every hour"),
             Schedule::Hourly { hours } => write!(f, "every {hours} hours"),
             Schedule::Minutes { minutes } => write!(f, "every {minutes} minutes"),
+            Schedule::Continuous { poll_seconds } => {
+                write!(f, "continuously (the storage checked every {})", seconds_in_words(*poll_seconds))
+            }
             Schedule::Daily { time } => write!(f, "daily at {time}"),
         }
     }
+}
+
+/// `30` as "30 s", `120` as "2 min", `90` as "90 s".
+fn seconds_in_words(s: u32) -> String {
+    if s >= 60 && s.is_multiple_of(60) { format!("{} min", s / 60) } else { format!("{s} s") }
 }
 
 /// `"07:30"` as (7, 30).
@@ -131,6 +173,7 @@ pub fn parse_hhmm(s: &str) -> Result<(i8, i8), ScheduleError> {
 pub fn next_run_ms(schedule: &Schedule, anchor_ms: i64, tz: &TimeZone) -> Option<i64> {
     match schedule {
         Schedule::Hourly { .. } | Schedule::Minutes { .. } => Some(anchor_ms.saturating_add(schedule.interval_ms())),
+        Schedule::Continuous { .. } => None,
         Schedule::Daily { time } => {
             let (h, m) = parse_hhmm(time).ok()?;
             let anchor = Timestamp::from_millisecond(anchor_ms).ok()?;
@@ -183,6 +226,25 @@ mod tests {
         assert_eq!(Schedule::Minutes { minutes: 1441 }.validate(), Err(ScheduleError::Minutes));
         assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::json!({"type": "minutes", "minutes": 15}));
         assert_eq!(s.to_string(), "every 15 minutes");
+    }
+
+    #[test]
+    fn continuous_is_never_due_by_the_clock_and_only_for_two_way_sync() {
+        use crate::tasks::model::JobKind;
+        let tz = TimeZone::UTC;
+        let s = Schedule::Continuous { poll_seconds: 30 };
+        assert_eq!(next_run_ms(&s, 0, &tz), None);
+        assert!(!is_due(&s, 0, i64::MAX / 2, &tz));
+        assert_eq!(s.validate_for(JobKind::Bisync), Ok(()));
+        assert_eq!(s.validate_for(JobKind::Sync), Err(ScheduleError::NotTwoWay));
+        assert_eq!(Schedule::Continuous { poll_seconds: 9 }.validate(), Err(ScheduleError::PollInterval));
+        assert_eq!(Schedule::Continuous { poll_seconds: 3601 }.validate(), Err(ScheduleError::PollInterval));
+        assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::json!({"type": "continuous", "pollSeconds": 30}));
+        assert_eq!(s.to_string(), "continuously (the storage checked every 30 s)");
+        assert_eq!(
+            Schedule::Continuous { poll_seconds: 120 }.to_string(),
+            "continuously (the storage checked every 2 min)"
+        );
     }
 
     #[test]

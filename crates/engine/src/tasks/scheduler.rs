@@ -11,6 +11,15 @@
 //! held, starts nothing, says who holds it ([`Role::Standby`]) and tries
 //! again at every tick, so it takes over when the first one stops.
 //!
+//! **Watchers.** A two-way sync that runs continuously
+//! ([`Schedule::Continuous`](super::schedule::Schedule::Continuous)) is never due by the clock: the active
+//! scheduler keeps one watcher per such task ([`Shell::watch`]), started
+//! when the task wants watching, stopped when it is paused, changed
+//! (restarted with the new settings), removed, on "Pause all" and when
+//! the scheduler stops; a watcher that ends by itself (a folder that is
+//! gone) is started again after a backoff of a minute, doubling up to
+//! half an hour.
+//!
 //! The loop starts a task and moves on; the shell runs it (taking the
 //! task's own lock, [`super::lock`]). A task whose lock is held elsewhere
 //! is skipped until it is free, and each start is remembered, so a start
@@ -28,12 +37,13 @@ use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::error::TaskError;
 use super::lock::{Hold, TaskLock, now_ms, open_no_follow};
-use super::model::{Task, TaskId};
+use super::model::{JobKind, Task, TaskId};
 use crate::config_dir::ConfigDir;
 use crate::state::StateDb;
 
@@ -41,6 +51,14 @@ use crate::state::StateDb;
 pub const DEFAULT_TICK: Duration = Duration::from_secs(20);
 /// How often old runs leave the log (and once at start).
 const PRUNE_EVERY_MS: i64 = 86_400_000;
+/// A watcher that ended by itself is started again after this long,
+/// doubling with each early end up to [`WATCH_RESTART_MAX_MS`].
+const WATCH_RESTART_MS: i64 = 60_000;
+const WATCH_RESTART_MAX_MS: i64 = 30 * 60_000;
+/// A watcher that ran this long before it ended starts its backoff afresh.
+const WATCH_SETTLED_MS: i64 = 10 * 60_000;
+/// How long the scheduler waits, when it stops, for a watcher's run to settle.
+const WATCH_STOP_WAIT: Duration = Duration::from_secs(30);
 
 /// What the scheduler needs from the program that runs the tasks.
 pub trait Shell: Send + Sync + 'static {
@@ -58,6 +76,37 @@ pub trait Shell: Send + Sync + 'static {
     fn log_retention(&self) -> impl Future<Output = Option<Duration>> + Send {
         async { None }
     }
+
+    /// Keeps a continuous two-way sync task in step until `stop` fires
+    /// (see the module documentation); each of its runs goes through the
+    /// shell's own run path. The future ends when stopped, or by itself
+    /// when the task cannot be watched. The default watches nothing.
+    fn watch(&self, task: Task, stop: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
+        let _ = (task, stop);
+        async {}
+    }
+}
+
+/// A running watcher (see [`Shell::watch`]).
+struct Watcher {
+    /// The task as it was when the watcher started: a change restarts it.
+    task: Task,
+    stop: CancellationToken,
+    handle: JoinHandle<()>,
+    started_ms: i64,
+}
+
+/// When a watcher that ended by itself may start again.
+#[derive(Debug, Clone, Copy)]
+struct Restart {
+    at_ms: i64,
+    /// Early ends in a row (each doubles the wait).
+    ends: u32,
+}
+
+/// True for a task the scheduler keeps a watcher for.
+fn wants_watching(t: &Task) -> bool {
+    !t.paused && t.job.kind() == JobKind::Bisync && t.schedule.as_ref().is_some_and(|s| s.is_continuous())
 }
 
 /// Who runs the schedules of a configuration, as its lock's note says.
@@ -154,6 +203,9 @@ pub struct Scheduler<S: Shell> {
     attempts: HashMap<TaskId, i64>,
     pruned_at: Option<i64>,
     role: watch::Sender<Role>,
+    watchers: HashMap<TaskId, Watcher>,
+    restarts: HashMap<TaskId, Restart>,
+    poke: Arc<Notify>,
 }
 
 impl<S: Shell> Scheduler<S> {
@@ -170,7 +222,18 @@ impl<S: Shell> Scheduler<S> {
             attempts: HashMap::new(),
             pruned_at: None,
             role: watch::Sender::new(Role::Starting),
+            watchers: HashMap::new(),
+            restarts: HashMap::new(),
+            poke: Arc::new(Notify::new()),
         }
+    }
+
+    /// Ticks at once whenever `poke` is notified (the shell pokes it when
+    /// a task is added, changed, paused or resumed, so a continuous task
+    /// starts or stops watching without waiting for the next tick).
+    pub fn poked_by(mut self, poke: Arc<Notify>) -> Self {
+        self.poke = poke;
+        self
     }
 
     /// Ticks every `every` (kept between 10 ms and a minute).
@@ -188,17 +251,86 @@ impl<S: Shell> Scheduler<S> {
     pub async fn run(mut self, stop: CancellationToken) {
         let mut tick = tokio::time::interval(self.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let poke = self.poke.clone();
         loop {
             tokio::select! {
                 _ = stop.cancelled() => break,
                 _ = tick.tick() => {}
+                _ = poke.notified() => {}
             }
             if let Err(e) = self.tick(now_ms(), &TimeZone::system()).await {
                 tracing::warn!("scheduler: {e}");
             }
         }
+        self.stop_watchers().await;
         self.lock = None;
         self.role.send_replace(Role::Stopped);
+    }
+
+    /// The tasks watched now (for tests and status).
+    pub fn watching(&self) -> Vec<TaskId> {
+        let mut ids: Vec<_> =
+            self.watchers.iter().filter(|(_, w)| !w.handle.is_finished()).map(|(id, _)| *id).collect();
+        ids.sort();
+        ids
+    }
+
+    /// Stops every watcher and waits (bounded) for their runs to settle.
+    pub async fn stop_watchers(&mut self) {
+        let watchers: Vec<_> = self.watchers.drain().map(|(_, w)| w).collect();
+        for w in &watchers {
+            w.stop.cancel();
+        }
+        for w in watchers {
+            if tokio::time::timeout(WATCH_STOP_WAIT, w.handle).await.is_err() {
+                tracing::warn!("scheduler: the watcher of task {} did not stop in time", w.task.id.0);
+            }
+        }
+    }
+
+    /// Starts and stops watchers so that exactly the tasks that want
+    /// watching have one (none while `paused`).
+    async fn keep_watchers(&mut self, now_ms: i64, paused: bool) -> Result<(), TaskError> {
+        let tasks = if paused {
+            Vec::new()
+        } else {
+            let db = self.db.clone();
+            tokio::task::spawn_blocking(move || db.tasks().list())
+                .await
+                .map_err(|e| TaskError::Unsupported(format!("the scheduler's look-up stopped: {e}")))??
+        };
+        let wanted: HashMap<TaskId, Task> = tasks.into_iter().filter(wants_watching).map(|t| (t.id, t)).collect();
+        // Stop the watchers of tasks that no longer want one, or changed.
+        self.watchers.retain(|id, w| {
+            let keep = wanted.get(id).is_some_and(|t| *t == w.task);
+            if !keep {
+                w.stop.cancel();
+            }
+            keep
+        });
+        self.restarts.retain(|id, _| wanted.contains_key(id));
+        for (id, task) in wanted {
+            if let Some(w) = self.watchers.get(&id) {
+                if !w.handle.is_finished() {
+                    continue;
+                }
+                // It ended by itself: wait before the next start.
+                let ran = now_ms - w.started_ms;
+                let ends = if ran >= WATCH_SETTLED_MS { 1 } else { self.restarts.get(&id).map_or(1, |r| r.ends + 1) };
+                let wait = WATCH_RESTART_MS.saturating_mul(1 << (ends - 1).min(10)).min(WATCH_RESTART_MAX_MS);
+                self.watchers.remove(&id);
+                self.restarts.insert(id, Restart { at_ms: now_ms + wait, ends });
+                tracing::info!("scheduler: task {} stopped watching; starting it again in {} s", id.0, wait / 1000);
+                continue;
+            }
+            if self.restarts.get(&id).is_some_and(|r| now_ms < r.at_ms) {
+                continue;
+            }
+            let stop = CancellationToken::new();
+            let handle = tokio::spawn(self.shell.watch(task.clone(), stop.clone()));
+            self.watchers.insert(id, Watcher { task, stop, handle, started_ms: now_ms });
+        }
+        Ok(())
     }
 
     /// One tick at `now_ms`: takes the scheduler lock if it can (else
@@ -229,7 +361,9 @@ impl<S: Shell> Scheduler<S> {
             self.pruned_at = Some(now_ms);
             self.prune(now_ms).await;
         }
-        if self.shell.paused().await {
+        let paused = self.shell.paused().await;
+        self.keep_watchers(now_ms, paused).await?;
+        if paused {
             return Ok(Vec::new());
         }
         let (db, tz2) = (self.db.clone(), tz.clone());

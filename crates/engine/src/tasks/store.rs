@@ -59,7 +59,7 @@ impl TaskStore<'_> {
     pub fn add(&self, new: NewTask) -> Result<Task, TaskError> {
         check_name(&new.name)?;
         if let Some(s) = &new.schedule {
-            s.validate()?;
+            s.validate_for(new.job.kind())?;
         }
         let conn = self.db.conn();
         let taken: Option<String> = conn
@@ -142,7 +142,7 @@ impl TaskStore<'_> {
     pub fn update(&self, task: &Task) -> Result<Task, TaskError> {
         check_name(&task.name)?;
         if let Some(s) = &task.schedule {
-            s.validate()?;
+            s.validate_for(task.job.kind())?;
         }
         let conn = self.db.conn();
         let taken: Option<String> = conn
@@ -186,7 +186,7 @@ impl TaskStore<'_> {
     pub fn import(&self, task: &Task, runs: &[i64]) -> Result<Task, TaskError> {
         check_name(&task.name)?;
         if let Some(s) = &task.schedule {
-            s.validate()?;
+            s.validate_for(task.job.kind())?;
         }
         let job = to_json(&task.job)?;
         let schedule = task.schedule.as_ref().map(to_json).transpose()?;

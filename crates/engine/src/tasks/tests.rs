@@ -278,6 +278,131 @@ mod scheduling {
         assert_eq!(s.tick(now() + 9 * 3_600_000, &tz).await.unwrap(), vec![task.id]);
     }
 
+    /// A shell whose watchers note when they start and stop; a watcher of
+    /// a task named "Gone" ends by itself at once.
+    #[derive(Clone, Default)]
+    struct Watching {
+        log: Arc<Mutex<Vec<String>>>,
+        paused: Arc<AtomicBool>,
+    }
+
+    impl Watching {
+        fn log(&self) -> Vec<String> {
+            std::mem::take(&mut *self.log.lock().unwrap())
+        }
+    }
+
+    impl Shell for Watching {
+        fn start(&self, task: Task) {
+            self.log.lock().unwrap().push(format!("run {}", task.name));
+        }
+        async fn paused(&self) -> bool {
+            self.paused.load(Ordering::SeqCst)
+        }
+        fn watch(&self, task: Task, stop: CancellationToken) -> impl std::future::Future<Output = ()> + Send + 'static {
+            let log = self.log.clone();
+            let poll = match task.schedule {
+                Some(Schedule::Continuous { poll_seconds }) => poll_seconds,
+                _ => 0,
+            };
+            log.lock().unwrap().push(format!("watch {} {poll}", task.name));
+            async move {
+                if task.name != "Gone" {
+                    stop.cancelled().await;
+                }
+                log.lock().unwrap().push(format!("stop {}", task.name));
+            }
+        }
+    }
+
+    fn bisync(name: &str, local: &str) -> NewTask {
+        let spec = crate::bisync::BisyncSpec {
+            local: local.into(),
+            remote: "jotta".into(),
+            path: "Docs".into(),
+            options: Default::default(),
+        };
+        NewTask { name: name.into(), job: Job::Bisync(spec), schedule: Some(Schedule::Continuous { poll_seconds: 30 }) }
+    }
+
+    /// Lets spawned watchers run up to their first wait.
+    async fn settle() {
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    #[tokio::test]
+    async fn continuous_tasks_are_watched_restarted_on_change_and_stopped_when_paused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ConfigDir::at(dir.path().join("config")).unwrap();
+        let db = Arc::new(StateDb::open(&dir.path().join("s.db")).unwrap());
+        // Only a two-way sync may run continuously.
+        let wrong = NewTask { schedule: Some(Schedule::Continuous { poll_seconds: 30 }), ..new("Photos") };
+        assert!(matches!(db.tasks().add(wrong), Err(TaskError::Schedule(ScheduleError::NotTwoWay))));
+        let docs = db.tasks().add(bisync("Docs", "/home/me/Docs")).unwrap();
+        let shell = Watching::default();
+        let tz = jiff::tz::TimeZone::UTC;
+        let mut s = Scheduler::new(config, db.clone(), "test", shell.clone());
+
+        // Never started as a due run; watched once, however often it ticks.
+        assert!(s.tick(now(), &tz).await.unwrap().is_empty());
+        assert!(s.tick(now() + 3_600_000, &tz).await.unwrap().is_empty());
+        settle().await;
+        assert_eq!(shell.log(), ["watch Docs 30"]);
+        assert_eq!(s.watching(), vec![docs.id]);
+
+        // Changed: the old watcher stops, one with the new settings starts.
+        let mut changed = docs.clone();
+        changed.schedule = Some(Schedule::Continuous { poll_seconds: 60 });
+        db.tasks().update(&changed).unwrap();
+        s.tick(now(), &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["watch Docs 60", "stop Docs"]);
+
+        // Paused (the task, then everything): stopped; resumed: watched again.
+        db.tasks().set_paused("Docs", true).unwrap();
+        s.tick(now(), &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["stop Docs"]);
+        assert!(s.watching().is_empty());
+        db.tasks().set_paused("Docs", false).unwrap();
+        shell.paused.store(true, Ordering::SeqCst);
+        s.tick(now(), &tz).await.unwrap();
+        assert!(shell.log().is_empty());
+        shell.paused.store(false, Ordering::SeqCst);
+        s.tick(now(), &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["watch Docs 60"]);
+
+        // A watcher that ends by itself is started again only after a minute, then two.
+        db.tasks().add(bisync("Gone", "/mnt/usb/Gone")).unwrap();
+        let t0 = now();
+        s.tick(t0, &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["watch Gone 30", "stop Gone"]);
+        s.tick(t0 + 1_000, &tz).await.unwrap();
+        s.tick(t0 + 30_000, &tz).await.unwrap();
+        settle().await;
+        assert!(shell.log().is_empty(), "not before a minute has passed");
+        s.tick(t0 + 62_000, &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["watch Gone 30", "stop Gone"]);
+        s.tick(t0 + 63_000, &tz).await.unwrap();
+        s.tick(t0 + 63_000 + 100_000, &tz).await.unwrap();
+        settle().await;
+        assert!(shell.log().is_empty(), "the second wait is two minutes");
+        s.tick(t0 + 63_000 + 121_000, &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["watch Gone 30", "stop Gone"]);
+
+        // Removed, and when the scheduler stops: every watcher stops.
+        db.tasks().remove("Gone").unwrap();
+        s.stop_watchers().await;
+        assert_eq!(shell.log(), ["stop Docs"]);
+    }
+
     #[tokio::test]
     async fn the_loop_prunes_old_runs_starts_due_tasks_and_stops() {
         let dir = tempfile::tempdir().unwrap();

@@ -331,6 +331,8 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     if (!s) return null;
     const anchor = Math.max(t.scheduleSinceMs ?? 0, t.lastRun?.startedMs ?? 0);
     if (s.type === "minutes") return anchor + s.minutes * 60_000;
+    // A continuous task is watched, never due by the clock.
+    if (s.type === "continuous") return null;
     return s.type === "hourly" ? anchor + s.hours * 3_600_000 : nextDaily(s.time, new Date(anchor)).getTime();
   };
   const status = () => ({ paused: settings.paused, running: [...holds.keys()], scheduledBy: opts.scheduledBy ?? null });
@@ -526,6 +528,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
           running: holds.has(t.id),
           conflicts: openConflicts(t.id),
           paused: t.paused,
+          watch: t.watch ?? null,
         };
       }),
     save_task: (a) => {

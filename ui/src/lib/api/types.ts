@@ -54,6 +54,7 @@ export type { StorageDto as Storage } from "./generated/StorageDto";
 export type { TaskDto as Task } from "./generated/TaskDto";
 export type { TaskProgressDto as TaskProgress } from "./generated/TaskProgressDto";
 export type { TrashItemDto as TrashItem } from "./generated/TrashItemDto";
+export type { WatchDto as Watch } from "./generated/WatchDto";
 export type { WizardAccountDto as WizardAccount } from "./generated/WizardAccountDto";
 
 /** One path that differs between two snapshots. */

@@ -14,7 +14,12 @@ hours: number, } | { "type": "minutes",
  * 5 to 1440 (a day): the scheduler looks every 20 s, and a
  * shorter interval would mostly re-list unchanged folders.
  */
-minutes: number, } | { "type": "daily", 
+minutes: number, } | { "type": "continuous", 
+/**
+ * 10 to 3600: how often the storage is asked whether something
+ * changed there (the folder itself is watched, not polled).
+ */
+pollSeconds: number, } | { "type": "daily", 
 /**
  * `HH:MM`, 24-hour clock.
  */

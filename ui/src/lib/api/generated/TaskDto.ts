@@ -2,6 +2,7 @@
 import type { BackupDto } from "./BackupDto";
 import type { RunDto } from "./RunDto";
 import type { Schedule } from "./Schedule";
+import type { WatchDto } from "./WatchDto";
 
 /**
  * A saved task as the UI edits it: one local folder, one remote folder.
@@ -81,4 +82,9 @@ paused: boolean,
  * A two-way sync's open conflicts (filled in when listed; the form
  * never sets it).
  */
-conflicts: number, };
+conflicts: number, 
+/**
+ * A continuous task's watcher in this process (filled in when listed;
+ * the form never sets it).
+ */
+watch: WatchDto | null, };
