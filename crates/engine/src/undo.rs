@@ -6,6 +6,15 @@
 //! what it added goes to the trash (only if it still holds what the run
 //! wrote), local files return from the run's stash. The undo is itself a
 //! run, so it has a log.
+//!
+//! A two-way run is undone by what it removed or replaced, on the side it
+//! changed ([`EventSide`]): deleted files come back from the trash (the
+//! storage's, or the run's stash here), removed folders come back, a
+//! replaced file gets its earlier content back. The next two-way run then
+//! carries that to the other side like any change, so both sides return to
+//! what they were and stay in step (the replaced content stays among the
+//! storage's versions). Copies and moves the run made are left: they lost
+//! nothing, and removing a copy would make the next run delete the original.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{EngineError, Result};
 use crate::events::{Counters, EventSink, TaskEvent};
 use crate::runner::{RunReport, Runner, Side};
-use crate::state::{DbOp, EventFilter, FileEvent, NewRun, RunKind, RunResult, StateDb, Writer};
+use crate::state::{DbOp, EventFilter, EventSide, FileEvent, NewRun, RunKind, RunResult, StateDb, Writer};
 use crate::task::TaskSpec;
 use crate::transfer::{LocalTarget, RemoteFile, TransferError};
 
@@ -31,14 +40,16 @@ impl Runner {
         }
         if rec.kind == RunKind::Bisync {
             return Err(EngineError::Invalid(format!(
-                "run {run} is a two-way sync: its failed files are tried again by the next `fjordsync bisync` of \
-                 the same folders; undo is not available for two-way sync yet (files it deleted here are kept \
-                 under the stash folder beside the state database, run-{run}; files it deleted on the storage are \
-                 in its trash)"
+                "run {run} is a two-way sync: its failed files are tried again by the next run of the same folders"
             )));
         }
-        serde_json::from_str(&rec.spec_json)
-            .map_err(|e| EngineError::Invalid(format!("run {run} has an unreadable task: {e}")))
+        serde_json::from_str(&rec.spec_json).map_err(|e| match bisync_spec(&rec.spec_json) {
+            Some(_) => EngineError::Invalid(format!(
+                "run {run} undid a two-way sync run; what it put back is synced like any change, so there is \
+                 nothing to undo: change or delete the files instead"
+            )),
+            None => EngineError::Invalid(format!("run {run} has an unreadable task: {e}")),
+        })
     }
 
     /// Runs the files that failed in `run` again (same task, only those paths).
@@ -55,8 +66,15 @@ impl Runner {
         self.run(&spec, Some(run), events, cancel).await
     }
 
-    /// Puts back what `run` changed on its destination (and, for `move`, its source).
+    /// Puts back what `run` changed on its destination (and, for `move`, its
+    /// source); for a two-way run, what it removed or replaced on either side.
     pub async fn undo(&self, run: i64, events: EventSink, cancel: CancellationToken) -> Result<RunReport> {
+        if let Some(rec) = self.db().run(run)?
+            && rec.kind == RunKind::Bisync
+            && let Some(spec) = bisync_spec(&rec.spec_json)
+        {
+            return self.undo_bisync(run, &spec, events, cancel).await;
+        }
         let started = Instant::now();
         let spec = self.load_spec(run)?;
         let src = self.resolve(&spec.source)?;
@@ -80,36 +98,7 @@ impl Runner {
             }
             let (side, other) = if ev.action == "delete-source" { (&src, &dst) } else { (&dst, &src) };
             let r = undo_one(side, other, ev, self.db(), id, spec.options.no_versions).await;
-            let (result, error) = match &r {
-                Ok(true) => ("completed", None),
-                Ok(false) => ("skipped", Some("nothing to undo".to_string())),
-                Err(TransferError::UnsafePath(e)) => ("skipped", Some(e.to_string())),
-                Err(e) => ("failed", Some(e.to_string())),
-            };
-            match result {
-                "completed" => counters.updated += 1,
-                "skipped" => counters.skipped += 1,
-                _ => counters.failed += 1,
-            }
-            let mut rec = ev.clone();
-            rec.run = id;
-            rec.action = format!("undo-{}", ev.action);
-            rec.result = result.into();
-            rec.error = error.clone();
-            w.send(DbOp::Event(rec));
-            match error {
-                Some(error) => events(TaskEvent::FileFailed {
-                    path: ev.path.clone(),
-                    action: format!("undo-{}", ev.action),
-                    error,
-                    skipped: result == "skipped",
-                }),
-                None => events(TaskEvent::FileFinished {
-                    path: ev.path.clone(),
-                    action: format!("undo-{}", ev.action),
-                    bytes: 0,
-                }),
-            }
+            record(&w, &events, &mut counters, id, ev, r);
         }
         writer.finish()?;
         let outcome = crate::runner::outcome_of(&cancel, &counters);
@@ -122,6 +111,149 @@ impl Runner {
             counters: counters.clone(),
         });
         Ok(RunReport { run: id, outcome, counters, plan: Default::default(), refusal: None, stopped: None, duration })
+    }
+}
+
+/// Logs one undone journal entry (as `undo-ACTION`), counts it and tells the shell.
+fn record(
+    w: &crate::state::WriterHandle,
+    events: &EventSink,
+    counters: &mut Counters,
+    id: i64,
+    ev: &FileEvent,
+    r: std::result::Result<bool, TransferError>,
+) {
+    let (result, error) = match &r {
+        Ok(true) => ("completed", None),
+        Ok(false) => ("skipped", Some("nothing to undo".to_string())),
+        Err(TransferError::UnsafePath(e)) => ("skipped", Some(e.to_string())),
+        // Left on purpose (changed since the run, or a copy a two-way undo keeps): not a failure.
+        Err(TransferError::Unsupported(e)) if e.starts_with(KEPT) || e == LEFT => ("skipped", Some(e.clone())),
+        Err(e) => ("failed", Some(e.to_string())),
+    };
+    match result {
+        "completed" => counters.updated += 1,
+        "skipped" => counters.skipped += 1,
+        _ => counters.failed += 1,
+    }
+    let mut rec = ev.clone();
+    rec.run = id;
+    rec.action = format!("undo-{}", ev.action);
+    rec.result = result.into();
+    rec.error = error.clone();
+    w.send(DbOp::Event(rec));
+    match error {
+        Some(error) => events(TaskEvent::FileFailed {
+            path: ev.path.clone(),
+            action: format!("undo-{}", ev.action),
+            error,
+            skipped: result == "skipped",
+        }),
+        None => {
+            events(TaskEvent::FileFinished { path: ev.path.clone(), action: format!("undo-{}", ev.action), bytes: 0 })
+        }
+    }
+}
+
+/// How a two-way undo words what it leaves as the run made it.
+const KEPT: &str = "kept as the run made it";
+/// What undo says of a file that changed after the run (it is left alone).
+const LEFT: &str = "changed since the run; left as it is";
+
+/// A two-way run's pair, from its log row (`None` for other runs).
+fn bisync_spec(json: &str) -> Option<crate::bisync::BisyncSpec> {
+    serde_json::from_str(json).ok()
+}
+
+impl Runner {
+    /// See the module documentation: puts back what two-way run `run`
+    /// removed or replaced, holding the pair's lock so no run of the same
+    /// folders goes on meanwhile.
+    async fn undo_bisync(
+        &self,
+        run: i64,
+        spec: &crate::bisync::BisyncSpec,
+        events: EventSink,
+        cancel: CancellationToken,
+    ) -> Result<RunReport> {
+        use crate::bisync::BisyncError;
+        let started = Instant::now();
+        let local = self.resolve(&spec.local_location())?;
+        let remote = self.resolve(&spec.remote_location())?;
+        let (Side::Local(root), Side::Remote(..)) = (&local, &remote) else {
+            return Err(BisyncError::NotLocal(spec.local_location().to_string()).into());
+        };
+        let db = self.db().clone();
+        let root_text = root.display().to_string();
+        let pair = db.bisync_pair(&root_text, &spec.remote, &spec.path)?;
+        let state_dir = db.path().parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
+        let _held = crate::bisync::lock_pair(&state_dir, pair, (&root_text, &spec.remote_location().to_string()))?;
+        let done = db.events(run, &EventFilter { result: Some("completed".into()), grep: None })?;
+        let id = db.start_run(&NewRun::bisync(spec)?.kind(RunKind::Undo).parent(Some(run)))?;
+        events(TaskEvent::Started {
+            run: id,
+            kind: RunKind::Undo.as_str().into(),
+            source: spec.local_location().to_string(),
+            destination: spec.remote_location().to_string(),
+        });
+        let writer = Writer::start(db.clone());
+        let w = writer.handle();
+        let mut counters = Counters::default();
+        for ev in done.iter().rev() {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let r = match (ev.side, ev.action.as_str()) {
+                // A removed local folder: made again (the next run sends it back).
+                (Some(EventSide::Local), "rmdir") => match local.safe_local_path(&ev.key) {
+                    Ok((safe, path)) if !path.exists() => safe.create_dirs(&path).map(|_| true).map_err(Into::into),
+                    Ok(_) => Ok(false),
+                    Err(e) => Err(e),
+                },
+                (Some(EventSide::Local), "delete" | "update") => match local_unchanged(&local, ev) {
+                    Ok(()) => undo_one(&local, &remote, ev, &db, id, false).await,
+                    Err(e) => Err(e),
+                },
+                (Some(EventSide::Remote), "delete" | "rmdir" | "update") => {
+                    undo_one(&remote, &local, ev, &db, id, spec.options.no_versions).await
+                }
+                (_, "upload" | "download" | "mkdir") => {
+                    Err(TransferError::Unsupported(format!("{KEPT}: a copy loses nothing; delete it if it should go")))
+                }
+                (_, "move") => Err(TransferError::Unsupported(format!("{KEPT}: rename it back if you want"))),
+                (_, "conflict") => {
+                    Err(TransferError::Unsupported(format!("{KEPT}: both versions are there; resolve the conflict")))
+                }
+                _ => Ok(false),
+            };
+            record(&w, &events, &mut counters, id, ev, r);
+        }
+        writer.finish()?;
+        let outcome = crate::runner::outcome_of(&cancel, &counters);
+        db.finish_run(id, outcome, RunResult::Counters(counters.clone()))?;
+        let duration = started.elapsed();
+        events(TaskEvent::Finished {
+            run: id,
+            outcome: outcome.as_str().into(),
+            duration_ms: duration.as_millis() as u64,
+            counters: counters.clone(),
+        });
+        Ok(RunReport { run: id, outcome, counters, plan: Default::default(), refusal: None, stopped: None, duration })
+    }
+}
+
+/// Before a two-way undo puts a local file back: nothing new is where a
+/// deleted file was, and a replaced file still holds what the run wrote.
+fn local_unchanged(local: &Side, ev: &FileEvent) -> std::result::Result<(), TransferError> {
+    let (_, path) = local.safe_local_path(&ev.key)?;
+    let changed = || Err(TransferError::Unsupported(LEFT.into()));
+    match ev.action.as_str() {
+        "delete" if path.exists() => changed(),
+        "update" => match &ev.new_md5 {
+            Some(m) if path.is_file() && crate::local::md5_of_file(&path)?.eq_ignore_ascii_case(m) => Ok(()),
+            _ => changed(),
+        },
+        _ => Ok(()),
     }
 }
 
@@ -147,7 +279,7 @@ async fn undo_one(
                         Err(e) => return Err(e.into()),
                     };
                     if ev.new_md5.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case(&info.md5)) {
-                        return Err(TransferError::Unsupported("changed since the run; left as it is".into()));
+                        return Err(TransferError::Unsupported(LEFT.into()));
                     }
                     c.delete_file(&path, false).await?;
                     Ok(true)
@@ -200,7 +332,7 @@ async fn undo_one(
                     if let Some(m) = &ev.new_md5 {
                         let actual = crate::local::md5_of_file(&path)?;
                         if !actual.eq_ignore_ascii_case(m) {
-                            return Err(TransferError::Unsupported("changed since the run; left as it is".into()));
+                            return Err(TransferError::Unsupported(LEFT.into()));
                         }
                     }
                     std::fs::remove_file(&path)?;

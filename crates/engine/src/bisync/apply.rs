@@ -27,7 +27,7 @@ use super::snapshot::{LocalFile, Node, RemoteFile, Snapshot};
 use crate::events::{Counters, EventSink, TaskEvent};
 use crate::local::{self, HashCache, SafeRoot};
 use crate::lock::lock;
-use crate::state::{DbOp, FileEvent, StateDb, StateError, WriterHandle};
+use crate::state::{DbOp, EventSide, FileEvent, StateDb, StateError, WriterHandle};
 use crate::transfer::{self, Throttle, TransferError, stash};
 use crate::tree::{FileItem, user_path};
 
@@ -120,6 +120,10 @@ struct Done {
     md5: Option<String>,
     trashed: bool,
     stash: Option<String>,
+    /// What the changed side held before (an update's earlier MD5), for undo.
+    prev_md5: Option<String>,
+    /// Which side it changed (set from the action), for undo.
+    side: Option<EventSide>,
 }
 
 impl Applier {
@@ -207,6 +211,7 @@ impl Applier {
         }
         match self.apply(action).await {
             Ok(done) => {
+                let done = Done { side: side_of(action), ..done };
                 let mut c = lock(&self.counters);
                 match (action, done.action) {
                     (Action::Agree(_) | Action::Forget(_), _) => c.unchanged += 1,
@@ -270,6 +275,8 @@ impl Applier {
             new_md5: done.md5.clone(),
             trashed: done.trashed,
             stash: done.stash.clone(),
+            prev_md5: done.prev_md5.clone(),
+            side: done.side,
             ..Default::default()
         }));
     }
@@ -310,10 +317,11 @@ impl Applier {
         let (lk, rk) = self.keys(action.key());
         match action {
             Action::Upload(_) => {
-                let replacing = self.remote_file(&rk).is_some();
+                let replaced = self.remote_file(&rk).map(|f| f.md5.clone());
                 let (done, item) = self.upload(&lk, &rk).await?;
                 self.db.bisync_settle(self.pair, &item)?;
-                Ok(Done { action: if replacing { "update" } else { "upload" }, ..done })
+                let action = if replaced.is_some() { "update" } else { "upload" };
+                Ok(Done { action, prev_md5: replaced, ..done })
             }
             Action::Download(_) => {
                 let replacing = self.local_file(&lk).is_some();
@@ -613,6 +621,24 @@ impl Applier {
         let (down, base) = self.download(lk, rk, &remote, None).await?;
         self.db.bisync_settle(self.pair, &base)?;
         Ok(Done { action: "conflict", bytes: up.bytes + down.bytes, target: down.target, md5: down.md5, ..up })
+    }
+}
+
+/// The side an action changes (none for bookkeeping and conflicts, which
+/// change both and lose nothing).
+fn side_of(a: &Action) -> Option<EventSide> {
+    match a {
+        Action::Upload(_)
+        | Action::DeleteRemote(_)
+        | Action::MkdirRemote(_)
+        | Action::RmdirRemote(_)
+        | Action::MoveRemote { .. } => Some(EventSide::Remote),
+        Action::Download(_)
+        | Action::DeleteLocal(_)
+        | Action::MkdirLocal(_)
+        | Action::RmdirLocal(_)
+        | Action::MoveLocal { .. } => Some(EventSide::Local),
+        Action::Agree(_) | Action::Forget(_) | Action::Conflict { .. } | Action::Skip { .. } => None,
     }
 }
 

@@ -108,6 +108,37 @@ pub struct FileEvent {
     pub trashed: bool,
     /// Where a local file was stashed instead of being deleted.
     pub stash: Option<String>,
+    /// A two-way run's side of the change (`None` for one-way runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<EventSide>,
+}
+
+/// The side of a two-way sync a file event changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventSide {
+    /// The local folder.
+    Local,
+    /// The storage folder.
+    Remote,
+}
+
+impl EventSide {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSide::Local => "local",
+            EventSide::Remote => "remote",
+        }
+    }
+
+    fn parse(s: Option<String>) -> Option<EventSide> {
+        match s.as_deref() {
+            Some("local") => Some(EventSide::Local),
+            Some("remote") => Some(EventSide::Remote),
+            _ => None,
+        }
+    }
 }
 
 /// A filter for [`StateDb::events`].
@@ -165,7 +196,7 @@ impl StateDb {
         let conn = self.conn();
         let mut st = conn.prepare(
             "SELECT run, path, key, action, bytes, result, error, target, prev_md5, prev_size, prev_mtime,
-                    new_md5, trashed, stash
+                    new_md5, trashed, stash, side
              FROM file_events
              WHERE run = ?1 AND (?2 IS NULL OR result = ?2) AND (?3 IS NULL OR instr(lower(path), lower(?3)) > 0)
              ORDER BY id",
@@ -186,6 +217,7 @@ impl StateDb {
                 new_md5: r.get(11)?,
                 trashed: r.get(12)?,
                 stash: r.get(13)?,
+                side: EventSide::parse(r.get(14)?),
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -310,8 +342,8 @@ impl StateDb {
         {
             let mut ev = tx.prepare_cached(
                 "INSERT INTO file_events (run, path, key, action, bytes, result, error, target, prev_md5, prev_size,
-                    prev_mtime, new_md5, trashed, stash, at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    prev_mtime, new_md5, trashed, stash, at_ms, side)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
             let mut hc = tx.prepare_cached(
                 "INSERT OR REPLACE INTO hash_cache (path, size, mtime_ns, inode, md5) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -335,7 +367,8 @@ impl StateDb {
                             e.new_md5,
                             e.trashed,
                             e.stash,
-                            at
+                            at,
+                            e.side.map(EventSide::as_str)
                         ])?;
                     }
                     DbOp::Hash { path, hash } => {
@@ -434,6 +467,7 @@ mod tests {
             new_md5: Some("abc".into()),
             trashed: false,
             stash: None,
+            side: Some(EventSide::Remote),
         };
         let hash = CachedHash { size: 3, mtime_ns: 5, inode: 7, md5: "abc".into() };
         db.apply(&[DbOp::Event(ev.clone()), DbOp::Hash { path: "/tmp/a/a b.txt".into(), hash: hash.clone() }]).unwrap();

@@ -164,6 +164,10 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
         "ALTER TABLE bisync_conflicts ADD COLUMN resolved_ms INTEGER;
     ALTER TABLE bisync_conflicts ADD COLUMN resolution TEXT;",
     ),
+    // Which side of a two-way run a file event changed (`local` or
+    // `remote`), so its undo knows where to put things back; NULL for
+    // one-way runs, whose side follows from the action.
+    M::up("ALTER TABLE file_events ADD COLUMN side TEXT;"),
 ];
 
 /// WAL (readers never block the writer, and a crash loses at most the last

@@ -141,6 +141,7 @@ impl Exec {
             new_md5: done.new_md5,
             trashed: done.trashed,
             stash: done.stash,
+            side: None,
         }));
     }
 

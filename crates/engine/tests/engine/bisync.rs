@@ -47,7 +47,7 @@ async fn a_failed_file_is_recorded_and_the_rest_settles() {
 
     // `retry` and `undo` say what to do instead of misreading the run.
     let e = env.runner.retry(report.run, events(), CancellationToken::new()).await.unwrap_err();
-    assert!(e.to_string().contains("tried again by the next `fjordsync bisync`"), "{e}");
+    assert!(e.to_string().contains("tried again by the next run"), "{e}");
 
     // With room again, the next run sends only what failed.
     env.emu.set_quota(None);

@@ -221,6 +221,7 @@ export const da: Record<MessageKey, string> = {
   "log.noFiles": "Ingen filer passer.",
   "log.undo": "Fortryd denne kørsel",
   "log.undoConfirm": "Fortryd kørsel {run}? Filer, den tilføjede, lægges i papirkurven, og filer, den ændrede eller slettede, lægges tilbage.",
+  "log.undoConfirmTwoWay": "Fortryd kørsel {run}? Filer, den slettede eller erstattede, lægges tilbage, hvor den gjorde det, og næste synkronisering bringer dem til den anden side. Kopier, den lavede, bliver.",
   "log.retry": "Prøv kun de mislykkede igen",
   "log.done": "Kørsel {run}: {outcome}",
   "log.run": "Kørsel {run}",

@@ -217,6 +217,7 @@ export const en = {
   "log.noFiles": "No files match.",
   "log.undo": "Undo this run",
   "log.undoConfirm": "Undo run {run}? Files it added go to the trash, and files it changed or deleted are put back.",
+  "log.undoConfirmTwoWay": "Undo run {run}? Files it deleted or replaced are put back where it did, and the next sync carries them to the other side. Copies it made stay.",
   "log.retry": "Retry failed only",
   "log.done": "Run {run}: {outcome}",
   "log.run": "Run {run}",

@@ -223,6 +223,7 @@ export const fi: Record<MessageKey, string> = {
   "log.noFiles": "Ei vastaavia tiedostoja.",
   "log.undo": "Kumoa tämä ajo",
   "log.undoConfirm": "Kumotaanko ajo {run}? Sen lisäämät tiedostot siirretään roskakoriin, ja sen muuttamat tai poistamat tiedostot palautetaan.",
+  "log.undoConfirmTwoWay": "Kumotaanko ajo {run}? Sen poistamat tai korvaamat tiedostot palautetaan sinne, missä se teki sen, ja seuraava synkronointi vie ne toiselle puolelle. Sen tekemät kopiot jäävät.",
   "log.retry": "Yritä vain epäonnistuneita uudelleen",
   "log.done": "Ajo {run}: {outcome}",
   "log.run": "Ajo {run}",

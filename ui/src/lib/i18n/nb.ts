@@ -218,6 +218,7 @@ export const nb: Record<MessageKey, string> = {
   "log.noFiles": "Ingen filer passer.",
   "log.undo": "Angre denne kjøringen",
   "log.undoConfirm": "Angre kjøring {run}? Filer den la til havner i papirkurven, og filer den endret eller slettet legges tilbake.",
+  "log.undoConfirmTwoWay": "Angre kjøring {run}? Filer den slettet eller erstattet legges tilbake der den gjorde det, og neste synkronisering tar dem med til den andre siden. Kopier den laget blir værende.",
   "log.retry": "Prøv bare de feilede på nytt",
   "log.done": "Kjøring {run}: {outcome}",
   "log.run": "Kjøring {run}",

@@ -221,6 +221,7 @@ export const sv: Record<MessageKey, string> = {
   "log.noFiles": "Inga filer matchar.",
   "log.undo": "Ångra den här körningen",
   "log.undoConfirm": "Ångra körning {run}? Filer som den lade till hamnar i papperskorgen, och filer som den ändrade eller tog bort läggs tillbaka.",
+  "log.undoConfirmTwoWay": "Ångra körning {run}? Filer som den tog bort eller ersatte läggs tillbaka där den gjorde det, och nästa synkning för dem till andra sidan. Kopior som den gjorde finns kvar.",
   "log.retry": "Försök igen med bara de misslyckade",
   "log.done": "Körning {run}: {outcome}",
   "log.run": "Körning {run}",
