@@ -20,7 +20,7 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
-use fjordsync_api::dto::{AppEvent, QuotaDto, RunDto, TaskDto};
+use fjordsync_api::dto::{AppEvent, QuotaDto, RunDto, TaskDto, WatchStateDto};
 use fjordsync_api::settings::SettingsDto;
 use fjordsync_api::{Api, BAD_OUTCOMES};
 
@@ -54,6 +54,9 @@ pub enum TrayState {
     /// A two-way task has conflicts to resolve: two versions wait for the
     /// user's choice (not green, not a failure; the refused colour).
     Conflicts,
+    /// A continuously synced task cannot sync now (offline, the service
+    /// down) and tries again by itself: the refused colour.
+    Retrying,
     /// Pause all is on.
     Paused,
 }
@@ -119,10 +122,13 @@ pub fn view(
 ) -> TrayView {
     let conflicts: u64 = tasks.iter().map(|t| u64::from(t.conflicts)).sum();
     let last_is = |bad: fn(&str) -> bool| tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| bad(&r.outcome)));
+    let watch_is = |s: WatchStateDto| tasks.iter().any(|t| t.watch.as_ref().is_some_and(|w| w.state == s));
     let state = if !running.is_empty() {
         TrayState::Syncing
-    } else if last_is(|o| o != "refused" && BAD_OUTCOMES.contains(&o)) {
+    } else if last_is(|o| o != "refused" && BAD_OUTCOMES.contains(&o)) || watch_is(WatchStateDto::Stopped) {
         TrayState::Error
+    } else if watch_is(WatchStateDto::Retrying) {
+        TrayState::Retrying
     } else if conflicts > 0 {
         TrayState::Conflicts
     } else if last_is(|o| o == "refused") {
@@ -160,6 +166,7 @@ pub fn view(
         TrayState::Syncing => w.syncing.to_string(),
         TrayState::Error => w.task_failed.to_string(),
         TrayState::Refused => w.task_refused.to_string(),
+        TrayState::Retrying => w.retrying.to_string(),
         TrayState::Conflicts => lang.count(w.conflicts, conflicts, &[]),
         TrayState::Paused => w.paused.to_string(),
     };
@@ -250,7 +257,7 @@ impl TrayIcons {
             TrayState::Idle => self.idle.clone(),
             TrayState::Syncing => self.syncing.clone(),
             TrayState::Error => self.error.clone(),
-            TrayState::Refused | TrayState::Conflicts => self.refused.clone(),
+            TrayState::Refused | TrayState::Conflicts | TrayState::Retrying => self.refused.clone(),
             TrayState::Paused => self.paused.clone(),
         }
     }
@@ -419,6 +426,7 @@ pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
 mod tests {
     use super::*;
     use fjordsync_api::dto::CountersDto;
+    use fjordsync_api::dto::WatchDto;
 
     fn run(outcome: &str, started_ms: i64, ended_ms: i64) -> RunDto {
         RunDto {
@@ -456,6 +464,7 @@ mod tests {
             no_versions: false,
             paused: false,
             conflicts: 0,
+            watch: None,
         }
     }
 
@@ -480,6 +489,25 @@ mod tests {
         two_way.conflicts = 3;
         assert_eq!(st(&[two_way.clone()], &[], false), TrayState::Conflicts);
         assert_eq!(view(&[two_way.clone()], &[], false, &[], 0, Lang::En).tooltip, "Fjordsync: 3 conflicts to resolve");
+        // A continuous task that cannot sync now: amber, saying it tries again; one that stopped: red.
+        let mut watched = two_way.clone();
+        watched.conflicts = 0;
+        watched.watch = Some(WatchDto {
+            state: WatchStateDto::Retrying,
+            since_ms: 0,
+            retry_at_ms: Some(60_000),
+            error: None,
+            notice: None,
+        });
+        assert_eq!(st(&[watched.clone()], &[], false), TrayState::Retrying);
+        assert_eq!(
+            view(&[watched.clone()], &[], false, &[], 0, Lang::En).tooltip,
+            "Fjordsync: could not sync, trying again by itself"
+        );
+        watched.watch.as_mut().unwrap().state = WatchStateDto::Stopped;
+        assert_eq!(st(&[watched.clone()], &[], false), TrayState::Error);
+        watched.watch.as_mut().unwrap().state = WatchStateDto::Idle;
+        assert_eq!(st(&[watched], &[], false), TrayState::Idle);
         assert_eq!(view(&[two_way], &[], false, &[], 0, Lang::Fi).tooltip, "Fjordsync: 3 ratkaistavaa ristiriitaa");
         let v = view(&refused, &[], false, &[], 0, Lang::En);
         assert_eq!(v.tooltip, "Fjordsync: a run was refused, nothing changed");
