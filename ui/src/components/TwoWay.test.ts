@@ -154,4 +154,17 @@ describe("two-way sync", () => {
     await waitFor(() => expect(card.getAttribute("data-safe")).toBe("false"));
     expect(within(card).getByTestId("conflicts").textContent).toBe("1 conflict to resolve");
   });
+
+  it("keeps a continuous task that cannot sync now off green on the overview, saying it tries again", async () => {
+    const retrying: Task = {
+      ...twoWay,
+      schedule: { type: "continuous", pollSeconds: 30 },
+      watch: { state: "retrying", sinceMs: Date.now(), retryAtMs: Date.now() + 60_000, error: { code: "offline", message: "x" }, notice: null },
+    };
+    const backend = mockBackend({ storages: [demoStorage], tasks: [retrying] });
+    render(App, { props: { backend } });
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await waitFor(() => expect(card.getAttribute("data-safe")).toBe("false"));
+    expect(within(card).getByTestId("watch").textContent).toMatch(/^Could not sync · trying again in/);
+  });
 });
