@@ -964,7 +964,9 @@ try {
     await form.getByRole("textbox", { name: "Task name" }).fill("Both ways");
     await form.getByRole("combobox", { name: "What to do" }).selectOption("bisync");
     await form.getByTestId("two-way-help").filter({ hasText: /deleted on either side/ }).waitFor();
-    expect((await form.getByRole("combobox", { name: "Schedule" }).inputValue()) === "minutes", "two-way runs every few minutes by default");
+    expect((await form.getByRole("combobox", { name: "Schedule" }).inputValue()) === "continuous", "two-way runs continuously by default");
+    // Runs by hand here, so the conflict below is made on purpose (the continuous test follows).
+    await form.getByRole("combobox", { name: "Schedule" }).selectOption("minutes");
     await form.getByRole("textbox", { name: "Folder on this computer" }).fill(local);
     await form.getByRole("textbox", { name: /^Folder in demo/ }).fill("TwoWay");
     await a11y(page, "two-way: form");
@@ -1004,6 +1006,54 @@ try {
     // Tidy up for the tests after this one (their cards, "Sync all now").
     await api("delete_task", { id: other.id });
     await api("delete_task", { id: await taskId("Both ways") });
+  });
+
+  await test("two-way, continuously: a task made with the defaults follows both sides without a click", async () => {
+    const api = bridgeApi(main);
+    const local = join(main.home, "live");
+    mkdirSync(local, { recursive: true });
+    writeFileSync(join(local, "first.txt"), "here from the start\n");
+    await page.getByRole("navigation", { name: "Storages" }).getByRole("button", { name: /^demo/ }).click();
+    await page.getByRole("tab", { name: "Tasks" }).click();
+    await page.getByRole("button", { name: "+ New task" }).click();
+    const form = page.getByRole("form", { name: "New task" });
+    await form.getByRole("textbox", { name: "Task name" }).fill("Live");
+    await form.getByRole("combobox", { name: "What to do" }).selectOption("bisync");
+    await form.getByRole("combobox", { name: "Check the storage for changes every" }).selectOption("10");
+    await form.getByRole("textbox", { name: "Folder on this computer" }).fill(local);
+    await form.getByRole("textbox", { name: /^Folder in demo/ }).fill("Live");
+    await form.getByRole("button", { name: "Save" }).click();
+    const card = page.getByRole("listitem", { name: "Live" });
+    await card.getByTestId("schedule").filter({ hasText: /^Continuously · storage checked every 10 seconds/ }).waitFor();
+    const status = card.getByTestId("sync-status");
+    // Nobody clicks "Run now": the watcher's first run merges, then it waits.
+    await status.filter({ hasText: /^Up to date · watching for changes$/ }).waitFor({ timeout: 45_000 });
+    const names = async () => (await api("list_folder", { storage: "demo", path: ["Live"] })).entries.map((e) => e.name);
+    expect((await names()).includes("first.txt"), "the first run sent the folder");
+
+    // Saved here: on the storage within seconds.
+    writeFileSync(join(local, "saved.txt"), "saved later\n");
+    const deadline = Date.now() + 45_000;
+    while (!(await names()).includes("saved.txt") && Date.now() < deadline) await page.waitForTimeout(250);
+    expect((await names()).includes("saved.txt"), "a saved file reached the storage by itself");
+
+    // Changed elsewhere (another task, as another device): here within the check interval.
+    const elsewhere = join(main.home, "live-elsewhere");
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(join(elsewhere, "theirs.txt"), "from another device\n");
+    const other = await api("save_task", {
+      task: { name: "Live elsewhere", kind: "copy", direction: "upload", local: elsewhere, storage: "demo", remote: "Live" },
+    });
+    expect((await api("run_task", { id: other.id })).outcome === "ok", "the storage got theirs.txt");
+    const arrived = join(local, "theirs.txt");
+    const until = Date.now() + 60_000;
+    while (!existsSync(arrived) && Date.now() < until) await page.waitForTimeout(250);
+    expect(existsSync(arrived) && readFileSync(arrived, "utf8") === "from another device\n", "a change made elsewhere arrived");
+    await status.filter({ hasText: /^Up to date · watching for changes$/ }).waitFor({ timeout: 45_000 });
+    await a11y(page, "two-way: continuous");
+    await page.screenshot({ path: join(ARTIFACTS, "two-way-continuous.png") });
+    await api("delete_task", { id: other.id });
+    await api("delete_task", { id: await taskId("Live") });
   });
   // --- end of two-way sync (issue 14)
 
