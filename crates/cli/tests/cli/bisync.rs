@@ -11,16 +11,16 @@ use crate::crash::{spawn, wait_until};
 use crate::support::{Env, write};
 use crate::sync::{local_md5s, md5_hex, remote_md5s, run_json};
 
-const CONFLICT: &str = "conflicted copy";
+pub(crate) const CONFLICT: &str = "conflicted copy";
 
-fn put(root: &Path, rel: &str, bytes: &[u8]) {
+pub(crate) fn put(root: &Path, rel: &str, bytes: &[u8]) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     write(&p, bytes);
 }
 
 /// Puts `bytes` at `demo:PATH` as another device would.
-async fn put_remote(env: &Env, remote: &str, bytes: &[u8]) {
+pub(crate) async fn put_remote(env: &Env, remote: &str, bytes: &[u8]) {
     let tmp = env.path("upload.tmp.bin");
     write(&tmp, bytes);
     env.ok(&["copyto", tmp.to_str().unwrap(), remote]).await;
@@ -28,13 +28,13 @@ async fn put_remote(env: &Env, remote: &str, bytes: &[u8]) {
 }
 
 /// Runs `bisync` with --json: (success, the final event, stderr).
-async fn bisync(env: &Env, args: &[&str]) -> (bool, Value, String) {
+pub(crate) async fn bisync(env: &Env, args: &[&str]) -> (bool, Value, String) {
     let mut full = vec!["bisync"];
     full.extend_from_slice(args);
     run_json(env, &full).await
 }
 
-fn moved(v: &Value) -> u64 {
+pub(crate) fn moved(v: &Value) -> u64 {
     ["uploaded", "downloaded", "updated", "deleted", "moved", "mkdirs", "failed"]
         .iter()
         .map(|k| v[k].as_u64().unwrap())

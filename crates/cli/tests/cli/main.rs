@@ -6,6 +6,7 @@ mod support;
 mod backup;
 mod backup_log;
 mod bisync;
+mod bisync_crash;
 mod crash;
 mod daemon;
 mod fatal;
