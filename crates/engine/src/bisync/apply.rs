@@ -318,8 +318,7 @@ impl Applier {
         match action {
             Action::Upload(_) => {
                 let replaced = self.remote_file(&rk).map(|f| f.md5.clone());
-                let (done, item) = self.upload(&lk, &rk).await?;
-                self.db.bisync_settle(self.pair, &item)?;
+                let done = self.upload(&lk, &rk).await?;
                 let action = if replaced.is_some() { "update" } else { "upload" };
                 Ok(Done { action, prev_md5: replaced, ..done })
             }
@@ -422,9 +421,10 @@ impl Applier {
         }
     }
 
-    /// Sends the local file `lk` to the remote `rk`. A file that changes
-    /// while it is sent is reported, and sent by the next run.
-    async fn upload(&self, lk: &str, rk: &str) -> Result<(Done, BaseItem), ItemError> {
+    /// Sends the local file `lk` to the remote `rk` and writes its base
+    /// row. A file that changes while it is sent is reported, and sent by
+    /// the next run.
+    async fn upload(&self, lk: &str, rk: &str) -> Result<Done, ItemError> {
         let path = self.local_path(lk)?;
         let remote = self.remote_path(rk)?;
         let item = stat_item(&path)?;
@@ -443,10 +443,12 @@ impl Applier {
             self.bytes_done.clone(),
         )
         .await?;
-        let after = stat_item(&path)?;
-        if after.size != item.size || after.mtime_ns != item.mtime_ns {
-            return Err(ItemError::ChangedMeanwhile);
-        }
+        // What was sent is on the storage now: the base says so before
+        // anything else, even when the file changed (or went) meanwhile.
+        // Its local half is the file as it was before it was read, so the
+        // next run sees the newer version as a change here only (an
+        // upload), never as a change on both sides (a conflict), and a
+        // file deleted meanwhile as a delete here.
         let base = BaseItem {
             key: lk.to_string(),
             kind: Kind::File,
@@ -460,15 +462,19 @@ impl Applier {
             local_mtime_ns: item.mtime_ns,
             local_inode: item.inode,
         };
-        let done = Done {
+        self.db.bisync_settle(self.pair, &base)?;
+        match stat_item(&path) {
+            Ok(after) if after.size == item.size && after.mtime_ns == item.mtime_ns && after.inode == item.inode => {}
+            _ => return Err(ItemError::ChangedMeanwhile),
+        }
+        Ok(Done {
             action: "upload",
             bytes: up.bytes,
             dedup: up.deduplicated,
             target: remote.to_string(),
             md5: Some(md5),
             ..Default::default()
-        };
-        Ok((done, base))
+        })
     }
 
     /// Fetches the remote file `rk` into the local `lk`. `expected` is the
@@ -616,8 +622,7 @@ impl Applier {
             self.db.bisync_record_conflict(self.pair, Some(self.run), lk, copy)?;
         }
         lock(&self.conflicts).push(KeptBoth { key: lk.to_string(), copy: copy.to_string() });
-        let (up, copy_base) = self.upload(copy, copy).await?;
-        self.db.bisync_settle(self.pair, &copy_base)?;
+        let up = self.upload(copy, copy).await?;
         let (down, base) = self.download(lk, rk, &remote, None).await?;
         self.db.bisync_settle(self.pair, &base)?;
         Ok(Done { action: "conflict", bytes: up.bytes + down.bytes, target: down.target, md5: down.md5, ..up })

@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 mod backup;
 mod bisync;
+mod bisync_live;
 mod bisync_undo;
 mod fatal;
 mod local_safety;
