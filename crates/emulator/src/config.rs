@@ -39,6 +39,11 @@ pub struct Args {
     /// Fraction of upload/download bodies cut mid-body (connection reset).
     #[arg(long, default_value_t = 0.0)]
     pub reset_rate: f64,
+    /// Seconds to add to the server's clock (negative: behind), e.g. 3600:
+    /// every time the service sets (revision `updated`, default
+    /// `modified`/`created`, trash times) is an hour ahead of this computer's.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true, value_name = "SECONDS")]
+    pub clock_offset: i64,
     /// Append one JSON line per request to this file.
     #[arg(long)]
     pub log: Option<PathBuf>,
@@ -66,6 +71,8 @@ pub struct Config {
     pub latency: Duration,
     pub fail_rate: f64,
     pub reset_rate: f64,
+    /// Seconds added to the server's clock (see [`Args::clock_offset`]).
+    pub clock_offset: i64,
     pub log: Option<PathBuf>,
     pub plus_as_space: bool,
     pub username: Option<String>,
@@ -86,6 +93,7 @@ impl Default for Config {
             latency: Duration::ZERO,
             fail_rate: 0.0,
             reset_rate: 0.0,
+            clock_offset: 0,
             log: None,
             plus_as_space: true,
             username: None,
@@ -107,6 +115,7 @@ impl From<Args> for Config {
             latency: Duration::from_millis(a.latency_ms),
             fail_rate: a.fail_rate,
             reset_rate: a.reset_rate,
+            clock_offset: a.clock_offset,
             log: a.log,
             plus_as_space: a.plus_as_space,
             username: a.username,

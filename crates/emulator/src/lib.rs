@@ -87,7 +87,7 @@ impl Emulator {
         };
         let (account, store, tokens) = match snap {
             Some(s) => (new_account(&config, Some(s.account)), s.store, s.tokens),
-            None => (new_account(&config, None), Store::new(time::now()), Tokens::default()),
+            None => (new_account(&config, None), Store::new(time::now() + config.clock_offset), Tokens::default()),
         };
         let content = ContentStore::open(config.state_dir.as_deref()).context("opening the content store")?;
         let app = Arc::new(App::new(&config, account, store, tokens, content)?);
@@ -175,6 +175,12 @@ impl Emulator {
 
     pub fn set_quota(&self, q: Option<i64>) {
         routes::control::set_quota(&self.app, q);
+    }
+
+    /// Moves the server's clock: `secs` added to the real time from now on
+    /// (a service whose clock is off; see [`Config::clock_offset`]).
+    pub fn set_clock_offset(&self, secs: i64) {
+        lock(&self.app.runtime).clock_offset = secs;
     }
 
     pub fn set_faults(&self, fail_rate: f64, reset_rate: f64, latency: Duration) {

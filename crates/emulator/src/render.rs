@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::store::{Device, File, Folder, Revision, Store, StreamEntry, Trashed};
-use crate::time::{jotta, now, rfc3339_ms};
+use crate::time::{jotta, rfc3339_ms};
 use crate::xml::{Xml, esc};
 
 const HOST: &str = "dn-emu";
@@ -19,11 +19,12 @@ pub fn abs(user: &str, names: &[String]) -> String {
     s
 }
 
-fn root_attrs(extra: &mut Vec<(&str, String)>, deleted: Option<Trashed>) {
+/// `now`: the server's clock (see [`crate::server::App::now`]).
+fn root_attrs(extra: &mut Vec<(&str, String)>, deleted: Option<Trashed>, now: i64) {
     if let Some(t) = deleted {
         extra.push(("deleted", jotta(t.at)));
     }
-    extra.push(("time", jotta(now())));
+    extra.push(("time", jotta(now)));
     extra.push(("host", HOST.to_string()));
 }
 
@@ -130,10 +131,10 @@ fn children(x: &mut Xml, f: &Folder, own_abs: &str) {
 }
 
 /// `GET /jfs/<user>` (3.2).
-pub fn user(store: &Store, username: &str, capacity: i64) -> String {
+pub fn user(store: &Store, username: &str, capacity: i64, now: i64) -> String {
     let mut x = Xml::new();
     let mut attrs = Vec::new();
-    root_attrs(&mut attrs, None);
+    root_attrs(&mut attrs, None, now);
     open(&mut x, "user", &attrs, false);
     x.text("username", username);
     x.text("account-type", if capacity > 0 { "limited" } else { "unlimited" });
@@ -172,10 +173,10 @@ fn device_fields(x: &mut Xml, d: &Device) {
 }
 
 /// `GET /jfs/<user>/<device>` (3.3).
-pub fn device(d: &Device, username: &str) -> String {
+pub fn device(d: &Device, username: &str, now: i64) -> String {
     let mut x = Xml::new();
     let mut attrs = Vec::new();
-    root_attrs(&mut attrs, None);
+    root_attrs(&mut attrs, None, now);
     open(&mut x, "device", &attrs, false);
     device_fields(&mut x, d);
     x.text("user", username);
@@ -195,10 +196,10 @@ pub fn device(d: &Device, username: &str) -> String {
 }
 
 /// Mountpoint root listing (4.2.1).
-pub fn mountpoint(dev: &Device, m: &Folder, username: &str) -> String {
+pub fn mountpoint(dev: &Device, m: &Folder, username: &str, now: i64) -> String {
     let mut x = Xml::new();
     let mut attrs = Vec::new();
-    root_attrs(&mut attrs, None);
+    root_attrs(&mut attrs, None, now);
     open(&mut x, "mountPoint", &attrs, false);
     x.pre("name", &m.name);
     let dev_abs = abs(username, std::slice::from_ref(&dev.name));
@@ -214,10 +215,10 @@ pub fn mountpoint(dev: &Device, m: &Folder, username: &str) -> String {
 }
 
 /// Folder listing (4.2); `display` = device, mountpoint, folders… down to it.
-pub fn folder(f: &Folder, display: &[String], username: &str) -> String {
+pub fn folder(f: &Folder, display: &[String], username: &str, now: i64) -> String {
     let mut x = Xml::new();
     let mut attrs = vec![("name", f.name.clone())];
-    root_attrs(&mut attrs, f.deleted);
+    root_attrs(&mut attrs, f.deleted, now);
     open(&mut x, "folder", &attrs, false);
     let parent_abs = abs(username, &display[..display.len().saturating_sub(1)]);
     x.pre("path", &parent_abs);
@@ -228,10 +229,10 @@ pub fn folder(f: &Folder, display: &[String], username: &str) -> String {
 }
 
 /// File metadata (4.4); `parent` = display names of its folder.
-pub fn file(f: &File, parent: &[String], username: &str, history: bool) -> String {
+pub fn file(f: &File, parent: &[String], username: &str, history: bool, now: i64) -> String {
     let mut x = Xml::new();
     let mut attrs = vec![("name", f.name.clone()), ("uuid", f.uuid.clone())];
-    root_attrs(&mut attrs, f.deleted);
+    root_attrs(&mut attrs, f.deleted, now);
     open(&mut x, "file", &attrs, false);
     let parent_abs = abs(username, parent);
     x.pre("path", &parent_abs);
@@ -246,7 +247,7 @@ pub fn file(f: &File, parent: &[String], username: &str, history: bool) -> Strin
 }
 
 /// The Trash view (4.13): top-level trashed items of every device.
-pub fn trash(store: &Store, username: &str) -> String {
+pub fn trash(store: &Store, username: &str, now: i64) -> String {
     let mut folders = Xml::bare();
     let mut files = Xml::bare();
     let (mut nfo, mut nfi) = (0usize, 0usize);
@@ -276,7 +277,7 @@ pub fn trash(store: &Store, username: &str) -> String {
     }
     let mut x = Xml::new();
     let mut attrs = Vec::new();
-    root_attrs(&mut attrs, None);
+    root_attrs(&mut attrs, None, now);
     open(&mut x, "mountPoint", &attrs, false);
     x.pre("name", crate::store::TRASH);
     let dev_abs = format!("/{username}/{}", crate::store::JOTTA);
@@ -312,10 +313,10 @@ pub fn trash(store: &Store, username: &str) -> String {
 }
 
 /// `mode=list` (4.6): one `<folder>` per live folder of the subtree with its files.
-pub fn filedirlist(root: &Folder, display: &[String], username: &str) -> String {
+pub fn filedirlist(root: &Folder, display: &[String], username: &str, now: i64) -> String {
     let mut x = Xml::new();
     let mut attrs = Vec::new();
-    root_attrs(&mut attrs, None);
+    root_attrs(&mut attrs, None, now);
     open(&mut x, "filedirlist", &attrs, false);
     x.open("folders", &[], false);
     let mut stack: Vec<(&Folder, Vec<String>)> = vec![(root, display.to_vec())];

@@ -48,6 +48,8 @@ pub struct Runtime {
     pub reset_rate: f64,
     pub latency: Duration,
     pub quota: Option<i64>,
+    /// Seconds added to the server's clock (a service whose clock is off).
+    pub clock_offset: i64,
 }
 
 /// Everything the handlers share.
@@ -102,6 +104,7 @@ impl App {
                 reset_rate: cfg.reset_rate,
                 latency: cfg.latency,
                 quota: cfg.quota,
+                clock_offset: cfg.clock_offset,
             }),
             token_lifetime: cfg.token_lifetime.as_secs().max(1) as i64,
             single_use_tokens: cfg.single_use_tokens,
@@ -113,6 +116,14 @@ impl App {
             log,
             upload_locks: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The server's clock, in seconds: the real time plus the configured
+    /// offset. Every time the service sets (a revision's `updated`, a
+    /// default `modified`/`created`, trash times, the `time` attribute) comes
+    /// from here, so an offset makes a faithful server with a wrong clock.
+    pub fn now(&self) -> i64 {
+        crate::time::now() + self.runtime().clock_offset
     }
 
     pub fn runtime(&self) -> Runtime {

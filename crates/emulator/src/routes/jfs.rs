@@ -17,7 +17,7 @@ use crate::names::{split_decoded, split_path, validate};
 use crate::render;
 use crate::server::{App, body_with_reset, lock};
 use crate::store::{Item, JOTTA, Loc, Revision, Store, TRASH};
-use crate::time::{now, parse_jotta};
+use crate::time::parse_jotta;
 
 fn ok_xml(body: String) -> Response {
     xml_response(StatusCode::OK, body)
@@ -59,7 +59,7 @@ pub async fn handle(app: &Arc<App>, req: Request) -> Response {
     let method = req.method().clone();
     let res = match (segs.len(), method) {
         (1, Method::GET) => {
-            Ok(ok_xml(render::user(&lock(&app.store), &app.account.username, super::api::capacity(app))))
+            Ok(ok_xml(render::user(&lock(&app.store), &app.account.username, super::api::capacity(app), app.now())))
         }
         (2, Method::GET) => device_get(app, &segs[1]),
         (2, Method::POST) => device_post(app, &segs[1], &q),
@@ -79,7 +79,7 @@ pub async fn handle(app: &Arc<App>, req: Request) -> Response {
 fn device_get(app: &App, dev: &str) -> Result<Response, Fail> {
     let s = lock(&app.store);
     let d = s.device(dev).ok_or_else(|| Fail::not_found(format!("no device {dev}")))?;
-    Ok(ok_xml(render::device(d, &app.account.username)))
+    Ok(ok_xml(render::device(d, &app.account.username, app.now())))
 }
 
 fn device_post(app: &App, dev: &str, q: &[(String, String)]) -> Result<Response, Fail> {
@@ -87,7 +87,7 @@ fn device_post(app: &App, dev: &str, q: &[(String, String)]) -> Result<Response,
     {
         let mut s = lock(&app.store);
         if s.device(dev).is_none() {
-            s.create_device(dev, &dtype, now())?;
+            s.create_device(dev, &dtype, app.now())?;
             app.mark_dirty();
         }
     }
@@ -95,20 +95,20 @@ fn device_post(app: &App, dev: &str, q: &[(String, String)]) -> Result<Response,
 }
 
 /// Render whatever `loc` names now (after a read or a mutation).
-fn render_item(store: &Store, loc: &Loc, username: &str, history: bool) -> Result<String, Fail> {
+fn render_item(store: &Store, loc: &Loc, username: &str, history: bool, now: i64) -> Result<String, Fail> {
     let missing = || Fail::not_found(render::abs(username, &[loc.device.clone(), loc.mp.clone()]));
     match store.item(loc).ok_or_else(missing)? {
         Item::Mount(m) => {
             let d = store.device(&loc.device).ok_or_else(missing)?;
-            Ok(render::mountpoint(d, m, username))
+            Ok(render::mountpoint(d, m, username, now))
         }
         Item::Folder(f) => {
             let display = store.display(&loc.device, &loc.mp, &loc.names).ok_or_else(missing)?;
-            Ok(render::folder(f, &display, username))
+            Ok(render::folder(f, &display, username, now))
         }
         Item::File(f) => {
             let parent = store.display(&loc.device, &loc.mp, &loc.parent().names).ok_or_else(missing)?;
-            Ok(render::file(f, &parent, username, history))
+            Ok(render::file(f, &parent, username, history, now))
         }
     }
 }
@@ -123,12 +123,12 @@ async fn get_item(app: &Arc<App>, loc: &Loc, q: &[(String, String)], headers: &H
         if !loc.names.is_empty() {
             return Err(Fail::not_found("trash items are listed at the Trash root"));
         }
-        return Ok(ok_xml(render::trash(&lock(&app.store), &user)));
+        return Ok(ok_xml(render::trash(&lock(&app.store), &user, app.now())));
     }
     match get(q, "mode") {
         None | Some("") => {
             let s = lock(&app.store);
-            Ok(ok_xml(render_item(&s, loc, &user, true)?))
+            Ok(ok_xml(render_item(&s, loc, &user, true, app.now())?))
         }
         Some("bin") => download(app, loc, q, headers).await,
         Some("liststream") => liststream(app, loc),
@@ -140,13 +140,13 @@ async fn get_item(app: &Arc<App>, loc: &Loc, q: &[(String, String)], headers: &H
                 .ok_or_else(|| Fail::not_found("folder does not exist"))?;
             let display =
                 s.display(&loc.device, &loc.mp, &loc.names).ok_or_else(|| Fail::not_found("folder does not exist"))?;
-            Ok(ok_xml(render::filedirlist(f, &display, &user)))
+            Ok(ok_xml(render::filedirlist(f, &display, &user, app.now())))
         }
         Some(m @ ("enableShare" | "disableShare")) => {
             let mut s = lock(&app.store);
             s.share(loc, m == "enableShare")?;
             app.mark_dirty();
-            Ok(ok_xml(render_item(&s, loc, &user, false)?))
+            Ok(ok_xml(render_item(&s, loc, &user, false, app.now())?))
         }
         Some(other) => Err(Fail::bad(format!("unknown mode {other}"))),
     }
@@ -283,17 +283,17 @@ fn has(q: &[(String, String)], key: &str) -> bool {
 
 fn post_item(app: &Arc<App>, loc: &Loc, q: &[(String, String)], headers: &HeaderMap) -> Result<Response, Fail> {
     let user = app.account.username.clone();
-    let t = now();
+    let t = app.now();
     let mut s = lock(&app.store);
     let result = if has(q, "mkDir") {
-        s.mkdir(loc, t).and_then(|()| render_item(&s, loc, &user, false))
+        s.mkdir(loc, t).and_then(|()| render_item(&s, loc, &user, false, t))
     } else if let Some(v) = get(q, "cp").or(get(q, "mv")) {
         let dst = target_loc(app, v)?;
         let is_move = get(q, "cp").is_none();
-        s.copy_file(loc, &dst, is_move, t).and_then(|()| render_item(&s, &dst, &user, false))
+        s.copy_file(loc, &dst, is_move, t).and_then(|()| render_item(&s, &dst, &user, false, t))
     } else if let Some(v) = get(q, "mvDir") {
         let dst = target_loc(app, v)?;
-        s.move_dir(loc, &dst, t).and_then(|()| render_item(&s, &dst, &user, false))
+        s.move_dir(loc, &dst, t).and_then(|()| render_item(&s, &dst, &user, false, t))
     } else if has(q, "cphash") {
         let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim);
         let md5 = h("jmd5")
@@ -308,22 +308,22 @@ fn post_item(app: &Arc<App>, loc: &Loc, q: &[(String, String)], headers: &Header
         }
         let known = app.content.has(&md5, size);
         match s.cphash(loc, &md5, size, created, modified, known, t) {
-            Ok(true) => render_item(&s, loc, &user, false),
+            Ok(true) => render_item(&s, loc, &user, false, t),
             Ok(false) => Err(Fail::no_file(format!("no content with md5 {md5} and size {size}"))),
             Err(e) => Err(e),
         }
     } else if has(q, "dl") {
-        s.trash_file(loc, t).map(|()| render_item(&s, loc, &user, false).unwrap_or_default())
+        s.trash_file(loc, t).map(|()| render_item(&s, loc, &user, false, t).unwrap_or_default())
     } else if has(q, "dlDir") {
-        s.trash_dir(loc, t).and_then(|()| render_item(&s, loc, &user, false))
+        s.trash_dir(loc, t).and_then(|()| render_item(&s, loc, &user, false, t))
     } else if has(q, "rm") {
         s.remove_file(loc).map(|()| String::new())
     } else if has(q, "rmDir") {
         s.remove_dir(loc).map(|()| String::new())
     } else if has(q, "restore") {
-        s.restore(loc).and_then(|()| render_item(&s, loc, &user, false))
+        s.restore(loc).and_then(|()| render_item(&s, loc, &user, false, t))
     } else if loc.names.is_empty() {
-        s.create_mountpoint(&loc.device, &loc.mp, t).and_then(|()| render_item(&s, loc, &user, false))
+        s.create_mountpoint(&loc.device, &loc.mp, t).and_then(|()| render_item(&s, loc, &user, false, t))
     } else {
         Err(Fail::bad("unknown operation"))
     };

@@ -21,7 +21,7 @@ use crate::errors::{Fail, api_error, json_response};
 use crate::names::{split_decoded, validate};
 use crate::server::{App, external_base, lock, reset_response};
 use crate::store::{Allocation, Loc};
-use crate::time::{now, parse_rfc3339};
+use crate::time::parse_rfc3339;
 
 #[derive(Deserialize)]
 struct AllocateReq {
@@ -85,7 +85,7 @@ pub async fn allocate(app: &Arc<App>, req: Request) -> Response {
         (Ok(c), Ok(m)) => (c, m),
         _ => return Fail::bad("bad created/modified time").api(),
     };
-    let t = now();
+    let t = app.now();
     let modified = modified.unwrap_or(t);
     let created = created.unwrap_or(modified);
     let known = app.content.has(&md5, size);
@@ -320,7 +320,7 @@ pub async fn upload(app: &Arc<App>, req: Request, id: &str) -> Response {
     }
     let res = {
         let mut s = lock(&app.store);
-        let r = s.complete_upload(id, now());
+        let r = s.complete_upload(id, app.now());
         (r, std::mem::take(&mut s.garbage))
     };
     for g in res.1 {

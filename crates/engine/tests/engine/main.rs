@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 mod backup;
 mod bisync;
+mod bisync_clock;
 mod bisync_live;
 mod bisync_undo;
 mod fatal;
@@ -41,7 +42,12 @@ struct Env {
 
 impl Env {
     async fn start() -> Env {
-        let emu = Emulator::start(Config::default()).await.expect("emulator");
+        Env::with(Config::default()).await
+    }
+
+    /// An environment whose emulator runs with `config`.
+    async fn with(config: Config) -> Env {
+        let emu = Emulator::start(config).await.expect("emulator");
         let dir = tempfile::tempdir().unwrap();
         let config = ConfigDir::at(dir.path().join("config")).unwrap();
         let secrets: Arc<dyn SecretStore> = Arc::new(FileStore::new(&config).unwrap());
