@@ -331,8 +331,14 @@ pub struct BisyncArgs {
     /// List the conflicts recorded for this pair of folders (newest first); change nothing.
     #[arg(long, conflicts_with = "dry_run")]
     pub conflicts: bool,
+    /// List the files kept aside after errors (why, how often, when they are tried again); change nothing.
+    #[arg(long, conflicts_with_all = ["dry_run", "conflicts"])]
+    pub issues: bool,
+    /// Try the files kept aside after errors again in this run, without waiting (e.g. after making room).
+    #[arg(long, conflicts_with_all = ["dry_run", "conflicts", "issues"])]
+    pub retry_issues: bool,
     /// Keep running: sync whenever the folder changes or the storage does, until Ctrl-C or SIGTERM.
-    #[arg(long, conflicts_with_all = ["dry_run", "conflicts", "json"])]
+    #[arg(long, conflicts_with_all = ["dry_run", "conflicts", "issues", "json"])]
     pub watch: bool,
     /// With --watch: how often to look for changes made elsewhere, e.g. 30s, 5m.
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_interval, requires = "watch")]

@@ -22,6 +22,15 @@ pub async fn run(ctx: &Context, a: BisyncArgs) -> anyhow::Result<()> {
     if a.conflicts {
         return list_conflicts(&runner, &spec, a.json);
     }
+    if a.issues {
+        return list_issues(&runner, &spec, a.json);
+    }
+    if a.retry_issues {
+        let n = runner.bisync_retry_issues(&spec)?;
+        if n > 0 && !a.json {
+            eprintln!("trying {n} file{} kept aside after errors again", if n == 1 { "" } else { "s" });
+        }
+    }
     if a.watch {
         return super::watch::run(&runner, &spec, a.poll_interval).await;
     }
@@ -120,7 +129,10 @@ fn finish(r: &BisyncReport, json: bool) -> anyhow::Result<()> {
     match r.outcome.as_str() {
         "failed" => Err(Hinted {
             message: format!("{} file{} failed", c.failed, if c.failed == 1 { "" } else { "s" }),
-            hint: format!("see `fjordsync log {} --failed`; the next bisync tries them again", r.run),
+            hint: format!(
+                "see `fjordsync log {} --failed`; they are kept aside and tried again later (see `--issues`)",
+                r.run
+            ),
         }
         .into()),
         "cancelled" => Err(Hinted {
@@ -145,7 +157,8 @@ pub(crate) fn say_run(r: &BisyncReport) {
         (c.moved, "moved"),
         (c.mkdirs, "folders created"),
         (r.conflicts.len() as u64, "conflicts (both versions kept)"),
-        (c.skipped, "skipped"),
+        (c.skipped - (r.kept_aside.len() as u64).min(c.skipped), "skipped"),
+        (r.kept_aside.len() as u64, "kept aside after earlier errors (see --issues)"),
         (c.failed, "failed"),
     ] {
         if n > 0 {
@@ -185,6 +198,36 @@ fn list_conflicts(runner: &Runner, spec: &BisyncSpec, json: bool) -> anyhow::Res
             let when = render::time(fjordsync_jottacloud::Timestamp::from_millisecond(c.found_ms).ok());
             let run = c.run.map(|r| format!(" (run {r})")).unwrap_or_default();
             writeln!(out, "{when}  {}  ->  {}{run}", escape(&user_path(&c.key)), escape(&user_path(&c.copy_key)))?;
+        }
+    }
+    Ok(out.flush()?)
+}
+
+/// `--issues`: the files kept aside after errors, by path.
+fn list_issues(runner: &Runner, spec: &BisyncSpec, json: bool) -> anyhow::Result<()> {
+    let issues = runner.bisync_issues(spec)?;
+    let mut out = output::stdout();
+    if issues.is_empty() && !json {
+        eprintln!("no files kept aside for these folders");
+    }
+    for i in issues {
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&i)?)?;
+        } else {
+            let when = |ms: i64| render::time(fjordsync_jottacloud::Timestamp::from_millisecond(ms).ok());
+            let next = match i.next_ms {
+                Some(ms) => format!("tried again after {}", when(ms)),
+                None => i.kind.hint().to_string(),
+            };
+            let times = if i.attempts == 1 { "once".to_string() } else { format!("{} times", i.attempts) };
+            writeln!(
+                out,
+                "{}  {} failed {times}, last {}: {}; {next}",
+                escape(&user_path(&i.key)),
+                i.action,
+                when(i.last_ms),
+                escape(&i.message)
+            )?;
         }
     }
     Ok(out.flush()?)

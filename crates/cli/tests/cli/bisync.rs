@@ -323,3 +323,45 @@ async fn a_renamed_folder_is_moved_not_sent_again_and_trips_no_guard() {
     let (ok, done, err) = bisync(&env, &[l, "demo:R"]).await;
     assert!(ok && moved(&done) == 0, "{err} {done}");
 }
+
+/// A file the storage refuses (it is full) is kept aside and listed with
+/// `--issues` (and `--json`); the run after room is made leaves it aside
+/// (exit 0, said so); `--retry-issues` sends it and empties the list.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_file_is_kept_aside_listed_and_retried_on_request() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let local = env.path("local");
+    put(&local, "small.txt", b"small");
+    put(&local, "big.bin", &vec![7u8; 200_000]);
+    let l = local.to_str().unwrap();
+    let none = env.ok(&["bisync", "--issues", l, "demo:Q"]).await;
+    assert!(none.is_empty(), "{none}");
+    env.emu.set_quota(Some(10_000));
+    let (ok, done, err) = bisync(&env, &[l, "demo:Q"]).await;
+    assert!(!ok && done["failed"] == 1 && done["uploaded"] == 1, "{err} {done}");
+    assert!(err.contains("kept aside and tried again later (see `--issues`)"), "{err}");
+
+    let listed = env.ok(&["bisync", "--issues", l, "demo:Q"]).await;
+    assert!(listed.starts_with("big.bin  upload failed once, last "), "{listed}");
+    assert!(
+        listed.contains("free space in the cloud storage, then change the file or run with --retry-issues"),
+        "{listed}"
+    );
+    let json = env.ok(&["bisync", "--issues", "--json", l, "demo:Q"]).await;
+    let rows: Vec<Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 1, "{json}");
+    assert_eq!((rows[0]["key"].as_str(), rows[0]["kind"].as_str()), (Some("big.bin"), Some("storage-full")));
+    assert_eq!((rows[0]["side"].as_str(), rows[0]["attempts"].as_u64()), (Some("storage"), Some(1)));
+    assert!(rows[0]["next_ms"].is_null(), "{json}");
+
+    env.emu.set_quota(None);
+    let (ok, done, err) = bisync(&env, &[l, "demo:Q"]).await;
+    assert!(ok && done["uploaded"] == 0, "{err} {done}");
+    assert!(err.contains("1 kept aside after earlier errors (see --issues)"), "{err}");
+    let (ok, done, err) = bisync(&env, &[l, "demo:Q", "--retry-issues"]).await;
+    assert!(ok && done["uploaded"] == 1, "{err} {done}");
+    assert_in_step(&env, &local, "demo:Q").await;
+    let out = env.run(&["bisync", "--issues", l, "demo:Q"]).await;
+    assert!(out.stdout.is_empty() && String::from_utf8_lossy(&out.stderr).contains("no files kept aside"));
+}

@@ -12,6 +12,7 @@
 //! rest goes on. A local file that changed after it was listed is never
 //! overwritten or deleted: that item waits for the next run.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::base::{BaseItem, Kind, PairId};
+use super::issues::{Failure, IssueKind, IssueSide, signature_of};
 use super::names::fold;
 use super::reconcile::Action;
 use super::snapshot::{LocalFile, Node, RemoteFile, Snapshot};
@@ -107,6 +109,9 @@ pub(crate) struct Applier {
     pub(crate) stash_dir: PathBuf,
     pub(crate) counters: Mutex<Counters>,
     pub(crate) conflicts: Mutex<Vec<KeptBoth>>,
+    /// Folded keys on the pair's list of kept-aside items when the run
+    /// began: settling one takes it off.
+    pub(crate) listed: HashSet<String>,
 }
 
 /// What one settled action did, for its log row and the counters.
@@ -226,6 +231,11 @@ impl Applier {
                 c.bytes += done.bytes;
                 c.deduplicated += u64::from(done.dedup);
                 drop(c);
+                if self.listed.contains(&fold(&key))
+                    && let Err(e) = self.db.bisync_issue_settled(self.pair, &key)
+                {
+                    tracing::warn!("taking {key} off the two-way sync's kept-aside list: {e}");
+                }
                 if shown {
                     self.log(&key, done.action, "completed", None, &done);
                     (self.events)(TaskEvent::FileFinished {
@@ -235,7 +245,9 @@ impl Applier {
                     });
                 }
             }
-            Err(ItemError::NotALocalName(reason)) => {
+            Err(e @ ItemError::NotALocalName(_)) => {
+                self.keep_aside(action, &e);
+                let reason = e.to_string();
                 lock(&self.counters).skipped += 1;
                 self.log(&key, word, "skipped", Some(reason.clone()), &Done::default());
                 (self.events)(TaskEvent::FileFailed {
@@ -246,6 +258,7 @@ impl Applier {
                 });
             }
             Err(e) => {
+                self.keep_aside(action, &e);
                 lock(&self.counters).failed += 1;
                 let msg = e.to_string();
                 self.log(&key, word, "failed", Some(msg.clone()), &Done::default());
@@ -256,6 +269,22 @@ impl Applier {
                     skipped: false,
                 });
             }
+        }
+    }
+
+    /// Puts a failed item on the pair's list, with its state on both
+    /// sides, so later runs leave it alone until its backoff is over or it
+    /// changes (see [`super::issues`]).
+    fn keep_aside(&self, action: &Action, e: &ItemError) {
+        let Some(kind) = IssueKind::of(e) else { return };
+        let key = action.key();
+        let message = e.to_string();
+        let (_, signature) = signature_of(key, &self.local, &self.remote);
+        let failure =
+            Failure { key, side: IssueSide::of(action), action: word(action), kind, message: &message, signature };
+        if let Err(e) = self.db.bisync_issue_failed(self.pair, &failure) {
+            // The item is still not in the base: the next run tries it again.
+            tracing::warn!("keeping {key} aside after its error: {e}");
         }
     }
 

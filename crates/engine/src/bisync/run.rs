@@ -19,7 +19,7 @@ use super::error::BisyncError;
 use super::lock::lock_pair;
 use super::reconcile::{Action, reconcile};
 use super::snapshot::{self, LocalSide};
-use super::{guard, names};
+use super::{guard, issues, names};
 use crate::error::{EngineError, Result};
 use crate::events::{Counters, EventSink, PlanTotals, TaskEvent};
 use crate::filter::Filter;
@@ -80,6 +80,9 @@ pub struct BisyncReport {
     pub problems: Vec<Problem>,
     /// Left out of the run (temporary files, links, unreadable files).
     pub skipped: Vec<Skipped>,
+    /// Items kept aside after earlier errors and not tried this run (see
+    /// [`super::issues`]; `fjordsync bisync --issues` lists them).
+    pub kept_aside: Vec<String>,
     /// Wall time.
     pub duration: Duration,
 }
@@ -212,6 +215,7 @@ impl Runner {
             refusal: None,
             problems,
             skipped,
+            kept_aside: Vec::new(),
             duration: Duration::ZERO,
         };
         let refusal = if report.problems.is_empty() {
@@ -243,6 +247,40 @@ impl Runner {
             Outcome::DryRun
         } else {
             let pair = pair.expect("a run that is not a dry run has its pair");
+            // Items that failed before wait for their backoff or a change.
+            let asides = db.bisync_asides(pair)?;
+            let pending: HashSet<String> =
+                actions.iter().filter(|a| !a.is_bookkeeping()).map(|a| names::fold(a.key())).collect();
+            let now = crate::state::now_ms();
+            let (actions, aside): (Vec<Action>, Vec<Action>) = actions.into_iter().partition(|a| {
+                let (folded, sig) = issues::signature_of(a.key(), &local, &remote);
+                a.is_bookkeeping()
+                    || matches!(a, Action::Skip { .. })
+                    || asides.get(&folded).is_none_or(|held| !held.holds(&sig, now))
+            });
+            for a in &aside {
+                let held = &asides[&names::fold(a.key())];
+                let why = format!("kept aside after an earlier error ({}); {}", held.message, held.kind.hint());
+                counters.skipped += 1;
+                events(TaskEvent::FileFailed {
+                    path: user_path(a.key()),
+                    action: dry_word(a).into(),
+                    error: why.clone(),
+                    skipped: true,
+                });
+                w.send(DbOp::Event(FileEvent {
+                    run,
+                    path: user_path(a.key()),
+                    key: a.key().to_string(),
+                    action: "kept-aside".into(),
+                    result: "skipped".into(),
+                    error: Some(why),
+                    ..Default::default()
+                }));
+            }
+            let held: HashSet<&str> = aside.iter().map(|a| a.key()).collect();
+            report.actions.retain(|a| !held.contains(a.key()));
+            report.kept_aside = aside.iter().map(|a| a.key().to_string()).collect();
             let applier = Arc::new(Applier {
                 pair,
                 run,
@@ -262,11 +300,17 @@ impl Runner {
                 stash_dir: self.stash_root().join(format!("run-{run}")),
                 counters: Mutex::new(counters.clone()),
                 conflicts: Mutex::default(),
+                listed: asides.into_keys().collect(),
             });
             applier.apply_all(&actions, opts.transfers.max(1)).await;
             counters = lock(&applier.counters).clone();
             report.conflicts = lock(&applier.conflicts).clone();
             if !cancel.is_cancelled() {
+                // Listed items this run had nothing to do for are in step
+                // (or gone from both sides): off the list.
+                if let Err(e) = db.bisync_issues_keep_only(pair, &pending) {
+                    tracing::warn!("tidying the two-way sync's kept-aside list: {e}");
+                }
                 // Temp files a killed run left here and this run did not resume.
                 if let Err(e) = transfer::temp::sweep(&db, &SafeRoot::new(&root)) {
                     tracing::warn!("cleaning up temporary files: {e}");

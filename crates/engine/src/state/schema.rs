@@ -168,6 +168,26 @@ pub(crate) const MIGRATIONS: &[M<'static>] = &[
     // `remote`), so its undo knows where to put things back; NULL for
     // one-way runs, whose side follows from the action.
     M::up("ALTER TABLE file_events ADD COLUMN side TEXT;"),
+    // Two-way sync items kept aside after an error (`bisync::issues`): what
+    // failed, why, how often, when it is tried again (NULL: when it
+    // changes), and its state on both sides when it failed.
+    M::up(
+        "CREATE TABLE bisync_issues (
+        pair INTEGER NOT NULL REFERENCES bisync_pairs (id) ON DELETE CASCADE,
+        folded TEXT NOT NULL,
+        key TEXT NOT NULL,
+        side TEXT NOT NULL,
+        action TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        first_ms INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_ms INTEGER,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (pair, folded)
+    ) WITHOUT ROWID;",
+    ),
 ];
 
 /// WAL (readers never block the writer, and a crash loses at most the last

@@ -49,8 +49,15 @@ async fn a_failed_file_is_recorded_and_the_rest_settles() {
     let e = env.runner.retry(report.run, events(), CancellationToken::new()).await.unwrap_err();
     assert!(e.to_string().contains("tried again by the next run"), "{e}");
 
-    // With room again, the next run sends only what failed.
+    // With room again, the file stays aside: a full storage is no reason
+    // to try again by itself (the file has not changed)...
     env.emu.set_quota(None);
+    let report = run(s.clone()).await;
+    assert_eq!(report.outcome, Outcome::Ok);
+    assert_eq!((report.counters.uploaded, report.counters.skipped), (0, 1), "{:?}", report.counters);
+    assert_eq!(report.kept_aside, ["big.bin"]);
+    // ...until the user asks: then the next run sends only what failed.
+    assert_eq!(env.runner.bisync_retry_issues(&s).unwrap(), 1);
     let report = run(s.clone()).await;
     assert_eq!(report.outcome, Outcome::Ok);
     assert_eq!((report.counters.uploaded, report.counters.failed), (1, 0), "{:?}", report.counters);

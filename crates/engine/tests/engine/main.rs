@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 mod backup;
 mod bisync;
 mod bisync_clock;
+mod bisync_issues;
 mod bisync_live;
 mod bisync_undo;
 mod fatal;
