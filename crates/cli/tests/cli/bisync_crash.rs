@@ -84,10 +84,11 @@ async fn killed_at_random_points_every_path_is_old_or_new_and_a_rerun_converges(
     env.add_demo().await;
     let seed = seed();
     let mut rng = Rng(seed);
-    // Transfers in a round: changed and new, each way.
-    let transfers = (4 * PER_GROUP) as u64;
-    let kills: Vec<u64> = (0..ROUNDS).map(|_| rng.pick(transfers)).collect();
-    eprintln!("seed {seed}: killed after {kills:?} of {transfers} transfers (FJORDSYNC_TEST_SEED={seed} replays)");
+    // Steps of a round that can be seen from outside: the transfers
+    // (changed and new, each way), then the deletes here (they run last).
+    let steps = (5 * PER_GROUP) as u64;
+    let kills: Vec<u64> = (0..ROUNDS).map(|_| rng.pick(steps)).collect();
+    eprintln!("seed {seed}: killed after {kills:?} of {steps} steps (FJORDSYNC_TEST_SEED={seed} replays)");
 
     for (round, &k) in kills.iter().enumerate() {
         let local = env.path(&format!("local-{round}"));
@@ -134,21 +135,24 @@ async fn killed_at_random_points_every_path_is_old_or_new_and_a_rerun_converges(
         // Slow enough that the kill lands inside the run.
         env.emu.set_faults(0.0, 0.0, Duration::from_millis(20));
         let uploaded = env.emu.stats().uploads_completed;
-        let downloaded = |local: &Path| {
-            (0..PER_GROUP)
+        // Downloads finished, and local deletes done.
+        let done_here = |local: &Path| {
+            let got = (0..PER_GROUP)
                 .flat_map(|i| [format!("rchg/f{i}.bin"), format!("rnew/f{i}.bin")])
                 .filter(|k| std::fs::read(local.join(k)).is_ok_and(|b| Some(&md5_hex(&b)) == want.get(k)))
-                .count() as u64
+                .count();
+            let gone = (0..PER_GROUP).filter(|i| !local.join(format!("rdel/f{i}.bin")).exists()).count();
+            (got + gone) as u64
         };
         let mut child = spawn(&env, &["bisync", "--transfers", "2", &l, &remote]);
         let reached = wait_until(Duration::from_secs(60), || {
-            env.emu.stats().uploads_completed - uploaded + downloaded(&local) >= k
+            env.emu.stats().uploads_completed - uploaded + done_here(&local) >= k
         })
         .await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         env.emu.set_faults(0.0, 0.0, Duration::ZERO);
-        assert!(reached, "round {round}: the run never got {k} files across");
+        assert!(reached, "round {round}: the run never got {k} steps done");
 
         // Right after the kill: old or new, never partial; temp files hidden.
         let mut local_now = local_md5s(&local);
