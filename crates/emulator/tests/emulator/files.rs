@@ -544,3 +544,32 @@ async fn plus_as_space_switch() {
     })
     .await;
 }
+
+/// `--clock-offset`: a service whose clock is off dates what it sets (a
+/// revision's `updated`, the `time` attribute) by its own clock, and keeps
+/// the times a client gives (`modified`) as given.
+#[tokio::test]
+async fn a_clock_offset_dates_by_the_servers_clock() {
+    bounded(async {
+        let t = start(fjordsync_emulator::Config { clock_offset: 3600, ..Default::default() }).await;
+        let secs = |jotta: &str| {
+            let rfc = format!("{}{}", &jotta[..10], &jotta[11..]);
+            rfc.parse::<jiff::Timestamp>().unwrap().as_second() - jiff::Timestamp::now().as_second()
+        };
+        let near = |got: i64, want: i64| (want - 60..=want + 60).contains(&got);
+        t.upload("Jotta/Archive/skew.txt", b"ahead").await;
+        let (s, x) = t.get("Jotta/Archive/skew.txt").await;
+        assert_eq!(s, 200);
+        assert!(near(secs(tag(&x, "updated").unwrap()), 3600), "{x}");
+        let time = x.split("time=\"").nth(1).unwrap().split('"').next().unwrap();
+        assert!(near(secs(time), 3600), "{x}");
+        assert!(tag(&x, "modified").unwrap().starts_with("2023-06-01-T12:00:00"), "{x}");
+
+        // The clock can move while it runs.
+        t.emu.set_clock_offset(-3600);
+        t.upload("Jotta/Archive/skew.txt", b"behind now").await;
+        let (_, x) = t.get("Jotta/Archive/skew.txt").await;
+        assert!(near(secs(tag(&x, "updated").unwrap()), -3600), "{x}");
+    })
+    .await;
+}
