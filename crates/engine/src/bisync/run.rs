@@ -168,6 +168,18 @@ impl Runner {
         let LocalSide { snapshot: local, walk, temporary } = local;
         let mut skipped = walk.skipped.clone();
         skipped.extend(temporary);
+        // A name the service refuses is this file's problem, not the
+        // pair's: it is kept aside (listed until it is renamed) and the
+        // rest goes on.
+        let refused: Vec<Skipped> = walk
+            .refused
+            .iter()
+            .map(|(path, reason)| Skipped {
+                key: path.clone(),
+                reason: format!("name refused by the service: {reason}; rename it to sync it"),
+            })
+            .collect();
+        skipped.extend(refused.iter().cloned());
         // What the walk left out (links, unreadable files, `.fjordsyncignore`)
         // is not "deleted here": it is left alone on both sides.
         let mut remote = remote;
@@ -249,8 +261,25 @@ impl Runner {
             let pair = pair.expect("a run that is not a dry run has its pair");
             // Items that failed before wait for their backoff or a change.
             let asides = db.bisync_asides(pair)?;
-            let pending: HashSet<String> =
+            let mut pending: HashSet<String> =
                 actions.iter().filter(|a| !a.is_bookkeeping()).map(|a| names::fold(a.key())).collect();
+            for r in &refused {
+                pending.insert(names::fold(&r.key));
+                if asides.contains_key(&names::fold(&r.key)) {
+                    continue;
+                }
+                let failure = issues::Failure {
+                    key: &r.key,
+                    side: issues::IssueSide::Storage,
+                    action: "upload",
+                    kind: issues::IssueKind::NameRefused,
+                    message: &r.reason,
+                    signature: "refused".into(),
+                };
+                if let Err(e) = db.bisync_issue_failed(pair, &failure) {
+                    tracing::warn!("listing {} as kept aside: {e}", r.key);
+                }
+            }
             let now = crate::state::now_ms();
             let (actions, aside): (Vec<Action>, Vec<Action>) = actions.into_iter().partition(|a| {
                 let (folded, sig) = issues::signature_of(a.key(), &local, &remote);
@@ -360,7 +389,7 @@ fn is_protected(key: &str, set: &HashSet<String>) -> bool {
 /// the walk's case collisions and refused names, and names that fold to
 /// the same form on either side (NFC/NFD).
 fn preflight(walk: &crate::local::LocalWalk, local: &[(String, String)], remote: &[(String, String)]) -> Vec<Problem> {
-    let mut problems = plan::preflight(&walk.collisions, &walk.refused, true);
+    let mut problems = plan::preflight(&walk.collisions, &[], true);
     let known: HashSet<String> = walk.collisions.iter().flat_map(|(a, b)| [names::fold(a), names::fold(b)]).collect();
     for (side, pairs) in [("this computer", local), ("the storage", remote)] {
         for (a, b) in pairs {

@@ -147,3 +147,35 @@ async fn a_file_the_full_storage_refused_waits_for_a_change_not_for_time() {
     assert!(listed(&env, &s).is_empty());
     assert_eq!(env.remote_files("Full").await["big.bin"].0, 150_000);
 }
+
+/// A name the service refuses stops only that file: it is listed (once,
+/// not counted up run after run), the rest syncs, and renaming it sends it
+/// and takes it off the list.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_the_service_refuses_is_kept_aside_and_the_rest_goes_on() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::start().await;
+    let local = env.local("pair");
+    // At most 255 bytes here, but each byte that is not UTF-8 becomes
+    // three characters on the service: over its 255.
+    let long = local.join(std::ffi::OsStr::from_bytes(&[0xFF; 100]));
+    write(&long, b"too long once mapped");
+    write(&local.join("ok.txt"), b"fine");
+    let s = spec(&local, "Names");
+    for _ in 0..2 {
+        let r = run(&env, &s).await;
+        assert_eq!(r.refusal, None, "one bad name does not stop the pair");
+        assert_eq!((r.outcome, r.counters.skipped), (Outcome::Ok, 1), "{:?}", r.counters);
+        let issues = env.runner.bisync_issues(&s).unwrap();
+        assert_eq!(issues.len(), 1);
+        let i = &issues[0];
+        assert_eq!((i.kind, i.side, i.attempts, i.next_ms), (IssueKind::NameRefused, IssueSide::Storage, 1, None));
+        assert!(i.message.contains("255") && i.message.contains("rename it"), "{}", i.message);
+    }
+    assert_eq!(env.remote_files("Names").await.keys().collect::<Vec<_>>(), ["ok.txt"]);
+    std::fs::rename(&long, local.join("renamed.txt")).unwrap();
+    let r = run(&env, &s).await;
+    assert_eq!((r.outcome, r.counters.uploaded, r.counters.skipped), (Outcome::Ok, 1, 0), "{:?}", r.counters);
+    assert!(listed(&env, &s).is_empty());
+}
