@@ -109,6 +109,9 @@ fn print_actions(r: &BisyncReport) -> std::io::Result<()> {
     for s in &r.skipped {
         writeln!(out, "would skip {}: {}", escape(&user_path(&s.key)), escape(&s.reason))?;
     }
+    for s in &r.kept_aside {
+        writeln!(out, "would leave {} aside: {}", escape(&user_path(&s.key)), escape(&s.reason))?;
+    }
     for p in &r.problems {
         writeln!(out, "problem: {}", escape(&p.message))?;
     }

@@ -356,6 +356,8 @@ async fn a_refused_file_is_kept_aside_listed_and_retried_on_request() {
     assert!(rows[0]["next_ms"].is_null(), "{json}");
 
     env.emu.set_quota(None);
+    let plan = env.ok(&["bisync", "--dry-run", l, "demo:Q"]).await;
+    assert!(plan.contains("would leave big.bin aside: kept aside after an earlier error"), "{plan}");
     let (ok, done, err) = bisync(&env, &[l, "demo:Q"]).await;
     assert!(ok && done["uploaded"] == 0, "{err} {done}");
     assert!(err.contains("1 kept aside after earlier errors (see --issues)"), "{err}");

@@ -33,6 +33,7 @@ use crate::error::Result;
 use crate::runner::{Runner, Side};
 use crate::state::{StateDb, StateError, now_ms};
 use crate::transfer::{Fatal, TransferError};
+use crate::tree::Skipped;
 
 /// The first wait after a failure that may pass.
 pub const FIRST_RETRY: Duration = Duration::from_secs(60);
@@ -219,8 +220,8 @@ pub(crate) fn signature(local: Option<&Item<LocalFile>>, remote: Option<&Item<Re
 pub(crate) struct Aside {
     signature: String,
     next_ms: Option<i64>,
-    pub(crate) message: String,
-    pub(crate) kind: IssueKind,
+    message: String,
+    kind: IssueKind,
 }
 
 impl Aside {
@@ -403,6 +404,34 @@ impl Runner {
         let Side::Local(root) = self.resolve(&spec.local_location())? else { return Ok(None) };
         Ok(self.db().find_bisync_pair(&root.display().to_string(), &spec.remote, &spec.path)?)
     }
+}
+
+/// Splits a run's actions into those it takes and those it holds back:
+/// items on the list whose state on both sides is what it was when they
+/// failed and whose backoff (if they have one) is not over. Bookkeeping
+/// and skips always go through.
+pub(crate) fn hold_back(
+    actions: Vec<Action>,
+    asides: &HashMap<String, Aside>,
+    local: &Snapshot<LocalFile>,
+    remote: &Snapshot<RemoteFile>,
+) -> (Vec<Action>, Vec<Skipped>) {
+    if asides.is_empty() {
+        return (actions, Vec::new());
+    }
+    let now = now_ms();
+    let (mut take, mut held) = (Vec::with_capacity(actions.len()), Vec::new());
+    for a in actions {
+        let (folded, sig) = signature_of(a.key(), local, remote);
+        match asides.get(&folded) {
+            Some(h) if !a.is_bookkeeping() && !matches!(a, Action::Skip { .. }) && h.holds(&sig, now) => {
+                let reason = format!("kept aside after an earlier error ({}); {}", h.message, h.kind.hint());
+                held.push(Skipped { key: a.key().to_string(), reason });
+            }
+            _ => take.push(a),
+        }
+    }
+    (take, held)
 }
 
 /// An item's folded key, and its signature in this run's listings.

@@ -3,7 +3,7 @@
 //! apply, record. The run is in the run log like any other
 //! (`RunKind::Bisync`), with a file row per item that changed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -80,9 +80,9 @@ pub struct BisyncReport {
     pub problems: Vec<Problem>,
     /// Left out of the run (temporary files, links, unreadable files).
     pub skipped: Vec<Skipped>,
-    /// Items kept aside after earlier errors and not tried this run (see
-    /// [`super::issues`]; `fjordsync bisync --issues` lists them).
-    pub kept_aside: Vec<String>,
+    /// Items kept aside after earlier errors and not tried this run, with
+    /// why (see [`super::issues`]; `fjordsync bisync --issues` lists them).
+    pub kept_aside: Vec<Skipped>,
     /// Wall time.
     pub duration: Duration,
 }
@@ -249,6 +249,39 @@ impl Runner {
             }
             Some(plan::refusal(&report.problems))
         };
+        // Items that failed before wait for their backoff or a change (a
+        // dry run shows them so too); the list keeps what is still pending.
+        let asides = match pair {
+            Some(p) if refusal.is_none() => db.bisync_asides(p)?,
+            _ => HashMap::new(),
+        };
+        let mut pending: HashSet<String> =
+            actions.iter().filter(|a| !a.is_bookkeeping()).map(|a| names::fold(a.key())).collect();
+        pending.extend(refused.iter().map(|r| names::fold(&r.key)));
+        let (actions, held) = issues::hold_back(actions, &asides, &local, &remote);
+        let held_keys: HashSet<&str> = held.iter().map(|h| h.key.as_str()).collect();
+        report.actions.retain(|a| !held_keys.contains(a.key()));
+        for h in &held {
+            counters.skipped += 1;
+            events(TaskEvent::FileFailed {
+                path: user_path(&h.key),
+                action: "kept-aside".into(),
+                error: h.reason.clone(),
+                skipped: true,
+            });
+            if run != 0 {
+                w.send(DbOp::Event(FileEvent {
+                    run,
+                    path: user_path(&h.key),
+                    key: h.key.clone(),
+                    action: "kept-aside".into(),
+                    result: "skipped".into(),
+                    error: Some(h.reason.clone()),
+                    ..Default::default()
+                }));
+            }
+        }
+        report.kept_aside = held;
         let outcome = if let Some(r) = refusal {
             report.refusal = Some(r);
             Outcome::Refused
@@ -259,15 +292,8 @@ impl Runner {
             Outcome::DryRun
         } else {
             let pair = pair.expect("a run that is not a dry run has its pair");
-            // Items that failed before wait for their backoff or a change.
-            let asides = db.bisync_asides(pair)?;
-            let mut pending: HashSet<String> =
-                actions.iter().filter(|a| !a.is_bookkeeping()).map(|a| names::fold(a.key())).collect();
-            for r in &refused {
-                pending.insert(names::fold(&r.key));
-                if asides.contains_key(&names::fold(&r.key)) {
-                    continue;
-                }
+            // Names the service refuses are listed once, until renamed.
+            for r in refused.iter().filter(|r| !asides.contains_key(&names::fold(&r.key))) {
                 let failure = issues::Failure {
                     key: &r.key,
                     side: issues::IssueSide::Storage,
@@ -280,36 +306,6 @@ impl Runner {
                     tracing::warn!("listing {} as kept aside: {e}", r.key);
                 }
             }
-            let now = crate::state::now_ms();
-            let (actions, aside): (Vec<Action>, Vec<Action>) = actions.into_iter().partition(|a| {
-                let (folded, sig) = issues::signature_of(a.key(), &local, &remote);
-                a.is_bookkeeping()
-                    || matches!(a, Action::Skip { .. })
-                    || asides.get(&folded).is_none_or(|held| !held.holds(&sig, now))
-            });
-            for a in &aside {
-                let held = &asides[&names::fold(a.key())];
-                let why = format!("kept aside after an earlier error ({}); {}", held.message, held.kind.hint());
-                counters.skipped += 1;
-                events(TaskEvent::FileFailed {
-                    path: user_path(a.key()),
-                    action: dry_word(a).into(),
-                    error: why.clone(),
-                    skipped: true,
-                });
-                w.send(DbOp::Event(FileEvent {
-                    run,
-                    path: user_path(a.key()),
-                    key: a.key().to_string(),
-                    action: "kept-aside".into(),
-                    result: "skipped".into(),
-                    error: Some(why),
-                    ..Default::default()
-                }));
-            }
-            let held: HashSet<&str> = aside.iter().map(|a| a.key()).collect();
-            report.actions.retain(|a| !held.contains(a.key()));
-            report.kept_aside = aside.iter().map(|a| a.key().to_string()).collect();
             let applier = Arc::new(Applier {
                 pair,
                 run,

@@ -30,6 +30,11 @@ fn backoff_over(env: &Env, key: &str) {
     assert_eq!(n, 1, "{key} is listed");
 }
 
+/// The keys a run left aside.
+fn aside(r: &BisyncReport) -> Vec<String> {
+    r.kept_aside.iter().map(|s| s.key.clone()).collect()
+}
+
 fn listed(env: &Env, s: &BisyncSpec) -> Vec<String> {
     env.runner.bisync_issues(s).unwrap().into_iter().map(|i| i.key).collect()
 }
@@ -80,14 +85,14 @@ async fn a_failed_file_waits_for_its_backoff_and_leaves_the_list_when_it_settles
     let sent = env.emu.stats().uploads_started;
     let r = run(&env, &s).await;
     assert_eq!(r.outcome, Outcome::Ok, "kept aside is not a failure: {:?}", r.counters);
-    assert_eq!(r.kept_aside, ["a.txt", "c.txt"]);
+    assert_eq!(aside(&r), ["a.txt", "c.txt"]);
     assert_eq!((r.counters.skipped, r.counters.uploaded, r.counters.updated), (2, 0, 0), "{:?}", r.counters);
     assert_eq!(env.emu.stats().uploads_started, sent);
 
     // a.txt's backoff is over: tried again, settled, off the list.
     backoff_over(&env, "a.txt");
     let r = run(&env, &s).await;
-    assert_eq!((r.counters.updated, r.kept_aside.clone()), (1, vec!["c.txt".to_string()]), "{:?}", r.counters);
+    assert_eq!((r.counters.updated, aside(&r)), (1, vec!["c.txt".to_string()]), "{:?}", r.counters);
     assert_eq!(listed(&env, &s), ["c.txt"]);
     // c.txt changes: tried again at once.
     write(&local.join("c.txt"), b"c newer");
