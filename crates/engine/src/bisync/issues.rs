@@ -400,6 +400,14 @@ impl Runner {
         }
     }
 
+    /// When the earliest kept-aside file of a two-way sync is due to be
+    /// tried again (ms since the epoch), if any is waiting for time rather
+    /// than for a change: continuous mode can run then instead of waiting
+    /// for the next change or rescan.
+    pub fn bisync_next_retry(&self, spec: &BisyncSpec) -> Result<Option<i64>> {
+        Ok(self.bisync_issues(spec)?.into_iter().filter_map(|i| i.next_ms).min())
+    }
+
     fn bisync_pair_of(&self, spec: &BisyncSpec) -> Result<Option<PairId>> {
         let Side::Local(root) = self.resolve(&spec.local_location())? else { return Ok(None) };
         Ok(self.db().find_bisync_pair(&root.display().to_string(), &spec.remote, &spec.path)?)

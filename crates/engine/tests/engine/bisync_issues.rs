@@ -79,6 +79,7 @@ async fn a_failed_file_waits_for_its_backoff_and_leaves_the_list_when_it_settles
         assert_eq!(i.next_ms.unwrap() - i.last_ms, 60_000, "a minute first");
         assert!(i.message.contains("write-locked"), "{}", i.message);
     }
+    assert_eq!(env.runner.bisync_next_retry(&s).unwrap(), issues.iter().filter_map(|i| i.next_ms).min());
 
     // Writes work again, but the backoff is not over: both wait, nothing is sent.
     env.emu.set_write_locked(false);
@@ -137,6 +138,7 @@ async fn a_file_the_full_storage_refused_waits_for_a_change_not_for_time() {
     assert_eq!((r.counters.uploaded, r.counters.failed), (1, 1), "{:?}", r.counters);
     let i = &env.runner.bisync_issues(&s).unwrap()[0];
     assert_eq!((i.key.as_str(), i.kind, i.next_ms), ("big.bin", IssueKind::StorageFull, None));
+    assert_eq!(env.runner.bisync_next_retry(&s).unwrap(), None, "waits for a change, not for time");
 
     // Room again, time passes: still aside (only a change or the user's
     // word tries a full storage again).
