@@ -55,6 +55,30 @@ impl Client {
         prefix.extend(path.segments().iter().map(|s| fold_case(s)));
         Ok(parse_stream(reader, prefix))
     }
+
+    /// A fingerprint (MD5) of `path`'s whole-tree listing exactly as the
+    /// service sends it, read as it arrives and never parsed: equal
+    /// fingerprints mean an identical listing. A caller watching a big
+    /// tree for changes parses only a listing whose fingerprint moved (a
+    /// service that sends the same tree in another order only costs that
+    /// caller a parse). `None` when the folder does not exist.
+    pub async fn list_tree_fingerprint(&self, path: &RemotePath) -> Result<Option<[u8; 16]>> {
+        use md5::Digest;
+        let req = Req::get(self.jfs_url(path).await?).q("mode", "liststream");
+        let resp = match self.call(req).await {
+            Ok(r) => r,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let timeouts = self.inner.options.timeouts.clone();
+        let (idle, host) = (timeouts.idle, crate::timeouts::host_of(resp.url()));
+        let mut body = resp.bytes_stream();
+        let mut hash = md5::Md5::new();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut body).await {
+            hash.update(chunk.map_err(|e| timeouts.error(e, idle).with_host(&host))?);
+        }
+        Ok(Some(hash.finalize().into()))
+    }
 }
 
 /// Parse a liststream body from any async reader. `prefix` is the folded

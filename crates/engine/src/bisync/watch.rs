@@ -16,6 +16,7 @@
 //! [`WatchEvent`]s (the CLI prints a line per run, the app will show a
 //! status), and stops when `cancel` fires, after the files in flight settle.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -200,6 +201,8 @@ impl Runner {
             status: status.clone(),
             cancel: cancel.clone(),
             base: Base::new(),
+            kept: HashSet::new(),
+            kept_next_ms: None,
             backoff: FIRST_BACKOFF,
         };
         match w.run(Trigger::Start).await {
@@ -207,14 +210,16 @@ impl Runner {
             Err(e) => w.failed(e),
             Ok(()) => {}
         }
-        let mut pending: Option<(Trigger, Instant)> = None;
-        if w.retrying() {
-            pending = Some((Trigger::Retry, Instant::now() + w.backoff));
-        }
+        let mut pending: Option<(Trigger, Instant)> = if w.retrying() {
+            Some((Trigger::Retry, Instant::now() + w.backoff))
+        } else {
+            w.kept_retry().map(|at| (Trigger::Retry, at))
+        };
+        release_freed_memory();
         let mut local = LocalChanges::default();
         let mut local_first: Option<Instant> = None;
         let mut local_due: Option<Instant> = None;
-        let mut last_digest: Option<u64> = None;
+        let mut last_fingerprint: Option<Option<[u8; 16]>> = None;
         let mut next_poll = Instant::now() + opts.poll_interval;
         let mut next_rescan = Instant::now() + opts.rescan_every;
         let mut said_overflow = false;
@@ -254,19 +259,24 @@ impl Runner {
                 idle_said = false;
                 match w.run(t).await {
                     Ok(()) if w.retrying() => pending = Some((Trigger::Retry, Instant::now() + w.backoff)),
-                    Ok(()) => {}
+                    // Files kept aside after an error are tried again at their time.
+                    Ok(()) => pending = w.kept_retry().map(|at| (Trigger::Retry, at)),
                     Err(e) => {
                         w.failed(e);
                         pending = Some((t, Instant::now() + w.backoff));
                     }
                 }
+                release_freed_memory();
                 continue;
             }
             if now >= next_poll {
                 next_poll = now + opts.poll_interval;
-                match self.poll_once(&session.client, &remote_root, &filter, &w.base, last_digest).await {
-                    Ok((digest, differs)) => {
-                        last_digest = Some(digest);
+                let polled =
+                    self.poll_once(&session.client, &remote_root, &filter, &w.base, &w.kept, last_fingerprint).await;
+                release_freed_memory();
+                match polled {
+                    Ok((fingerprint, differs)) => {
+                        last_fingerprint = Some(fingerprint);
                         if differs {
                             pending = Some((Trigger::Remote, now));
                         } else if watcher.is_none() {
@@ -316,21 +326,23 @@ impl Runner {
 }
 
 impl Runner {
-    /// One poll: the listing's digest, and whether a run would find
-    /// something on the storage's side (looked at only when the digest moved).
+    /// One poll: the listing's fingerprint, and whether a run would find
+    /// something on the storage's side (looked at only when the
+    /// fingerprint moved; `kept`: files kept aside, tried at their own time).
     async fn poll_once(
         &self,
         client: &fjordsync_jottacloud::Client,
         root: &fjordsync_jottacloud::RemotePath,
         filter: &Filter,
         base: &Base,
-        last: Option<u64>,
-    ) -> std::result::Result<(u64, bool), fjordsync_jottacloud::Error> {
-        let digest = poll::digest(client, root).await?;
-        if last == Some(digest) {
-            return Ok((digest, false));
+        kept: &HashSet<String>,
+        last: Option<Option<[u8; 16]>>,
+    ) -> std::result::Result<(Option<[u8; 16]>, bool), fjordsync_jottacloud::Error> {
+        let fingerprint = client.list_tree_fingerprint(root).await?;
+        if last == Some(fingerprint) {
+            return Ok((fingerprint, false));
         }
-        Ok((digest, poll::differs_from_base(client, root, filter, base).await?))
+        Ok((fingerprint, poll::differs_from_base(client, root, filter, base, kept).await?))
     }
 }
 
@@ -344,6 +356,10 @@ struct Loop<'a, R> {
     /// The pair's base as the last run left it: what polls and events are
     /// compared with, so our own writes start no run.
     base: Base,
+    /// Folded keys of the files kept aside after an error: polls ignore them.
+    kept: HashSet<String>,
+    /// When the first of them is tried again (ms since the epoch).
+    kept_next_ms: Option<i64>,
     backoff: Duration,
 }
 
@@ -354,6 +370,9 @@ impl<R: PairRuns> Loop<'_, R> {
         let failed = report.counters.failed > 0;
         (self.status)(WatchEvent::Ran { trigger, report: Box::new(report) });
         self.base = self.load_base()?;
+        let issues = self.runner.bisync_issues(self.spec)?;
+        self.kept = issues.iter().map(|i| super::names::fold(&i.key)).collect();
+        self.kept_next_ms = issues.iter().filter_map(|i| i.next_ms).min();
         if failed {
             self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
         } else {
@@ -365,6 +384,13 @@ impl<R: PairRuns> Loop<'_, R> {
     /// True after a run whose files partly failed: they are tried again after the backoff.
     fn retrying(&self) -> bool {
         self.backoff > FIRST_BACKOFF
+    }
+
+    /// When a run should try the kept-aside files again (a moment after the
+    /// first one's time), if any waits for time rather than for a change.
+    fn kept_retry(&self) -> Option<Instant> {
+        let wait_ms = self.kept_next_ms?.saturating_sub(crate::state::now_ms()).max(0) as u64;
+        Some(Instant::now() + Duration::from_millis(wait_ms) + Duration::from_secs(1))
     }
 
     fn failed(&mut self, e: EngineError) {
@@ -382,6 +408,18 @@ impl<R: PairRuns> Loop<'_, R> {
             Some(p) => db.bisync_base(p)?,
             None => Base::new(),
         })
+    }
+}
+
+/// Gives the memory a run or a parsed listing freed back to the system:
+/// the C allocator keeps freed memory for reuse, so a watcher of a big
+/// tree would otherwise hold its largest run's peak for good while idle.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the system; it
+    // touches no memory in use and is safe to call at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

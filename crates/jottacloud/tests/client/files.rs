@@ -437,3 +437,26 @@ async fn liststream_of_a_larger_tree() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_listing_fingerprint_moves_only_when_the_tree_does() {
+    bounded(90, async {
+        let env = start().await;
+        let c = &env.client;
+        let dir = tempfile::tempdir().unwrap();
+        let root = archive().join("watched").unwrap();
+        assert_eq!(c.list_tree_fingerprint(&root).await.unwrap(), None, "no such folder yet");
+        let a = write_temp(&dir, "a", b"first");
+        c.upload_file(&a, &root.join_path("d/a.txt").unwrap(), &UploadOptions::default()).await.unwrap();
+        let first = c.list_tree_fingerprint(&root).await.unwrap().expect("listed");
+        assert_eq!(c.list_tree_fingerprint(&root).await.unwrap(), Some(first), "the same tree, the same fingerprint");
+        let b = write_temp(&dir, "b", b"second");
+        c.upload_file(&b, &root.join_path("d/a.txt").unwrap(), &UploadOptions::default()).await.unwrap();
+        let changed = c.list_tree_fingerprint(&root).await.unwrap().unwrap();
+        assert_ne!(changed, first, "new content");
+        c.mkdir(&root.join_path("empty").unwrap()).await.unwrap();
+        assert_ne!(c.list_tree_fingerprint(&root).await.unwrap().unwrap(), changed, "a new folder");
+        env.emu.shutdown().await;
+    })
+    .await;
+}
