@@ -71,9 +71,16 @@ wait_for 3600 grep -q '^run ' "$WORK/watch.log" || { cat "$WORK/watch.log" >&2; 
 echo "first (merge) run: $(since "$t") s: $(grep '^run ' "$WORK/watch.log" | head -1)"
 sleep 5
 
-# Idle: CPU ticks of the watcher over IDLE s, its memory, the requests it made.
+# Idle: CPU ticks of the watcher over IDLE s, its memory, the requests it
+# made. The first poll after a start compares the whole listing with the
+# base once (nothing to compare its fingerprint with yet): measured on its
+# own, then the steady state.
 hz=$(getconf CLK_TCK)
 ticks() { read -r -a f < <(sed 's/^.*) //' "/proc/$WATCH_PID/stat"); echo $((f[11] + f[12])); }
+c0=$(ticks)
+sleep "$POLL"
+c1=$(ticks)
+echo "first poll (a full comparison): $(python3 -c "print(f'{($c1 - $c0) / $hz:.2f}')") s of CPU"
 req0=$(wc -l <"$WORK/requests.jsonl")
 c0=$(ticks)
 sleep "$IDLE"
@@ -84,7 +91,7 @@ rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$WATCH_PID/status")
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$WATCH_PID/status")
 polls=$(python3 -c "print(max(1, round($IDLE / $POLL)))")
 lists=$(tail -n +"$((req0 + 1))" "$WORK/requests.jsonl" | head -n "$((req1 - req0))" | grep -c 'liststream' || true)
-echo "idle $IDLE s: CPU $cpu % of a core; RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB); $((req1 - req0)) requests ($lists listings) for about $polls polls"
+echo "idle $IDLE s (steady): CPU $cpu % of a core; RSS $((rss / 1024)) MiB (peak $((hwm / 1024)) MiB); $((req1 - req0)) requests ($lists listings) for about $polls polls"
 runs_before=$(grep -c '^run ' "$WORK/watch.log")
 
 # A local change until the storage lists it.
