@@ -163,8 +163,9 @@ impl Vfs {
         if path.is_root() {
             return Ok(Meta::folder(None));
         }
-        if let Some(s) = self.inner.overlay().get(path) {
-            return Ok(s.meta());
+        let staged = self.inner.overlay().get(path).map(|s| s.meta());
+        if let Some(meta) = staged {
+            return Ok(meta);
         }
         let (parent, name) = split(path)?;
         if is_local_only(name) {
@@ -201,7 +202,8 @@ impl Vfs {
 
     /// Opens the file `path` for reading. While open, its cached blocks stay.
     pub async fn open_read(&self, path: &VfsPath) -> Result<Reader> {
-        if let Some(s) = self.inner.overlay().get(path).cloned() {
+        let staged = self.inner.overlay().get(path).cloned();
+        if let Some(s) = staged {
             let file = cache_dir::open_read(&self.inner.dir.staged(&s.file))?;
             return Ok(Reader::staged(file, s.meta()));
         }
@@ -243,7 +245,8 @@ impl Vfs {
 
     /// Writes the current content of the file `path` into `out`.
     async fn copy_content(&self, path: &VfsPath, out: &mut tokio::fs::File) -> Result<()> {
-        if let Some(s) = self.inner.overlay().get(path).cloned() {
+        let staged = self.inner.overlay().get(path).cloned();
+        if let Some(s) = staged {
             let mut src = tokio::fs::File::from_std(cache_dir::open_read(&self.inner.dir.staged(&s.file))?);
             tokio::io::copy(&mut src, out).await?;
             return Ok(());

@@ -280,3 +280,22 @@ async fn a_missing_served_folder_is_a_clear_error() {
     assert!(matches!(err, VfsError::NotFound(_)), "{err:?}");
     assert!(err.to_string().contains("no such file or folder"), "{err}");
 }
+
+/// Frontends run these on a multi-threaded runtime: their futures must be `Send`.
+#[allow(dead_code)]
+fn futures_are_send(vfs: &Vfs, path: &VfsPath) {
+    fn send<T: Send>(_: T) {}
+    send(vfs.stat(path));
+    send(vfs.list(path));
+    send(vfs.read(path, 0, 1));
+    send(vfs.open_read(path));
+    send(vfs.open_write(path, true));
+    send(vfs.mkdir(path));
+    send(vfs.remove(path));
+    send(vfs.rename(path, path));
+    send(vfs.copy(path, path));
+    send(vfs.set_modified(path, jiff::Timestamp::now()));
+    send(vfs.props(path));
+    send(vfs.patch_props(path, &[]));
+    send(vfs.finish_uploads());
+}
