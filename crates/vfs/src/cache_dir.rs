@@ -7,6 +7,10 @@
 //! <cache>/tmp/       half-made files (emptied at every start)
 //! ```
 //!
+//! `<cache>/lock` is held (an OS file lock) while a [`crate::Vfs`] uses the
+//! folder: two servers sharing one queue of pending uploads would upload
+//! each other's files and delete each other's content.
+//!
 //! Every file name in it is made by us (a random id or a checked MD5), never
 //! taken from a client. Sub-folders that are symbolic links are refused, new
 //! files are created with `O_EXCL` (which does not follow a link) and
@@ -20,9 +24,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{Result, VfsError};
 
 /// The cache folder, checked and laid out.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct CacheDir {
     root: PathBuf,
+    /// Holds the folder's lock until released or dropped.
+    lock: std::sync::Mutex<Option<File>>,
 }
 
 impl CacheDir {
@@ -33,7 +39,27 @@ impl CacheDir {
         // The user chose this folder (it may live on another disk through a
         // link); below it, nothing may be a link.
         let root = root.canonicalize().map_err(|e| dir_error(root, &e))?;
-        let dir = CacheDir { root };
+        let lock_path = root.join("lock");
+        let lock = match create_new(&lock_path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                open_rw(&lock_path).map_err(|e| dir_error(&lock_path, &e))?
+            }
+            Err(e) => return Err(dir_error(&lock_path, &e)),
+        };
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(VfsError::CacheDir {
+                    path: root,
+                    what:
+                        "is in use by another Fjordsync server or mount: stop it, or give this one its own cache folder"
+                            .into(),
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(dir_error(&lock_path, &e)),
+        }
+        let dir = CacheDir { root, lock: std::sync::Mutex::new(Some(lock)) };
         for sub in ["staged", "read", "tmp"] {
             dir.ensure_dir(&dir.root.join(sub))?;
         }
@@ -41,6 +67,11 @@ impl CacheDir {
             dir.empty(&dir.root.join(sub))?;
         }
         Ok(dir)
+    }
+
+    /// Lets another process use the folder (after a stop).
+    pub(crate) fn release(&self) {
+        self.lock.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     pub(crate) fn state_file(&self) -> PathBuf {
@@ -163,6 +194,8 @@ mod tests {
         assert!(open_rw(&dir.staged("link")).is_err());
         assert_eq!(std::fs::read(&target).unwrap(), b"keep");
 
+        assert!(matches!(CacheDir::open(&cache), Err(VfsError::CacheDir { .. })), "the folder is in use");
+        dir.release();
         CacheDir::open(&cache).unwrap();
         assert!(!dir.tmp("half").exists());
     }

@@ -40,5 +40,5 @@ pub use options::VfsOptions;
 pub use path::VfsPath;
 pub use reader::Reader;
 pub use uploader::Finished;
-pub use vfs::Vfs;
+pub use vfs::{Space, Vfs};
 pub use writer::Writer;

@@ -194,8 +194,9 @@ impl ReadCache {
 /// Runs of missing blocks in `first..=last`, as inclusive pairs.
 fn runs(have: &[bool], first: usize, last: usize) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
-    for i in first..=last.min(have.len().saturating_sub(1)) {
-        if have[i] {
+    let last = last.min(have.len().saturating_sub(1));
+    for (i, &held) in have.iter().enumerate().take(last + 1).skip(first) {
+        if held {
             continue;
         }
         match out.last_mut() {

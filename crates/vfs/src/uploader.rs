@@ -31,10 +31,7 @@ const FINISH_TRIES: u32 = 3;
 pub(crate) async fn run(inner: Arc<Inner>) {
     loop {
         let next = inner.overlay().next_due();
-        let wait = match &next {
-            None => None,
-            Some((_, s)) => Some(s.due.saturating_duration_since(Instant::now())),
-        };
+        let wait = next.as_ref().map(|(_, s)| s.due.saturating_duration_since(Instant::now()));
         match wait {
             Some(d) if d.is_zero() => {
                 let _gate = inner.gate.lock().await;

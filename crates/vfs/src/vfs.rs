@@ -45,6 +45,10 @@ pub(crate) struct Inner {
     /// Wakes the upload task when something was staged.
     pub(crate) wake: Notify,
     pub(crate) stop: CancellationToken,
+    /// The upload task, awaited by [`Vfs::stop`].
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The account's space, asked for at most once per listing TTL.
+    space: Mutex<Option<(Instant, Space)>>,
 }
 
 impl Inner {
@@ -75,6 +79,15 @@ impl Inner {
     pub(crate) fn due(&self) -> Instant {
         Instant::now() + self.options.upload_delay
     }
+}
+
+/// The account's storage space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes used.
+    pub used: u64,
+    /// Bytes in all; `None` for an unlimited account.
+    pub total: Option<u64>,
 }
 
 /// A Jottacloud folder as a filesystem. Cheap to clone; all clones share
@@ -127,8 +140,11 @@ impl Vfs {
             gate: tokio::sync::Mutex::new(()),
             wake: Notify::new(),
             stop: CancellationToken::new(),
+            task: Mutex::new(None),
+            space: Mutex::new(None),
         });
-        tokio::spawn(uploader::run(inner.clone()));
+        let task = tokio::spawn(uploader::run(inner.clone()));
+        *inner.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         Ok(Vfs { inner })
     }
 
@@ -152,10 +168,32 @@ impl Vfs {
         uploader::finish(&self.inner).await
     }
 
-    /// Stops the upload task. What is still pending stays recorded and is
-    /// uploaded at the next start.
-    pub fn stop(&self) {
+    /// Stops the upload task (an upload in progress is cut; the storage
+    /// keeps what it got and the next start resumes it) and releases the
+    /// cache folder. What is still pending stays recorded and is uploaded at
+    /// the next start.
+    pub async fn stop(&self) {
         self.inner.stop.cancel();
+        let task = self.inner.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
+        self.inner.dir.release();
+    }
+
+    /// The account's used and total space (`None`: unlimited).
+    pub async fn space(&self) -> Result<Space> {
+        let cached = *self.inner.space.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, space)) = cached
+            && at.elapsed() < self.inner.options.listing_ttl
+        {
+            return Ok(space);
+        }
+        let info = self.inner.client.drive_info().await.map_err(|e| VfsError::remote(&self.inner.root, e))?;
+        let space = Space { used: info.usage, total: info.capacity };
+        *self.inner.space.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), space));
+        Ok(space)
     }
 
     /// Metadata of `path`.

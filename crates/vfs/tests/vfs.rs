@@ -139,7 +139,7 @@ async fn pending_uploads_survive_a_crash_and_finish_at_the_next_start() {
     cut.write_at(0, b"half").await.unwrap();
     drop(cut);
     // "Crash": the process goes without finishing anything.
-    vfs.stop();
+    vfs.stop().await;
     drop(vfs);
     std::fs::write(env.cache().join("staged").join("stray"), b"left by a crash").unwrap();
     std::fs::write(env.cache().join("tmp").join("half"), b"left by a crash").unwrap();
@@ -248,7 +248,7 @@ async fn listings_follow_our_writes_at_once_and_others_after_the_ttl() {
     env.put("elsewhere.txt", b"y").await;
     assert_eq!(vfs.list(&VfsPath::root()).await.unwrap().len(), 2);
 
-    let fresh = env.vfs(eager()).await;
+    let fresh = Vfs::open(env.client.clone(), served(), &env.dir.path().join("cache2"), eager()).await.unwrap();
     assert!(fresh.stat(&p("/elsewhere.txt")).await.is_ok());
     assert!(matches!(fresh.mkdir(&p("/made")).await, Err(VfsError::Exists(_))));
     assert!(matches!(fresh.open_write(&p("/no/such/file"), true).await, Err(VfsError::NotFound(_))));
@@ -270,6 +270,17 @@ async fn properties_move_with_their_file_and_go_with_it() {
     assert!(matches!(vfs.props(&p("/gone")).await, Err(VfsError::NotFound(_))));
     vfs.finish_uploads().await;
     assert_eq!(env.stored_md5("b.txt").await.unwrap(), md5_hex(b"a"));
+}
+
+#[tokio::test]
+async fn one_cache_folder_serves_one_vfs_at_a_time() {
+    let env = Env::start().await;
+    let first = env.vfs(lazy()).await;
+    let err = Vfs::open(env.client.clone(), served(), &env.cache(), lazy()).await.unwrap_err();
+    assert!(err.to_string().contains("in use by another"), "{err}");
+    first.stop().await;
+    let second = env.vfs(lazy()).await;
+    assert_eq!(second.space().await.unwrap().total, None, "the emulator's account is unlimited");
 }
 
 #[tokio::test]
@@ -298,4 +309,6 @@ fn futures_are_send(vfs: &Vfs, path: &VfsPath) {
     send(vfs.props(path));
     send(vfs.patch_props(path, &[]));
     send(vfs.finish_uploads());
+    send(vfs.stop());
+    send(vfs.space());
 }

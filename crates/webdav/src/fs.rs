@@ -79,7 +79,13 @@ impl DavFileSystem for DavVfs {
             if !exists && !options.create && !options.create_new {
                 return Err(FsError::NotFound);
             }
-            let w = self.vfs.open_write(&p, options.truncate || !exists).await.map_err(logged)?;
+            if !exists && !options.truncate {
+                // A LOCK of an unmapped URL makes an empty file (RFC 4918
+                // 9.10.4; Office and Finder rely on it), as does a ranged PUT.
+                let empty = self.vfs.open_write(&p, true).await.map_err(logged)?;
+                empty.close().await.map_err(logged)?;
+            }
+            let w = self.vfs.open_write(&p, options.truncate).await.map_err(logged)?;
             let size = w.size().await.map_err(logged)?;
             Ok(Box::new(DavVfsFile::writer(w, size)) as Box<dyn DavFile>)
         }
@@ -128,6 +134,15 @@ impl DavFileSystem for DavVfs {
         async move {
             let t = jiff::Timestamp::try_from(tm).map_err(|_| FsError::GeneralFailure)?;
             self.vfs.set_modified(&vfs_path(path)?, t).await.map_err(logged)
+        }
+        .boxed()
+    }
+
+    /// Used and free space for Finder's and Explorer's gauges.
+    fn get_quota(&self) -> FsFuture<'_, (u64, Option<u64>)> {
+        async move {
+            let space = self.vfs.space().await.map_err(logged)?;
+            Ok((space.used, space.total))
         }
         .boxed()
     }

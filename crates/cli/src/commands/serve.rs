@@ -54,7 +54,7 @@ pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> 
     tokio::select! {
         _ = crate::signals::stop_requested() => {}
         r = &mut server => {
-            vfs.stop();
+            vfs.stop().await;
             return match r {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(anyhow::Error::new(e).context("the WebDAV server failed")),
@@ -74,7 +74,7 @@ async fn finish(vfs: &Vfs) -> anyhow::Result<()> {
     let pending = vfs.pending_uploads();
     if pending == 0 {
         eprintln!("fjordsync serve webdav: stopped; nothing was waiting for upload");
-        vfs.stop();
+        vfs.stop().await;
         return Ok(());
     }
     eprintln!(
@@ -84,12 +84,12 @@ async fn finish(vfs: &Vfs) -> anyhow::Result<()> {
         done = vfs.finish_uploads() => done,
         _ = crate::signals::stop_requested() => {
             let left = vfs.pending_uploads();
-            vfs.stop();
+            vfs.stop().await;
             eprintln!("fjordsync serve webdav: stopped; {left} file(s) wait in the cache and are uploaded at the next start");
             return Ok(());
         }
     };
-    vfs.stop();
+    vfs.stop().await;
     if done.failed.is_empty() {
         eprintln!("fjordsync serve webdav: stopped; {} upload(s) finished", done.uploaded);
         return Ok(());

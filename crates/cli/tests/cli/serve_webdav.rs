@@ -170,6 +170,18 @@ async fn webdav_serves_a_storage_folder_behind_a_login() {
     let unlock = server.dav("UNLOCK", "/docs/moved.txt").header("Lock-Token", token);
     assert_eq!(server.status(unlock).await, StatusCode::NO_CONTENT);
 
+    // LOCK of a new name makes an empty file (Office and Finder lock before they write).
+    let res = server.dav("LOCK", "/docs/new.docx").body(LOCK_BODY).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let token = res.headers()["lock-token"].to_str().unwrap().to_string();
+    let got = server.dav("GET", "/docs/new.docx").send().await.unwrap();
+    assert_eq!((got.status(), got.bytes().await.unwrap().len()), (StatusCode::OK, 0));
+    let put = server.dav("PUT", "/docs/new.docx").header("If", format!("({token})")).body("written");
+    assert_eq!(server.status(put).await, StatusCode::NO_CONTENT);
+    let unlock = server.dav("UNLOCK", "/docs/new.docx").header("Lock-Token", token);
+    assert_eq!(server.status(unlock).await, StatusCode::NO_CONTENT);
+    assert_eq!(server.status(server.dav("DELETE", "/docs/new.docx")).await, StatusCode::NO_CONTENT);
+
     // Finder's and Explorer's files are accepted and listed, never stored.
     for junk in ["/.DS_Store", "/docs/._moved.txt", "/Thumbs.db"] {
         assert_eq!(server.status(server.dav("PUT", junk).body("junk")).await, StatusCode::CREATED, "{junk}");
