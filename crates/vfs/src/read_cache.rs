@@ -21,9 +21,12 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use crate::cache_dir;
 use crate::error::{Result, VfsError};
 
-/// Bytes per block: big enough that a sequential read costs few requests,
-/// small enough that a peek into a big file fetches little.
+/// Bytes per block: small enough that a peek into a big file fetches little.
 pub const BLOCK: u64 = 1 << 20;
+
+/// Blocks fetched beyond a sequential read, in the same request: a file
+/// read from start to end costs one request per 16 MiB, not per block.
+const READ_AHEAD: u64 = 15;
 
 /// A stored file's content, as the cache knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +107,8 @@ impl ReadCache {
     }
 
     /// `len` bytes of `content` (stored at `remote`) from `offset`; fewer at
-    /// the end of the file. The caller holds it open.
+    /// the end of the file. The caller holds it open. `sequential` reads
+    /// fetch ahead.
     pub async fn read(
         &self,
         client: &Client,
@@ -112,6 +116,7 @@ impl ReadCache {
         content: &Content,
         offset: u64,
         len: usize,
+        sequential: bool,
     ) -> Result<Bytes> {
         let end = content.size.min(offset.saturating_add(len as u64));
         if offset >= end {
@@ -134,7 +139,11 @@ impl ReadCache {
                 open: 0,
             });
             e.used = clock;
-            runs(&e.have, first as usize, last as usize)
+            let fetch_to = if sequential { (last + READ_AHEAD).min(blocks as u64 - 1) } else { last };
+            // Ahead only as one stretch with what was asked for.
+            let mut missing = runs(&e.have, first as usize, fetch_to as usize);
+            missing.retain(|&(a, _)| a as u64 <= last);
+            missing
         };
         if !missing.is_empty() {
             let file = match cache_dir::open_rw(&path) {

@@ -19,6 +19,8 @@ use crate::vfs::Inner;
 pub struct Reader {
     source: Source,
     meta: Meta,
+    /// Where the last read ended: a read from there is sequential.
+    next: u64,
 }
 
 #[derive(Debug)]
@@ -29,12 +31,12 @@ enum Source {
 
 impl Reader {
     pub(crate) fn staged(file: std::fs::File, meta: Meta) -> Reader {
-        Reader { source: Source::Staged(tokio::fs::File::from_std(file)), meta }
+        Reader { source: Source::Staged(tokio::fs::File::from_std(file)), meta, next: 0 }
     }
 
     pub(crate) fn stored(inner: Arc<Inner>, remote: RemotePath, content: Content, meta: Meta) -> Reader {
         inner.reads.open(&content);
-        Reader { source: Source::Stored { inner, remote, content }, meta }
+        Reader { source: Source::Stored { inner, remote, content }, meta, next: 0 }
     }
 
     /// The file's metadata when it was opened.
@@ -44,6 +46,13 @@ impl Reader {
 
     /// `len` bytes from `offset`; fewer at the end of the file, none past it.
     pub async fn read_at(&mut self, offset: u64, len: usize) -> Result<Bytes> {
+        let sequential = offset == self.next;
+        let data = self.read_inner(offset, len, sequential).await?;
+        self.next = offset + data.len() as u64;
+        Ok(data)
+    }
+
+    async fn read_inner(&mut self, offset: u64, len: usize, sequential: bool) -> Result<Bytes> {
         match &mut self.source {
             Source::Staged(f) => {
                 let end = self.meta.size.min(offset.saturating_add(len as u64));
@@ -56,7 +65,7 @@ impl Reader {
                 Ok(Bytes::from(buf))
             }
             Source::Stored { inner, remote, content } => {
-                inner.reads.read(&inner.client, remote, content, offset, len).await
+                inner.reads.read(&inner.client, remote, content, offset, len, sequential).await
             }
         }
     }

@@ -365,13 +365,17 @@ impl Vfs {
         let _gate = self.inner.gate.lock().await;
         let meta = self.stat(from).await?;
         self.need_folder(&to_parent).await?;
+        let from_stored = self.is_stored(from).await?;
         match self.stat(to).await {
             Ok(t) if t.is_folder() || meta.is_folder() => return Err(VfsError::Exists(to.to_string())),
+            // Saved through a temporary file (editors, Office): the new
+            // content becomes the next version of the file it replaces.
+            Ok(_) if !from_stored && self.is_stored(to).await? => {}
             Ok(_) => self.remove_settled(to).await?,
             Err(VfsError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
-        if self.is_stored(from).await? {
+        if from_stored {
             if !meta.is_folder() && is_local_only(to_name) {
                 return Err(VfsError::NotSupported {
                     path: to.to_string(),

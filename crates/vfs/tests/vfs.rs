@@ -184,6 +184,23 @@ async fn removes_go_to_the_trash_and_renames_are_moves() {
 }
 
 #[tokio::test]
+async fn saving_through_a_temporary_file_keeps_the_versions() {
+    let env = Env::start().await;
+    env.put("report.docx", b"version one").await;
+    let vfs = env.vfs(eager()).await;
+    // Office's and editors' way: write a temporary file, then rename it over the document.
+    write(&vfs, "/~report.tmp", b"version two").await;
+    vfs.rename(&p("/~report.tmp"), &p("/report.docx")).await.unwrap();
+    assert_eq!(&vfs.read(&p("/report.docx"), 0, 100).await.unwrap()[..], b"version two");
+    let done = vfs.finish_uploads().await;
+    assert!(done.failed.is_empty(), "{done:?}");
+    let revs = env.client.revisions(&served().join("report.docx").unwrap()).await.unwrap();
+    assert_eq!(revs.len(), 2, "the old content is the previous version, not a file in the trash");
+    assert!(env.client.list_trash().await.unwrap().is_empty());
+    assert!(env.stored_md5("~report.tmp").await.is_none());
+}
+
+#[tokio::test]
 async fn finder_and_explorer_files_stay_in_the_cache() {
     let env = Env::start().await;
     let vfs = env.vfs(eager()).await;
@@ -233,6 +250,22 @@ async fn reads_fetch_ranges_and_the_cache_keeps_its_limit() {
     assert_eq!(other.len(), 1024 * 1024 + 7);
     assert!(vfs.cache_size() <= 2 * 1024 * 1024, "cache holds {} bytes", vfs.cache_size());
     assert!(vfs.read(&p("/big.bin"), big.len() as u64, 10).await.unwrap().is_empty());
+
+    // Read from start to end in small pieces: fetched ahead, in few requests.
+    let vfs = Vfs::open(env.client.clone(), served(), &env.dir.path().join("cache2"), eager()).await.unwrap();
+    let before = env.emu.stats().requests_by_group.get("jfs").copied().unwrap_or(0);
+    let mut r = vfs.open_read(&p("/big.bin")).await.unwrap();
+    let mut all = Vec::new();
+    loop {
+        let piece = r.read_at(all.len() as u64, 64 * 1024).await.unwrap();
+        if piece.is_empty() {
+            break;
+        }
+        all.extend_from_slice(&piece);
+    }
+    assert_eq!(all, big);
+    let requests = env.emu.stats().requests_by_group.get("jfs").copied().unwrap_or(0) - before;
+    assert!(requests <= 3, "a sequential read of 3 MiB took {requests} requests");
 }
 
 #[tokio::test]
