@@ -204,6 +204,10 @@ pub struct ServeWebdavArgs {
     /// The read cache's size limit; least recently used files go first, open ones never.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub cache_max_size: u64,
+    /// How long after a file is closed its upload starts (rclone's --vfs-write-back):
+    /// a file saved again meanwhile is uploaded once.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_age)]
+    pub write_back: u64,
 }
 
 /// `daemon`: the engine's long-running jobs and the web door, headless.

@@ -4,8 +4,12 @@
 //! <cache>/state.db   pending uploads, local-only files, properties (SQLite)
 //! <cache>/staged/    written content: waiting for upload, or local-only
 //! <cache>/read/      the read cache (emptied at every start)
-//! <cache>/tmp/       half-made files (emptied at every start)
+//! <cache>/lock       held while a server uses the folder
 //! ```
+//!
+//! A file being written lives in `staged/` under a random name; only a
+//! closed file gets a row in the state file, so at start every content
+//! file without a row (a write cut by a crash) is removed.
 //!
 //! `<cache>/lock` is held (an OS file lock) while a [`crate::Vfs`] uses the
 //! folder: two servers sharing one queue of pending uploads would upload
@@ -33,7 +37,7 @@ pub(crate) struct CacheDir {
 
 impl CacheDir {
     /// Creates the folder and its sub-folders as needed, refuses links, and
-    /// removes what the last run left half-made (`read/`, `tmp/`).
+    /// empties the read cache (its index lived in memory).
     pub(crate) fn open(root: &Path) -> Result<CacheDir> {
         std::fs::create_dir_all(root).map_err(|e| dir_error(root, &e))?;
         // The user chose this folder (it may live on another disk through a
@@ -60,12 +64,10 @@ impl CacheDir {
             Err(std::fs::TryLockError::Error(e)) => return Err(dir_error(&lock_path, &e)),
         }
         let dir = CacheDir { root, lock: std::sync::Mutex::new(Some(lock)) };
-        for sub in ["staged", "read", "tmp"] {
+        for sub in ["staged", "read"] {
             dir.ensure_dir(&dir.root.join(sub))?;
         }
-        for sub in ["read", "tmp"] {
-            dir.empty(&dir.root.join(sub))?;
-        }
+        dir.empty(&dir.root.join("read"))?;
         Ok(dir)
     }
 
@@ -88,11 +90,6 @@ impl CacheDir {
 
     pub(crate) fn read_dir(&self) -> PathBuf {
         self.root.join("read")
-    }
-
-    #[cfg(test)]
-    pub(crate) fn tmp(&self, name: &str) -> PathBuf {
-        self.root.join("tmp").join(name)
     }
 
     fn ensure_dir(&self, p: &Path) -> Result<()> {
@@ -175,7 +172,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn links_in_the_cache_folder_are_refused_and_leftovers_removed() {
+    fn links_in_the_cache_folder_are_refused_and_the_read_cache_emptied() {
         let tmp = tempfile::tempdir().unwrap();
         let outside = tmp.path().join("outside");
         std::fs::create_dir(&outside).unwrap();
@@ -186,7 +183,7 @@ mod tests {
         std::fs::remove_file(cache.join("staged")).unwrap();
 
         let dir = CacheDir::open(&cache).unwrap();
-        std::fs::write(dir.tmp("half"), b"x").unwrap();
+        std::fs::write(dir.read_dir().join("block"), b"x").unwrap();
         let target = outside.join("victim");
         std::fs::write(&target, b"keep").unwrap();
         std::os::unix::fs::symlink(&target, dir.staged("link")).unwrap();
@@ -197,6 +194,6 @@ mod tests {
         assert!(matches!(CacheDir::open(&cache), Err(VfsError::CacheDir { .. })), "the folder is in use");
         dir.release();
         CacheDir::open(&cache).unwrap();
-        assert!(!dir.tmp("half").exists());
+        assert!(!dir.read_dir().join("block").exists());
     }
 }

@@ -142,12 +142,12 @@ async fn pending_uploads_survive_a_crash_and_finish_at_the_next_start() {
     vfs.stop().await;
     drop(vfs);
     std::fs::write(env.cache().join("staged").join("stray"), b"left by a crash").unwrap();
-    std::fs::write(env.cache().join("tmp").join("half"), b"left by a crash").unwrap();
+    std::fs::write(env.cache().join("read").join("block"), b"left by a crash").unwrap();
 
     // The next start uploads them at once (the upload task may already be at it).
     let vfs = env.vfs(lazy()).await;
     assert!(!env.cache().join("staged").join("stray").exists());
-    assert!(!env.cache().join("tmp").join("half").exists());
+    assert!(!env.cache().join("read").join("block").exists());
     assert!(matches!(vfs.stat(&p("/cut.txt")).await, Err(VfsError::NotFound(_))));
     let done = vfs.finish_uploads().await;
     assert!(done.failed.is_empty(), "{done:?}");

@@ -29,7 +29,11 @@ pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> 
         Some(d) => d.clone(),
         None => default_cache_dir(&name, &path)?,
     };
-    let options = VfsOptions { cache_max_size: args.cache_max_size, ..VfsOptions::default() };
+    let options = VfsOptions {
+        cache_max_size: args.cache_max_size,
+        upload_delay: Duration::from_secs(args.write_back),
+        ..VfsOptions::default()
+    };
     let vfs = Vfs::open(session.client.clone(), root, &cache_dir, options).await.map_err(|e| match e {
         VfsError::NotFound(_) => anyhow!(
             "{}: no such folder on the storage: create it with `fjordsync mkdir {}`, or serve another one",

@@ -233,6 +233,8 @@ async fn pending_uploads_finish_before_the_server_exits() {
             "secret",
             "--cache-dir",
             cache.to_str().unwrap(),
+            "--write-back",
+            "1h",
         ],
     );
     assert_eq!((server.user.as_str(), server.pass.as_str()), ("me", ""), "a given password is never printed");
@@ -242,10 +244,12 @@ async fn pending_uploads_finish_before_the_server_exits() {
         let put = server.dav("PUT", &format!("/f{i}.txt")).body(format!("file {i}"));
         assert_eq!(server.status(put).await, StatusCode::CREATED);
     }
-    // Stopped at once: the uploads are still pending and finish first.
+    // Nothing is uploaded for an hour, so all five are pending at the stop and finish first.
+    assert!(!env.ok(&["ls", "demo:dav"]).await.contains("f0.txt"));
     let (status, stderr) = server.stop();
     assert!(status.success(), "{stderr}");
-    assert!(stderr.contains("upload(s) finished") || stderr.contains("nothing was waiting"), "{stderr}");
+    assert!(stderr.contains("uploading 5 pending file(s) first"), "{stderr}");
+    assert!(stderr.contains("5 upload(s) finished"), "{stderr}");
     let stored = env.ok(&["ls", "demo:dav"]).await;
     for i in 0..5 {
         assert!(stored.contains(&format!("f{i}.txt")), "{stored}");
