@@ -163,7 +163,7 @@ Open the printed address in a file manager: Finder (Go > Connect to Server), Exp
 GNOME Files (Other Locations, dav://), or any WebDAV client such as rclone. Every request needs the login:
 give --user and --pass, or a random password is made for the user fjordsync and printed once at start.
 
-Files written are kept in the cache folder, their MD5 computed, and uploaded a second after they are closed;
+Files written are kept in the cache folder, their MD5 computed, and uploaded --write-back after they are closed;
 pending uploads survive a crash and finish at the next start. Deleted files and folders go to the Jottacloud
 trash; overwritten files keep their old versions. Finder's and Explorer's own files (._*, .DS_Store,
 Thumbs.db, desktop.ini, ...) stay in the cache and never reach the storage. Properties clients set
@@ -172,8 +172,9 @@ Thumbs.db, desktop.ini, ...) stay in the cache and never reach the storage. Prop
 Stop with Ctrl-C or SIGTERM: the server finishes the pending uploads first and says how many; a second
 Ctrl-C stops at once and leaves them for the next start.
 
-Windows: its WebDAV client refuses Basic login over plain http unless BasicAuthLevel is 2, and files over
-about 47 MiB unless FileSizeLimitInBytes is raised (both under
+Windows: its WebDAV client refuses Basic login over plain http unless BasicAuthLevel is 2, files over
+about 47 MiB unless FileSizeLimitInBytes is raised, and folders whose listing is over 1,000,000 bytes
+(about 1,300 items) unless FileAttributesLimitInBytes is raised (all under
 HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters).";
 
 /// `serve`: other programs reach the storage through a local server.

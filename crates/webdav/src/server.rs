@@ -59,7 +59,8 @@ async fn handle(s: Served, req: Request) -> Response {
         return (StatusCode::UNAUTHORIZED, [(http::header::WWW_AUTHENTICATE, CHALLENGE)], "login required\n")
             .into_response();
     }
-    let plain_delete = req.method() == http::Method::DELETE && !req.headers().contains_key("if");
+    let depth_infinity = req.headers().get("depth").is_none_or(|d| d.as_bytes().eq_ignore_ascii_case(b"infinity"));
+    let plain_delete = req.method() == http::Method::DELETE && depth_infinity && !req.headers().contains_key("if");
     if plain_delete && let Some(done) = delete_folder_at_once(&s, req.uri().clone()).await {
         return done;
     }
