@@ -306,6 +306,30 @@ async fn properties_move_with_their_file_and_go_with_it() {
 }
 
 #[tokio::test]
+async fn a_full_storage_stops_the_upload_without_retrying_and_loses_nothing() {
+    let env = Env::start().await;
+    let vfs = env.vfs(lazy()).await;
+    env.emu.set_quota(Some(10));
+    write(&vfs, "/big.txt", b"more than ten bytes").await;
+    let started_before = env.emu.stats().uploads_started;
+    let done = vfs.finish_uploads().await;
+    assert_eq!(done.uploaded, 0);
+    assert_eq!(done.failed.len(), 1);
+    assert!(done.failed[0].1.contains("storage is full"), "{:?}", done.failed);
+    // One try: a full storage is not retried.
+    assert!(env.emu.stats().uploads_started - started_before <= 1);
+    assert_eq!(&vfs.read(&p("/big.txt"), 0, 100).await.unwrap()[..], b"more than ten bytes");
+    vfs.stop().await;
+
+    // Space freed: the next start uploads it.
+    env.emu.set_quota(None);
+    let vfs = env.vfs(lazy()).await;
+    let done = vfs.finish_uploads().await;
+    assert!(done.failed.is_empty(), "{done:?}");
+    assert_eq!(env.stored_md5("big.txt").await.unwrap(), md5_hex(b"more than ten bytes"));
+}
+
+#[tokio::test]
 async fn one_cache_folder_serves_one_vfs_at_a_time() {
     let env = Env::start().await;
     let first = env.vfs(lazy()).await;
