@@ -216,7 +216,13 @@ fn runs(have: &[bool], first: usize, last: usize) -> Vec<(usize, usize)> {
     out
 }
 
-/// Writes bytes `start..stop` of the file at `remote` into `file` at the same offsets.
+/// Tries of a range read that bring no new byte before it fails.
+const FRUITLESS_TRIES: u32 = 4;
+
+/// Writes bytes `start..stop` of the file at `remote` into `file` at the
+/// same offsets. A reply cut in the middle is asked for again from where it
+/// stopped; it fails after [`FRUITLESS_TRIES`] tries in a row that brought
+/// nothing, or at once for what another try cannot fix.
 async fn fetch_into(
     client: &Client,
     remote: &RemotePath,
@@ -224,26 +230,52 @@ async fn fetch_into(
     start: u64,
     stop: u64,
 ) -> Result<()> {
-    let opts = DownloadOptions { start, end: Some(stop - 1), revision: None };
-    let mut body = client.download(remote, opts).await.map_err(|e| VfsError::remote(remote, e))?;
-    file.seek(SeekFrom::Start(start)).await?;
     let mut got = 0u64;
+    let mut fruitless = 0u32;
+    loop {
+        let before = got;
+        match fetch_part(client, remote, file, start + got, stop, &mut got).await {
+            Ok(()) if got == stop - start => return Ok(()),
+            Ok(()) => {}
+            Err(e) if e.retry() == fjordsync_jottacloud::Retry::Never => return Err(VfsError::remote(remote, e)),
+            Err(e) if fruitless + 1 >= FRUITLESS_TRIES => return Err(VfsError::remote(remote, e)),
+            Err(e) => tracing::debug!("{remote}: range read cut at {}, asking again: {e}", start + got),
+        }
+        fruitless = if got > before { 0 } else { fruitless + 1 };
+        if fruitless >= FRUITLESS_TRIES {
+            return Err(VfsError::Remote {
+                path: remote.to_string(),
+                source: fjordsync_jottacloud::Error::Protocol(format!(
+                    "asked for {} bytes from offset {start}, got {got}",
+                    stop - start
+                )),
+            });
+        }
+    }
+}
+
+/// One range request from `from` to `stop`; `got` counts what arrived.
+async fn fetch_part(
+    client: &Client,
+    remote: &RemotePath,
+    file: &mut tokio::fs::File,
+    from: u64,
+    stop: u64,
+    got: &mut u64,
+) -> std::result::Result<(), fjordsync_jottacloud::Error> {
+    let opts = DownloadOptions { start: from, end: Some(stop - 1), revision: None };
+    let mut body = client.download(remote, opts).await?;
+    file.seek(SeekFrom::Start(from)).await?;
+    let mut at = from;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| VfsError::remote(remote, e))?;
-        got += chunk.len() as u64;
-        if got > stop - start {
+        let chunk = chunk?;
+        let take = chunk.len().min((stop - at) as usize);
+        file.write_all(&chunk[..take]).await?;
+        at += take as u64;
+        *got += take as u64;
+        if at == stop {
             break;
         }
-        file.write_all(&chunk).await?;
-    }
-    if got != stop - start {
-        return Err(VfsError::Remote {
-            path: remote.to_string(),
-            source: fjordsync_jottacloud::Error::Protocol(format!(
-                "asked for {} bytes from offset {start}, got {got}",
-                stop - start
-            )),
-        });
     }
     Ok(())
 }

@@ -5,10 +5,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use fjordsync_jottacloud::{Client, CpHash, DownloadOptions, Error as ApiError, ListMode, RemotePath, names};
-use futures_util::StreamExt;
+use fjordsync_jottacloud::{Client, CpHash, Error as ApiError, ListMode, RemotePath, names};
 use jiff::Timestamp;
-use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -268,38 +266,43 @@ impl Vfs {
         };
         let file_name = cache_dir::new_name();
         let staged_path = self.inner.dir.staged(&file_name);
-        let mut file = tokio::fs::File::from_std(cache_dir::create_new(&staged_path)?);
-        let mut writer_meta = None;
-        if !truncate && let Some(m) = current {
-            let copied = self.copy_content(path, &mut file).await;
-            if let Err(e) = copied {
-                cache_dir::remove(&staged_path);
-                return Err(e);
+        let (file, modified) = match current {
+            Some(m) if !truncate => {
+                self.fill(path, &m, &staged_path).await?;
+                (cache_dir::open_rw(&staged_path)?, m.modified)
             }
-            writer_meta = m.modified;
-        }
-        Ok(Writer::new(self.inner.clone(), path.clone(), file, file_name, is_local_only(name), writer_meta))
+            _ => (cache_dir::create_new(&staged_path)?, None),
+        };
+        let file = tokio::fs::File::from_std(file);
+        Ok(Writer::new(self.inner.clone(), path.clone(), file, file_name, is_local_only(name), modified))
     }
 
-    /// Writes the current content of the file `path` into `out`.
-    async fn copy_content(&self, path: &VfsPath, out: &mut tokio::fs::File) -> Result<()> {
+    /// Creates `target` (a new content file) with the current content of
+    /// the file `path` (`meta`): copied from the cache, or downloaded with
+    /// its size and MD5 checked (resumed if cut), never half.
+    async fn fill(&self, path: &VfsPath, meta: &Meta, target: &Path) -> Result<()> {
         let staged = self.inner.overlay().get(path).cloned();
         if let Some(s) = staged {
             let mut src = tokio::fs::File::from_std(cache_dir::open_read(&self.inner.dir.staged(&s.file))?);
-            tokio::io::copy(&mut src, out).await?;
+            let mut out = tokio::fs::File::from_std(cache_dir::create_new(target)?);
+            let copied = async {
+                tokio::io::copy(&mut src, &mut out).await?;
+                out.sync_all().await
+            }
+            .await;
+            if let Err(e) = copied {
+                cache_dir::remove(target);
+                return Err(e.into());
+            }
             return Ok(());
         }
         let remote = path.remote(&self.inner.root)?;
-        let mut body = self
-            .inner
+        let md5 = meta.md5.as_deref().unwrap_or_default();
+        self.inner
             .client
-            .download(&remote, DownloadOptions::default())
+            .download_revision_to_file(&remote, target, None, md5, meta.size)
             .await
-            .map_err(|e| VfsError::remote(path, e))?;
-        while let Some(chunk) = body.next().await {
-            out.write_all(&chunk.map_err(|e| VfsError::remote(path, e))?).await?;
-        }
-        Ok(())
+            .map_err(|e| VfsError::remote(path, e))
     }
 
     /// Creates the folder `path` (its parent must exist).
@@ -429,12 +432,7 @@ impl Vfs {
         }
         if meta.state != FileState::Stored || is_local_only(to_name) {
             let name = cache_dir::new_name();
-            let mut out = tokio::fs::File::from_std(cache_dir::create_new(&self.inner.dir.staged(&name))?);
-            if let Err(e) = self.copy_content(from, &mut out).await {
-                cache_dir::remove(&self.inner.dir.staged(&name));
-                return Err(e);
-            }
-            out.sync_all().await?;
+            self.fill(from, &meta, &self.inner.dir.staged(&name)).await?;
             let staged = Staged {
                 file: name,
                 md5: meta.md5.clone().unwrap_or_default(),

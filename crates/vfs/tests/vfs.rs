@@ -113,6 +113,25 @@ async fn a_written_file_is_readable_at_once_and_uploaded_after_close() {
 }
 
 #[tokio::test]
+async fn changing_a_stored_file_starts_from_its_whole_checked_content() {
+    let env = Env::start().await;
+    let big: Vec<u8> = (0..2 * 1024 * 1024u32).map(|i| (i % 239) as u8).collect();
+    env.put("log.bin", &big).await;
+    let vfs = env.vfs(lazy()).await;
+    // Downloads cut in the middle most of the time: resumed, never half a file.
+    env.emu.set_faults(0.0, 0.8, Duration::ZERO);
+    let mut w = vfs.open_write(&p("/log.bin"), false).await.unwrap();
+    env.emu.set_faults(0.0, 0.0, Duration::ZERO);
+    w.write_at(big.len() as u64, b"tail").await.unwrap();
+    let meta = w.close().await.unwrap();
+    let mut want = big.clone();
+    want.extend_from_slice(b"tail");
+    assert_eq!(meta.md5.unwrap(), md5_hex(&want));
+    vfs.finish_uploads().await;
+    assert_eq!(env.stored_md5("log.bin").await.unwrap(), md5_hex(&want));
+}
+
+#[tokio::test]
 async fn uploads_happen_by_themselves_shortly_after_close() {
     let env = Env::start().await;
     let vfs = env.vfs(eager()).await;
@@ -266,6 +285,18 @@ async fn reads_fetch_ranges_and_the_cache_keeps_its_limit() {
     assert_eq!(all, big);
     let requests = env.emu.stats().requests_by_group.get("jfs").copied().unwrap_or(0) - before;
     assert!(requests <= 3, "a sequential read of 3 MiB took {requests} requests");
+}
+
+#[tokio::test]
+async fn reads_survive_replies_cut_in_the_middle() {
+    let env = Env::start().await;
+    let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 233) as u8).collect();
+    env.put("big.bin", &big).await;
+    let vfs = env.vfs(eager()).await;
+    env.emu.set_faults(0.0, 0.8, Duration::ZERO);
+    let all = vfs.read(&p("/big.bin"), 0, big.len()).await.unwrap();
+    env.emu.set_faults(0.0, 0.0, Duration::ZERO);
+    assert!(all[..] == big[..], "the bytes read are the file's");
 }
 
 #[tokio::test]
