@@ -7,7 +7,8 @@
 #      copymove, props and locks: every test must pass. The summary is
 #      printed.
 #   2. rclone's webdav backend copies a small tree in (names with spaces,
-#      '+', '#', '%', Unicode; an empty file; a 3 MB file), checks it, copies
+#      '+', '#', '%', Unicode; an empty file; a 3 MB file; 300 small
+#      files), checks it, copies
 #      it back out and compares every byte; Finder's .DS_Store and ._ files
 #      sent along never reach the storage.
 #   3. SIGTERM: the server finishes its pending uploads, exits 0, and the
@@ -82,14 +83,19 @@ if RCLONE="$(command -v rclone)"; then
   export RCLONE_CONFIG_DAV_USER=litmus
   RCLONE_CONFIG_DAV_PASS="$("$RCLONE" obscure 'se cret')"
   export RCLONE_CONFIG_DAV_PASS
-  R() { timeout 300 "$RCLONE" --config /dev/null --retries 1 --low-level-retries 2 "$@"; }
+  # No pause between calls (rclone's webdav default is 10 ms each).
+  R() { timeout 300 "$RCLONE" --config /dev/null --retries 1 --low-level-retries 2 --webdav-pacer-min-sleep 0 "$@"; }
   src="$work/src"
   mkdir -p "$src/sub/deep" "$src/unicode 🎉"
   echo hello > "$src/a+b c#d%e.txt"
   printf 'norsk æøå\n' > "$src/unicode 🎉/æøå.txt"
   : > "$src/sub/empty.txt"
   head -c 3000000 /dev/urandom > "$src/sub/deep/random.bin"
-  for i in $(seq 1 30); do echo "small $i" > "$src/sub/small-$i.txt"; done
+  # Many small files: copied in and read back while their uploads run.
+  for d in 1 2 3; do
+    mkdir -p "$src/many $d"
+    for i in $(seq 1 100); do echo "small $d $i" > "$src/many $d/small-$i.txt"; done
+  done
   R copy "$src" dav:tree || fail "rclone copy in"
   R check "$src" dav:tree || fail "rclone check"
   R copy dav:tree "$work/back" || fail "rclone copy out"
@@ -98,7 +104,8 @@ if RCLONE="$(command -v rclone)"; then
   echo junk > "$work/._photo.jpg"
   R copyto "$work/.DS_Store" dav:tree/.DS_Store || fail "Finder's .DS_Store refused"
   R copyto "$work/._photo.jpg" dav:tree/sub/._photo.jpg || fail "an AppleDouble file refused"
-  R lsf dav:tree | grep -qx '.DS_Store' || fail ".DS_Store is not listed through WebDAV"
+  R lsf dav:tree > "$work/top.txt" || fail "rclone lsf"
+  grep -qx '.DS_Store' "$work/top.txt" || { cat "$work/top.txt"; fail ".DS_Store is not listed through WebDAV"; }
 else
   echo "--- rclone not found: skipping the rclone part (scripts/setup.sh --tests installs it)"
 fi

@@ -235,7 +235,9 @@ async fn fetch_into(
     loop {
         let before = got;
         match fetch_part(client, remote, file, start + got, stop, &mut got).await {
-            Ok(()) if got == stop - start => return Ok(()),
+            // tokio writes in the background: the bytes must be in the file
+            // before the blocks are marked held and read through another handle.
+            Ok(()) if got == stop - start => return Ok(file.flush().await?),
             Ok(()) => {}
             Err(e) if e.retry() == fjordsync_jottacloud::Retry::Never => return Err(VfsError::remote(remote, e)),
             Err(e) if fruitless + 1 >= FRUITLESS_TRIES => return Err(VfsError::remote(remote, e)),

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use fjordsync_jottacloud::{AllocateRequest, FileSource};
 
 use crate::error::{Result, VfsError};
+use crate::meta::{FileState, Kind, Meta};
 use crate::path::VfsPath;
 use crate::staged::Staged;
 use crate::vfs::Inner;
@@ -96,14 +97,14 @@ async fn upload(inner: &Inner, path: &VfsPath, s: &Staged) -> Result<()> {
     let result = send(inner, path, s).await;
     match &result {
         Ok(()) => {
+            // The listing first, then the overlay: a listing read in between
+            // must show the file from one or the other.
+            stored_now(inner, path).await;
             inner.overlay().remove_if(path, &s.file);
             inner.state.remove_staged(path, &s.file)?;
             let referenced = inner.overlay().get(path).is_some_and(|now| now.file == s.file);
             if !referenced {
                 crate::cache_dir::remove(&inner.dir.staged(&s.file));
-            }
-            if let Some(parent) = path.parent() {
-                inner.listings.forget(&parent);
             }
             tracing::debug!("{path}: uploaded");
         }
@@ -123,6 +124,33 @@ async fn upload(inner: &Inner, path: &VfsPath, s: &Staged) -> Result<()> {
         }
     }
     result
+}
+
+/// After an upload: the file's new entry (with its revision) goes into the
+/// cached listing of its folder, one small request instead of listing the
+/// whole folder again while a client copies many files into it.
+async fn stored_now(inner: &Inner, path: &VfsPath) {
+    let (Some(parent), Some(name)) = (path.parent(), path.name()) else { return };
+    let info = match path.remote(&inner.root) {
+        Ok(remote) => inner.client.file_info(&remote).await.ok(),
+        Err(_) => None,
+    };
+    match info {
+        Some(f) => inner.listings.update(
+            &parent,
+            name,
+            Meta {
+                kind: Kind::File,
+                size: f.size,
+                modified: f.modified,
+                created: f.created,
+                md5: Some(f.md5),
+                revision: Some(f.revision),
+                state: FileState::Stored,
+            },
+        ),
+        None => inner.listings.forget(&parent),
+    }
 }
 
 async fn send(inner: &Inner, path: &VfsPath, s: &Staged) -> Result<()> {

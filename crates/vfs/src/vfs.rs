@@ -220,11 +220,14 @@ impl Vfs {
         if !path.is_root() && !self.stat(path).await?.is_folder() {
             return Err(VfsError::NotFolder(path.to_string()));
         }
+        // The overlay before the listing: an upload that finishes in
+        // between puts its file into the listing before it leaves the
+        // overlay, so the file is seen in one or the other.
+        let staged: Vec<(String, Meta)> =
+            self.inner.overlay().children(path).map(|(name, s)| (name.to_string(), s.meta())).collect();
         let stored = self.stored_listing(path).await?;
         let mut all: HashMap<String, Meta> = (*stored).clone();
-        for (name, s) in self.inner.overlay().children(path) {
-            all.insert(name.to_string(), s.meta());
-        }
+        all.extend(staged);
         let mut out: Vec<DirEntry> = all.into_iter().map(|(name, meta)| DirEntry { name, meta }).collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
@@ -516,6 +519,7 @@ impl Vfs {
             return Ok(l);
         }
         let remote = folder.remote(&self.inner.root)?;
+        let ticket = self.inner.listings.ticket();
         let listing = match self.inner.client.list_folder(&remote, ListMode::Live).await {
             Ok(l) => l,
             Err(ApiError::InvalidArgument(_)) => return Err(VfsError::NotFolder(folder.to_string())),
@@ -540,7 +544,7 @@ impl Vfs {
             );
         }
         let listing = Arc::new(map);
-        self.inner.listings.put(folder.clone(), listing.clone());
+        self.inner.listings.put(folder.clone(), listing.clone(), ticket);
         Ok(listing)
     }
 

@@ -287,6 +287,30 @@ async fn reads_fetch_ranges_and_the_cache_keeps_its_limit() {
     assert!(requests <= 3, "a sequential read of 3 MiB took {requests} requests");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_small_reads_give_every_file_its_own_bytes() {
+    let env = Env::start().await;
+    for i in 0..300 {
+        env.put(&format!("many/f{i}.txt"), format!("file number {i}\n").as_bytes()).await;
+    }
+    let vfs = env.vfs(VfsOptions { listing_ttl: Duration::from_secs(60), ..eager() }).await;
+    // Many at once, as file managers read (the bytes of one must be on disk
+    // before another handle reads them).
+    let mut wrong = Vec::new();
+    for chunk in (0..300).collect::<Vec<_>>().chunks(30) {
+        let reads = chunk.iter().map(|i| {
+            let vfs = vfs.clone();
+            async move { (*i, vfs.read(&p(&format!("/many/f{i}.txt")), 0, 100).await.unwrap()) }
+        });
+        for (i, got) in futures_util::future::join_all(reads).await {
+            if got[..] != *format!("file number {i}\n").as_bytes() {
+                wrong.push((i, got));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} files read wrong, e.g. {:?}", wrong.len(), wrong.first());
+}
+
 #[tokio::test]
 async fn reads_survive_replies_cut_in_the_middle() {
     let env = Env::start().await;

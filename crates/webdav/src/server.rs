@@ -7,6 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use dav_server::DavHandler;
 use dav_server::davpath::DavPath;
 use dav_server::ls::DavLockSystem;
@@ -51,6 +52,14 @@ pub async fn serve_until(
     let (dav, locks) = handler(vfs.clone());
     let served = Served { dav, locks, vfs, login };
     let app = Router::new().fallback(move |req: Request| handle(served.clone(), req));
+    // dav-server writes a reply's head and body separately: without
+    // TCP_NODELAY, Nagle's algorithm and the client's delayed ACK hold each
+    // reply on a kept-alive connection for 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
