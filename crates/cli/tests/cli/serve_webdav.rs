@@ -257,7 +257,7 @@ async fn pending_uploads_finish_before_the_server_exits() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clear_errors_for_a_taken_port_and_a_missing_folder() {
+async fn clear_errors_for_a_taken_port_a_missing_folder_and_a_shared_cache() {
     let env = Env::start().await;
     env.add_demo().await;
     env.ok(&["mkdir", "demo:dav"]).await;
@@ -271,4 +271,10 @@ async fn clear_errors_for_a_taken_port_and_a_missing_folder() {
     assert!(err.contains("another program uses"), "{err}");
     let err = env.fails(&["serve", "webdav", "demo:dav", "--user", "a:b", "--pass", "x", "--cache-dir", cache]).await;
     assert!(err.contains("without a colon"), "{err}");
+    // Two servers never share a cache folder (their pending uploads).
+    let first = Server::start(&env, &["demo:dav", "--addr", "127.0.0.1:0", "--cache-dir", cache]);
+    let err = env.fails(&["serve", "webdav", "demo:dav", "--addr", "127.0.0.1:0", "--cache-dir", cache]).await;
+    assert!(err.contains("in use by another Fjordsync server"), "{err}");
+    let (status, _) = first.stop();
+    assert!(status.success());
 }
