@@ -110,6 +110,10 @@ async fn upload(inner: &Inner, path: &VfsPath, s: &Staged) -> Result<()> {
         }
         Err(e) => {
             let mut overlay = inner.overlay();
+            if overlay.get(path).is_none_or(|now| now.file != s.file) {
+                // Replaced or removed while it was uploading: its content is unused now.
+                crate::cache_dir::remove(&inner.dir.staged(&s.file));
+            }
             if let Some(now) = overlay.get_mut(path).filter(|now| now.file == s.file) {
                 if e.is_final() {
                     tracing::warn!("{path}: upload failed: {e}");
