@@ -47,6 +47,8 @@ pub(crate) struct Inner {
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The account's space, asked for at most once per listing TTL.
     space: Mutex<Option<(Instant, Space)>>,
+    /// Uploads the last run left pending, found at open.
+    resumed: usize,
 }
 
 impl Inner {
@@ -125,7 +127,9 @@ impl Vfs {
                 cache_dir::remove(&entry.path());
             }
         }
+        let resumed = overlay.pending().count();
         let inner = Arc::new(Inner {
+            resumed,
             reads: ReadCache::new(dir.read_dir(), options.cache_max_size),
             listings: Listings::new(options.listing_ttl),
             client,
@@ -149,6 +153,12 @@ impl Vfs {
     /// The storage folder served.
     pub fn root(&self) -> &RemotePath {
         &self.inner.root
+    }
+
+    /// Uploads a previous run left pending, found at open (they are being
+    /// finished now).
+    pub fn resumed_uploads(&self) -> usize {
+        self.inner.resumed
     }
 
     /// Files waiting for their upload (including failed ones).

@@ -165,6 +165,7 @@ async fn pending_uploads_survive_a_crash_and_finish_at_the_next_start() {
 
     // The next start uploads them at once (the upload task may already be at it).
     let vfs = env.vfs(lazy()).await;
+    assert_eq!(vfs.resumed_uploads(), 2);
     assert!(!env.cache().join("staged").join("stray").exists());
     assert!(!env.cache().join("read").join("block").exists());
     assert!(matches!(vfs.stat(&p("/cut.txt")).await, Err(VfsError::NotFound(_))));

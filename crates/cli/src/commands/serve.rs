@@ -46,7 +46,7 @@ pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> 
     let listener = fjordsync_api::web::bind(args.addr).await?;
     let addr = listener.local_addr().context("reading the address the server listens on")?;
     announce(&args.remote, addr, &login, made_up, &cache_dir)?;
-    let left = vfs.pending_uploads();
+    let left = vfs.resumed_uploads();
     if left > 0 {
         eprintln!("fjordsync serve webdav: finishing {left} upload(s) left by the last run");
     }

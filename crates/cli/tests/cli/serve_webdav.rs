@@ -77,10 +77,32 @@ impl Server {
         req.send().await.unwrap().status()
     }
 
-    /// SIGTERM; its exit status and standard error once stopped.
-    fn stop(mut self) -> (std::process::ExitStatus, String) {
+    fn signal(&self) {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    }
+
+    /// Waits (bounded) for a line on standard error containing `text`.
+    fn wait_stderr(&self, text: &str) -> String {
+        let started = Instant::now();
+        while let Some(left) = LIMIT.checked_sub(started.elapsed()) {
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("serve webdav did not say {text:?} within {LIMIT:?}");
+    }
+
+    /// SIGTERM; its exit status and standard error once stopped.
+    fn stop(self) -> (std::process::ExitStatus, String) {
+        self.signal();
+        self.wait_exit()
+    }
+
+    /// Its exit status and standard error once it has stopped.
+    fn wait_exit(mut self) -> (std::process::ExitStatus, String) {
         let started = Instant::now();
         let status = loop {
             if let Some(s) = self.child.try_wait().unwrap() {
@@ -252,6 +274,38 @@ async fn pending_uploads_finish_before_the_server_exits() {
     assert!(stderr.contains("5 upload(s) finished"), "{stderr}");
     let stored = env.ok(&["ls", "demo:dav"]).await;
     for i in 0..5 {
+        assert!(stored.contains(&format!("f{i}.txt")), "{stored}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_at_once_and_the_next_start_finishes_the_uploads() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    env.ok(&["mkdir", "demo:dav"]).await;
+    let cache = env.path("cache");
+    let args = ["demo:dav", "--addr", "127.0.0.1:0", "--cache-dir", cache.to_str().unwrap(), "--write-back", "1h"];
+    let mut server = Server::start(&env, &args);
+    for i in 0..3 {
+        let put = server.dav("PUT", &format!("/f{i}.txt")).body(format!("file {i}"));
+        assert_eq!(server.status(put).await, StatusCode::CREATED);
+    }
+    // A slow storage: finishing takes a while, and the user does not wait.
+    env.emu.set_faults(0.0, 0.0, Duration::from_secs(2));
+    server.signal();
+    server.wait_stderr("uploading 3 pending file(s) first");
+    server.signal();
+    let (status, stderr) = server.wait_exit();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("wait in the cache and are uploaded at the next start"), "{stderr}");
+    env.emu.set_faults(0.0, 0.0, Duration::ZERO);
+
+    server = Server::start(&env, &args);
+    server.wait_stderr("finishing");
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+    let stored = env.ok(&["ls", "demo:dav"]).await;
+    for i in 0..3 {
         assert!(stored.contains(&format!("f{i}.txt")), "{stored}");
     }
 }
