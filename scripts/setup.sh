@@ -23,10 +23,11 @@ if [[ -n "$TESTS" ]]; then
   # tests (never a downloaded browser), imagemagick (`import`) and x11-utils
   # (`xwininfo`) for screenshots, webkit2gtk-driver (WebKitWebDriver) for
   # WebDriver; desktop-file-utils and rpm to check the packages
-  # (tests/package/run.sh).
+  # (tests/package/run.sh); litmus, the WebDAV test suite
+  # (crates/cli/tests/webdav_litmus.sh).
   apt_pkgs+=(gnome-keyring dbus-daemon libsecret-tools openssl iproute2 util-linux curl
              python3 python3-pip restic xvfb xauth chromium imagemagick x11-utils
-             webkit2gtk-driver desktop-file-utils rpm)
+             webkit2gtk-driver desktop-file-utils rpm litmus)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -116,6 +116,9 @@ pub enum Command {
     /// Run the schedules and serve the web UI and API, on a machine with no desktop.
     #[command(after_help = DAEMON_HELP)]
     Daemon(DaemonArgs),
+    /// Serve a storage folder to other programs (WebDAV), so file managers can open it as a folder.
+    #[command(subcommand)]
+    Serve(ServeCommand),
     /// Run the local Jottacloud emulator (demo storage, tests).
     Emulator(fjordsync_emulator::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -154,6 +157,59 @@ Another machine (a home server or NAS): listening on anything but loopback needs
 (--pass-file FILE, or the environment variable FJORDSYNC_DAEMON_PASS; --pass shows it in the process list),
 or --token-only. Any Host name is then accepted. Plain HTTP is readable on the network: use it only on one
 you trust, or behind a TLS proxy. Or keep 127.0.0.1 and use `ssh -L 8090:127.0.0.1:8090 server`.";
+
+const SERVE_WEBDAV_HELP: &str = "\
+Open the printed address in a file manager: Finder (Go > Connect to Server), Explorer (Map network drive),
+GNOME Files (Other Locations, dav://), or any WebDAV client such as rclone. Every request needs the login:
+give --user and --pass, or a random password is made for the user fjordsync and printed once at start.
+
+Files written are kept in the cache folder, their MD5 computed, and uploaded --write-back after they are closed;
+pending uploads survive a crash and finish at the next start. Deleted files and folders go to the Jottacloud
+trash; overwritten files keep their old versions. Finder's and Explorer's own files (._*, .DS_Store,
+Thumbs.db, desktop.ini, ...) stay in the cache and never reach the storage. Properties clients set
+(PROPPATCH) are kept in the cache folder too.
+
+Stop with Ctrl-C or SIGTERM: the server finishes the pending uploads first and says how many; a second
+Ctrl-C stops at once and leaves them for the next start.
+
+Windows: its WebDAV client refuses Basic login over plain http unless BasicAuthLevel is 2, files over
+about 47 MiB unless FileSizeLimitInBytes is raised, and folders whose listing is over 1,000,000 bytes
+(about 1,300 items) unless FileAttributesLimitInBytes is raised (all under
+HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters).";
+
+/// `serve`: other programs reach the storage through a local server.
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// Serve REMOTE:PATH over WebDAV (class 2: locks, properties) on 127.0.0.1.
+    #[command(after_help = SERVE_WEBDAV_HELP)]
+    Webdav(ServeWebdavArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeWebdavArgs {
+    /// REMOTE:PATH, the storage folder to serve (REMOTE: for the whole mountpoint)
+    pub remote: String,
+    /// Address and port to listen on (port 0 picks a free one and prints it).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT")]
+    pub addr: std::net::SocketAddr,
+    /// The user name clients log in with (default: fjordsync, with a random password).
+    #[arg(long, value_name = "NAME", requires = "pass")]
+    pub user: Option<String>,
+    /// The password for --user (visible in the process list).
+    #[arg(long, value_name = "PASSWORD", requires = "user")]
+    pub pass: Option<String>,
+    /// Where written files wait for upload and read files are cached
+    /// (default: the user's cache folder, one per REMOTE:PATH).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The read cache's size limit; least recently used files go first, open ones never.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub cache_max_size: u64,
+    /// How long after a file is closed its upload starts (rclone's --vfs-write-back):
+    /// a file saved again meanwhile is uploaded once.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_age)]
+    pub write_back: u64,
+}
 
 /// `daemon`: the engine's long-running jobs and the web door, headless.
 #[derive(Debug, Args)]

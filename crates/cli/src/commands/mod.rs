@@ -8,6 +8,7 @@ mod files;
 pub mod generate;
 mod log;
 mod remote;
+mod serve;
 mod task;
 mod transfer;
 mod trash;
@@ -71,6 +72,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Retry { run, json } => transfer::retry(ctx, run, json).await,
         Command::Backup(a) => backup::run(ctx, a).await,
         Command::Daemon(a) => daemon::run(ctx, a).await,
+        Command::Serve(crate::args::ServeCommand::Webdav(a)) => serve::webdav(ctx, a).await,
         Command::Emulator(_) | Command::Completion { .. } | Command::Man { .. } => {
             unreachable!("handled before the context is opened")
         }

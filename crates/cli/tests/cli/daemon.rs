@@ -2,7 +2,6 @@
 //! CLI binary with a token kept in the configuration folder, against the
 //! emulator over HTTP.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -10,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::Env;
+use crate::support::{Env, lines_of};
 
 /// How long a daemon may take to print its link, or to stop.
 const LIMIT: Duration = Duration::from_secs(60);
@@ -104,20 +103,6 @@ fn daemon_command(env: &Env, args: &[&str]) -> Command {
         .arg("daemon")
         .args(args);
     c
-}
-
-/// The lines a child writes, as they come.
-fn lines_of(stream: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { return };
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
 }
 
 /// Runs `fjordsync daemon ARGS` that must refuse to start: its standard error.

@@ -13,6 +13,7 @@ mod fatal;
 mod files;
 mod remotes;
 mod repo_guard;
+mod serve_webdav;
 mod shell;
 mod signin;
 mod sync;
