@@ -88,6 +88,9 @@ bash crates/emulator/tests/rclone_interop.sh "$ROOT/target/debug/fjordsync-emula
 step "interop: real restic reads our backup repositories, and we read restic's"
 bash crates/cli/tests/restic_interop.sh "$ROOT/target/debug/fjordsync"
 
+step "interop: litmus (http basic copymove props locks) and rclone's webdav backend against fjordsync serve webdav"
+bash crates/cli/tests/webdav_litmus.sh "$ROOT/target/debug/fjordsync"
+
 step "backup round trip at full size: 10,000 files + 1 GiB, two snapshots restored and compared"
 bash crates/cli/tests/backup_roundtrip.sh "$ROOT/target/debug/fjordsync"
 
