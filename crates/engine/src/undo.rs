@@ -210,6 +210,10 @@ impl Runner {
                     Ok(_) => Ok(false),
                     Err(e) => Err(e),
                 },
+                // Deleted into the OS trash (no stash): back from there.
+                (Some(EventSide::Local), "delete") if ev.stash.is_none() => {
+                    from_os_trash(&local, ev, db.run(run)?.map_or(0, |r| r.started_ms / 1000))
+                }
                 (Some(EventSide::Local), "delete" | "update") => match local_unchanged(&local, ev) {
                     Ok(()) => undo_one(&local, &remote, ev, &db, id, false).await,
                     Err(e) => Err(e),
@@ -239,6 +243,25 @@ impl Runner {
             counters: counters.clone(),
         });
         Ok(RunReport { run: id, outcome, counters, plan: Default::default(), refusal: None, stopped: None, duration })
+    }
+}
+
+/// Puts back a local file a two-way run moved to the OS trash (the newest
+/// one from that place, deleted since the run started).
+fn from_os_trash(local: &Side, ev: &FileEvent, since_s: i64) -> std::result::Result<bool, TransferError> {
+    use crate::local::os_trash::{RestoreError, restore};
+    // Never back through a link or a mount point: the folders are checked
+    // (and made as real folders) first.
+    let (safe, path) = local.safe_local_path(&ev.key)?;
+    if let Some(parent) = path.parent() {
+        safe.create_dirs(parent)?;
+    }
+    safe.check(&path)?;
+    match restore(&path, since_s) {
+        Ok(true) => Ok(true),
+        Ok(false) => Err(TransferError::Unsupported("no longer in the trash; left as it is".into())),
+        Err(RestoreError::Occupied) => Err(TransferError::Unsupported(LEFT.into())),
+        Err(e) => Err(TransferError::Unsupported(e.to_string())),
     }
 }
 

@@ -103,6 +103,11 @@ async fn the_classic_matrix_end_to_end() {
     assert_eq!(read("c-remote.txt"), b"changed on the web");
     assert_eq!(files.get("c-local.txt"), Some(&md5_hex(b"changed here!")));
     assert!(!files.contains_key("d-local.txt") && !files.contains_key("d-remote.txt"), "{files:?}");
+    // Deleted on the web, so deleted here: into the system's trash, with where it was.
+    let trash = env.data_home().join("Trash");
+    assert!(trash.join("files/d-remote.txt").is_file(), "in the system's trash");
+    let info = std::fs::read_to_string(trash.join("info/d-remote.txt.trashinfo")).unwrap();
+    assert!(info.contains(&format!("Path={}", local.join("d-remote.txt").display())), "{info}");
     assert_eq!(read("same.txt"), b"the same new text");
     assert_eq!(read("cl-dr.txt"), b"changed here, deleted there", "change beats delete");
     assert_eq!(read("dl-cr.txt"), b"deleted here, changed there", "change beats delete");

@@ -11,6 +11,7 @@ pub fn spawn(env: &Env, args: &[&str]) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("fjordsync"))
         .env("FJORDSYNC_CONFIG_DIR", env.config_dir())
         .env("FJORDSYNC_SECRET_STORE", env.secret_store)
+        .env("XDG_DATA_HOME", env.data_home())
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -98,6 +98,7 @@ fn daemon_command(env: &Env, args: &[&str]) -> Command {
     c.env("FJORDSYNC_CONFIG_DIR", env.config_dir())
         .env("FJORDSYNC_SECRET_STORE", env.secret_store)
         .env("FJORDSYNC_DATA_DIR", env.path("data"))
+        .env("XDG_DATA_HOME", env.data_home())
         .env_remove("FJORDSYNC_DAEMON_PASS")
         .env_remove("RUST_LOG")
         .arg("daemon")

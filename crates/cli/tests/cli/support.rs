@@ -16,6 +16,12 @@ pub struct Env {
 }
 
 impl Env {
+    /// The commands' XDG data folder: their OS trash (`Trash/`) is the
+    /// test's own, so a two-way sync's local deletes land there.
+    pub fn data_home(&self) -> std::path::PathBuf {
+        self.dir.path().join("xdg-data")
+    }
+
     pub async fn start() -> Env {
         Env::with(Config::default()).await
     }
@@ -38,6 +44,7 @@ impl Env {
         let mut c = Command::cargo_bin("fjordsync").unwrap();
         c.env("FJORDSYNC_CONFIG_DIR", self.config_dir())
             .env("FJORDSYNC_SECRET_STORE", self.secret_store)
+            .env("XDG_DATA_HOME", self.data_home())
             .env_remove("RUST_LOG")
             .env_remove("FJORDSYNC_LOGIN_TOKEN")
             .env_remove("RESTIC_REPOSITORY")

@@ -28,6 +28,7 @@ fn spawn_watch(env: &Env, local: &Path, remote: &str) -> (Watcher, PathBuf) {
     let child = Command::new(assert_cmd::cargo::cargo_bin("fjordsync"))
         .env("FJORDSYNC_CONFIG_DIR", env.config_dir())
         .env("FJORDSYNC_SECRET_STORE", env.secret_store)
+        .env("XDG_DATA_HOME", env.data_home())
         .env_remove("RUST_LOG")
         .args(["bisync", local.to_str().unwrap(), remote, "--watch", "--poll-interval", "1s"])
         .stdout(Stdio::null())

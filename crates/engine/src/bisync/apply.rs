@@ -3,8 +3,8 @@
 //! [`transfer::download`] (a recorded temp file beside the target, MD5
 //! checked, renamed into place), local writes only through a
 //! [`SafeRoot`] (never through a link or a mount point), local deletes into
-//! the run's stash (as `sync` does, so `undo` can put them back) and remote
-//! deletes into the storage's trash.
+//! the OS trash (the run's stash when it refuses; `undo` puts either back)
+//! and remote deletes into the storage's trash.
 //!
 //! Each item settles on its own: the moment it is done its base row is
 //! written (its own transaction), so a run stopped anywhere leaves a base
@@ -27,7 +27,7 @@ use super::names::fold;
 use super::reconcile::Action;
 use super::snapshot::{LocalFile, Node, RemoteFile, Snapshot};
 use crate::events::{Counters, EventSink, TaskEvent};
-use crate::local::{self, HashCache, SafeRoot};
+use crate::local::{self, HashCache, SafeRoot, os_trash};
 use crate::lock::lock;
 use crate::state::{DbOp, EventSide, FileEvent, StateDb, StateError, WriterHandle};
 use crate::transfer::{self, Throttle, TransferError, stash};
@@ -373,12 +373,16 @@ impl Applier {
                 self.safe.check(&path)?;
                 let expected = self.local_file(&lk).cloned().ok_or(ItemError::ChangedMeanwhile)?;
                 unchanged_since_listed(&path, Some(&expected))?;
-                let stash = stash::keep_moved(&self.stash_dir, &path, &lk)?;
+                // The OS trash, where people look for it (the run's stash if that refuses).
+                let stash = match os_trash::delete(&path, &self.stash_dir, &lk)? {
+                    os_trash::Kept::OsTrash => None,
+                    os_trash::Kept::Stash(p) => Some(p.display().to_string()),
+                };
                 self.db.bisync_forget(self.pair, &lk)?;
                 Ok(Done {
                     action: "delete",
                     trashed: true,
-                    stash: Some(stash.display().to_string()),
+                    stash,
                     target: path.display().to_string(),
                     ..Default::default()
                 })

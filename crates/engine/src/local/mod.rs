@@ -4,6 +4,7 @@
 //! point below it.
 
 mod hash;
+pub mod os_trash;
 mod paths;
 mod safe_path;
 mod walk;
