@@ -2,7 +2,7 @@
 //! the storage: the overlay that `stat`, `list` and `read` see on top of
 //! the storage's listings. Each entry mirrors a row of the state file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use jiff::Timestamp;
@@ -70,6 +70,10 @@ impl Staged {
 #[derive(Debug, Default)]
 pub(crate) struct Overlay {
     map: BTreeMap<VfsPath, Staged>,
+    /// Paths with an upload in flight: a path never has two at once, so a
+    /// newer close of it uploads after the older one ends and the storage
+    /// ends with the newest content.
+    in_flight: HashSet<VfsPath>,
 }
 
 impl Overlay {
@@ -119,13 +123,44 @@ impl Overlay {
         replaced
     }
 
-    /// The upload to run next: the one due first among those to upload.
+    /// The upload to run next: the one due first among those to upload
+    /// whose path has no upload in flight.
     pub(crate) fn next_due(&self) -> Option<(VfsPath, Staged)> {
         self.map
             .iter()
-            .filter(|(_, s)| !s.local_only && s.failed.is_none())
+            .filter(|(p, s)| !s.local_only && s.failed.is_none() && !self.in_flight.contains(*p))
             .min_by_key(|(_, s)| s.due)
             .map(|(p, s)| (p.clone(), s.clone()))
+    }
+
+    /// Takes the upload to run next if it is due by `now`, marking its path
+    /// in flight until [`Overlay::release`].
+    pub(crate) fn claim_due(&mut self, now: Instant) -> Option<(VfsPath, Staged)> {
+        let (path, s) = self.next_due().filter(|(_, s)| s.due <= now)?;
+        self.in_flight.insert(path.clone());
+        Some((path, s))
+    }
+
+    /// Takes the first pending upload `pick` accepts whose path has no
+    /// upload in flight (due or not), marking it in flight.
+    pub(crate) fn claim_where(&mut self, pick: impl Fn(&VfsPath, &Staged) -> bool) -> Option<(VfsPath, Staged)> {
+        let (path, s) = self
+            .map
+            .iter()
+            .find(|(p, s)| !s.local_only && !self.in_flight.contains(*p) && pick(p, s))
+            .map(|(p, s)| (p.clone(), s.clone()))?;
+        self.in_flight.insert(path.clone());
+        Some((path, s))
+    }
+
+    /// Ends the upload in flight at `path`.
+    pub(crate) fn release(&mut self, path: &VfsPath) {
+        self.in_flight.remove(path);
+    }
+
+    /// How many uploads are in flight.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.len()
     }
 
     /// Files waiting for upload (failed ones included).

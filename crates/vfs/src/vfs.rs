@@ -1,6 +1,6 @@
 //! [`Vfs`]: the operations both frontends call.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -35,11 +35,12 @@ pub(crate) struct Inner {
     pub(crate) listings: Listings,
     pub(crate) reads: ReadCache,
     overlay: Mutex<Overlay>,
-    /// The content file an upload is reading now (not to be deleted).
-    pub(crate) uploading: Mutex<Option<String>>,
-    /// Held by the one upload that runs and by changes that must not race
-    /// it (remove, rename, copy), so those see a settled state.
-    pub(crate) gate: tokio::sync::Mutex<()>,
+    /// The content files uploads are reading now (not to be deleted).
+    pub(crate) uploading: Mutex<HashSet<String>>,
+    /// Read-held by every upload in flight (several run at once), write-held
+    /// by changes that must not race them (remove, rename, copy), so those
+    /// wait for the uploads running and see a settled state.
+    pub(crate) gate: Arc<tokio::sync::RwLock<()>>,
     /// Wakes the upload task when something was staged.
     pub(crate) wake: Notify,
     pub(crate) stop: CancellationToken,
@@ -58,7 +59,7 @@ impl Inner {
 
     /// Deletes a content file unless the overlay or an upload still uses it.
     pub(crate) fn discard(&self, file: &str) {
-        let uploading = self.uploading.lock().unwrap_or_else(|p| p.into_inner()).as_deref() == Some(file);
+        let uploading = self.uploading.lock().unwrap_or_else(|p| p.into_inner()).contains(file);
         if !uploading {
             cache_dir::remove(&self.dir.staged(file));
         }
@@ -138,8 +139,8 @@ impl Vfs {
             options,
             state,
             overlay: Mutex::new(overlay),
-            uploading: Mutex::new(None),
-            gate: tokio::sync::Mutex::new(()),
+            uploading: Mutex::new(HashSet::new()),
+            gate: Arc::new(tokio::sync::RwLock::new(())),
             wake: Notify::new(),
             stop: CancellationToken::new(),
             task: Mutex::new(None),
@@ -338,7 +339,7 @@ impl Vfs {
         if path.is_root() {
             return Err(VfsError::NotSupported { path: path.to_string(), what: "the served folder cannot be removed" });
         }
-        let _gate = self.inner.gate.lock().await;
+        let _gate = self.inner.gate.write().await;
         self.remove_settled(path).await
     }
 
@@ -378,7 +379,7 @@ impl Vfs {
             return Err(VfsError::NotSupported { path: to.to_string(), what: "a folder cannot move into itself" });
         }
         let (to_parent, to_name) = split(to)?;
-        let _gate = self.inner.gate.lock().await;
+        let _gate = self.inner.gate.write().await;
         let meta = self.stat(from).await?;
         self.need_folder(&to_parent).await?;
         let from_stored = self.is_stored(from).await?;
@@ -432,7 +433,7 @@ impl Vfs {
     /// bytes travel), in the cache for files not uploaded yet.
     pub async fn copy(&self, from: &VfsPath, to: &VfsPath) -> Result<()> {
         let (to_parent, to_name) = split(to)?;
-        let _gate = self.inner.gate.lock().await;
+        let _gate = self.inner.gate.write().await;
         let meta = self.stat(from).await?;
         if meta.is_folder() {
             return Err(VfsError::IsFolder(from.to_string()));

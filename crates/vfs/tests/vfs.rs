@@ -146,6 +146,54 @@ async fn uploads_happen_by_themselves_shortly_after_close() {
     assert_eq!(env.stored_md5("auto.bin").await.unwrap(), md5_hex(b"on its own"));
 }
 
+/// Waits (bounded) until the upload task has nothing left to do.
+async fn settle(vfs: &Vfs) {
+    for _ in 0..600 {
+        if vfs.pending_uploads() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(vfs.pending_uploads(), 0, "the upload task ran within 30 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_files_closed_at_once_all_arrive_and_the_last_close_of_a_path_wins() {
+    let env = Env::start().await;
+    let vfs = env.vfs(eager()).await;
+    vfs.mkdir(&p("/many")).await.unwrap();
+    let writes = (0..40).map(|i| {
+        let vfs = vfs.clone();
+        async move { write(&vfs, &format!("/many/f{i}.txt"), format!("file number {i}").as_bytes()).await }
+    });
+    futures_util::future::join_all(writes).await;
+
+    // The first upload is (most likely) in flight when the second close comes.
+    let first: Vec<u8> = (0..4 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    write(&vfs, "/twice.bin", &first).await;
+    write(&vfs, "/twice.bin", b"the second, last content").await;
+    // A rename and a remove of paths whose upload may be running.
+    write(&vfs, "/moving.bin", &first).await;
+    vfs.rename(&p("/moving.bin"), &p("/moved.bin")).await.unwrap();
+    write(&vfs, "/gone.bin", &first).await;
+    vfs.remove(&p("/gone.bin")).await.unwrap();
+
+    settle(&vfs).await;
+    for i in 0..40 {
+        let got = env.stored_md5(&format!("many/f{i}.txt")).await;
+        assert_eq!(got, Some(md5_hex(format!("file number {i}").as_bytes())), "many/f{i}.txt arrived");
+    }
+    assert_eq!(env.stored_md5("twice.bin").await.unwrap(), md5_hex(b"the second, last content"));
+    assert_eq!(&vfs.read(&p("/twice.bin"), 0, 100).await.unwrap()[..], b"the second, last content");
+    assert_eq!(env.stored_md5("moved.bin").await.unwrap(), md5_hex(&first));
+    let listing = env.client.list_folder(&served(), ListMode::Live).await.unwrap();
+    let mut names: Vec<&str> = listing.files.iter().map(|f| f.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["moved.bin", "twice.bin"], "the old name and the removed file are not on the storage");
+    assert_eq!(std::fs::read_dir(env.cache().join("staged")).unwrap().count(), 0, "no content file is left");
+    vfs.stop().await;
+}
+
 #[tokio::test]
 async fn pending_uploads_survive_a_crash_and_finish_at_the_next_start() {
     let env = Env::start().await;
