@@ -31,8 +31,11 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The app is built once, with the UI embedded (custom-protocol), as the real
+# window and the package need it; the tests build and run with the same
+# features, so nothing is compiled twice.
 step "cargo build"
-cargo build --workspace --all-targets --locked
+cargo build --workspace --all-targets --locked --features tauri/custom-protocol
 
 # A real Secret Service for the keyring tests: gnome-keyring in a private D-Bus
 # session with a throwaway keyring folder. FJORDSYNC_TEST_KEYRING=1 makes the
@@ -43,7 +46,7 @@ trap 'rm -rf "$KEYRING_HOME"' EXIT
 XDG_DATA_HOME="$KEYRING_HOME" FJORDSYNC_TEST_KEYRING=1 dbus-run-session -- bash -c '
   set -euo pipefail
   echo "ci-keyring-pass" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  cargo test --workspace --locked
+  cargo test --workspace --locked --features tauri/custom-protocol
 ' 2> >(grep -v "Failed to set fd limit" >&2)
 
 # --- desktop app (issue 5): end to end --------------------------------------
@@ -62,10 +65,8 @@ XDG_DATA_HOME="$KEYRING_HOME" dbus-run-session -- bash -c '
 ' 2> >(grep -v "Failed to set fd limit" >&2)
 
 # The real window needs the UI embedded (without custom-protocol the binary
-# loads the vite dev server), so build that variant last: switching rebuilds
-# only a few tauri crates.
+# loads the vite dev server): the build above made it so.
 step "desktop app: the real window under Xvfb (smoke + WebDriver)"
-cargo build -p fjordsync-app --locked --features tauri/custom-protocol
 XDG_DATA_HOME="$KEYRING_HOME" dbus-run-session -- \
   xvfb-run -a -s "-screen 0 1280x800x24" bash tests/app/run.sh target/debug/fjordsync-app \
   2> >(grep -v -e "Failed to set fd limit" -e "org.a11y" -e "SpiRegistry" >&2)
