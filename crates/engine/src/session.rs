@@ -88,6 +88,11 @@ pub fn open(config: &ConfigDir, secrets: Arc<dyn SecretStore>, name: &str) -> Re
     let token = store.load().map_err(fjordsync_jottacloud::Error::from)?;
     let token = token.ok_or_else(|| EngineError::NotSignedIn(name.to_string()))?;
     let client = Client::new(endpoints_for(remote.endpoint.as_deref())?, token, store, client_options())?;
+    // Recorded when the remote was added (a sign-in to another account is
+    // refused by `reconnect`): saves a lookup on every start.
+    if let Some(user) = &remote.username {
+        client.assume_username(user);
+    }
     let root = RemotePath::new(&remote.device, &remote.mountpoint)?;
     Ok(Session { remote, client, root })
 }

@@ -49,6 +49,15 @@ impl Client {
         })
     }
 
+    /// Takes the account's internal username as already known (recorded
+    /// when the account was added), so the first JFS request of a process
+    /// needs no `customer` lookup first. Ignored once the username is known.
+    pub fn assume_username(&self, username: &str) {
+        if !username.is_empty() {
+            let _ = self.inner.username.set(username.to_string());
+        }
+    }
+
     /// The internal username (fetched once per client, then cached).
     pub async fn username(&self) -> Result<String> {
         self.inner.username.get_or_try_init(|| async { self.customer().await.map(|c| c.username) }).await.cloned()

@@ -460,3 +460,23 @@ async fn a_listing_fingerprint_moves_only_when_the_tree_does() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_known_username_saves_the_customer_lookup() {
+    bounded(60, async {
+        let env = start().await;
+        let c = &env.client;
+        c.assume_username(&env.emu.username());
+        let api_before = env.emu.stats().requests_by_group.get("api").copied().unwrap_or(0);
+        let listing = c.list_folder(&archive(), ListMode::Live).await.unwrap();
+        assert!(listing.files.is_empty());
+        assert_eq!(c.username().await.unwrap(), env.emu.username());
+        let api_after = env.emu.stats().requests_by_group.get("api").copied().unwrap_or(0);
+        assert_eq!(api_after, api_before, "no customer lookup before the listing");
+        // Known already: a later hint changes nothing.
+        c.assume_username("someone-else");
+        assert_eq!(c.username().await.unwrap(), env.emu.username());
+        env.emu.shutdown().await;
+    })
+    .await;
+}
