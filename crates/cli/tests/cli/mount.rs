@@ -45,6 +45,8 @@ struct Mount {
     child: Child,
     point: PathBuf,
     stderr: mpsc::Receiver<String>,
+    /// Lazy-unmount when dropped (not after a deliberate crash).
+    clear: bool,
 }
 
 impl Mount {
@@ -77,7 +79,7 @@ impl Mount {
                 break;
             }
         }
-        let mount = Mount { child, point: point.to_path_buf(), stderr };
+        let mount = Mount { child, point: point.to_path_buf(), stderr, clear: true };
         if !mounted {
             std::thread::sleep(Duration::from_millis(200));
             panic!("fjordsync mount did not say it mounted: {:?}", mount.stderr.try_iter().collect::<Vec<_>>());
@@ -107,6 +109,13 @@ impl Mount {
         panic!("fjordsync mount did not say {text:?} within {LIMIT:?}");
     }
 
+    /// kill -9 (as a crash would), leaving its dead mount in place.
+    fn crash(mut self) {
+        self.signal("-KILL");
+        let _ = self.child.wait();
+        self.clear = false;
+    }
+
     /// Its exit status and standard error once it has stopped (bounded).
     fn wait_exit(mut self) -> (std::process::ExitStatus, String) {
         let started = Instant::now();
@@ -127,6 +136,9 @@ impl Drop for Mount {
         let _ = self.child.kill();
         let _ = self.child.wait();
         // A failed test must not leave a dead mount behind.
+        if !self.clear {
+            return;
+        }
         let _ = Command::new("fusermount3").arg("-uz").arg(&self.point).stderr(Stdio::null()).status();
     }
 }
@@ -361,6 +373,7 @@ async fn many_files_are_copied_in_and_changes_elsewhere_show_up() {
     // 1,200 files put on the storage by someone else.
     let big = env.path("big");
     for d in 0..12 {
+        std::fs::create_dir_all(big.join(format!("d{d:02}"))).unwrap();
         for f in 0..100 {
             write(&big.join(format!("d{d:02}/f{f:03}.txt")), format!("{d}/{f}").as_bytes());
         }
@@ -380,6 +393,7 @@ async fn many_files_are_copied_in_and_changes_elsewhere_show_up() {
 
     // 200 small files copied in.
     let small = env.path("small");
+    std::fs::create_dir_all(&small).unwrap();
     for i in 0..200 {
         write(&small.join(format!("s{i:03}.txt")), format!("small {i}").as_bytes());
     }
@@ -445,9 +459,7 @@ async fn uploads_pending_at_unmount_or_at_a_crash_are_finished() {
         let (p, d) = (mount.path(&format!("k{i}.bin")), data.clone());
         fs(move || std::fs::write(p, d).unwrap()).await;
     }
-    mount.signal("-KILL");
-    let (status, _) = mount.wait_exit();
-    assert!(!status.success());
+    mount.crash();
     let err = env.fails(&["mount", "demo:m", point.to_str().unwrap()]).await;
     assert!(err.contains("fjordsync unmount"), "a dead mount is named, with the way out: {err}");
     sh("fusermount3", &[Path::new("-uz"), &point]).await;
