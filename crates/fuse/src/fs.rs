@@ -344,7 +344,8 @@ impl Fs {
             size: AtomicU64::new(0),
             handles: AtomicU64::new(1),
         });
-        if let Some(old) = lock(&self.writing).insert(ino, w.clone()) {
+        let old = lock(&self.writing).insert(ino, w.clone());
+        if let Some(old) = old {
             // Created again while open elsewhere: that content is replaced.
             old.writer.lock().await.take();
         }

@@ -196,7 +196,7 @@ impl MountEntry {
 pub fn find_mount(path: &Path) -> Option<MountEntry> {
     let point = absolute(path);
     let table = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    table.lines().filter_map(parse_mountinfo).filter(|e| e.point == point).last()
+    table.lines().filter_map(parse_mountinfo).rfind(|e| e.point == point)
 }
 
 /// `36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue`

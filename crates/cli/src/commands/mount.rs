@@ -105,6 +105,7 @@ fn unmount_at_stop(mounted: &fjordsync_fuse::Mounted) {
 
 pub fn unmount(args: UnmountArgs) -> anyhow::Result<()> {
     fjordsync_fuse::unmount(&args.mountpoint, args.lazy)?;
-    println!("unmounted {}", args.mountpoint.display());
+    let mut out = output::stdout();
+    writeln!(out, "unmounted {}", args.mountpoint.display())?;
     Ok(())
 }
