@@ -216,6 +216,10 @@ async fn a_mounted_folder_works_with_ordinary_programs() {
     let line = table.lines().find(|l| l.contains(point.to_str().unwrap())).expect("mounted");
     assert!(line.contains(" - fuse") && line.contains("fjordsync:demo:m"), "{line}");
 
+    // df answers from the account's space.
+    let df = sh("df", &[Path::new("-B1"), &point]).await;
+    assert!(df.contains("fjordsync:demo:m"), "{df}");
+
     // A tree copied in with cp -r reads back byte for byte.
     let src = env.path("src");
     std::fs::create_dir_all(src.join("a/b")).unwrap();
@@ -476,4 +480,39 @@ async fn uploads_pending_at_unmount_or_at_a_crash_are_finished() {
     mount.signal("-TERM");
     let (status, stderr) = mount.wait_exit();
     assert!(status.success(), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_at_once_and_the_next_mount_finishes_the_uploads() {
+    need_fuse!();
+    let env = Env::start().await;
+    env.add_demo().await;
+    env.ok(&["mkdir", "demo:m"]).await;
+    let point = env.path("mnt");
+    let mount = Mount::start(&env, "m", &point, &["--write-back", "1h"]);
+    for i in 0..3 {
+        let p = mount.path(&format!("f{i}.txt"));
+        fs(move || std::fs::write(p, format!("file {i}")).unwrap()).await;
+    }
+    // A slow storage: finishing takes a while, says how far it got, and the
+    // user does not wait.
+    env.emu.set_faults(0.0, 0.0, Duration::from_secs(2));
+    mount.signal("-TERM");
+    mount.wait_stderr("unmounted");
+    mount.wait_stderr("uploading 3 pending file(s) first");
+    mount.wait_stderr("upload(s) left");
+    mount.signal("-TERM");
+    let (status, stderr) = mount.wait_exit();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("wait in the cache and are uploaded at the next start"), "{stderr}");
+    env.emu.set_faults(0.0, 0.0, Duration::ZERO);
+
+    let mount = Mount::start(&env, "m", &point, &["--write-back", "0s"]);
+    mount.signal("-TERM");
+    let (status, stderr) = mount.wait_exit();
+    assert!(status.success(), "{stderr}");
+    let stored = env.ok(&["ls", "demo:m"]).await;
+    for i in 0..3 {
+        assert!(stored.contains(&format!("f{i}.txt")), "{stored}");
+    }
 }
