@@ -24,10 +24,11 @@ if [[ -n "$TESTS" ]]; then
   # (`xwininfo`) for screenshots, webkit2gtk-driver (WebKitWebDriver) for
   # WebDriver; desktop-file-utils and rpm to check the packages
   # (tests/package/run.sh); litmus, the WebDAV test suite
-  # (crates/cli/tests/webdav_litmus.sh).
+  # (crates/cli/tests/webdav_litmus.sh); fuse3 (fusermount3) for the `fjordsync
+  # mount` tests (crates/cli/tests/cli/mount.rs; they need /dev/fuse).
   apt_pkgs+=(gnome-keyring dbus-daemon libsecret-tools openssl iproute2 util-linux curl
              python3 python3-pip restic xvfb xauth chromium imagemagick x11-utils
-             webkit2gtk-driver desktop-file-utils rpm litmus)
+             webkit2gtk-driver desktop-file-utils rpm litmus fuse3)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

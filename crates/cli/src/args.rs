@@ -119,6 +119,13 @@ pub enum Command {
     /// Serve a storage folder to other programs (WebDAV), so file managers can open it as a folder.
     #[command(subcommand)]
     Serve(ServeCommand),
+    /// Mount a storage folder as a local folder (FUSE), so every program can use it.
+    #[cfg(all(target_os = "linux", feature = "fuse"))]
+    #[command(after_help = MOUNT_HELP)]
+    Mount(MountArgs),
+    /// Unmount a folder mounted with `fjordsync mount`.
+    #[cfg(all(target_os = "linux", feature = "fuse"))]
+    Unmount(UnmountArgs),
     /// Run the local Jottacloud emulator (demo storage, tests).
     Emulator(fjordsync_emulator::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
@@ -176,6 +183,48 @@ Windows: its WebDAV client refuses Basic login over plain http unless BasicAuthL
 about 47 MiB unless FileSizeLimitInBytes is raised, and folders whose listing is over 1,000,000 bytes
 (about 1,300 items) unless FileAttributesLimitInBytes is raised (all under
 HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters).";
+
+#[cfg(all(target_os = "linux", feature = "fuse"))]
+const MOUNT_HELP: &str = "\
+MOUNTPOINT must be an empty folder. Files written are kept in the cache folder and uploaded --write-back
+after they are closed; pending uploads survive a crash and finish at the next mount. Deleted files and
+folders go to the Jottacloud trash; overwritten files keep their old versions. Changes made elsewhere show
+up within a few seconds. Modes and owners are not kept (Jottacloud has none).
+
+Stop with `fjordsync unmount MOUNTPOINT`, Ctrl-C or SIGTERM: the folder is unmounted and the pending
+uploads are finished first, saying how many; a second Ctrl-C stops at once and leaves them for the next
+mount. If the mount's program was killed, `fjordsync unmount --lazy MOUNTPOINT` clears the dead mount.
+Needs /dev/fuse; unprivileged users also need fusermount3 (the fuse3 package).";
+
+#[cfg(all(target_os = "linux", feature = "fuse"))]
+#[derive(Debug, Args)]
+pub struct MountArgs {
+    /// REMOTE:PATH, the storage folder to mount (REMOTE: for the whole mountpoint)
+    pub remote: String,
+    /// An empty local folder to mount it on.
+    pub mountpoint: PathBuf,
+    /// Where written files wait for upload and read files are cached
+    /// (default: the user's cache folder, one per REMOTE:PATH).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The read cache's size limit; least recently used files go first, open ones never.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub cache_max_size: u64,
+    /// How long after a file is closed its upload starts (rclone's --vfs-write-back):
+    /// a file saved again meanwhile is uploaded once.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_age)]
+    pub write_back: u64,
+}
+
+#[cfg(all(target_os = "linux", feature = "fuse"))]
+#[derive(Debug, Args)]
+pub struct UnmountArgs {
+    /// The folder a `fjordsync mount` is mounted on.
+    pub mountpoint: PathBuf,
+    /// Detach it even while programs use it, or when its program has died.
+    #[arg(long)]
+    pub lazy: bool,
+}
 
 /// `serve`: other programs reach the storage through a local server.
 #[derive(Debug, Subcommand)]

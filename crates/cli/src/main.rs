@@ -61,8 +61,9 @@ fn init_logging(verbose: u8) {
     use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
     let default = match verbose {
-        // rustic's restore notes every file already in the target folder.
-        0 => "warn,rustic_core::commands::restore=error",
+        // rustic's restore notes every file already in the target folder;
+        // fuser warns of every unmount made from outside (`fjordsync unmount`).
+        0 => "warn,rustic_core::commands::restore=error,fuser=error",
         1 => "info,jottacloud::waiting=off",
         _ => "debug,jottacloud::waiting=off",
     };

@@ -4,7 +4,7 @@ use std::io::SeekFrom;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::cache_dir;
 use crate::error::Result;
@@ -51,6 +51,22 @@ impl Writer {
         self.file.write_all(data).await?;
         self.modified = None;
         Ok(())
+    }
+
+    /// `len` bytes written so far from `offset` (fewer at the end): a file
+    /// opened for reading and writing (FUSE `O_RDWR`) reads what it wrote.
+    pub async fn read_at(&mut self, offset: u64, len: usize) -> Result<bytes::Bytes> {
+        // Writes still on their way to the file first (tokio hands them to a thread).
+        self.file.flush().await?;
+        let size = self.size().await?;
+        let end = size.min(offset.saturating_add(len as u64));
+        if offset >= end {
+            return Ok(bytes::Bytes::new());
+        }
+        self.file.seek(SeekFrom::Start(offset)).await?;
+        let mut buf = vec![0u8; (end - offset) as usize];
+        self.file.read_exact(&mut buf).await?;
+        Ok(bytes::Bytes::from(buf))
     }
 
     /// Cuts or extends the content to `size` bytes.

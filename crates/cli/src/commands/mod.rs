@@ -5,8 +5,11 @@ mod backup;
 mod bisync;
 mod daemon;
 mod files;
+mod folder;
 pub mod generate;
 mod log;
+#[cfg(all(target_os = "linux", feature = "fuse"))]
+mod mount;
 mod remote;
 mod serve;
 mod task;
@@ -73,6 +76,10 @@ pub async fn dispatch(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Backup(a) => backup::run(ctx, a).await,
         Command::Daemon(a) => daemon::run(ctx, a).await,
         Command::Serve(crate::args::ServeCommand::Webdav(a)) => serve::webdav(ctx, a).await,
+        #[cfg(all(target_os = "linux", feature = "fuse"))]
+        Command::Mount(a) => mount::mount(ctx, a).await,
+        #[cfg(all(target_os = "linux", feature = "fuse"))]
+        Command::Unmount(a) => mount::unmount(a),
         Command::Emulator(_) | Command::Completion { .. } | Command::Man { .. } => {
             unreachable!("handled before the context is opened")
         }

@@ -4,51 +4,42 @@
 //! says where to connect, and on a stop finishes the uploads before exiting.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use fjordsync_vfs::{Vfs, VfsError, VfsOptions};
 use fjordsync_webdav::Login;
-use md5::Digest;
 
 use crate::args::ServeWebdavArgs;
+use crate::commands::folder::{self, FolderOptions};
 use crate::context::Context;
-use crate::location::Location;
 use crate::output;
+
+/// How each line this command prints to standard error starts.
+const WHO: &str = "fjordsync serve webdav";
 
 /// How long a stop waits for requests still open.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> {
-    let (name, path) = Location::remote(&args.remote)?;
     let (login, made_up) = login(&args)?;
-    let session = ctx.open(&name)?;
-    let root = session.path(&path)?;
-    let cache_dir = match &args.cache_dir {
-        Some(d) => d.clone(),
-        None => default_cache_dir(&name, &path)?,
-    };
-    let options = VfsOptions {
-        cache_max_size: args.cache_max_size,
-        upload_delay: Duration::from_secs(args.write_back),
-        ..VfsOptions::default()
-    };
-    let vfs = Vfs::open(session.client.clone(), root, &cache_dir, options).await.map_err(|e| match e {
-        VfsError::NotFound(_) => anyhow!(
-            "{}: no such folder on the storage: create it with `fjordsync mkdir {}`, or serve another one",
-            args.remote,
-            args.remote
-        ),
-        VfsError::NotFolder(_) => anyhow!("{} is a file: serve the folder that holds it", args.remote),
-        e => anyhow::Error::new(e).context(format!("opening {}", args.remote)),
-    })?;
+    let (vfs, cache_dir) = folder::open(
+        ctx,
+        FolderOptions {
+            remote: &args.remote,
+            cache_dir: args.cache_dir.clone(),
+            cache_max_size: args.cache_max_size,
+            write_back: args.write_back,
+            kind: "serve",
+            verb: "serve",
+        },
+    )
+    .await?;
     let listener = fjordsync_api::web::bind(args.addr).await?;
     let addr = listener.local_addr().context("reading the address the server listens on")?;
     announce(&args.remote, addr, &login, made_up, &cache_dir)?;
     let left = vfs.resumed_uploads();
     if left > 0 {
-        eprintln!("fjordsync serve webdav: finishing {left} upload(s) left by the last run");
+        eprintln!("{WHO}: finishing {left} upload(s) left by the last run");
     }
 
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -68,44 +59,9 @@ pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> 
     }
     let _ = stop.send(());
     if tokio::time::timeout(STOP_GRACE, server).await.is_err() {
-        eprintln!("fjordsync serve webdav: requests still open after {} s; stopping them", STOP_GRACE.as_secs());
+        eprintln!("{WHO}: requests still open after {} s; stopping them", STOP_GRACE.as_secs());
     }
-    finish(&vfs).await
-}
-
-/// Uploads what is pending, saying how many; a second Ctrl-C stops at once.
-async fn finish(vfs: &Vfs) -> anyhow::Result<()> {
-    let pending = vfs.pending_uploads();
-    if pending == 0 {
-        eprintln!("fjordsync serve webdav: stopped; nothing was waiting for upload");
-        vfs.stop().await;
-        return Ok(());
-    }
-    eprintln!(
-        "fjordsync serve webdav: stopping; uploading {pending} pending file(s) first (Ctrl-C again to leave them for the next start)"
-    );
-    let done = tokio::select! {
-        done = vfs.finish_uploads() => done,
-        _ = crate::signals::stop_requested() => {
-            let left = vfs.pending_uploads();
-            vfs.stop().await;
-            eprintln!("fjordsync serve webdav: stopped; {left} file(s) wait in the cache and are uploaded at the next start");
-            return Ok(());
-        }
-    };
-    vfs.stop().await;
-    if done.failed.is_empty() {
-        eprintln!("fjordsync serve webdav: stopped; {} upload(s) finished", done.uploaded);
-        return Ok(());
-    }
-    for (path, why) in &done.failed {
-        eprintln!("  {path}: {why}");
-    }
-    bail!(
-        "{} upload(s) finished, {} could not be uploaded: they stay in the cache folder and are uploaded at the next start",
-        done.uploaded,
-        done.failed.len()
-    )
+    folder::finish(&vfs, WHO).await
 }
 
 /// The login from `--user`/`--pass`, or a new random one (`true`).
@@ -122,15 +78,6 @@ fn login(args: &ServeWebdavArgs) -> anyhow::Result<(Login, bool)> {
         }
         _ => Ok((Login::random(), true)),
     }
-}
-
-/// `<cache>/fjordsync/serve/<remote>-<hash of REMOTE:PATH>`: one folder per
-/// served folder, so two servers never share their pending uploads.
-fn default_cache_dir(remote: &str, path: &str) -> anyhow::Result<PathBuf> {
-    let base = dirs::cache_dir().ok_or_else(|| anyhow!("this system has no cache folder: give --cache-dir DIR"))?;
-    let digest = md5::Md5::digest(format!("{remote}:{path}").as_bytes());
-    let hash: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    Ok(base.join("fjordsync").join("serve").join(format!("{remote}-{hash}")))
 }
 
 /// Where to connect and with what, said once.

@@ -11,6 +11,8 @@ mod crash;
 mod daemon;
 mod fatal;
 mod files;
+#[cfg(target_os = "linux")]
+mod mount;
 mod remotes;
 mod repo_guard;
 mod serve_webdav;
