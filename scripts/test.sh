@@ -30,6 +30,8 @@ cargo fmt --all -- --check
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The command without FUSE (other systems, or a build that leaves it out).
+cargo check -p fjordsync-cli --no-default-features --locked
 
 # The app is built once, with the UI embedded (custom-protocol), as the real
 # window and the package need it; the tests build and run with the same

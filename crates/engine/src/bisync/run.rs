@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::apply::{Applier, KeptBoth};
 use super::base::Base;
@@ -127,6 +128,14 @@ impl Runner {
             }
             _ => None,
         };
+        // The storage's one listing starts first: its round trips overlap
+        // the database reads and the walk (dropped with the run if it ends early).
+        let remote = {
+            let (client, remote_root, filter) = (session.client.clone(), remote_root.clone(), filter.clone());
+            AbortOnDropHandle::new(tokio::spawn(
+                async move { snapshot::remote_side(&client, &remote_root, &filter).await },
+            ))
+        };
         let base = match pair {
             Some(p) => db.bisync_base(p)?,
             None => Base::new(),
@@ -150,7 +159,7 @@ impl Runner {
                 snapshot::local_side(&root, &filter, follow, &temps, &base, &cache, checkers)
             })
         };
-        let remote = snapshot::remote_side(&session.client, &remote_root, &filter).await;
+        let remote = remote.await.map_err(|e| EngineError::Invalid(format!("storage listing failed: {e}")))?;
         let local = local.await.map_err(|e| EngineError::Invalid(format!("local walk failed: {e}")))?;
         let (local, remote) = match (local, remote) {
             (Ok(l), Ok(r)) => (l, r),
