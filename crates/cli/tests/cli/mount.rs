@@ -496,7 +496,10 @@ async fn a_second_signal_stops_at_once_and_the_next_mount_finishes_the_uploads()
     }
     // A slow storage: finishing takes a while, says how far it got, and the
     // user does not wait.
-    env.emu.set_faults(0.0, 0.0, Duration::from_secs(2));
+    // Each request waits 5 s: uploads several at once still take many
+    // seconds, so the second signal (sent at the first message) comes first
+    // even on a loaded machine.
+    env.emu.set_faults(0.0, 0.0, Duration::from_secs(5));
     mount.signal("-TERM");
     mount.wait_stderr("unmounted");
     mount.wait_stderr("uploading 3 pending file(s) first");

@@ -291,7 +291,10 @@ async fn a_second_signal_stops_at_once_and_the_next_start_finishes_the_uploads()
         assert_eq!(server.status(put).await, StatusCode::CREATED);
     }
     // A slow storage: finishing takes a while, and the user does not wait.
-    env.emu.set_faults(0.0, 0.0, Duration::from_secs(2));
+    // Each request waits 5 s: uploads several at once still take many
+    // seconds, so the second signal (sent at the first message) comes first
+    // even on a loaded machine.
+    env.emu.set_faults(0.0, 0.0, Duration::from_secs(5));
     server.signal();
     server.wait_stderr("uploading 3 pending file(s) first");
     server.signal();
