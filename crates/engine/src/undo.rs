@@ -101,7 +101,21 @@ impl Runner {
             record(&w, &events, &mut counters, id, ev, r);
         }
         writer.finish()?;
-        let outcome = crate::runner::outcome_of(&cancel, &counters);
+        self.finish_undo(id, started, counters, &cancel, &events)
+    }
+}
+
+impl Runner {
+    /// Records how an undo went and tells the shell (one-way and two-way alike).
+    fn finish_undo(
+        &self,
+        id: i64,
+        started: Instant,
+        counters: Counters,
+        cancel: &CancellationToken,
+        events: &EventSink,
+    ) -> Result<RunReport> {
+        let outcome = crate::runner::outcome_of(cancel, &counters);
         self.db().finish_run(id, outcome, RunResult::Counters(counters.clone()))?;
         let duration = started.elapsed();
         events(TaskEvent::Finished {
@@ -114,7 +128,7 @@ impl Runner {
     }
 }
 
-/// Logs one undone journal entry (as `undo-ACTION`), counts it and tells the shell.
+/// Logs one undone journal entry/// Logs one undone journal entry (as `undo-ACTION`), counts it and tells the shell.
 fn record(
     w: &crate::state::WriterHandle,
     events: &EventSink,
@@ -233,16 +247,7 @@ impl Runner {
             record(&w, &events, &mut counters, id, ev, r);
         }
         writer.finish()?;
-        let outcome = crate::runner::outcome_of(&cancel, &counters);
-        db.finish_run(id, outcome, RunResult::Counters(counters.clone()))?;
-        let duration = started.elapsed();
-        events(TaskEvent::Finished {
-            run: id,
-            outcome: outcome.as_str().into(),
-            duration_ms: duration.as_millis() as u64,
-            counters: counters.clone(),
-        });
-        Ok(RunReport { run: id, outcome, counters, plan: Default::default(), refusal: None, stopped: None, duration })
+        self.finish_undo(id, started, counters, &cancel, &events)
     }
 }
 
