@@ -203,6 +203,24 @@ pub struct MountArgs {
     pub remote: String,
     /// An empty local folder to mount it on.
     pub mountpoint: PathBuf,
+    /// The local cache.
+    #[command(flatten)]
+    pub cache: FolderCacheArgs,
+}
+
+#[cfg(all(target_os = "linux", feature = "fuse"))]
+#[derive(Debug, Args)]
+pub struct UnmountArgs {
+    /// The folder a `fjordsync mount` is mounted on.
+    pub mountpoint: PathBuf,
+    /// Detach it even while programs use it, or when its program has died.
+    #[arg(long)]
+    pub lazy: bool,
+}
+
+/// The local cache `serve webdav` and `mount` share the shape of.
+#[derive(Debug, Args)]
+pub struct FolderCacheArgs {
     /// Where written files wait for upload and read files are cached
     /// (default: the user's cache folder, one per REMOTE:PATH).
     #[arg(long, value_name = "DIR")]
@@ -214,16 +232,6 @@ pub struct MountArgs {
     /// a file saved again meanwhile is uploaded once.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_age)]
     pub write_back: u64,
-}
-
-#[cfg(all(target_os = "linux", feature = "fuse"))]
-#[derive(Debug, Args)]
-pub struct UnmountArgs {
-    /// The folder a `fjordsync mount` is mounted on.
-    pub mountpoint: PathBuf,
-    /// Detach it even while programs use it, or when its program has died.
-    #[arg(long)]
-    pub lazy: bool,
 }
 
 /// `serve`: other programs reach the storage through a local server.
@@ -247,17 +255,9 @@ pub struct ServeWebdavArgs {
     /// The password for --user (visible in the process list).
     #[arg(long, value_name = "PASSWORD", requires = "user")]
     pub pass: Option<String>,
-    /// Where written files wait for upload and read files are cached
-    /// (default: the user's cache folder, one per REMOTE:PATH).
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// The read cache's size limit; least recently used files go first, open ones never.
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
-    pub cache_max_size: u64,
-    /// How long after a file is closed its upload starts (rclone's --vfs-write-back):
-    /// a file saved again meanwhile is uploaded once.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_age)]
-    pub write_back: u64,
+    /// The local cache.
+    #[command(flatten)]
+    pub cache: FolderCacheArgs,
 }
 
 /// `daemon`: the engine's long-running jobs and the web door, headless.

@@ -9,6 +9,7 @@ use anyhow::{anyhow, bail};
 use fjordsync_vfs::{Vfs, VfsError, VfsOptions};
 use md5::Digest;
 
+use crate::args::FolderCacheArgs;
 use crate::context::Context;
 use crate::location::Location;
 
@@ -19,15 +20,12 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 pub struct FolderOptions<'a> {
     /// REMOTE:PATH as typed.
     pub remote: &'a str,
-    pub cache_dir: Option<PathBuf>,
-    pub cache_max_size: u64,
-    /// Seconds after close before an upload starts.
-    pub write_back: u64,
+    /// `--cache-dir`, `--cache-max-size`, `--write-back`.
+    pub cache: &'a FolderCacheArgs,
     /// `serve` or `mount`: a subfolder of the cache, so a server and a mount
-    /// of the same folder never share one cache folder.
+    /// of the same folder never share one cache folder; also the verb of
+    /// "... serve another one".
     pub kind: &'static str,
-    /// `serve` or `mount`, for "... serve another one".
-    pub verb: &'static str,
 }
 
 /// Opens the core on the storage folder; returns it and the cache folder.
@@ -35,22 +33,22 @@ pub async fn open(ctx: &Context, o: FolderOptions<'_>) -> anyhow::Result<(Vfs, P
     let (name, path) = Location::remote(o.remote)?;
     let session = ctx.open(&name)?;
     let root = session.path(&path)?;
-    let cache_dir = match o.cache_dir {
-        Some(d) => d,
+    let cache_dir = match &o.cache.cache_dir {
+        Some(d) => d.clone(),
         None => default_cache_dir(o.kind, &name, &path)?,
     };
     let options = VfsOptions {
-        cache_max_size: o.cache_max_size,
-        upload_delay: Duration::from_secs(o.write_back),
+        cache_max_size: o.cache.cache_max_size,
+        upload_delay: Duration::from_secs(o.cache.write_back),
         ..VfsOptions::default()
     };
     let remote = o.remote;
     let vfs = Vfs::open(session.client.clone(), root, &cache_dir, options).await.map_err(|e| match e {
         VfsError::NotFound(_) => anyhow!(
             "{remote}: no such folder on the storage: create it with `fjordsync mkdir {remote}`, or {} another one",
-            o.verb
+            o.kind
         ),
-        VfsError::NotFolder(_) => anyhow!("{remote} is a file: {} the folder that holds it", o.verb),
+        VfsError::NotFolder(_) => anyhow!("{remote} is a file: {} the folder that holds it", o.kind),
         e => anyhow::Error::new(e).context(format!("opening {remote}")),
     })?;
     Ok((vfs, cache_dir))

@@ -29,18 +29,8 @@ pub async fn mount(ctx: &Context, args: MountArgs) -> anyhow::Result<()> {
             args.mountpoint.display()
         ));
     }
-    let (vfs, cache_dir) = folder::open(
-        ctx,
-        FolderOptions {
-            remote: &args.remote,
-            cache_dir: args.cache_dir.clone(),
-            cache_max_size: args.cache_max_size,
-            write_back: args.write_back,
-            kind: "mount",
-            verb: "mount",
-        },
-    )
-    .await?;
+    let (vfs, cache_dir) =
+        folder::open(ctx, FolderOptions { remote: &args.remote, cache: &args.cache, kind: "mount" }).await?;
     let rt = tokio::runtime::Handle::current();
     let (v, point, source) = (vfs.clone(), args.mountpoint.clone(), args.remote.clone());
     let mounted = tokio::task::spawn_blocking(move || fjordsync_fuse::mount(v, rt, &point, &source))

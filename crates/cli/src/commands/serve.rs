@@ -22,18 +22,8 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 
 pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> {
     let (login, made_up) = login(&args)?;
-    let (vfs, cache_dir) = folder::open(
-        ctx,
-        FolderOptions {
-            remote: &args.remote,
-            cache_dir: args.cache_dir.clone(),
-            cache_max_size: args.cache_max_size,
-            write_back: args.write_back,
-            kind: "serve",
-            verb: "serve",
-        },
-    )
-    .await?;
+    let (vfs, cache_dir) =
+        folder::open(ctx, FolderOptions { remote: &args.remote, cache: &args.cache, kind: "serve" }).await?;
     let listener = fjordsync_api::web::bind(args.addr).await?;
     let addr = listener.local_addr().context("reading the address the server listens on")?;
     announce(&args.remote, addr, &login, made_up, &cache_dir)?;
