@@ -118,16 +118,7 @@ impl Mount {
 
     /// Its exit status and standard error once it has stopped (bounded).
     fn wait_exit(mut self) -> (std::process::ExitStatus, String) {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(started.elapsed() < LIMIT, "fjordsync mount did not stop within {LIMIT:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        std::thread::sleep(Duration::from_millis(100));
-        (status, self.stderr.try_iter().collect::<Vec<_>>().join("\n"))
+        crate::support::wait_exit(&mut self.child, &self.stderr, LIMIT, "fjordsync mount")
     }
 }
 

@@ -103,17 +103,7 @@ impl Server {
 
     /// Its exit status and standard error once it has stopped.
     fn wait_exit(mut self) -> (std::process::ExitStatus, String) {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(started.elapsed() < LIMIT, "serve webdav did not stop within {LIMIT:?} of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // The reader thread has the last lines once the pipe closed.
-        std::thread::sleep(Duration::from_millis(100));
-        (status, self.stderr.try_iter().collect::<Vec<_>>().join("\n"))
+        crate::support::wait_exit(&mut self.child, &self.stderr, LIMIT, "serve webdav")
     }
 }
 

@@ -87,6 +87,27 @@ pub fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap();
 }
 
+/// Waits (at most `limit`) for a child to exit; its status and the lines
+/// of standard error `stderr` got (the reader thread has the last lines
+/// once the pipe closed). `what` names it in the failure.
+pub fn wait_exit(
+    child: &mut std::process::Child,
+    stderr: &std::sync::mpsc::Receiver<String>,
+    limit: std::time::Duration,
+    what: &str,
+) -> (std::process::ExitStatus, String) {
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < limit, "{what} did not stop within {limit:?}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    (status, stderr.try_iter().collect::<Vec<_>>().join("\n"))
+}
+
 /// The lines a child writes, as they come.
 pub fn lines_of(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
     use std::io::BufRead;
