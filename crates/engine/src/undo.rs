@@ -203,6 +203,8 @@ impl Runner {
         let state_dir = db.path().parent().unwrap_or(std::path::Path::new(".")).to_path_buf();
         let _held = crate::bisync::lock_pair(&state_dir, pair, (&root_text, &spec.remote_location().to_string()))?;
         let done = db.events(run, &EventFilter { result: Some("completed".into()), grep: None })?;
+        // Files it put into the system's trash were deleted after it started.
+        let run_started_s = db.run(run)?.map_or(0, |r| r.started_ms / 1000);
         let id = db.start_run(&NewRun::bisync(spec)?.kind(RunKind::Undo).parent(Some(run)))?;
         events(TaskEvent::Started {
             run: id,
@@ -225,9 +227,7 @@ impl Runner {
                     Err(e) => Err(e),
                 },
                 // Deleted into the OS trash (no stash): back from there.
-                (Some(EventSide::Local), "delete") if ev.stash.is_none() => {
-                    from_os_trash(&local, ev, db.run(run)?.map_or(0, |r| r.started_ms / 1000))
-                }
+                (Some(EventSide::Local), "delete") if ev.stash.is_none() => from_os_trash(&local, ev, run_started_s),
                 (Some(EventSide::Local), "delete" | "update") => match local_unchanged(&local, ev) {
                     Ok(()) => undo_one(&local, &remote, ev, &db, id, false).await,
                     Err(e) => Err(e),
