@@ -179,6 +179,13 @@ pub fn run_app() {
             commands::backup::prune_backup,
             commands::backup::change_backup_password,
             commands::backup::backup_size,
+            commands::mounts::list_mounts,
+            commands::mounts::save_mount,
+            commands::mounts::delete_mount,
+            commands::mounts::set_mounted,
+            commands::mounts::open_mount,
+            commands::mounts::pending_mount_uploads,
+            commands::mounts::quit_app,
         ])
         .build(tauri::generate_context!());
     match result {

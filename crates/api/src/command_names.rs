@@ -64,4 +64,11 @@
     "prune_backup",
     "change_backup_password",
     "backup_size",
+    "list_mounts",
+    "save_mount",
+    "delete_mount",
+    "set_mounted",
+    "open_mount",
+    "pending_mount_uploads",
+    "quit_app",
 ]

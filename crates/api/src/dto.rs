@@ -284,6 +284,19 @@ pub enum AppEvent {
         /// What its watcher does now.
         watch: Option<WatchDto>,
     },
+    /// A mount's status changed (`None`: the mount is gone).
+    MountChanged {
+        /// The mount (its task id).
+        mount: String,
+        /// What it is doing now.
+        status: Option<MountStatus>,
+    },
+    /// The tray's Quit found files in mounted folders not yet uploaded:
+    /// the window asks what to do (`quit_app`).
+    QuitRequested {
+        /// How many files wait.
+        pending: u32,
+    },
     /// Pause all / Resume all.
     StatusChanged {
         /// Pause all is on.
@@ -393,6 +406,68 @@ impl From<crate::error::AppError> for WatchErrorDto {
     fn from(e: crate::error::AppError) -> Self {
         WatchErrorDto { code: e.code.to_string(), message: e.message }
     }
+}
+
+/// What a mount is doing: the engine's type (state, where it is reached,
+/// cached bytes, pending uploads, the last problem).
+pub use fjordsync_engine::mount::{MountAccess, MountLocation, MountProblem, MountState, MountStatus};
+
+/// A mount as the Mount screen shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct MountDto {
+    /// Its id (the engine task's).
+    pub id: String,
+    /// The user's name for it.
+    pub name: String,
+    /// The storage.
+    pub storage: String,
+    /// The folder on it (empty: the whole storage).
+    pub folder: String,
+    /// How it is reached.
+    pub access: MountAccess,
+    /// The read cache's limit in bytes (`None`: 1 GiB).
+    pub cache_max_size: Option<u64>,
+    /// The user wants it mounted ("Unmount" turns this off; kept across restarts).
+    pub mounted: bool,
+    /// What it is doing in this process (`None`: not started here, e.g.
+    /// another Fjordsync program keeps the mounts).
+    pub status: Option<MountStatus>,
+    /// While served over WebDAV: the address and login, for any WebDAV client.
+    pub webdav: Option<WebDavLoginDto>,
+}
+
+/// The Mount screen's form.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct MountFormDto {
+    /// Empty for a new mount.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The storage.
+    pub storage: String,
+    /// The folder on it.
+    pub folder: String,
+    /// How it is reached.
+    pub access: MountAccess,
+    /// The read cache's limit in bytes (`None`: 1 GiB).
+    pub cache_max_size: Option<u64>,
+}
+
+/// The address and login of a mount served over WebDAV (made at each start).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct WebDavLoginDto {
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+    /// The user name.
+    pub user: String,
+    /// The password.
+    pub pass: String,
 }
 
 /// A continuous task's watcher, for its card, the Overview and the tray.

@@ -24,6 +24,7 @@ mod browse;
 mod demo;
 mod export;
 mod json_file;
+pub mod mounts;
 pub mod storages;
 mod tasks;
 mod trash;
@@ -67,6 +68,7 @@ pub struct Api {
     opener: RwLock<Option<UrlOpener>>,
     tasks: tasks::Tasks,
     backups: backup::Backups,
+    mounts: mounts::keeping::Mounts,
     /// Serialises read-modify-write of `settings.json`.
     settings_file: tokio::sync::Mutex<()>,
     autostart: RwLock<Option<settings::AutostartHook>>,
@@ -98,6 +100,7 @@ impl Api {
             opener: RwLock::new(None),
             tasks: tasks::Tasks::default(),
             backups: backup::Backups::default(),
+            mounts: mounts::keeping::Mounts::default(),
             settings_file: tokio::sync::Mutex::new(()),
             autostart: RwLock::new(None),
             stopping: tokio_util::sync::CancellationToken::new(),

@@ -37,7 +37,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::Api;
-use crate::dto::TaskDto;
+use crate::dto::{MountFormDto, TaskDto};
+use crate::mounts::quit::QuitWhen;
 use crate::error::AppError;
 use crate::settings::SettingsDto;
 pub use access::{Access, AccessToken, BasicLogin, Door};
@@ -415,6 +416,13 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
             change_backup_password(task: String, password: Option<String>, new_password: String)
         ),
         "backup_size" => call!(api, args, backup_size(task: String, password: Option<String>)),
+        "list_mounts" => call!(api, args, list_mounts()),
+        "save_mount" => call!(api, args, save_mount(mount: MountFormDto)),
+        "delete_mount" => call!(api, args, delete_mount(id: String)),
+        "set_mounted" => call!(api, args, set_mounted(id: String, on: bool)),
+        "open_mount" => call!(api, args, open_mount(id: String)),
+        "pending_mount_uploads" => call!(api, args, pending_mount_uploads()),
+        "quit_app" => call!(api, args, quit_app(when: QuitWhen)),
         other => Err(AppError::new("unknown_command", format!("no command {other:?}"))),
     }
 }

@@ -601,6 +601,10 @@ pub enum TaskAddKind {
     Backup,
     /// Keep a local folder and a storage folder in step both ways (LOCAL REMOTE:PATH).
     Bisync,
+    /// Keep a storage folder mounted on an empty local folder (REMOTE:PATH
+    /// MOUNTPOINT), or served over WebDAV on 127.0.0.1 for the file manager
+    /// (REMOTE:PATH alone), by the app or `fjordsync daemon`.
+    Mount,
 }
 
 /// `task add`.
@@ -612,7 +616,8 @@ pub struct TaskAddArgs {
     #[arg(value_enum)]
     pub kind: TaskAddKind,
     /// copy, sync, move: SRC DST (a local folder or REMOTE:PATH each);
-    /// bisync: LOCAL REMOTE:PATH; backup: the folders to back up
+    /// bisync: LOCAL REMOTE:PATH; backup: the folders to back up;
+    /// mount: REMOTE:PATH [MOUNTPOINT]
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// How to transfer (a backup takes only the filters).

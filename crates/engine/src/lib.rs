@@ -33,6 +33,7 @@ pub mod filter;
 pub mod guard;
 pub mod local;
 mod lock;
+pub mod mount;
 pub mod plan;
 mod process;
 pub mod remedy;

@@ -167,6 +167,13 @@ impl Vfs {
         self.inner.overlay().pending().count()
     }
 
+    /// A pending upload that failed and waits for the next start (a full
+    /// storage, a refused name), with why: what a status shows as the last
+    /// problem. Failures another try may fix are retried quietly.
+    pub fn upload_problem(&self) -> Option<(VfsPath, String)> {
+        self.inner.overlay().pending().find_map(|(p, s)| s.failed.clone().map(|why| (p.clone(), why)))
+    }
+
     /// Bytes held by the read cache.
     pub fn cache_size(&self) -> u64 {
         self.inner.reads.size()

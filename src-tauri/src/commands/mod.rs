@@ -9,6 +9,7 @@
 pub mod app;
 pub mod backup;
 pub mod browse;
+pub mod mounts;
 pub mod settings;
 pub mod storages;
 pub mod tasks;

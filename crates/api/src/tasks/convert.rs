@@ -167,6 +167,12 @@ pub(crate) fn dto_of(task: &Task) -> TaskDto {
             dto.include = b.options.filters.include.clone();
             dto.exclude = b.options.filters.exclude.clone();
         }
+        // Mounts have their own screen; shown here only if asked for by id.
+        Job::Mount(m) => {
+            dto.direction = "mount".into();
+            dto.storage = m.remote.clone();
+            dto.remote = m.path.clone();
+        }
         Job::Backup(b) => {
             let repo_local = match &b.repository {
                 Location::Local { path } => Some(path.display().to_string()),

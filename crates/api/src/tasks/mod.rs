@@ -95,6 +95,7 @@ fn storages_of(job: &Job) -> Vec<String> {
         Job::Copy(t) | Job::Sync(t) | Job::Move(t) => vec![&t.source, &t.destination],
         Job::Backup(b) => vec![&b.repository],
         Job::Bisync(b) => return vec![b.remote.clone()],
+        Job::Mount(m) => return vec![m.remote.clone()],
     };
     locations
         .into_iter()
@@ -356,6 +357,8 @@ impl Api {
     pub async fn list_tasks(&self) -> AppResult<Vec<TaskDto>> {
         self.with_db(|db| {
             let mut all = db.tasks().list().map_err(task_err)?;
+            // Mounts have their own screen (`list_mounts`).
+            all.retain(|t| !matches!(t.job, Job::Mount(_)));
             all.sort_by_key(|t| t.id);
             let tz = TimeZone::system();
             all.iter().map(|t| shown(db, t, &tz)).collect::<AppResult<Vec<_>>>()
@@ -447,6 +450,9 @@ impl Api {
     /// A missing source is still refused.
     pub async fn run_task_with(&self, id: String, allow_deletes: bool, progress: ProgressSink) -> AppResult<RunDto> {
         let task = self.engine_task(&id).await?;
+        if matches!(task.job, Job::Mount(_)) {
+            return Err(AppError::invalid("a mount is not run: mount or unmount it on the Mount screen"));
+        }
         if matches!(task.job, Job::Backup(_)) {
             return self.run_backup(id, None, progress).await;
         }

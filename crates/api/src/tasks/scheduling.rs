@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use fjordsync_engine::tasks::{Scheduler, Shell, Task};
+use fjordsync_engine::tasks::{Job, Scheduler, Shell, Task};
 use tokio_util::sync::CancellationToken;
 
 use super::convert::dto_id;
@@ -40,8 +40,14 @@ impl Shell for AppShell {
         (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400))
     }
 
-    fn watch(&self, task: Task, stop: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
-        self.0.clone().watch_task(task, stop)
+    fn keep(&self, task: Task, stop: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
+        let api = self.0.clone();
+        async move {
+            match task.job {
+                Job::Mount(_) => api.keep_mount(task, stop).await,
+                _ => api.watch_task(task, stop).await,
+            }
+        }
     }
 }
 

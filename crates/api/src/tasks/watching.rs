@@ -1,5 +1,5 @@
 //! Continuous two-way sync in the app and the daemon: the engine's
-//! scheduler keeps a watcher per continuous task (`Shell::watch`), and the
+//! scheduler keeps a watcher per continuous task (`Shell::keep`), and the
 //! engine's watch loop (`Runner::bisync_watch`) decides when to run. This
 //! module gives that loop the app's way to run ([`TaskRuns`]: claim the
 //! task, stream progress, record the run, tell the tray, like "Run now")
@@ -63,7 +63,7 @@ impl PairRuns for TaskRuns<'_> {
 
 impl Api {
     /// Keeps a continuous two-way sync task in step until `stop` fires
-    /// (the app's `Shell::watch`). Ends by itself when the task cannot be
+    /// (the app's `Shell::keep` for it). Ends by itself when the task cannot be
     /// watched (its storage or folder is gone): the scheduler starts it
     /// again later, and the card says why.
     pub(crate) async fn watch_task(self: Arc<Self>, task: Task, stop: CancellationToken) {

@@ -37,6 +37,7 @@ fn add(ctx: &Context, a: TaskAddArgs) -> anyhow::Result<()> {
         TaskAddKind::Move => TaskKind::Move,
         TaskAddKind::Backup => return add_task(ctx, a.name.clone(), backup_job(ctx, &a)?, &a),
         TaskAddKind::Bisync => return add_task(ctx, a.name.clone(), bisync_job(ctx, &a)?, &a),
+        TaskAddKind::Mount => return add_task(ctx, a.name.clone(), mount_job(ctx, &a)?, &a),
     };
     if a.backup.repo.is_some()
         || a.backup.password_file.is_some()
@@ -84,6 +85,32 @@ fn bisync_job(ctx: &Context, a: &TaskAddArgs) -> anyhow::Result<Job> {
     };
     let options = super::transfer::options(a.flags.clone())?;
     Ok(Job::Bisync(fjordsync_engine::bisync::BisyncSpec { local, remote, path, options }))
+}
+
+/// `task add NAME mount REMOTE:PATH [MOUNTPOINT]`: kept mounted by the
+/// app or the daemon; without a mount point, served over WebDAV.
+fn mount_job(ctx: &Context, a: &TaskAddArgs) -> anyhow::Result<Job> {
+    use fjordsync_engine::mount::{MountAccess, MountSpec};
+    if a.every.is_some() || a.daily.is_some() || a.watch {
+        anyhow::bail!("a mount task has no schedule: it stays mounted while the app or `fjordsync daemon` runs");
+    }
+    let (remote, mountpoint) = match a.paths.as_slice() {
+        [remote] => (remote, None),
+        [remote, point] => (remote, Some(point)),
+        p => anyhow::bail!("a mount task takes REMOTE:PATH and an optional MOUNTPOINT, got {} path(s)", p.len()),
+    };
+    let fjordsync_engine::Location::Remote { remote, path } = super::transfer::location(ctx, remote)? else {
+        anyhow::bail!("{remote} is not a storage folder (REMOTE:PATH)");
+    };
+    let access = match mountpoint {
+        Some(p) => MountAccess::Folder {
+            mountpoint: std::path::absolute(p).with_context(|| format!("{p:?}: not a usable path"))?,
+        },
+        None => MountAccess::FileManager { port: None },
+    };
+    let spec = MountSpec { remote, path, access, cache_max_size: None };
+    spec.check()?;
+    Ok(Job::Mount(spec))
 }
 
 /// `task add NAME backup FOLDER... --repo REPO`: the folders and the
@@ -294,6 +321,13 @@ fn show(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
 async fn run_now(ctx: &Context, name: &str, json: bool) -> anyhow::Result<()> {
     let runner = super::transfer::runner(ctx)?;
     let task = runner.db().tasks().get(name)?;
+    if matches!(task.job, Job::Mount(_)) {
+        anyhow::bail!(
+            "{:?} is a mount: the app or `fjordsync daemon` keeps it mounted (`fjordsync task pause` unmounts it); \
+             `fjordsync mount` mounts a folder from here",
+            task.name
+        );
+    }
     let held = TaskLock::acquire_by(&ctx.config, &task, Hold::Run, Some("the fjordsync command"))?;
     if matches!(task.job, Job::Backup(_)) {
         return run_backup(ctx, &runner, &task, &held, json).await;

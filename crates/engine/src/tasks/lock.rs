@@ -156,6 +156,6 @@ pub(crate) fn open_no_follow(path: &Path) -> std::io::Result<File> {
     opts.open(path)
 }
 
-pub(super) fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

@@ -38,6 +38,8 @@ pub enum JobKind {
     Backup,
     /// Two-way sync of a local folder and a remote folder.
     Bisync,
+    /// A storage folder kept mounted as a local or WebDAV folder.
+    Mount,
 }
 
 impl JobKind {
@@ -49,6 +51,7 @@ impl JobKind {
             JobKind::Move => "move",
             JobKind::Backup => "backup",
             JobKind::Bisync => "bisync",
+            JobKind::Mount => "mount",
         }
     }
 }
@@ -108,6 +111,8 @@ pub enum Job {
     Backup(Backup),
     /// See [`JobKind::Bisync`]: the same spec `fjordsync bisync` runs.
     Bisync(crate::bisync::BisyncSpec),
+    /// See [`JobKind::Mount`]: kept mounted by the scheduler, never "run".
+    Mount(crate::mount::MountSpec),
 }
 
 impl Job {
@@ -130,6 +135,7 @@ impl Job {
             Job::Move(_) => JobKind::Move,
             Job::Backup(_) => JobKind::Backup,
             Job::Bisync(_) => JobKind::Bisync,
+            Job::Mount(_) => JobKind::Mount,
         }
     }
 
@@ -139,7 +145,7 @@ impl Job {
             Job::Copy(t) => (TaskKind::Copy, t),
             Job::Sync(t) => (TaskKind::Sync, t),
             Job::Move(t) => (TaskKind::Move, t),
-            Job::Backup(_) | Job::Bisync(_) => return None,
+            Job::Backup(_) | Job::Bisync(_) | Job::Mount(_) => return None,
         };
         Some(TaskSpec {
             kind,
@@ -149,12 +155,19 @@ impl Job {
         })
     }
 
+    /// True for a job that lives on instead of running now and then
+    /// (a mount): the scheduler keeps it while it is not paused.
+    pub fn is_kept(&self) -> bool {
+        matches!(self, Job::Mount(_))
+    }
+
     /// Where it reads, for lists: the source, or the backed-up folders.
     pub fn source_label(&self) -> String {
         match self {
             Job::Copy(t) | Job::Sync(t) | Job::Move(t) => t.source.to_string(),
             Job::Backup(b) => b.folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
             Job::Bisync(b) => b.local_location().to_string(),
+            Job::Mount(m) => m.location().to_string(),
         }
     }
 
@@ -164,6 +177,7 @@ impl Job {
             Job::Copy(t) | Job::Sync(t) | Job::Move(t) => t.destination.to_string(),
             Job::Backup(b) => b.repository.to_string(),
             Job::Bisync(b) => b.remote_location().to_string(),
+            Job::Mount(m) => m.access_label(),
         }
     }
 }
@@ -267,7 +281,7 @@ mod tests {
     fn transfer_of(job: &Job) -> Transfer {
         match job {
             Job::Copy(t) | Job::Sync(t) | Job::Move(t) => t.clone(),
-            Job::Backup(_) | Job::Bisync(_) => unreachable!(),
+            Job::Backup(_) | Job::Bisync(_) | Job::Mount(_) => unreachable!(),
         }
     }
 }

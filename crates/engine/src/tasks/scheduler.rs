@@ -11,14 +11,17 @@
 //! held, starts nothing, says who holds it ([`Role::Standby`]) and tries
 //! again at every tick, so it takes over when the first one stops.
 //!
-//! **Watchers.** A two-way sync that runs continuously
-//! ([`Schedule::Continuous`](super::schedule::Schedule::Continuous)) is never due by the clock: the active
-//! scheduler keeps one watcher per such task ([`Shell::watch`]), started
-//! when the task wants watching, stopped when it is paused, changed
-//! (restarted with the new settings), removed, on "Pause all" and when
-//! the scheduler stops; a watcher that ends by itself (a folder that is
-//! gone) is started again after a backoff of a minute, doubling up to
-//! half an hour.
+//! **Kept tasks.** Some tasks live on instead of running now and then: a
+//! two-way sync that runs continuously
+//! ([`Schedule::Continuous`](super::schedule::Schedule::Continuous)) and a
+//! mount ([`Job::Mount`](super::model::Job::Mount)). They are never due by
+//! the clock: the active scheduler keeps each ([`Shell::keep`]), started
+//! when the task wants keeping, stopped when it is paused, changed
+//! (restarted with the new settings), removed and when the scheduler
+//! stops; "Pause all" stops the kept of two-way syncs but not mounts
+//! (pausing the schedules must not pull a folder from under open files).
+//! A kept task that ends by itself (a folder that is gone) is started
+//! again after a backoff of a minute, doubling up to half an hour.
 //!
 //! The loop starts a task and moves on; the shell runs it (taking the
 //! task's own lock, [`super::lock`]). A task whose lock is held elsewhere
@@ -51,14 +54,15 @@ use crate::state::StateDb;
 pub const DEFAULT_TICK: Duration = Duration::from_secs(20);
 /// How often old runs leave the log (and once at start).
 const PRUNE_EVERY_MS: i64 = 86_400_000;
-/// A watcher that ended by itself is started again after this long,
-/// doubling with each early end up to [`WATCH_RESTART_MAX_MS`].
-const WATCH_RESTART_MS: i64 = 60_000;
-const WATCH_RESTART_MAX_MS: i64 = 30 * 60_000;
-/// A watcher that ran this long before it ended starts its backoff afresh.
-const WATCH_SETTLED_MS: i64 = 10 * 60_000;
-/// How long the scheduler waits, when it stops, for a watcher's run to settle.
-const WATCH_STOP_WAIT: Duration = Duration::from_secs(30);
+/// A kept task that ended by itself is started again after this long,
+/// doubling with each early end up to [`KEEP_RESTART_MAX_MS`].
+const KEEP_RESTART_MS: i64 = 60_000;
+const KEEP_RESTART_MAX_MS: i64 = 30 * 60_000;
+/// A kept task that ran this long before it ended starts its backoff afresh.
+const KEEP_SETTLED_MS: i64 = 10 * 60_000;
+/// How long the scheduler waits, when it stops, for a kept task to settle
+/// (a run to end, a mount's pending uploads to finish).
+const KEEP_STOP_WAIT: Duration = Duration::from_secs(30);
 
 /// What the scheduler needs from the program that runs the tasks.
 pub trait Shell: Send + Sync + 'static {
@@ -77,26 +81,27 @@ pub trait Shell: Send + Sync + 'static {
         async { None }
     }
 
-    /// Keeps a continuous two-way sync task in step until `stop` fires
-    /// (see the module documentation); each of its runs goes through the
-    /// shell's own run path. The future ends when stopped, or by itself
-    /// when the task cannot be watched. The default watches nothing.
-    fn watch(&self, task: Task, stop: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
+    /// Keeps a task that lives on until `stop` fires (see the module
+    /// documentation): a continuous two-way sync in step (each of its runs
+    /// going through the shell's own run path), or a mount mounted. The
+    /// future ends when stopped, or by itself when the task cannot be
+    /// kept. The default keeps nothing.
+    fn keep(&self, task: Task, stop: CancellationToken) -> impl Future<Output = ()> + Send + 'static {
         let _ = (task, stop);
         async {}
     }
 }
 
-/// A running watcher (see [`Shell::watch`]).
-struct Watcher {
-    /// The task as it was when the watcher started: a change restarts it.
+/// A kept task running (see [`Shell::keep`]).
+struct Kept {
+    /// The task as it was when it started: a change restarts it.
     task: Task,
     stop: CancellationToken,
     handle: JoinHandle<()>,
     started_ms: i64,
 }
 
-/// When a watcher that ended by itself may start again.
+/// When a kept task that ended by itself may start again.
 #[derive(Debug, Clone, Copy)]
 struct Restart {
     at_ms: i64,
@@ -104,9 +109,17 @@ struct Restart {
     ends: u32,
 }
 
-/// True for a task the scheduler keeps a watcher for.
-fn wants_watching(t: &Task) -> bool {
-    !t.paused && t.job.kind() == JobKind::Bisync && t.schedule.as_ref().is_some_and(|s| s.is_continuous())
+/// True for a task the scheduler keeps (see the module documentation);
+/// `all_paused`: "Pause all" is on.
+fn wants_keeping(t: &Task, all_paused: bool) -> bool {
+    if t.paused {
+        return false;
+    }
+    match t.job.kind() {
+        JobKind::Mount => true,
+        JobKind::Bisync => !all_paused && t.schedule.as_ref().is_some_and(|s| s.is_continuous()),
+        _ => false,
+    }
 }
 
 /// Who runs the schedules of a configuration, as its lock's note says.
@@ -203,7 +216,7 @@ pub struct Scheduler<S: Shell> {
     attempts: HashMap<TaskId, i64>,
     pruned_at: Option<i64>,
     role: watch::Sender<Role>,
-    watchers: HashMap<TaskId, Watcher>,
+    kept: HashMap<TaskId, Kept>,
     restarts: HashMap<TaskId, Restart>,
     poke: Arc<Notify>,
 }
@@ -222,7 +235,7 @@ impl<S: Shell> Scheduler<S> {
             attempts: HashMap::new(),
             pruned_at: None,
             role: watch::Sender::new(Role::Starting),
-            watchers: HashMap::new(),
+            kept: HashMap::new(),
             restarts: HashMap::new(),
             poke: Arc::new(Notify::new()),
         }
@@ -230,7 +243,7 @@ impl<S: Shell> Scheduler<S> {
 
     /// Ticks at once whenever `poke` is notified (the shell pokes it when
     /// a task is added, changed, paused or resumed, so a continuous task
-    /// starts or stops watching without waiting for the next tick).
+    /// starts or stops being kept without waiting for the next tick).
     pub fn poked_by(mut self, poke: Arc<Notify>) -> Self {
         self.poke = poke;
         self
@@ -262,46 +275,43 @@ impl<S: Shell> Scheduler<S> {
                 tracing::warn!("scheduler: {e}");
             }
         }
-        self.stop_watchers().await;
+        self.stop_kept().await;
         self.lock = None;
         self.role.send_replace(Role::Stopped);
     }
 
-    /// The tasks watched now (for tests and status).
-    pub fn watching(&self) -> Vec<TaskId> {
+    /// The tasks kept now (for tests and status).
+    pub fn kept(&self) -> Vec<TaskId> {
         let mut ids: Vec<_> =
-            self.watchers.iter().filter(|(_, w)| !w.handle.is_finished()).map(|(id, _)| *id).collect();
+            self.kept.iter().filter(|(_, w)| !w.handle.is_finished()).map(|(id, _)| *id).collect();
         ids.sort();
         ids
     }
 
-    /// Stops every watcher and waits (bounded) for their runs to settle.
-    pub async fn stop_watchers(&mut self) {
-        let watchers: Vec<_> = self.watchers.drain().map(|(_, w)| w).collect();
-        for w in &watchers {
+    /// Stops every kept task and waits (bounded) for each to settle.
+    pub async fn stop_kept(&mut self) {
+        let kept: Vec<_> = self.kept.drain().map(|(_, w)| w).collect();
+        for w in &kept {
             w.stop.cancel();
         }
-        for w in watchers {
-            if tokio::time::timeout(WATCH_STOP_WAIT, w.handle).await.is_err() {
-                tracing::warn!("scheduler: the watcher of task {} did not stop in time", w.task.id.0);
+        for w in kept {
+            if tokio::time::timeout(KEEP_STOP_WAIT, w.handle).await.is_err() {
+                tracing::warn!("scheduler: task {} did not stop in time", w.task.id.0);
             }
         }
     }
 
-    /// Starts and stops watchers so that exactly the tasks that want
-    /// watching have one (none while `paused`).
-    async fn keep_watchers(&mut self, now_ms: i64, paused: bool) -> Result<(), TaskError> {
-        let tasks = if paused {
-            Vec::new()
-        } else {
-            let db = self.db.clone();
-            tokio::task::spawn_blocking(move || db.tasks().list())
-                .await
-                .map_err(|e| TaskError::Unsupported(format!("the scheduler's look-up stopped: {e}")))??
-        };
-        let wanted: HashMap<TaskId, Task> = tasks.into_iter().filter(wants_watching).map(|t| (t.id, t)).collect();
-        // Stop the watchers of tasks that no longer want one, or changed.
-        self.watchers.retain(|id, w| {
+    /// Starts and stops kept tasks so that exactly the tasks that want
+    /// keeping are kept (`paused`: "Pause all" is on).
+    async fn keep_alive(&mut self, now_ms: i64, paused: bool) -> Result<(), TaskError> {
+        let db = self.db.clone();
+        let tasks = tokio::task::spawn_blocking(move || db.tasks().list())
+            .await
+            .map_err(|e| TaskError::Unsupported(format!("the scheduler's look-up stopped: {e}")))??;
+        let wanted: HashMap<TaskId, Task> =
+            tasks.into_iter().filter(|t| wants_keeping(t, paused)).map(|t| (t.id, t)).collect();
+        // Stop the kept of tasks that no longer want one, or changed.
+        self.kept.retain(|id, w| {
             let keep = wanted.get(id).is_some_and(|t| *t == w.task);
             if !keep {
                 w.stop.cancel();
@@ -310,25 +320,25 @@ impl<S: Shell> Scheduler<S> {
         });
         self.restarts.retain(|id, _| wanted.contains_key(id));
         for (id, task) in wanted {
-            if let Some(w) = self.watchers.get(&id) {
+            if let Some(w) = self.kept.get(&id) {
                 if !w.handle.is_finished() {
                     continue;
                 }
                 // It ended by itself: wait before the next start.
                 let ran = now_ms - w.started_ms;
-                let ends = if ran >= WATCH_SETTLED_MS { 1 } else { self.restarts.get(&id).map_or(1, |r| r.ends + 1) };
-                let wait = WATCH_RESTART_MS.saturating_mul(1 << (ends - 1).min(10)).min(WATCH_RESTART_MAX_MS);
-                self.watchers.remove(&id);
+                let ends = if ran >= KEEP_SETTLED_MS { 1 } else { self.restarts.get(&id).map_or(1, |r| r.ends + 1) };
+                let wait = KEEP_RESTART_MS.saturating_mul(1 << (ends - 1).min(10)).min(KEEP_RESTART_MAX_MS);
+                self.kept.remove(&id);
                 self.restarts.insert(id, Restart { at_ms: now_ms + wait, ends });
-                tracing::info!("scheduler: task {} stopped watching; starting it again in {} s", id.0, wait / 1000);
+                tracing::info!("scheduler: task {} stopped by itself; starting it again in {} s", id.0, wait / 1000);
                 continue;
             }
             if self.restarts.get(&id).is_some_and(|r| now_ms < r.at_ms) {
                 continue;
             }
             let stop = CancellationToken::new();
-            let handle = tokio::spawn(self.shell.watch(task.clone(), stop.clone()));
-            self.watchers.insert(id, Watcher { task, stop, handle, started_ms: now_ms });
+            let handle = tokio::spawn(self.shell.keep(task.clone(), stop.clone()));
+            self.kept.insert(id, Kept { task, stop, handle, started_ms: now_ms });
         }
         Ok(())
     }
@@ -362,7 +372,7 @@ impl<S: Shell> Scheduler<S> {
             self.prune(now_ms).await;
         }
         let paused = self.shell.paused().await;
-        self.keep_watchers(now_ms, paused).await?;
+        self.keep_alive(now_ms, paused).await?;
         if paused {
             return Ok(Vec::new());
         }

@@ -299,7 +299,7 @@ mod scheduling {
         async fn paused(&self) -> bool {
             self.paused.load(Ordering::SeqCst)
         }
-        fn watch(&self, task: Task, stop: CancellationToken) -> impl std::future::Future<Output = ()> + Send + 'static {
+        fn keep(&self, task: Task, stop: CancellationToken) -> impl std::future::Future<Output = ()> + Send + 'static {
             let log = self.log.clone();
             let poll = match task.schedule {
                 Some(Schedule::Continuous { poll_seconds }) => poll_seconds,
@@ -351,7 +351,7 @@ mod scheduling {
         assert!(s.tick(now() + 3_600_000, &tz).await.unwrap().is_empty());
         settle().await;
         assert_eq!(shell.log(), ["watch Docs 30"]);
-        assert_eq!(s.watching(), vec![docs.id]);
+        assert_eq!(s.kept(), vec![docs.id]);
 
         // Changed: the old watcher stops, one with the new settings starts.
         let mut changed = docs.clone();
@@ -366,7 +366,7 @@ mod scheduling {
         s.tick(now(), &tz).await.unwrap();
         settle().await;
         assert_eq!(shell.log(), ["stop Docs"]);
-        assert!(s.watching().is_empty());
+        assert!(s.kept().is_empty());
         db.tasks().set_paused("Docs", false).unwrap();
         shell.paused.store(true, Ordering::SeqCst);
         s.tick(now(), &tz).await.unwrap();
@@ -399,7 +399,7 @@ mod scheduling {
 
         // Removed, and when the scheduler stops: every watcher stops.
         db.tasks().remove("Gone").unwrap();
-        s.stop_watchers().await;
+        s.stop_kept().await;
         assert_eq!(shell.log(), ["stop Docs"]);
     }
 

@@ -1,0 +1,137 @@
+//! The app's side of keeping a mount (`Shell::keep` for `Job::Mount`):
+//! runs the engine's `Runner::keep_mounted` with the mount's cache folder,
+//! keeps what each mount is doing for the Mount screen and the tray
+//! (announced with `AppEvent::MountChanged`), and the WebDAV login each
+//! start makes, which only this process knows.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use fjordsync_engine::mount::keep::MountEvent;
+use fjordsync_engine::mount::{MountState, MountStatus, MountStops};
+use fjordsync_engine::tasks::{Job, Task};
+use tokio_util::sync::CancellationToken;
+
+use crate::Api;
+use crate::dto::{AppEvent, WebDavLoginDto};
+use crate::error::AppError;
+use crate::tasks::convert::dto_id;
+
+/// What the mounts of this process are doing.
+#[derive(Default)]
+pub(crate) struct Mounts {
+    statuses: Mutex<HashMap<String, MountStatus>>,
+    logins: Mutex<HashMap<String, WebDavLoginDto>>,
+    /// Cancelled by "quit now": stops leave pending uploads for the next start.
+    pub(crate) hurry: CancellationToken,
+    /// How the program ends (see [`super::quit`]).
+    pub(crate) quit: std::sync::RwLock<Option<super::quit::QuitHook>>,
+}
+
+impl Mounts {
+    pub(crate) fn status_of(&self, id: &str) -> Option<MountStatus> {
+        self.statuses.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    pub(crate) fn login_of(&self, id: &str) -> Option<WebDavLoginDto> {
+        self.logins.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// Pending uploads over every mount of this process.
+    pub(crate) fn pending_uploads(&self) -> u32 {
+        self.statuses.lock().unwrap_or_else(|p| p.into_inner()).values().map(|s| s.pending_uploads).sum()
+    }
+
+    /// Pending uploads that failed and wait for the next start.
+    pub(crate) fn failed_uploads(&self) -> u32 {
+        let statuses = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+        statuses.values().filter(|s| s.problem.as_ref().is_some_and(|p| p.code == "upload_failed")).count() as u32
+    }
+
+    /// Every mount's status (for the tray).
+    pub(crate) fn all(&self) -> Vec<(String, MountStatus)> {
+        let mut all: Vec<_> =
+            self.statuses.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+}
+
+impl Api {
+    /// Keeps a mount task mounted until `stop` fires (the app's
+    /// `Shell::keep` for it). Ends by itself when the mount cannot start or
+    /// was unmounted by another program: the scheduler starts it again
+    /// later, and its card says why.
+    pub(crate) async fn keep_mount(self: Arc<Self>, task: Task, stop: CancellationToken) {
+        let Job::Mount(spec) = &task.job else { return };
+        let id = dto_id(task.id);
+        let cache_dir = self.mount_cache_dir(&task);
+        let sink = self.mount_sink(&id);
+        let runner = match self.runner(std::slice::from_ref(&spec.remote)).await {
+            Ok(r) => r,
+            Err(e) => {
+                let mut status = MountStatus::new(MountState::Stopped);
+                status.problem = Some(fjordsync_engine::mount::MountProblem { code: e.code.into(), message: e.message });
+                sink(MountEvent::Status(status));
+                return;
+            }
+        };
+        let stops = MountStops { stop, hurry: self.mounts.hurry.clone() };
+        if let Err(e) = runner.keep_mounted(spec, &cache_dir, sink, stops).await {
+            tracing::warn!("mount {id}: {e}");
+        }
+        self.mounts.logins.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.forget_removed_mount(&task, &id).await;
+    }
+
+    /// A removed mount leaves nothing behind once its uploads are done:
+    /// its status goes, and so does its cache folder.
+    async fn forget_removed_mount(&self, task: &Task, id: &str) {
+        let key = task.id.to_string();
+        let still_there = self.with_db(move |db| Ok(db.tasks().get(&key).is_ok())).await.unwrap_or(true);
+        let pending = self.mounts.status_of(id).map_or(0, |s| s.pending_uploads);
+        if still_there || pending > 0 {
+            return;
+        }
+        self.mounts.statuses.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        self.emit(AppEvent::MountChanged { mount: id.to_string(), status: None });
+        let dir = self.mount_cache_dir(task);
+        if let Err(e) = std::fs::remove_dir_all(&dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!("{}: removing the cache of a removed mount: {e}", dir.display());
+        }
+    }
+
+    fn mount_sink(self: &Arc<Self>, id: &str) -> fjordsync_engine::mount::MountSink {
+        let (api, id) = (self.clone(), id.to_string());
+        Arc::new(move |e: MountEvent| match e {
+            MountEvent::Status(status) => {
+                api.mounts.statuses.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), status.clone());
+                api.emit(AppEvent::MountChanged { mount: id.clone(), status: Some(status) });
+            }
+            MountEvent::Login { url, user, pass } => {
+                api.mounts.logins.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), WebDavLoginDto {
+                    url,
+                    user,
+                    pass,
+                });
+            }
+        })
+    }
+
+    /// "Quit now": mounts stop without uploading what is pending (it stays
+    /// in their cache and is uploaded at the next start).
+    pub fn hurry_mounts(&self) {
+        self.mounts.hurry.cancel();
+    }
+
+    /// Opens a WebDAV mount in the file manager.
+    pub(crate) async fn open_webdav(&self, id: &str) -> Result<(), AppError> {
+        let Some(login) = self.mounts.login_of(id) else {
+            return Err(AppError::new("not_mounted", "this folder is not mounted now: mount it first"));
+        };
+        let _ = login;
+        Err(AppError::new("unsupported", "opening in the file manager is not available yet"))
+    }
+}
