@@ -156,7 +156,9 @@ pub fn view(
     let mount_failed = mount_is(MountState::Stopped) || mount_is(MountState::Mounted);
     let state = if !running.is_empty() {
         TrayState::Syncing
-    } else if last_is(|o| o != "refused" && BAD_OUTCOMES.contains(&o)) || watch_is(WatchStateDto::Stopped) || mount_failed
+    } else if last_is(|o| o != "refused" && BAD_OUTCOMES.contains(&o))
+        || watch_is(WatchStateDto::Stopped)
+        || mount_failed
     {
         TrayState::Error
     } else if watch_is(WatchStateDto::Retrying) || mount_is(MountState::Retrying) {
@@ -550,7 +552,10 @@ mod tests {
         let mut two_way = task("C", Some(run("ok", 0, 3000)));
         two_way.conflicts = 3;
         assert_eq!(st(&[two_way.clone()], &[], false), TrayState::Conflicts);
-        assert_eq!(view(&[two_way.clone()], &[], &[], false, &[], 0, Lang::En).tooltip, "Fjordsync: 3 conflicts to resolve");
+        assert_eq!(
+            view(&[two_way.clone()], &[], &[], false, &[], 0, Lang::En).tooltip,
+            "Fjordsync: 3 conflicts to resolve"
+        );
         // A continuous task that cannot sync now: amber, saying it tries again; one that stopped: red.
         let mut watched = two_way.clone();
         watched.conflicts = 0;
@@ -570,7 +575,10 @@ mod tests {
         assert_eq!(st(&[watched.clone()], &[], false), TrayState::Error);
         watched.watch.as_mut().unwrap().state = WatchStateDto::Idle;
         assert_eq!(st(&[watched], &[], false), TrayState::Idle);
-        assert_eq!(view(&[two_way], &[], &[], false, &[], 0, Lang::Fi).tooltip, "Fjordsync: 3 ratkaistavaa ristiriitaa");
+        assert_eq!(
+            view(&[two_way], &[], &[], false, &[], 0, Lang::Fi).tooltip,
+            "Fjordsync: 3 ratkaistavaa ristiriitaa"
+        );
         let v = view(&refused, &[], &[], false, &[], 0, Lang::En);
         assert_eq!(v.tooltip, "Fjordsync: a run was refused, nothing changed");
         assert_eq!(

@@ -38,8 +38,8 @@ use serde_json::Value;
 
 use crate::Api;
 use crate::dto::{MountFormDto, TaskDto};
-use crate::mounts::quit::QuitWhen;
 use crate::error::AppError;
+use crate::mounts::quit::QuitWhen;
 use crate::settings::SettingsDto;
 pub use access::{Access, AccessToken, BasicLogin, Door};
 use access::{Challenge, EVENTS_PROTOCOL};

@@ -174,6 +174,11 @@ impl Vfs {
         self.inner.overlay().pending().find_map(|(p, s)| s.failed.clone().map(|why| (p.clone(), why)))
     }
 
+    /// Pending uploads that failed for good and wait for the next start.
+    pub fn failed_uploads(&self) -> usize {
+        self.inner.overlay().pending().filter(|(_, s)| s.failed.is_some()).count()
+    }
+
     /// Bytes held by the read cache.
     pub fn cache_size(&self) -> u64 {
         self.inner.reads.size()

@@ -374,7 +374,10 @@ const FI: Words = Words {
     no_results: "Ei vielä tuloksia",
     quit: "Lopeta Fjordsync",
     mount_mounted: "{name}: liitetty, kaikki on lähetetty",
-    mount_uploading: ["{name}: liitetty, {n} tiedosto odottaa lähetystä", "{name}: liitetty, {n} tiedostoa odottaa lähetystä"],
+    mount_uploading: [
+        "{name}: liitetty, {n} tiedosto odottaa lähetystä",
+        "{name}: liitetty, {n} tiedostoa odottaa lähetystä",
+    ],
     mount_problem: "{name}: tiedostoa ei voitu lähettää",
     mount_starting: "{name}: liitetään…",
     mount_retrying: "{name}: liittäminen ei onnistunut, yritetään uudelleen itsestään",

@@ -37,23 +37,20 @@ impl Mounts {
         self.logins.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
     }
 
+    /// Records what mount `id` is doing.
+    pub(crate) fn set_status(&self, id: &str, status: MountStatus) {
+        self.statuses.lock().unwrap_or_else(|p| p.into_inner()).insert(id.to_string(), status);
+    }
+
     /// Pending uploads over every mount of this process.
     pub(crate) fn pending_uploads(&self) -> u32 {
         self.statuses.lock().unwrap_or_else(|p| p.into_inner()).values().map(|s| s.pending_uploads).sum()
     }
 
-    /// Pending uploads that failed and wait for the next start.
-    pub(crate) fn failed_uploads(&self) -> u32 {
+    /// Pending uploads that may still go up now (not failed for good).
+    pub(crate) fn uploadable(&self) -> u32 {
         let statuses = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
-        statuses.values().filter(|s| s.problem.as_ref().is_some_and(|p| p.code == "upload_failed")).count() as u32
-    }
-
-    /// Every mount's status (for the tray).
-    pub(crate) fn all(&self) -> Vec<(String, MountStatus)> {
-        let mut all: Vec<_> =
-            self.statuses.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        all
+        statuses.values().map(|s| s.pending_uploads.saturating_sub(s.failed_uploads)).sum()
     }
 }
 
@@ -71,7 +68,8 @@ impl Api {
             Ok(r) => r,
             Err(e) => {
                 let mut status = MountStatus::new(MountState::Stopped);
-                status.problem = Some(fjordsync_engine::mount::MountProblem { code: e.code.into(), message: e.message });
+                status.problem =
+                    Some(fjordsync_engine::mount::MountProblem { code: e.code.into(), message: e.message });
                 sink(MountEvent::Status(status));
                 return;
             }
@@ -107,15 +105,15 @@ impl Api {
         let (api, id) = (self.clone(), id.to_string());
         Arc::new(move |e: MountEvent| match e {
             MountEvent::Status(status) => {
-                api.mounts.statuses.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), status.clone());
+                api.mounts.set_status(&id, status.clone());
                 api.emit(AppEvent::MountChanged { mount: id.clone(), status: Some(status) });
             }
             MountEvent::Login { url, user, pass } => {
-                api.mounts.logins.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), WebDavLoginDto {
-                    url,
-                    user,
-                    pass,
-                });
+                api.mounts
+                    .logins
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id.clone(), WebDavLoginDto { url, user, pass });
             }
         })
     }

@@ -70,7 +70,7 @@ impl Api {
                     // Each mount uploads at its own pace; a failed upload
                     // stays pending, so this also ends when only failures
                     // are left (they wait for the next start either way).
-                    while api.mounts.pending_uploads() > api.mounts.failed_uploads() {
+                    while api.mounts.uploadable() > 0 {
                         tokio::time::sleep(WAIT_STEP).await;
                     }
                     api.quit_hook_now();
@@ -85,5 +85,77 @@ impl Api {
         if let Some(hook) = hook {
             hook();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use fjordsync_engine::mount::{MountState, MountStatus};
+
+    use super::*;
+
+    fn api(dir: &tempfile::TempDir) -> (Arc<Api>, Arc<AtomicU32>) {
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let quits = Arc::new(AtomicU32::new(0));
+        let q = quits.clone();
+        api.set_quit_hook(Arc::new(move || {
+            q.fetch_add(1, Ordering::SeqCst);
+        }));
+        (api, quits)
+    }
+
+    fn pending(api: &Api, id: &str, pending: u32, failed: u32) {
+        let mut s = MountStatus::new(MountState::Mounted);
+        s.pending_uploads = pending;
+        s.failed_uploads = failed;
+        api.mounts.set_status(id, s);
+    }
+
+    #[tokio::test]
+    async fn quit_asks_only_while_files_wait_for_upload() {
+        let dir = tempfile::tempdir().unwrap();
+        let (api, quits) = api(&dir);
+        // Nothing waits: quits at once, asks nothing.
+        assert!(api.request_quit());
+        assert_eq!(quits.load(Ordering::SeqCst), 1);
+
+        pending(&api, "3", 2, 0);
+        let mut events = api.subscribe();
+        assert!(!api.request_quit(), "asks first");
+        assert_eq!(quits.load(Ordering::SeqCst), 1);
+        assert!(matches!(events.try_recv(), Ok(AppEvent::QuitRequested { pending: 2 })));
+
+        // "Quit when uploads finish": not before they are done (a file that
+        // failed for good does not hold it up).
+        api.quit_app(QuitWhen::AfterUploads).await.unwrap();
+        tokio::time::sleep(WAIT_STEP * 3).await;
+        assert_eq!(quits.load(Ordering::SeqCst), 1, "still uploading");
+        pending(&api, "3", 1, 1);
+        for _ in 0..50 {
+            if quits.load(Ordering::SeqCst) == 2 {
+                break;
+            }
+            tokio::time::sleep(WAIT_STEP).await;
+        }
+        assert_eq!(quits.load(Ordering::SeqCst), 2);
+
+        // "Quit now": the mounts are hurried (their uploads wait for the next start).
+        assert!(!api.mounts.hurry.is_cancelled());
+        api.quit_app(QuitWhen::Now).await.unwrap();
+        assert!(api.mounts.hurry.is_cancelled());
+        assert_eq!(quits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_program_without_a_window_is_not_quit_from_the_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
+        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let e = api.quit_app(QuitWhen::Now).await.unwrap_err();
+        assert_eq!(e.code, "unsupported");
+        assert!(!api.mounts.hurry.is_cancelled(), "nothing was stopped");
     }
 }

@@ -2,7 +2,7 @@
 //! WebDAV server on 127.0.0.1 that the system's file manager opens.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fjordsync_vfs::Vfs;
 use fjordsync_webdav::Login;
@@ -62,7 +62,7 @@ async fn folder(_vfs: &Vfs, _mountpoint: &Path, _source: &str) -> Result<Attache
 /// Makes a missing mount point (its parent must exist) and lets go of a
 /// dead mount of ours left there by a killed process.
 #[cfg(all(target_os = "linux", feature = "fuse"))]
-fn prepare_mountpoint(mountpoint: &Path) -> Result<PathBuf, MountError> {
+fn prepare_mountpoint(mountpoint: &Path) -> Result<std::path::PathBuf, MountError> {
     let fail = |why: String| MountError::Mountpoint { path: mountpoint.to_path_buf(), why };
     if let Some(found) = fjordsync_fuse::find_mount(mountpoint) {
         if !found.is_ours() {
@@ -79,7 +79,9 @@ fn prepare_mountpoint(mountpoint: &Path) -> Result<PathBuf, MountError> {
         Ok(_) => Ok(mountpoint.to_path_buf()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             if !mountpoint.parent().is_some_and(Path::is_dir) {
-                return Err(fail("the folder that should hold it does not exist: create it, or choose another place".into()));
+                return Err(fail(
+                    "the folder that should hold it does not exist: create it, or choose another place".into(),
+                ));
             }
             // `create_dir` makes the last name itself, never through a link.
             std::fs::create_dir(mountpoint).map_err(|e| fail(format!("could not create this folder: {e}")))?;
@@ -91,10 +93,9 @@ fn prepare_mountpoint(mountpoint: &Path) -> Result<PathBuf, MountError> {
 
 async fn webdav(vfs: &Vfs, port: u16) -> Result<Attached, MountError> {
     let addr = format!("127.0.0.1:{port}");
-    let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|source| MountError::Listen {
-        addr: addr.clone(),
-        source,
-    })?;
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| MountError::Listen { addr: addr.clone(), source })?;
     let bound = listener.local_addr().map_err(|source| MountError::Listen { addr: addr.clone(), source })?;
     let login = Login::random();
     let shutdown = CancellationToken::new();

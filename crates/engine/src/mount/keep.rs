@@ -13,7 +13,7 @@ use std::time::Duration;
 use fjordsync_vfs::{Vfs, VfsError, VfsOptions};
 use tokio_util::sync::CancellationToken;
 
-use super::attach::{Attached, attach};
+use super::attach::attach;
 use super::error::MountError;
 use super::spec::MountSpec;
 use super::status::{MountProblem, MountState, MountStatus};
@@ -204,9 +204,10 @@ impl Runner {
 
 /// Reads the core's numbers into `status`; true if they changed.
 fn refresh(vfs: &Vfs, status: &mut MountStatus) -> bool {
-    let before = (status.cached_bytes, status.pending_uploads, status.problem.clone());
+    let before = (status.cached_bytes, status.pending_uploads, status.failed_uploads, status.problem.clone());
     status.cached_bytes = vfs.cache_size();
     status.pending_uploads = u32::try_from(vfs.pending_uploads()).unwrap_or(u32::MAX);
+    status.failed_uploads = u32::try_from(vfs.failed_uploads()).unwrap_or(u32::MAX);
     let upload = vfs
         .upload_problem()
         .map(|(path, why)| MountProblem { code: "upload_failed".into(), message: format!("{path}: {why}") });
@@ -214,7 +215,7 @@ fn refresh(vfs: &Vfs, status: &mut MountStatus) -> bool {
     if upload.is_some() || status.problem.as_ref().is_some_and(|p| p.code == "upload_failed") {
         status.problem = upload;
     }
-    before != (status.cached_bytes, status.pending_uploads, status.problem.clone())
+    before != (status.cached_bytes, status.pending_uploads, status.failed_uploads, status.problem.clone())
 }
 
 /// A mount error as a status's problem.

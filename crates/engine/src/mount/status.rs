@@ -68,6 +68,9 @@ pub struct MountStatus {
     /// Files written and not yet on the storage (they survive a crash and
     /// are uploaded at the next start).
     pub pending_uploads: u32,
+    /// Of those, the ones that failed and wait for the next start (a full
+    /// storage, a name the service refuses): waiting now will not help.
+    pub failed_uploads: u32,
     /// The last problem: an upload that failed, or why it is not mounted.
     pub problem: Option<MountProblem>,
     /// When it tries again (Unix ms), while retrying.
@@ -82,6 +85,7 @@ impl MountStatus {
             location: None,
             cached_bytes: 0,
             pending_uploads: 0,
+            failed_uploads: 0,
             problem: None,
             retry_at_ms: None,
         }

@@ -282,8 +282,7 @@ impl<S: Shell> Scheduler<S> {
 
     /// The tasks kept now (for tests and status).
     pub fn kept(&self) -> Vec<TaskId> {
-        let mut ids: Vec<_> =
-            self.kept.iter().filter(|(_, w)| !w.handle.is_finished()).map(|(id, _)| *id).collect();
+        let mut ids: Vec<_> = self.kept.iter().filter(|(_, w)| !w.handle.is_finished()).map(|(id, _)| *id).collect();
         ids.sort();
         ids
     }

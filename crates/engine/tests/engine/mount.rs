@@ -107,7 +107,12 @@ async fn a_missing_storage_folder_stops_with_a_reason() {
     let seen = Seen::default();
     let r = env
         .runner
-        .keep_mounted(&spec(MountAccess::FileManager { port: None }), &env.local("cache"), seen.sink(), MountStops::default())
+        .keep_mounted(
+            &spec(MountAccess::FileManager { port: None }),
+            &env.local("cache"),
+            seen.sink(),
+            MountStops::default(),
+        )
         .await;
     let e = r.expect_err("no such folder");
     assert!(e.to_string().contains("not on the storage"), "{e}");
