@@ -91,6 +91,9 @@ pub fn run_app() {
                 let l = autostart_handle.autolaunch();
                 if on { l.enable() } else { l.disable() }.map_err(|e| e.to_string())
             }));
+            // Quit (the tray's, or the window's answer when uploads wait).
+            let quit_handle = handle.clone();
+            api.set_quit_hook(Arc::new(move || quit_handle.exit(0)));
             let mut events = api.subscribe();
             // The scheduler runs while the app runs, window shown or not.
             tauri::async_runtime::spawn(api.clone().run_scheduler());

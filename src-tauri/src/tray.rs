@@ -5,7 +5,8 @@
 //! shows idle / syncing / error / paused with a coloured badge drawn on the
 //! app icon; the tooltip (and, because Linux tray hosts show no tooltips,
 //! the menu) shows the quota of each storage; the menu lists the last result
-//! of each task. [`watch`] keeps all of it current from the Api's event
+//! of each task and every mount (a click opens a mounted folder); Quit asks
+//! first (in the window) while mounted folders have files to upload. [`watch`] keeps all of it current from the Api's event
 //! broadcast and sends notifications for failed and long runs.
 //!
 //! What to show is decided by pure functions ([`view`], [`notification`],
@@ -20,7 +21,7 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
-use fjordsync_api::dto::{AppEvent, QuotaDto, RunDto, TaskDto, WatchStateDto};
+use fjordsync_api::dto::{AppEvent, MountDto, MountState, QuotaDto, RunDto, TaskDto, WatchStateDto};
 use fjordsync_api::settings::SettingsDto;
 use fjordsync_api::{Api, BAD_OUTCOMES};
 
@@ -70,6 +71,8 @@ pub struct TrayView {
     pub quota: Vec<String>,
     /// The last result of each task, newest first.
     pub last: Vec<String>,
+    /// One line per mount (its id, the line, whether a click opens it).
+    pub mounts: Vec<(String, String, bool)>,
     pub paused: bool,
     pub lang: Lang,
 }
@@ -111,9 +114,33 @@ fn outcome(o: &str, lang: Lang) -> &'static str {
     }
 }
 
+/// A mount's line: its name and what it is doing.
+fn mount_line(m: &MountDto, lang: Lang) -> String {
+    let w = lang.words();
+    let named = |text: &str| lang::fill(text, &[("name", &m.name)]);
+    let counted = |texts: [&str; 2], n: u32| lang.count(texts, u64::from(n), &[("name", &m.name)]);
+    match m.status.as_ref() {
+        Some(s) => match s.state {
+            MountState::Mounted if s.pending_uploads > 0 => counted(w.mount_uploading, s.pending_uploads),
+            MountState::Mounted if s.problem.is_some() => named(w.mount_problem),
+            MountState::Mounted => named(w.mount_mounted),
+            MountState::Starting => named(w.mount_starting),
+            MountState::Retrying => named(w.mount_retrying),
+            MountState::Stopping => counted(w.mount_stopping, s.pending_uploads),
+            MountState::Stopped if s.problem.is_some() && m.mounted => named(w.mount_problem),
+            MountState::Stopped => named(w.mount_stopped),
+        },
+        // Wanted, but kept by another Fjordsync program (the daemon).
+        None if m.mounted => named(w.mount_elsewhere),
+        None => named(w.mount_stopped),
+    }
+}
+
 /// What the tray shows for these tasks, runs, pause state and quotas.
+#[allow(clippy::too_many_arguments)]
 pub fn view(
     tasks: &[TaskDto],
+    mounts: &[MountDto],
     running: &[String],
     paused: bool,
     quotas: &[(String, Option<QuotaDto>)],
@@ -123,11 +150,16 @@ pub fn view(
     let conflicts: u64 = tasks.iter().map(|t| u64::from(t.conflicts)).sum();
     let last_is = |bad: fn(&str) -> bool| tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| bad(&r.outcome)));
     let watch_is = |s: WatchStateDto| tasks.iter().any(|t| t.watch.as_ref().is_some_and(|w| w.state == s));
+    let mount_is = |s: MountState| {
+        mounts.iter().any(|m| m.mounted && m.status.as_ref().is_some_and(|st| st.state == s && st.problem.is_some()))
+    };
+    let mount_failed = mount_is(MountState::Stopped) || mount_is(MountState::Mounted);
     let state = if !running.is_empty() {
         TrayState::Syncing
-    } else if last_is(|o| o != "refused" && BAD_OUTCOMES.contains(&o)) || watch_is(WatchStateDto::Stopped) {
+    } else if last_is(|o| o != "refused" && BAD_OUTCOMES.contains(&o)) || watch_is(WatchStateDto::Stopped) || mount_failed
+    {
         TrayState::Error
-    } else if watch_is(WatchStateDto::Retrying) {
+    } else if watch_is(WatchStateDto::Retrying) || mount_is(MountState::Retrying) {
         TrayState::Retrying
     } else if conflicts > 0 {
         TrayState::Conflicts
@@ -160,6 +192,13 @@ pub fn view(
             format!("{}: {} · {when}", t.name, outcome(&r.outcome, lang))
         })
         .collect();
+    let mounts = mounts
+        .iter()
+        .map(|m| {
+            let open = m.status.as_ref().is_some_and(|s| s.state == MountState::Mounted);
+            (m.id.clone(), mount_line(m, lang), open)
+        })
+        .collect();
     let w = lang.words();
     let status = match state {
         TrayState::Idle => w.up_to_date.to_string(),
@@ -175,7 +214,7 @@ pub fn view(
         tooltip.push('\n');
         tooltip.push_str(q);
     }
-    TrayView { state, tooltip, quota, last, paused, lang }
+    TrayView { state, tooltip, quota, last, mounts, paused, lang }
 }
 
 /// Title and body of the notification for a finished run, if it deserves
@@ -278,6 +317,12 @@ fn menu<R: Runtime>(app: &AppHandle<R>, v: &TrayView) -> tauri::Result<Menu<R>> 
     for (i, line) in v.last.iter().enumerate() {
         menu.append(&MenuItem::with_id(app, format!("last-{i}"), line, false, None::<&str>)?)?;
     }
+    if !v.mounts.is_empty() {
+        menu.append(&PredefinedMenuItem::separator(app)?)?;
+        for (id, line, open) in &v.mounts {
+            menu.append(&MenuItem::with_id(app, format!("mount-{id}"), line, *open, None::<&str>)?)?;
+        }
+    }
     if !v.quota.is_empty() {
         menu.append(&PredefinedMenuItem::separator(app)?)?;
         for (i, line) in v.quota.iter().enumerate() {
@@ -291,14 +336,30 @@ fn menu<R: Runtime>(app: &AppHandle<R>, v: &TrayView) -> tauri::Result<Menu<R>> 
 
 /// Builds the tray icon with its menu.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let first = view(&[], &[], false, &[], 0, Lang::from_setting(""));
+    let first = view(&[], &[], &[], false, &[], 0, Lang::from_setting(""));
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Fjordsync")
         .menu(&menu(app, &first)?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id.as_ref() {
             "open" => show_main(app),
-            "quit" => app.exit(0),
+            // Quits at once unless mounted folders have files to upload:
+            // then the window asks (wait, quit now, or stay).
+            "quit" => {
+                let api = app.state::<Arc<Api>>().inner().clone();
+                if !api.request_quit() {
+                    show_main(app);
+                }
+            }
+            id if id.starts_with("mount-") => {
+                let api = app.state::<Arc<Api>>().inner().clone();
+                let id = id.trim_start_matches("mount-").to_string();
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = api.open_mount(id).await {
+                        tracing::warn!("open mount: {}", e.message);
+                    }
+                });
+            }
             "sync-all" => {
                 let api = app.state::<Arc<Api>>().inner().clone();
                 tauri::async_runtime::spawn(async move {
@@ -350,9 +411,10 @@ async fn refresh<R: Runtime>(
     quotas: &[(String, Option<QuotaDto>)],
 ) {
     let tasks = api.list_tasks().await.unwrap_or_default();
+    let mounts = api.list_mounts().await.unwrap_or_default();
     let running = api.running_tasks().await.unwrap_or_default();
     let now = jiff::Timestamp::now().as_millisecond();
-    let v = view(&tasks, &running, settings.paused, quotas, now, Lang::from_setting(&settings.language));
+    let v = view(&tasks, &mounts, &running, settings.paused, quotas, now, Lang::from_setting(&settings.language));
     let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
     if let Some(icons) = app.try_state::<TrayIcons>() {
         let _ = tray.set_icon(Some(icons.get(v.state)));
@@ -476,7 +538,7 @@ mod tests {
     fn the_icon_follows_running_failing_and_paused() {
         let ok = [task("A", Some(run("ok", 0, 1000)))];
         let bad = [task("A", Some(run("ok", 0, 1000))), task("B", Some(run("failed", 0, 2000)))];
-        let st = |t: &[TaskDto], running: &[String], paused| view(t, running, paused, &[], 0, Lang::En).state;
+        let st = |t: &[TaskDto], running: &[String], paused| view(t, &[], running, paused, &[], 0, Lang::En).state;
         assert_eq!(st(&ok, &[], false), TrayState::Idle);
         assert_eq!(st(&ok, &[], true), TrayState::Paused);
         assert_eq!(st(&bad, &[], true), TrayState::Error);
@@ -488,7 +550,7 @@ mod tests {
         let mut two_way = task("C", Some(run("ok", 0, 3000)));
         two_way.conflicts = 3;
         assert_eq!(st(&[two_way.clone()], &[], false), TrayState::Conflicts);
-        assert_eq!(view(&[two_way.clone()], &[], false, &[], 0, Lang::En).tooltip, "Fjordsync: 3 conflicts to resolve");
+        assert_eq!(view(&[two_way.clone()], &[], &[], false, &[], 0, Lang::En).tooltip, "Fjordsync: 3 conflicts to resolve");
         // A continuous task that cannot sync now: amber, saying it tries again; one that stopped: red.
         let mut watched = two_way.clone();
         watched.conflicts = 0;
@@ -501,18 +563,18 @@ mod tests {
         });
         assert_eq!(st(&[watched.clone()], &[], false), TrayState::Retrying);
         assert_eq!(
-            view(&[watched.clone()], &[], false, &[], 0, Lang::En).tooltip,
+            view(&[watched.clone()], &[], &[], false, &[], 0, Lang::En).tooltip,
             "Fjordsync: could not sync, trying again by itself"
         );
         watched.watch.as_mut().unwrap().state = WatchStateDto::Stopped;
         assert_eq!(st(&[watched.clone()], &[], false), TrayState::Error);
         watched.watch.as_mut().unwrap().state = WatchStateDto::Idle;
         assert_eq!(st(&[watched], &[], false), TrayState::Idle);
-        assert_eq!(view(&[two_way], &[], false, &[], 0, Lang::Fi).tooltip, "Fjordsync: 3 ratkaistavaa ristiriitaa");
-        let v = view(&refused, &[], false, &[], 0, Lang::En);
+        assert_eq!(view(&[two_way], &[], &[], false, &[], 0, Lang::Fi).tooltip, "Fjordsync: 3 ratkaistavaa ristiriitaa");
+        let v = view(&refused, &[], &[], false, &[], 0, Lang::En);
         assert_eq!(v.tooltip, "Fjordsync: a run was refused, nothing changed");
         assert_eq!(
-            view(&refused, &[], false, &[], 0, Lang::Nb).tooltip,
+            view(&refused, &[], &[], false, &[], 0, Lang::Nb).tooltip,
             "Fjordsync: en kjøring ble avvist, ingenting ble endret"
         );
         let both = [task("A", Some(run("failed", 0, 1000))), task("B", Some(run("refused", 0, 2000)))];
@@ -527,10 +589,10 @@ mod tests {
             task("Never", None),
         ];
         let q = [("demo".to_string(), Some(quota(1536 * 1024 * 1024, Some(5 << 30)))), ("work".into(), None)];
-        let v = view(&tasks, &[], false, &q, 3 * 3_600_000, Lang::En);
+        let v = view(&tasks, &[], &[], false, &q, 3 * 3_600_000, Lang::En);
         assert_eq!(v.tooltip, "Fjordsync: a task failed\ndemo: 1.5 GiB of 5.0 GiB\nwork: —");
         assert_eq!(v.last, vec!["New: failures · 2 h ago".to_string(), "Old: done · 2 h ago".to_string()]);
-        let nb = view(&tasks, &[], false, &q, 3 * 3_600_000, Lang::Nb);
+        let nb = view(&tasks, &[], &[], false, &q, 3 * 3_600_000, Lang::Nb);
         assert_eq!(nb.last[0], "New: feil · for 2 t siden");
         assert_eq!(nb.quota[0], "demo: 1,5 GiB av 5,0 GiB");
     }
@@ -540,7 +602,7 @@ mod tests {
         let tasks = [task("Kuvat", Some(run("failed", 0, 3_600_000)))];
         let q = [("demo".to_string(), Some(quota(1536 * 1024 * 1024, Some(5 << 30))))];
         let line = |l| {
-            let v = view(&tasks, &[], false, &q, 3 * 3_600_000, l);
+            let v = view(&tasks, &[], &[], false, &q, 3 * 3_600_000, l);
             format!("{} | {}", v.tooltip.replace('\n', " | "), v.last[0])
         };
         assert_eq!(

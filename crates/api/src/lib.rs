@@ -202,11 +202,14 @@ impl Api {
         self.opener.read().expect("opener lock").clone()
     }
 
-    /// Stops the scheduler, asks running tasks to stop (they are recorded
-    /// as cancelled) and stops the demo emulator (app exit).
+    /// Stops the scheduler (waiting, bounded, for kept mounts to unmount),
+    /// asks running tasks to stop (they are recorded as cancelled) and
+    /// stops the demo emulator (app exit).
     pub async fn shutdown(&self) {
         self.stopping.cancel();
         self.cancel_all_runs();
+        // Mounts unmount (and finish their uploads unless hurried) first.
+        self.scheduler_stopped().await;
         if let Some(d) = self.demo.lock().await.take() {
             d.emulator.shutdown().await;
         }

@@ -153,6 +153,14 @@ pub(crate) struct Words {
     pub resume_all: &'static str,
     pub no_results: &'static str,
     pub quit: &'static str,
+    pub mount_mounted: &'static str,
+    pub mount_uploading: [&'static str; 2],
+    pub mount_problem: &'static str,
+    pub mount_starting: &'static str,
+    pub mount_retrying: &'static str,
+    pub mount_stopping: [&'static str; 2],
+    pub mount_stopped: &'static str,
+    pub mount_elsewhere: &'static str,
 }
 
 const EN: Words = Words {
@@ -189,6 +197,14 @@ const EN: Words = Words {
     resume_all: "Resume all",
     no_results: "No sync results yet",
     quit: "Quit Fjordsync",
+    mount_mounted: "{name}: mounted, everything uploaded",
+    mount_uploading: ["{name}: mounted, {n} file to upload", "{name}: mounted, {n} files to upload"],
+    mount_problem: "{name}: a file could not be uploaded",
+    mount_starting: "{name}: mounting…",
+    mount_retrying: "{name}: could not mount, trying again by itself",
+    mount_stopping: ["{name}: unmounting, {n} upload left", "{name}: unmounting, {n} uploads left"],
+    mount_stopped: "{name}: not mounted",
+    mount_elsewhere: "{name}: mounted by another Fjordsync program",
 };
 
 const NB: Words = Words {
@@ -225,6 +241,14 @@ const NB: Words = Words {
     resume_all: "Fortsett alt",
     no_results: "Ingen resultater ennå",
     quit: "Avslutt Fjordsync",
+    mount_mounted: "{name}: montert, alt er lastet opp",
+    mount_uploading: ["{name}: montert, {n} fil skal lastes opp", "{name}: montert, {n} filer skal lastes opp"],
+    mount_problem: "{name}: en fil kunne ikke lastes opp",
+    mount_starting: "{name}: monterer …",
+    mount_retrying: "{name}: kunne ikke montere, prøver igjen av seg selv",
+    mount_stopping: ["{name}: avmonterer, {n} opplasting igjen", "{name}: avmonterer, {n} opplastinger igjen"],
+    mount_stopped: "{name}: ikke montert",
+    mount_elsewhere: "{name}: montert av et annet Fjordsync-program",
 };
 
 const SV: Words = Words {
@@ -261,6 +285,14 @@ const SV: Words = Words {
     resume_all: "Återuppta alla",
     no_results: "Inga resultat än",
     quit: "Avsluta Fjordsync",
+    mount_mounted: "{name}: monterad, allt är uppladdat",
+    mount_uploading: ["{name}: monterad, {n} fil ska laddas upp", "{name}: monterad, {n} filer ska laddas upp"],
+    mount_problem: "{name}: en fil kunde inte laddas upp",
+    mount_starting: "{name}: monterar …",
+    mount_retrying: "{name}: kunde inte montera, försöker igen av sig själv",
+    mount_stopping: ["{name}: avmonterar, {n} uppladdning kvar", "{name}: avmonterar, {n} uppladdningar kvar"],
+    mount_stopped: "{name}: inte monterad",
+    mount_elsewhere: "{name}: monterad av ett annat Fjordsync-program",
 };
 
 const DA: Words = Words {
@@ -297,6 +329,14 @@ const DA: Words = Words {
     resume_all: "Genoptag alt",
     no_results: "Ingen resultater endnu",
     quit: "Afslut Fjordsync",
+    mount_mounted: "{name}: monteret, alt er uploadet",
+    mount_uploading: ["{name}: monteret, {n} fil skal uploades", "{name}: monteret, {n} filer skal uploades"],
+    mount_problem: "{name}: en fil kunne ikke uploades",
+    mount_starting: "{name}: monterer …",
+    mount_retrying: "{name}: kunne ikke montere, prøver igen af sig selv",
+    mount_stopping: ["{name}: afmonterer, {n} upload tilbage", "{name}: afmonterer, {n} uploads tilbage"],
+    mount_stopped: "{name}: ikke monteret",
+    mount_elsewhere: "{name}: monteret af et andet Fjordsync-program",
 };
 
 const FI: Words = Words {
@@ -333,6 +373,14 @@ const FI: Words = Words {
     resume_all: "Jatka kaikkia",
     no_results: "Ei vielä tuloksia",
     quit: "Lopeta Fjordsync",
+    mount_mounted: "{name}: liitetty, kaikki on lähetetty",
+    mount_uploading: ["{name}: liitetty, {n} tiedosto odottaa lähetystä", "{name}: liitetty, {n} tiedostoa odottaa lähetystä"],
+    mount_problem: "{name}: tiedostoa ei voitu lähettää",
+    mount_starting: "{name}: liitetään…",
+    mount_retrying: "{name}: liittäminen ei onnistunut, yritetään uudelleen itsestään",
+    mount_stopping: ["{name}: irrotetaan, {n} lähetys jäljellä", "{name}: irrotetaan, {n} lähetystä jäljellä"],
+    mount_stopped: "{name}: ei liitetty",
+    mount_elsewhere: "{name}: toinen Fjordsync-ohjelma on liittänyt sen",
 };
 
 #[cfg(test)]

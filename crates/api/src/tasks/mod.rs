@@ -73,6 +73,10 @@ pub(crate) struct Tasks {
     watches: Mutex<HashMap<String, crate::dto::WatchDto>>,
     /// Wakes the scheduler when tasks change, so watchers start and stop at once.
     pub(crate) poke: Arc<tokio::sync::Notify>,
+    /// This process runs a scheduler ([`Api::run_this_scheduler`]) ...
+    scheduler_started: std::sync::atomic::AtomicBool,
+    /// ... and it has stopped (with everything it kept).
+    scheduler_ended: CancellationToken,
 }
 
 pub(crate) fn state_err(e: fjordsync_engine::state::StateError) -> AppError {
@@ -325,7 +329,7 @@ impl Api {
 
     /// A runner whose opener reuses the app's open sessions (the demo
     /// emulator must be running first, which `session` ensures).
-    async fn runner(&self, storages: &[String]) -> AppResult<Runner> {
+    pub(crate) async fn runner(&self, storages: &[String]) -> AppResult<Runner> {
         let mut open = HashMap::new();
         for s in storages {
             open.insert(s.to_string(), self.session(s).await?);

@@ -78,7 +78,19 @@ impl Api {
     /// Runs a scheduler made by [`Api::scheduler`] until [`Api::shutdown`]
     /// (the daemon subscribes to its role first, to say who runs the schedules).
     pub async fn run_this_scheduler(self: Arc<Self>, s: Scheduler<AppShell>) {
-        s.run(self.stopping()).await
+        self.tasks.scheduler_started.store(true, std::sync::atomic::Ordering::SeqCst);
+        s.run(self.stopping()).await;
+        self.tasks.scheduler_ended.cancel();
+    }
+
+    /// After [`Api::shutdown`] asked it to stop: waits (bounded) until the
+    /// scheduler of this process has stopped what it keeps, so mounted
+    /// folders are unmounted before the program ends.
+    pub(crate) async fn scheduler_stopped(&self) {
+        if self.tasks.scheduler_started.load(std::sync::atomic::Ordering::SeqCst) {
+            let wait = fjordsync_engine::tasks::scheduler::KEEP_STOP_WAIT + Duration::from_secs(5);
+            let _ = tokio::time::timeout(wait, self.tasks.scheduler_ended.cancelled()).await;
+        }
     }
 
     /// Tells the scheduler that tasks or the global pause changed, so a

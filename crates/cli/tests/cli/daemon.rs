@@ -398,3 +398,89 @@ async fn tasks_and_runs_are_shared_between_the_command_line_and_the_app() {
     let ids: Vec<Value> = log.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].clone()).collect();
     assert_eq!(ids, vec![run["id"].clone()]);
 }
+
+/// The mount with this name as the app's door lists it.
+async fn mount_named(d: &Daemon, name: &str) -> Value {
+    let mounts = d.ok("list_mounts", json!({})).await;
+    mounts.as_array().unwrap().iter().find(|m| m["name"] == name).cloned().unwrap_or(Value::Null)
+}
+
+/// Waits (bounded) until the mount's state is `state`.
+async fn mount_in_state(d: &Daemon, name: &str, state: &str) -> Value {
+    let started = Instant::now();
+    while started.elapsed() < LIMIT {
+        let m = mount_named(d, name).await;
+        if m["status"]["state"] == state {
+            return m;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{name} never became {state}: {}", mount_named(d, name).await);
+}
+
+/// A mount is a task the daemon keeps (as the app does): made on the
+/// command line, served over WebDAV with a login, unmounted through the
+/// app's door after its uploads; on a folder (real FUSE where `/dev/fuse`
+/// exists) unmounted when the daemon stops, with what was written uploaded.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_daemon_keeps_mounts() {
+    let env = Env::start().await;
+    env.add_demo().await;
+    let src = env.path("src");
+    crate::support::write(&src.join("a.txt"), b"stored before");
+    env.ok(&["copy", src.to_str().unwrap(), "demo:Photos"]).await;
+    let e = env.fails(&["task", "add", "x", "mount", "demo:Photos", "--every", "6h"]).await;
+    assert!(e.contains("no schedule"), "{e}");
+    env.ok(&["task", "add", "photos", "mount", "demo:Photos"]).await;
+    let e = env.fails(&["task", "run", "photos"]).await;
+    assert!(e.contains("is a mount"), "{e}");
+
+    let d = Daemon::start(&env, &["--addr", "127.0.0.1:0"]);
+    let m = mount_in_state(&d, "photos", "mounted").await;
+    let (url, user, pass) = (
+        m["webdav"]["url"].as_str().unwrap().to_string(),
+        m["webdav"]["user"].as_str().unwrap().to_string(),
+        m["webdav"]["pass"].as_str().unwrap().to_string(),
+    );
+    assert!(url.starts_with("http://127.0.0.1:"), "{m}");
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{url}a.txt")).send().await.unwrap().status(), 401);
+    let got = http.get(format!("{url}a.txt")).basic_auth(&user, Some(&pass)).send().await.unwrap();
+    assert_eq!(got.bytes().await.unwrap().as_ref(), b"stored before");
+    let put = http.put(format!("{url}new.txt")).basic_auth(&user, Some(&pass)).body("written").send().await.unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+    // Mount tasks are not sync tasks: the Tasks screen does not list them.
+    let tasks = d.ok("list_tasks", json!({})).await;
+    assert!(tasks.as_array().unwrap().iter().all(|t| t["name"] != "photos"), "{tasks}");
+
+    // "Unmount": uploads first, then the server goes.
+    let id = m["id"].as_str().unwrap().to_string();
+    d.ok("set_mounted", json!({"id": id, "on": false})).await;
+    mount_in_state(&d, "photos", "stopped").await;
+    let listed = env.ok(&["ls", "demo:Photos"]).await;
+    assert!(listed.contains("new.txt"), "{listed}");
+    assert!(http.get(&url).send().await.is_err(), "the server is gone");
+
+    if !Path::new("/dev/fuse").exists() {
+        eprintln!("the folder part skipped: this machine has no /dev/fuse");
+        return;
+    }
+    let point = env.path("Jotta");
+    let form = json!({"id": "", "name": "folder", "storage": "demo", "folder": "Photos",
+        "access": {"via": "folder", "mountpoint": point}, "cacheMaxSize": null});
+    d.ok("save_mount", json!({ "mount": form })).await;
+    mount_in_state(&d, "folder", "mounted").await;
+    let p = point.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        std::fs::write(p.join("typed.txt"), b"typed").unwrap();
+        std::fs::read(p.join("a.txt")).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(read, b"stored before");
+    let (status, _) = d.stop();
+    assert!(status.success());
+    assert_eq!(std::fs::read_dir(&point).unwrap().count(), 0, "unmounted when the daemon stopped");
+    let listed = env.ok(&["ls", "demo:Photos"]).await;
+    assert!(listed.contains("typed.txt"), "{listed}");
+}

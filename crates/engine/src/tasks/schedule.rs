@@ -68,6 +68,9 @@ pub enum ScheduleError {
     /// Only a two-way sync watches its folders.
     #[error("only a two-way sync can run continuously; give this task a schedule instead")]
     NotTwoWay,
+    /// A mount is kept mounted, not run at times.
+    #[error("a mount has no schedule: it stays mounted while Fjordsync runs")]
+    Mount,
     /// The interval is not a duration in hours or days.
     #[error("{0:?} is not an interval like 6h or 1d (whole hours, 1h to 7d)")]
     Duration(String),
@@ -131,6 +134,9 @@ impl Schedule {
     /// (only a two-way sync runs continuously).
     pub fn validate_for(&self, kind: super::model::JobKind) -> Result<(), ScheduleError> {
         self.validate()?;
+        if kind == super::model::JobKind::Mount {
+            return Err(ScheduleError::Mount);
+        }
         if self.is_continuous() && kind != super::model::JobKind::Bisync {
             return Err(ScheduleError::NotTwoWay);
         }

@@ -62,7 +62,7 @@ const KEEP_RESTART_MAX_MS: i64 = 30 * 60_000;
 const KEEP_SETTLED_MS: i64 = 10 * 60_000;
 /// How long the scheduler waits, when it stops, for a kept task to settle
 /// (a run to end, a mount's pending uploads to finish).
-const KEEP_STOP_WAIT: Duration = Duration::from_secs(30);
+pub const KEEP_STOP_WAIT: Duration = Duration::from_secs(30);
 
 /// What the scheduler needs from the program that runs the tasks.
 pub trait Shell: Send + Sync + 'static {

@@ -403,6 +403,55 @@ mod scheduling {
         assert_eq!(shell.log(), ["stop Docs"]);
     }
 
+    fn mount(name: &str) -> NewTask {
+        let spec = crate::mount::MountSpec {
+            remote: "jotta".into(),
+            path: "Photos".into(),
+            access: crate::mount::MountAccess::FileManager { port: None },
+            cache_max_size: None,
+        };
+        NewTask { name: name.into(), job: Job::Mount(spec), schedule: None }
+    }
+
+    #[tokio::test]
+    async fn mounts_are_kept_through_pause_all_and_unmounted_when_paused() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = ConfigDir::at(dir.path().join("config")).unwrap();
+        let db = Arc::new(StateDb::open(&dir.path().join("s.db")).unwrap());
+        // A mount is never scheduled.
+        let timed = NewTask { schedule: Some(Schedule::Hourly { hours: 1 }), ..mount("Timed") };
+        assert!(matches!(db.tasks().add(timed), Err(TaskError::Schedule(ScheduleError::Mount))));
+        let photos = db.tasks().add(mount("Photos")).unwrap();
+        db.tasks().add(bisync("Docs", "/home/me/Docs")).unwrap();
+        let shell = Watching::default();
+        let tz = jiff::tz::TimeZone::UTC;
+        let mut s = Scheduler::new(config, db.clone(), "test", shell.clone());
+        assert!(s.tick(now(), &tz).await.unwrap().is_empty(), "a mount is not a due run");
+        settle().await;
+        let mut log = shell.log();
+        log.sort();
+        assert_eq!(log, ["watch Docs 30", "watch Photos 0"]);
+
+        // "Pause all" stops the two-way sync's watcher, not the mount.
+        shell.paused.store(true, Ordering::SeqCst);
+        s.tick(now(), &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["stop Docs"]);
+        assert_eq!(s.kept(), vec![photos.id]);
+
+        // Pausing the mount itself ("Unmount") stops it; resuming mounts it again.
+        db.tasks().set_paused("Photos", true).unwrap();
+        s.tick(now(), &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["stop Photos"]);
+        db.tasks().set_paused("Photos", false).unwrap();
+        s.tick(now(), &tz).await.unwrap();
+        settle().await;
+        assert_eq!(shell.log(), ["watch Photos 0"]);
+        s.stop_kept().await;
+        assert_eq!(shell.log(), ["stop Photos"]);
+    }
+
     #[tokio::test]
     async fn the_loop_prunes_old_runs_starts_due_tasks_and_stops() {
         let dir = tempfile::tempdir().unwrap();

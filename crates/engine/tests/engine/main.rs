@@ -28,6 +28,7 @@ mod bisync_live;
 mod bisync_undo;
 mod fatal;
 mod local_safety;
+mod mount;
 mod no_versions;
 mod repo_guard;
 mod retries;
