@@ -187,9 +187,9 @@ export function fieldOfRefusal(e: ApiError, f: MountFields): FieldProblem | null
   const m = e.message;
   if (/full path/.test(m)) return { field: "mountpoint", text: t("mount.form.mountpointFull") };
   if (/as a folder here/.test(m)) return { field: "mountpoint", text: t("mount.form.folderUnsupported") };
-  if (/port/.test(m)) return { field: "port", text: t("mount.form.badPort") };
+  if (/\bport\b/.test(m)) return { field: "port", text: t("mount.form.badPort") };
   if (/cache/.test(m)) return { field: "cache", text: t("mount.form.cacheMin") };
-  if (/name/.test(m)) return { field: "name", text: t("mount.form.nameNeeded") };
+  if (/\bname\b/.test(m)) return { field: "name", text: t("mount.form.nameNeeded") };
   // A reason this screen has no words for: said next to Save, in the app's words.
   return null;
 }
