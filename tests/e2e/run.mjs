@@ -1859,9 +1859,15 @@ try {
     await p.getByRole("button", { name: "+ Mount a folder" }).click();
     const form = p.getByRole("form", { name: "Mount a folder" });
     await form.getByRole("textbox", { name: "Name" }).fill("Docs");
-    await form.getByRole("textbox", { name: /^Folder in demo/ }).fill("Documents");
     await form.getByRole("radio", { name: "In the file manager (WebDAV)" }).check();
+    // A storage folder that is not there: the app's refusal is said at the field, which gets the focus.
+    const folder = form.getByRole("textbox", { name: /^Folder in demo/ });
+    await folder.fill("Missing");
+    await form.getByRole("button", { name: "Mount" }).click();
+    await form.getByTestId("field-error").filter({ hasText: /^There is no folder \/Missing in demo\./ }).waitFor();
+    expect((await folder.getAttribute("aria-invalid")) === "true" && (await isFocused(folder)), "the folder field is marked and focused");
     await a11y(p, "mount: form");
+    await folder.fill("Documents");
     await form.getByRole("button", { name: "Mount" }).click();
     await form.waitFor({ state: "detached" });
 

@@ -333,6 +333,20 @@ describe("the mount form", () => {
     expect(within(result).getByTestId("error-text").textContent).toMatch(/^The sign-in for this storage has ended/);
   });
 
+  it("the storage folder is picked in the storage browser; the mount point with the OS dialog", async () => {
+    const { f } = await newForm();
+    const folder = f.getByRole("textbox", { name: /^Folder in demo/ }) as HTMLInputElement;
+    await fireEvent.click(f.getByRole("button", { name: "Choose folder…" }));
+    const picker = within(await screen.findByRole("dialog", { name: "Choose a folder in demo" }));
+    await fireEvent.click(await picker.findByRole("button", { name: "Photos" }));
+    await waitFor(() => expect(picker.getByTestId("picked-path").textContent).toBe("Chosen: /Photos"));
+    await fireEvent.click(picker.getByRole("button", { name: "Choose this folder" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(folder.value).toBe("Photos");
+    await fireEvent.click(f.getByRole("button", { name: "Choose…" }));
+    await waitFor(() => expect((f.getByRole("textbox", { name: "Folder on this computer to show it in" }) as HTMLInputElement).value).toBe("/home/me/Downloads"));
+  });
+
   it("Edit changes a mount, keeping its id and showing its settings", async () => {
     const backend = await openMounts({ mounts: [docs] });
     await fireEvent.click(within(await card("Docs")).getByRole("button", { name: "Edit" }));
