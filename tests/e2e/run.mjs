@@ -269,6 +269,7 @@ const A11Y_SCREENS = [
   "backup: maintenance", "backup: forget preview", "typed-name delete", "wizard: service", "wizard: sign-in",
   "wizard: error", "wizard: place", "wizard: name", "wizard: browser sign-in", "wizard: sms code", "reconnect", "needs the link",
   "tasks: edit with schedule", "paused", "backup: edit", "backup: opened from files",
+  "mount", "mount: form",
 ];
 const a11yChecked = new Set();
 const a11yViolations = [];
@@ -1844,6 +1845,83 @@ try {
     expect(problems.length === 0, `layout problems:\n    ${problems.join("\n    ")}`);
   });
   // --- end polish
+
+  // --- mounts: a bridge of its own with a fresh demo storage, so the test
+  // also runs alone (E2E_ONLY='mount|accessibility').
+  await test("mount: a storage folder served over WebDAV answers only its login, unmounts and is removed", async () => {
+    const bridge = await startBridge("mount");
+    const api = bridgeApi(bridge);
+    const p = await newPage(bridge.link);
+    await p.getByRole("button", { name: "Try with demo storage" }).click();
+    await p.getByRole("heading", { name: "demo" }).waitFor();
+    await p.getByRole("button", { name: "Mounted folders" }).click();
+    await p.getByTestId("mounts-empty").waitFor();
+    await p.getByRole("button", { name: "+ Mount a folder" }).click();
+    const form = p.getByRole("form", { name: "Mount a folder" });
+    await form.getByRole("textbox", { name: "Name" }).fill("Docs");
+    await form.getByRole("radio", { name: "In the file manager (WebDAV)" }).check();
+    // A storage folder that is not there: the app's refusal is said at the field, which gets the focus.
+    const folder = form.getByRole("textbox", { name: /^Folder in demo/ });
+    await folder.fill("Missing");
+    await form.getByRole("button", { name: "Mount" }).click();
+    await form.getByTestId("field-error").filter({ hasText: /^There is no folder \/Missing in demo\./ }).waitFor();
+    expect((await folder.getAttribute("aria-invalid")) === "true" && (await isFocused(folder)), "the folder field is marked and focused");
+    await a11y(p, "mount: form");
+    await folder.fill("Documents");
+    await form.getByRole("button", { name: "Mount" }).click();
+    await form.waitFor({ state: "detached" });
+
+    // The scheduler of the daemon (or of the app's bridge) starts it: the card follows its events.
+    const card = p.getByRole("listitem", { name: "Docs" });
+    const state = card.getByTestId("mount-status");
+    await state.filter({ hasText: /^Mounted$/ }).waitFor({ timeout: 45_000 });
+    expect((await state.getAttribute("data-tone")) === "ok", "Mounted is green");
+    expect((await card.getByTestId("mount-folder").textContent()) === "demo:/Documents", "the storage folder");
+    expect((await card.getByTestId("mount-reached").textContent()) === "In the file manager (WebDAV)", "where it is reached");
+    await card.getByTestId("mount-uploads").filter({ hasText: /^All changes uploaded$/ }).waitFor();
+    const login = card.getByRole("group", { name: "WebDAV address and login" });
+    const url = (await login.getByTestId("webdav-url").textContent()) ?? "";
+    expect(/^http:\/\/127\.0\.0\.1:\d+\/$/.test(url), `a local address: ${url}`);
+    const user = (await login.getByTestId("webdav-user").textContent()) ?? "";
+    const hidden = (await login.getByTestId("webdav-password").textContent()) ?? "";
+    await login.getByRole("button", { name: "Show password" }).click();
+    const pass = (await login.getByTestId("webdav-password").textContent()) ?? "";
+    expect(pass.length >= 8 && pass !== hidden && !hidden.includes(pass), "the password shows only when asked");
+    await a11y(p, "mount");
+    await p.screenshot({ path: join(ARTIFACTS, "mount.png") });
+
+    // Any WebDAV client: nothing without the login, the folder's files with it.
+    const propfind = (headers = {}) => fetch(url, { method: "PROPFIND", headers: { Depth: "1", ...headers } });
+    const anonymous = await propfind();
+    expect(anonymous.status === 401, `401 without a login (got ${anonymous.status})`);
+    const wrong = await propfind({ Authorization: `Basic ${Buffer.from(`${user}:not-the-password`).toString("base64")}` });
+    expect(wrong.status === 401, `401 with a wrong password (got ${wrong.status})`);
+    const listed = await propfind({ Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` });
+    const xml = await listed.text();
+    expect(listed.status === 207, `207 Multi-Status with the login (got ${listed.status}): ${xml.slice(0, 300)}`);
+    expect(xml.includes("Welcome.txt") && /Budget(%20| )2026\.csv/.test(xml), `the folder's files are listed: ${xml.slice(0, 600)}`);
+
+    await card.getByRole("button", { name: "Unmount" }).click();
+    await state.filter({ hasText: /^Not mounted$/ }).waitFor({ timeout: 45_000 });
+    expect((await state.getAttribute("data-tone")) === "off", "unmounted as asked is not an error");
+    await login.waitFor({ state: "detached" });
+    const after = await propfind({ Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` }).then(
+      (r) => r.status,
+      () => "closed",
+    );
+    expect(after === "closed", `the address no longer answers once unmounted (got ${after})`);
+    expect((await api("list_mounts"))[0]?.mounted === false, "kept unmounted");
+
+    await card.getByRole("button", { name: "Remove" }).click();
+    const confirm = p.getByRole("dialog");
+    expect(/uploaded before it goes/.test((await confirm.textContent()) ?? ""), "the question says pending uploads finish first");
+    await confirm.getByRole("button", { name: "Remove" }).click();
+    await card.waitFor({ state: "detached" });
+    await p.getByTestId("mounts-empty").waitFor();
+    expect((await api("list_mounts")).length === 0, "no mount left");
+    await p.context().close();
+  });
+  // --- end of mounts
 
   await test("the bridge needs this start's access token and answers only to its own Host", async () => {
     const port = new URL(main.url).port;

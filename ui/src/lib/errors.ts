@@ -32,6 +32,9 @@ const WORDS: Record<string, MessageKey> = {
   service: "error.service",
   io: "error.io",
   config: "error.config",
+  not_mounted: "error.notMounted",
+  open_failed: "error.openFailed",
+  unsupported: "error.unsupported",
 };
 
 /** The sentence for an error: what happened and what to do, by its code. */

@@ -22,6 +22,9 @@ import type {
   OverviewTask,
   Settings,
   Listing,
+  Mount,
+  MountForm,
+  QuitWhen,
   Purge,
   Quota,
   Service,
@@ -174,6 +177,23 @@ export interface Backend extends Omit<Platform, "exportRun"> {
   /** `password`: the current one when the app does not have it. */
   changeBackupPassword(task: string, password: string | null, newPassword: string): Promise<void>;
   backupSize(task: string, password?: string | null): Promise<RepoSize>;
+  /** The mounts, in the order they were made, with what each is doing in this process. */
+  listMounts(): Promise<Mount[]>;
+  /**
+   * Adds a mount (empty `id`; it starts mounted) or changes one. Rejects
+   * with `invalid` (the message says why) or `not_found` (no such storage folder).
+   */
+  saveMount(mount: MountForm): Promise<Mount>;
+  /** Removes a mount: it is unmounted, its pending uploads finishing first. */
+  deleteMount(id: string): Promise<void>;
+  /** Mount (`on`) or Unmount (which uploads what is pending first); kept across restarts. */
+  setMounted(id: string, on: boolean): Promise<Mount>;
+  /** Opens a mounted folder in the file manager; rejects with `not_mounted`, `open_failed` or `unsupported`. */
+  openMount(id: string): Promise<void>;
+  /** Files saved in mounted folders and not yet uploaded (what quitting now would leave for later). */
+  pendingMountUploads(): Promise<number>;
+  /** The answer to `quitRequested`; `unsupported` where the program is not quit from its window. */
+  quitApp(when: QuitWhen): Promise<void>;
 }
 
 /** The command half of a Backend over any Invoke; errors become ApiError. */
@@ -277,5 +297,12 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     changeBackupPassword: (task, password, newPassword) =>
       call("change_backup_password", { task, password: password || null, newPassword }),
     backupSize: (task, password) => call("backup_size", { task, password: password || null }),
+    listMounts: () => call("list_mounts"),
+    saveMount: (mount) => call("save_mount", { mount }),
+    deleteMount: (id) => call("delete_mount", { id }),
+    setMounted: (id, on) => call("set_mounted", { id, on }),
+    openMount: (id) => call("open_mount", { id }),
+    pendingMountUploads: () => call("pending_mount_uploads"),
+    quitApp: (when) => call("quit_app", { when }),
   };
 }

@@ -16,6 +16,8 @@ import {
   type FileRow,
   type ForgetResult,
   type Listing,
+  type Mount,
+  type MountStatus,
   type OverviewTask,
   type PruneResult,
   type Purge,
@@ -77,6 +79,12 @@ export interface MockOptions {
   offline?: boolean;
   /** No browser can be opened: wizard_browser announces the link, reports the failure and keeps waiting. */
   browserFails?: boolean;
+  /** Saved mounts at start (as list_mounts answers). */
+  mounts?: Mount[];
+  /** open_mount fails as when no file manager can be started (`open_failed`). */
+  openFails?: boolean;
+  /** quit_app is refused as in the daemon and a browser (`unsupported`). */
+  quitUnsupported?: boolean;
 }
 
 /** The mock's demo sign-in details (the wizard's "Demo storage" choice). */
@@ -148,6 +156,10 @@ interface Answers {
   set_share: Share | null;
   list_trash: TrashItem[];
   empty_trash: Purge;
+  list_mounts: Mount[];
+  save_mount: Mount;
+  set_mounted: Mount;
+  pending_mount_uploads: number;
 }
 
 type Handler<T> = (a: Record<string, unknown>) => T | Promise<T>;
@@ -334,6 +346,30 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     // A continuous task is watched, never due by the clock.
     if (s.type === "continuous") return null;
     return s.type === "hourly" ? anchor + s.hours * 3_600_000 : nextDaily(s.time, new Date(anchor)).getTime();
+  };
+  // Mounts: a saved or mounted one is "mounted" at once (the app's take a moment;
+  // tests drive the other states with `emit({ kind: "mountChanged", … })`).
+  let mounts: Mount[] = structuredClone(opts.mounts ?? []);
+  let mountIds = mounts.reduce((n, m) => Math.max(n, Number(m.id) || 0), 100);
+  const findMount = (id: unknown): Mount => {
+    const m = mounts.find((x) => x.id === id);
+    if (!m) throw new ApiError("not_found", `no mount with id ${String(id)}`);
+    return m;
+  };
+  const putUp = (m: Mount, on: boolean): void => {
+    m.mounted = on;
+    const dav = m.access.via === "fileManager" ? `http://127.0.0.1:${m.access.port ?? 41234}/` : null;
+    const st: MountStatus = {
+      state: on ? "mounted" : "stopped",
+      location: !on ? null : m.access.via === "folder" ? { via: "folder", path: m.access.mountpoint } : { via: "webDav", url: dav! },
+      cachedBytes: m.status?.cachedBytes ?? 0,
+      pendingUploads: on ? (m.status?.pendingUploads ?? 0) : 0,
+      problem: null,
+      retryAtMs: null,
+    };
+    m.status = st;
+    m.webdav = on && dav ? { url: dav, user: "fjordsync", pass: `mock-pass-${m.id}` } : null;
+    emit({ kind: "mountChanged", mount: m.id, status: structuredClone(st) });
   };
   const status = () => ({ paused: settings.paused, running: [...holds.keys()], scheduledBy: opts.scheduledBy ?? null });
 
@@ -853,6 +889,59 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       const key = JSON.stringify(a.path);
       trash.set(String(a.storage), list.filter((t) => JSON.stringify(t.item.path) !== key));
     },
+    list_mounts: () => structuredClone(mounts),
+    save_mount: (a) => {
+      const f = structuredClone(a.mount) as Mount;
+      // The app's checks, in its words (crates/engine/src/mount/spec.rs).
+      if (!f.name.trim()) throw new ApiError("invalid", "give the mount a name");
+      if (!f.storage.trim()) throw new ApiError("invalid", "a mount needs a storage");
+      if (f.cacheMaxSize !== null && f.cacheMaxSize < 64 * 1024 * 1024) {
+        throw new ApiError("invalid", "the cache needs at least 64 MiB, so a file being read is not dropped from it");
+      }
+      if (f.access.via === "folder" && !f.access.mountpoint.startsWith("/")) {
+        throw new ApiError("invalid", `${f.access.mountpoint}: the folder to mount on must be a full path`);
+      }
+      if (f.access.via === "fileManager" && f.access.port !== undefined && f.access.port < 1024) {
+        throw new ApiError("invalid", `port ${f.access.port} is reserved for the system: choose one from 1024 up`);
+      }
+      if (signedOut.has(f.storage)) throw new ApiError("reconnect_needed", "reconnect needed: invalid_grant");
+      const folder = f.folder.trim().replace(/^\/+|\/+$/g, "");
+      try {
+        walk(f.storage, folder ? folder.split("/") : []);
+      } catch (e) {
+        if (ApiError.from(e).code !== "not_found") throw e;
+        throw new ApiError("not_found", `${f.storage}:${folder}: no such folder on the storage`);
+      }
+      const old = f.id ? findMount(f.id) : null;
+      const m: Mount = { ...f, name: f.name.trim(), folder, id: old?.id ?? String(++mountIds), mounted: true, status: old?.status ?? null, webdav: null };
+      mounts = old ? mounts.map((x) => (x.id === m.id ? m : x)) : [...mounts, m];
+      putUp(m, true);
+      return structuredClone(m);
+    },
+    delete_mount: (a) => {
+      const m = findMount(a.id);
+      mounts = mounts.filter((x) => x.id !== a.id);
+      // As the app: it stops, and is gone once its uploads are done (tests announce those).
+      const pending = m.status?.pendingUploads ?? 0;
+      const st: MountStatus | null = pending > 0 ? { ...m.status!, state: "stopping", location: null } : null;
+      emit({ kind: "mountChanged", mount: String(a.id), status: st });
+    },
+    set_mounted: (a) => {
+      const m = findMount(a.id);
+      putUp(m, !!a.on);
+      return structuredClone(m);
+    },
+    open_mount: (a) => {
+      const m = findMount(a.id);
+      if (m.status?.state !== "mounted") throw new ApiError("not_mounted", "this folder is not mounted now: mount it first");
+      if (opts.openFails) throw new ApiError("open_failed", "could not open the folder: no file manager (xdg-open exited with 3)");
+    },
+    pending_mount_uploads: () => mounts.reduce((n, m) => n + (m.status?.pendingUploads ?? 0), 0),
+    quit_app: () => {
+      if (opts.quitUnsupported) {
+        throw new ApiError("unsupported", "this Fjordsync program is not quit from its window: stop it where it was started");
+      }
+    },
     empty_trash: (a) => {
       const list = trash.get(String(a.storage)) ?? [];
       trash.set(String(a.storage), []);
@@ -885,5 +974,13 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       },
     },
   );
-  return Object.assign(backend, { calls, emit });
+  // What a test announces is what the app would list from then on.
+  const announce = (e: AppEvent): void => {
+    if (e.kind === "mountChanged") {
+      const m = mounts.find((x) => x.id === e.mount);
+      if (m) m.status = structuredClone(e.status);
+    }
+    emit(e);
+  };
+  return Object.assign(backend, { calls, emit: announce });
 }

@@ -26,7 +26,15 @@ export type { ForgetDto as ForgetResult } from "./generated/ForgetDto";
 export type { KeptDto as Kept } from "./generated/KeptDto";
 export type { ListingDto as Listing } from "./generated/ListingDto";
 export type { MountpointDto as Mountpoint } from "./generated/MountpointDto";
+export type { MountAccess } from "./generated/MountAccess";
+export type { MountDto as Mount } from "./generated/MountDto";
+export type { MountFormDto as MountForm } from "./generated/MountFormDto";
+export type { MountLocation } from "./generated/MountLocation";
+export type { MountProblem } from "./generated/MountProblem";
+export type { MountState } from "./generated/MountState";
+export type { MountStatus } from "./generated/MountStatus";
 export type { OverviewTaskDto as OverviewTask } from "./generated/OverviewTaskDto";
+export type { QuitWhen } from "./generated/QuitWhen";
 export type { PreviewDto as Preview } from "./generated/PreviewDto";
 export type { ProblemDto as Problem } from "./generated/ProblemDto";
 export type { PruneDto as PruneResult } from "./generated/PruneDto";
@@ -55,6 +63,7 @@ export type { TaskDto as Task } from "./generated/TaskDto";
 export type { TaskProgressDto as TaskProgress } from "./generated/TaskProgressDto";
 export type { TrashItemDto as TrashItem } from "./generated/TrashItemDto";
 export type { WatchDto as Watch } from "./generated/WatchDto";
+export type { WebDavLoginDto as WebDavLogin } from "./generated/WebDavLoginDto";
 export type { WizardAccountDto as WizardAccount } from "./generated/WizardAccountDto";
 
 /** One path that differs between two snapshots. */
