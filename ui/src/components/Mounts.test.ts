@@ -18,6 +18,7 @@ const status = (state: MountStatus["state"], extra: Partial<MountStatus> = {}): 
   location: null,
   cachedBytes: 0,
   pendingUploads: 0,
+  failedUploads: 0,
   problem: null,
   retryAtMs: null,
   ...extra,

@@ -364,6 +364,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       location: !on ? null : m.access.via === "folder" ? { via: "folder", path: m.access.mountpoint } : { via: "webDav", url: dav! },
       cachedBytes: m.status?.cachedBytes ?? 0,
       pendingUploads: on ? (m.status?.pendingUploads ?? 0) : 0,
+      failedUploads: 0,
       problem: null,
       retryAtMs: null,
     };
