@@ -309,15 +309,17 @@ describe("the mount form", () => {
   it("the app's other refusals go to the field they are about (or next to Save)", () => {
     const f = mountFields(null, "demo", true);
     const at = (code: string, message: string) => fieldOfRefusal(new ApiError(code, message), f);
-    expect(at("invalid", "Jotta: the folder to mount on must be a full path")?.field).toBe("mountpoint");
-    expect(at("invalid", "this system cannot show the storage as a folder here; open it in the file manager instead")).toEqual({
+    expect(at("invalid_mountpoint", "Jotta: the folder to mount on must be a full path")?.field).toBe("mountpoint");
+    expect(at("invalid_mountpoint", "this system cannot show the storage as a folder here; open it in the file manager instead")).toEqual({
       field: "mountpoint",
       text: "This system cannot show the storage as a folder. Choose “In the file manager (WebDAV)” instead.",
     });
-    expect(at("invalid", "port 80 is reserved for the system: choose one from 1024 up")?.field).toBe("port");
-    expect(at("invalid", "the cache needs at least 64 MiB, so a file being read is not dropped from it")?.field).toBe("cache");
-    expect(at("invalid", "give the mount a name")?.field).toBe("name");
-    expect(at("not_found", "demo:Music: no such folder on the storage")?.field).toBe("folder");
+    expect(at("invalid_port", "port 80 is reserved for the system: choose one from 1024 up")?.field).toBe("port");
+    expect(at("invalid_cache", "the cache needs at least 64 MiB, so a file being read is not dropped from it")?.field).toBe("cache");
+    expect(at("invalid_name", "give the mount a name")?.field).toBe("name");
+    expect(at("no_folder", "demo:Music: no such folder on the storage")?.field).toBe("folder");
+    // The field comes from the code, not the words.
+    expect(at("invalid", "the folder to mount on must be a full path")).toBeNull();
     // About no one field: next to Save.
     expect(at("invalid", "something else entirely")).toBeNull();
     expect(at("not_found", "no mount with id 9")).toBeNull();

@@ -174,22 +174,22 @@ export function readMountFields(f: MountFields): { ok: true; form: MountForm } |
 
 /**
  * The field a refusal of `save_mount` is about, with words for it; null
- * when it is about no one field (then it shows next to Save). The app says
- * `invalid` with its reason, or `not_found` for a storage folder that is
- * not there; the reason's words are the app's (crates/engine/src/mount/spec.rs),
- * matched here only to choose the field and our translation.
+ * when it is about no one field (then it shows next to Save). The app
+ * names the field by the error's code (crates/api/src/mounts/mod.rs).
  */
 export function fieldOfRefusal(e: ApiError, f: MountFields): FieldProblem | null {
-  if (e.code === "not_found" && /no such folder/.test(e.message)) {
-    return { field: "folder", text: t("mount.form.noFolder", { folder: `/${f.folder.trim().replace(/^\/+|\/+$/g, "")}`, storage: f.storage }) };
+  switch (e.code) {
+    case "no_folder":
+      return { field: "folder", text: t("mount.form.noFolder", { folder: `/${f.folder.trim().replace(/^\/+|\/+$/g, "")}`, storage: f.storage }) };
+    case "invalid_mountpoint":
+      return { field: "mountpoint", text: /as a folder here/.test(e.message) ? t("mount.form.folderUnsupported") : t("mount.form.mountpointFull") };
+    case "invalid_port":
+      return { field: "port", text: t("mount.form.badPort") };
+    case "invalid_cache":
+      return { field: "cache", text: t("mount.form.cacheMin") };
+    case "invalid_name":
+      return { field: "name", text: t("mount.form.nameNeeded") };
   }
-  if (e.code !== "invalid") return null;
-  const m = e.message;
-  if (/full path/.test(m)) return { field: "mountpoint", text: t("mount.form.mountpointFull") };
-  if (/as a folder here/.test(m)) return { field: "mountpoint", text: t("mount.form.folderUnsupported") };
-  if (/\bport\b/.test(m)) return { field: "port", text: t("mount.form.badPort") };
-  if (/cache/.test(m)) return { field: "cache", text: t("mount.form.cacheMin") };
-  if (/\bname\b/.test(m)) return { field: "name", text: t("mount.form.nameNeeded") };
   // A reason this screen has no words for: said next to Save, in the app's words.
   return null;
 }

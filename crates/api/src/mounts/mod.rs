@@ -10,13 +10,25 @@ pub mod quit;
 
 use std::path::PathBuf;
 
-use fjordsync_engine::mount::{MountLocation, MountSpec};
+use fjordsync_engine::mount::{MountError, MountLocation, MountSpec};
 use fjordsync_engine::tasks::{Job, NewTask, Task};
 
 use crate::Api;
 use crate::dto::{MountDto, MountFormDto};
 use crate::error::{AppError, AppResult};
 use crate::tasks::convert::{dto_id, task_err, task_id};
+
+/// A form the engine refuses, with a code per field so the form can put
+/// the reason where it belongs.
+fn refusal(e: MountError) -> AppError {
+    let code = match &e {
+        MountError::MountpointNotFull(_) | MountError::FolderUnsupported => "invalid_mountpoint",
+        MountError::PortReserved(_) => "invalid_port",
+        MountError::CacheTooSmall => "invalid_cache",
+        _ => "invalid",
+    };
+    AppError::new(code, e.to_string())
+}
 
 impl Api {
     /// The mounts, in the order they were made, with what each is doing.
@@ -28,12 +40,14 @@ impl Api {
     }
 
     /// Adds a mount (empty `id`) or changes one; a mount starts mounted.
-    /// The storage folder must exist; a mount point must be a full path
-    /// (it is made when missing, and must be empty).
+    /// The storage folder must exist (`no_folder`); a mount point must be a
+    /// full path (it is made when missing, and must be empty). Refusals
+    /// name their field: `invalid_name`, `invalid_mountpoint`,
+    /// `invalid_port`, `invalid_cache`.
     pub async fn save_mount(&self, form: MountFormDto) -> AppResult<MountDto> {
         let name = form.name.trim().to_string();
         if name.is_empty() {
-            return Err(AppError::invalid("give the mount a name"));
+            return Err(AppError::new("invalid_name", "give the mount a name"));
         }
         let spec = MountSpec {
             remote: form.storage.trim().to_string(),
@@ -41,14 +55,14 @@ impl Api {
             access: form.access.clone(),
             cache_max_size: form.cache_max_size,
         };
-        spec.check().map_err(|e| AppError::invalid(e.to_string()))?;
+        spec.check().map_err(refusal)?;
         // The folder must be there now: a typo would otherwise only show as a failed mount.
         let session = self.session(&spec.remote).await?;
         let root = session.path(&spec.path).map_err(AppError::from)?;
         match session.client.list_folder(&root, fjordsync_jottacloud::ListMode::Live).await {
             Ok(_) => {}
             Err(fjordsync_jottacloud::Error::NotFound(_)) => {
-                return Err(AppError::new("not_found", format!("{}: no such folder on the storage", spec.location())));
+                return Err(AppError::new("no_folder", format!("{}: no such folder on the storage", spec.location())));
             }
             Err(e) => return Err(e.into()),
         }

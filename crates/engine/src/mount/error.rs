@@ -8,6 +8,16 @@ pub enum MountError {
     /// The task's settings cannot work.
     #[error("{0}")]
     Invalid(String),
+    /// A mount point must be a full path (a mount is kept by programs
+    /// started anywhere).
+    #[error("{}: the folder to mount on must be a full path", .0.display())]
+    MountpointNotFull(PathBuf),
+    /// Ports below 1024 are the system's.
+    #[error("port {0} is reserved for the system: choose one from 1024 up")]
+    PortReserved(u16),
+    /// A smaller read cache would evict the file being read.
+    #[error("the cache needs at least {} MiB, so a file being read is not dropped from it", super::spec::MIN_CACHE_BYTES >> 20)]
+    CacheTooSmall,
     /// This build or system cannot mount on a folder.
     #[error("this system cannot show the storage as a folder here; open it in the file manager instead")]
     FolderUnsupported,

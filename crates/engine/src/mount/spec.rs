@@ -78,27 +78,19 @@ impl MountSpec {
         if let Some(size) = self.cache_max_size
             && size < MIN_CACHE_BYTES
         {
-            return Err(MountError::Invalid(format!(
-                "the cache needs at least {} MiB, so a file being read is not dropped from it",
-                MIN_CACHE_BYTES >> 20
-            )));
+            return Err(MountError::CacheTooSmall);
         }
         match &self.access {
             MountAccess::Folder { mountpoint } => {
                 if !mountpoint.is_absolute() {
-                    return Err(MountError::Invalid(format!(
-                        "{}: the folder to mount on must be a full path",
-                        mountpoint.display()
-                    )));
+                    return Err(MountError::MountpointNotFull(mountpoint.clone()));
                 }
                 if !super::attach::FOLDER_MOUNTS {
                     return Err(MountError::FolderUnsupported);
                 }
                 Ok(())
             }
-            MountAccess::FileManager { port: Some(p) } if *p < 1024 => {
-                Err(MountError::Invalid(format!("port {p} is reserved for the system: choose one from 1024 up")))
-            }
+            MountAccess::FileManager { port: Some(p) } if *p < 1024 => Err(MountError::PortReserved(*p)),
             MountAccess::FileManager { .. } => Ok(()),
         }
     }

@@ -894,16 +894,16 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
     save_mount: (a) => {
       const f = structuredClone(a.mount) as Mount;
       // The app's checks, in its words (crates/engine/src/mount/spec.rs).
-      if (!f.name.trim()) throw new ApiError("invalid", "give the mount a name");
+      if (!f.name.trim()) throw new ApiError("invalid_name", "give the mount a name");
       if (!f.storage.trim()) throw new ApiError("invalid", "a mount needs a storage");
       if (f.cacheMaxSize !== null && f.cacheMaxSize < 64 * 1024 * 1024) {
-        throw new ApiError("invalid", "the cache needs at least 64 MiB, so a file being read is not dropped from it");
+        throw new ApiError("invalid_cache", "the cache needs at least 64 MiB, so a file being read is not dropped from it");
       }
       if (f.access.via === "folder" && !f.access.mountpoint.startsWith("/")) {
-        throw new ApiError("invalid", `${f.access.mountpoint}: the folder to mount on must be a full path`);
+        throw new ApiError("invalid_mountpoint", `${f.access.mountpoint}: the folder to mount on must be a full path`);
       }
       if (f.access.via === "fileManager" && f.access.port !== undefined && f.access.port < 1024) {
-        throw new ApiError("invalid", `port ${f.access.port} is reserved for the system: choose one from 1024 up`);
+        throw new ApiError("invalid_port", `port ${f.access.port} is reserved for the system: choose one from 1024 up`);
       }
       if (signedOut.has(f.storage)) throw new ApiError("reconnect_needed", "reconnect needed: invalid_grant");
       const folder = f.folder.trim().replace(/^\/+|\/+$/g, "");
@@ -911,7 +911,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
         walk(f.storage, folder ? folder.split("/") : []);
       } catch (e) {
         if (ApiError.from(e).code !== "not_found") throw e;
-        throw new ApiError("not_found", `${f.storage}:${folder}: no such folder on the storage`);
+        throw new ApiError("no_folder", `${f.storage}:${folder}: no such folder on the storage`);
       }
       const old = f.id ? findMount(f.id) : null;
       const m: Mount = { ...f, name: f.name.trim(), folder, id: old?.id ?? String(++mountIds), mounted: true, status: old?.status ?? null, webdav: null };
