@@ -427,6 +427,7 @@ async fn the_daemon_keeps_mounts() {
     let env = Env::start().await;
     env.add_demo().await;
     let src = env.path("src");
+    std::fs::create_dir(&src).unwrap();
     crate::support::write(&src.join("a.txt"), b"stored before");
     env.ok(&["copy", src.to_str().unwrap(), "demo:Photos"]).await;
     let e = env.fails(&["task", "add", "x", "mount", "demo:Photos", "--every", "6h"]).await;
