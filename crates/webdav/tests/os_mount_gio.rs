@@ -140,7 +140,7 @@ async fn in_session() {
             std::fs::write(&p, bytes).unwrap_or_else(|e| panic!("writing {rel} through GVfs: {e}"));
         }
         for (rel, bytes) in &want {
-            assert_eq!(&std::fs::read(at.join(rel)).unwrap(), bytes, "{rel} read back through GVfs");
+            assert_eq!(&read_back(&at.join(rel)), bytes, "{rel} read back through GVfs");
         }
         let mut top: Vec<String> =
             std::fs::read_dir(&at).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
@@ -185,6 +185,20 @@ fn tree() -> Vec<(String, Vec<u8>)> {
         ("sub/empty.txt".into(), Vec::new()),
         ("sub/deep/data.bin".into(), (0..1024 * 1024u32).map(|i| (i % 251) as u8).collect()),
     ]
+}
+
+/// The file at `path`, once it is there. gvfs-fuse sends a written file
+/// (its PUT) when the kernel releases it, and the kernel does not wait for
+/// that after close(): the file can be missing for a moment after
+/// `std::fs::write` returns.
+fn read_back(path: &Path) -> Vec<u8> {
+    for _ in 0..100 {
+        match std::fs::read(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::thread::sleep(Duration::from_millis(50)),
+            other => return other.unwrap_or_else(|e| panic!("reading {} back through GVfs: {e}", path.display())),
+        }
+    }
+    panic!("{} is still missing 5 s after it was written through GVfs", path.display())
 }
 
 /// True once `path` is gone (GVfs drops it when the unmount returns; a
