@@ -16,6 +16,11 @@
 //! takes it as an argument, visible to the user's own programs for the
 //! second `net` runs. It never goes into an error or a log.
 //!
+//! Order of use: serve first, then [`mount`]; keep serving while mounted;
+//! [`unmount`] before the server stops. The clients send a written file
+//! after it is closed (Windows' WebClient and gvfs-fuse a moment later), so
+//! stopping the server first can cut the last copy short.
+//!
 //! Each system's file holds pure functions (command lines, output parsing),
 //! compiled and unit-tested on every system, and a short runner; the
 //! runner for this system is picked by [`OsClient::this_system`]. Every
