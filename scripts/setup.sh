@@ -24,11 +24,16 @@ if [[ -n "$TESTS" ]]; then
   # (`xwininfo`) for screenshots, webkit2gtk-driver (WebKitWebDriver) for
   # WebDriver; desktop-file-utils and rpm to check the packages
   # (tests/package/run.sh); litmus, the WebDAV test suite
-  # (crates/cli/tests/webdav_litmus.sh); fuse3 (fusermount3) for the `fjordsync
-  # mount` tests (crates/cli/tests/cli/mount.rs; they need /dev/fuse).
+  # (crates/cli/tests/webdav_litmus.sh), and the real WebDAV clients it runs
+  # beside it: cadaver and davfs2; fuse3 (fusermount3) for the `fjordsync
+  # mount` tests (crates/cli/tests/cli/mount.rs; they need /dev/fuse); gio
+  # (libglib2.0-bin) with GVfs's WebDAV backend and FUSE bridge for the
+  # Linux mount through the system's own client
+  # (crates/webdav/tests/os_mount_gio.rs).
   apt_pkgs+=(gnome-keyring dbus-daemon libsecret-tools openssl iproute2 util-linux curl
              python3 python3-pip restic xvfb xauth chromium imagemagick x11-utils
-             webkit2gtk-driver desktop-file-utils rpm litmus fuse3)
+             webkit2gtk-driver desktop-file-utils rpm litmus fuse3
+             cadaver davfs2 libglib2.0-bin gvfs-daemons gvfs-backends gvfs-fuse)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -10,11 +10,15 @@
 //! * [`server`]: HTTP on a listener the caller bound, every request behind
 //!   HTTP Basic ([`login`]); a DELETE of a folder is one move of the whole
 //!   folder to the trash.
+//! * [`os_mount`]: the served folder mounted with the system's own WebDAV
+//!   client (macOS `mount_webdav`, Windows `net use`, Linux `gio mount`),
+//!   so no kernel extension or driver is needed.
 
 pub mod file;
 pub mod fs;
 pub mod login;
 pub mod meta;
+pub mod os_mount;
 pub mod props;
 pub mod server;
 
