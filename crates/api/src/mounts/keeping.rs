@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use fjordsync_engine::mount::keep::MountEvent;
 use fjordsync_engine::mount::{MountState, MountStatus, MountStops};
 use fjordsync_engine::tasks::{Job, Task};
+use fjordsync_webdav::os_mount::{self, OsMount, OsMountError, OsMountRequest};
 use tokio_util::sync::CancellationToken;
 
 use crate::Api;
@@ -26,6 +27,9 @@ pub(crate) struct Mounts {
     pub(crate) hurry: CancellationToken,
     /// How the program ends (see [`super::quit`]).
     pub(crate) quit: std::sync::RwLock<Option<super::quit::QuitHook>>,
+    /// WebDAV mounts opened with the system's own client ("Open"), undone
+    /// before their server stops.
+    os_mounts: tokio::sync::Mutex<HashMap<String, OsMount>>,
 }
 
 impl Mounts {
@@ -74,10 +78,26 @@ impl Api {
                 return;
             }
         };
-        let stops = MountStops { stop, hurry: self.mounts.hurry.clone() };
-        if let Err(e) = runner.keep_mounted(spec, &cache_dir, sink, stops).await {
+        // The engine stops when `inner` fires; a stop from the scheduler
+        // first lets go of the system's mount of the WebDAV server, which
+        // sends what it still holds while the server is there.
+        let inner = CancellationToken::new();
+        let stops = MountStops { stop: inner.clone(), hurry: self.mounts.hurry.clone() };
+        let keeping = runner.keep_mounted(spec, &cache_dir, sink, stops);
+        tokio::pin!(keeping);
+        let result = tokio::select! {
+            r = &mut keeping => r,
+            _ = stop.cancelled() => {
+                self.os_unmount(&id).await;
+                inner.cancel();
+                keeping.await
+            }
+        };
+        if let Err(e) = result {
             tracing::warn!("mount {id}: {e}");
         }
+        // Ended by itself: the system's mount points at a server that is gone.
+        self.os_unmount(&id).await;
         self.mounts.logins.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         self.forget_removed_mount(&task, &id).await;
     }
@@ -124,12 +144,43 @@ impl Api {
         self.mounts.hurry.cancel();
     }
 
-    /// Opens a WebDAV mount in the file manager.
-    pub(crate) async fn open_webdav(&self, id: &str) -> Result<(), AppError> {
+    /// Opens a WebDAV mount in the file manager: mounted first with the
+    /// system's own WebDAV client (Finder's `mount_webdav`, Windows' `net
+    /// use`, GNOME's `gio mount`), once per start of the server.
+    pub(crate) async fn open_webdav(&self, id: &str, name: &str) -> Result<(), AppError> {
         let Some(login) = self.mounts.login_of(id) else {
             return Err(AppError::new("not_mounted", "this folder is not mounted now: mount it first"));
         };
-        let _ = login;
-        Err(AppError::new("unsupported", "opening in the file manager is not available yet"))
+        let mut opened = self.mounts.os_mounts.lock().await;
+        let os = match opened.get(id) {
+            Some(m) => m.clone(),
+            None => {
+                let req = OsMountRequest { url: login.url, user: login.user, pass: login.pass, name: name.to_string() };
+                let m = os_mount::mount(&req).await.map_err(os_error)?;
+                opened.insert(id.to_string(), m.clone());
+                m
+            }
+        };
+        drop(opened);
+        os_mount::open_in_file_manager(&os).await.map_err(os_error)
     }
+
+    /// Undoes the system's mount of a WebDAV mount, if "Open" made one.
+    async fn os_unmount(&self, id: &str) {
+        let Some(m) = self.mounts.os_mounts.lock().await.remove(id) else { return };
+        if let Err(e) = os_mount::unmount(&m).await {
+            tracing::warn!("mount {id}: {} stays mounted: {e}", m.location());
+        }
+    }
+}
+
+/// The system's WebDAV client failed: what it said, worded by the client module.
+fn os_error(e: OsMountError) -> AppError {
+    let code = match e {
+        OsMountError::Unsupported | OsMountError::NoDesktopSession | OsMountError::ClientMissing { .. } => {
+            "unsupported"
+        }
+        _ => "open_failed",
+    };
+    AppError::new(code, e.to_string())
 }

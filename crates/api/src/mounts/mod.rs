@@ -106,7 +106,7 @@ impl Api {
         let status = self.mounts.status_of(&dto_id);
         match status.and_then(|s| s.location) {
             Some(MountLocation::Folder { path }) => self.open_path(&path),
-            Some(MountLocation::WebDav { .. }) => self.open_webdav(&dto_id).await,
+            Some(MountLocation::WebDav { .. }) => self.open_webdav(&dto_id, &task.name).await,
             None => Err(AppError::new("not_mounted", "this folder is not mounted now: mount it first")),
         }
     }
