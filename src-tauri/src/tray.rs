@@ -589,6 +589,56 @@ mod tests {
         assert_eq!(st(&both, &[], false), TrayState::Error, "a failure outranks a refusal");
     }
 
+    fn mount(name: &str, mounted: bool, state: Option<MountState>, pending: u32, problem: bool) -> MountDto {
+        use fjordsync_api::dto::{MountAccess, MountProblem, MountStatus};
+        MountDto {
+            id: name.to_lowercase(),
+            name: name.into(),
+            storage: "demo".into(),
+            folder: "Photos".into(),
+            access: MountAccess::FileManager { port: None },
+            cache_max_size: None,
+            mounted,
+            status: state.map(|state| MountStatus {
+                pending_uploads: pending,
+                problem: problem.then(|| MountProblem { code: "no_folder".into(), message: "gone".into() }),
+                ..MountStatus::new(state)
+            }),
+            webdav: None,
+        }
+    }
+
+    #[test]
+    fn mounts_are_listed_and_a_broken_one_is_not_green() {
+        let v = |m: &[MountDto]| view(&[], m, &[], false, &[], 0, Lang::En);
+        let fine = [
+            mount("Photos", true, Some(MountState::Mounted), 3, false),
+            mount("Docs", true, Some(MountState::Mounted), 0, false),
+            mount("Old", false, Some(MountState::Stopped), 0, false),
+            mount("Far", true, None, 0, false),
+        ];
+        let shown = v(&fine);
+        assert_eq!(shown.state, TrayState::Idle);
+        let lines: Vec<_> = shown.mounts.iter().map(|(_, l, open)| (l.as_str(), *open)).collect();
+        assert_eq!(
+            lines,
+            [
+                ("Photos: mounted, 3 files to upload", true),
+                ("Docs: mounted, everything uploaded", true),
+                ("Old: not mounted", false),
+                ("Far: mounted by another Fjordsync program", false),
+            ]
+        );
+        // Wanted but stopped by a problem: red; trying again: amber; unmounted on purpose: not a problem.
+        assert_eq!(v(&[mount("Photos", true, Some(MountState::Stopped), 0, true)]).state, TrayState::Error);
+        assert_eq!(v(&[mount("Photos", true, Some(MountState::Retrying), 0, true)]).state, TrayState::Retrying);
+        assert_eq!(v(&[mount("Photos", false, Some(MountState::Stopped), 0, true)]).state, TrayState::Idle);
+        let unmounting = v(&[mount("Photos", false, Some(MountState::Stopping), 1, false)]);
+        assert_eq!(unmounting.mounts[0].1, "Photos: unmounting, 1 upload left");
+        let fi = view(&[], &[mount("Kuvat", true, Some(MountState::Mounted), 1, false)], &[], false, &[], 0, Lang::Fi);
+        assert_eq!(fi.mounts[0].1, "Kuvat: liitetty, 1 tiedosto odottaa lähetystä");
+    }
+
     #[test]
     fn tooltip_has_quota_and_menu_has_last_results_newest_first() {
         let tasks = [
