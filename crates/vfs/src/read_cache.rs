@@ -68,10 +68,11 @@ pub(crate) struct Entry {
     /// fetches: they read and write at offsets).
     file: Option<Arc<File>>,
     /// Bumped whenever blocks arrive or a fetch ahead ends: readers waiting
-    /// for a block the fetch ahead will bring watch it.
+    /// for a block a fetch ahead will bring watch it.
     pub(crate) arrived: watch::Sender<u64>,
-    /// The fetch ahead running for a reader going through the file in order.
-    pub(crate) ahead: Option<Ahead>,
+    /// The fetches ahead running, one per reader going through the file in
+    /// order (a client that copies a big file reads several parts at once).
+    pub(crate) aheads: Vec<Ahead>,
 }
 
 impl Entry {
@@ -83,7 +84,7 @@ impl Entry {
             open: 0,
             file: None,
             arrived: watch::Sender::new(0),
-            ahead: None,
+            aheads: Vec::new(),
         }
     }
 
@@ -141,14 +142,15 @@ impl ReadCache {
         self.shared.lock().entries.entry(key).or_insert_with(|| Entry::new(content)).open += 1;
     }
 
-    /// Ends one [`ReadCache::open`]; the limit applies again (and a fetch
-    /// ahead for it ends once no reader is left).
-    pub fn close(&self, content: &Content) {
+    /// Ends one [`ReadCache::open`] by `reader`; the limit applies again
+    /// (and the reader's fetch ahead ends).
+    pub fn close(&self, content: &Content, reader: u64) {
         let Some(key) = content.key() else { return };
         let mut idx = self.shared.lock();
         if let Some(e) = idx.entries.get_mut(&key) {
             e.open = e.open.saturating_sub(1);
-            if let Some(a) = &e.ahead {
+            for a in e.aheads.iter_mut().filter(|a| a.reader == reader) {
+                a.closed = true;
                 a.more.notify_one();
             }
         }
@@ -156,14 +158,16 @@ impl ReadCache {
     }
 
     /// `len` bytes of `content` (stored at `remote`) from `offset`; fewer at
-    /// the end of the file. The caller holds it open. `ahead` > 0 (a reader
-    /// going through the file in order) keeps a download that many bytes
-    /// beyond this read running (`read_ahead`).
+    /// the end of the file. The caller (`reader`) holds it open. `ahead` > 0
+    /// (a reader going through the file in order) keeps the reader's own
+    /// download that many bytes beyond this read running (`read_ahead`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn read(
         &self,
         client: &Client,
         remote: &RemotePath,
         content: &Content,
+        reader: u64,
         offset: u64,
         len: usize,
         ahead: u64,
@@ -178,7 +182,7 @@ impl ReadCache {
         let (first, last) = (offset / BLOCK, (end - 1) / BLOCK);
         let until = (last + 1 + ahead.div_ceil(BLOCK)).min(content.blocks());
         if until > last + 1 {
-            read_ahead::want(&self.shared, client, remote, content, &key, first, until);
+            read_ahead::want(&self.shared, client, remote, content, &key, reader, first, until);
         }
         // Bounded: each turn either reads, fetches what is missing itself,
         // or waits for a block the fetch ahead brings (which ends in time:
@@ -191,9 +195,11 @@ impl ReadCache {
                 let e = idx.entries.entry(key.clone()).or_insert_with(|| Entry::new(content));
                 e.used = clock;
                 let missing = runs(&e.have, first as usize, last as usize);
-                match (missing.first(), &e.ahead) {
-                    (None, _) => Step::Ready(e.file.clone()),
-                    (Some(&(m, _)), Some(a)) if a.next <= m && m < a.until => Step::Wait(e.arrived.subscribe()),
+                match missing.first() {
+                    None => Step::Ready(e.file.clone()),
+                    Some(&(m, _)) if e.aheads.iter().any(|a| a.next <= m && m < a.until) => {
+                        Step::Wait(e.arrived.subscribe())
+                    }
                     _ => Step::Fetch(missing),
                 }
             };
@@ -275,7 +281,7 @@ impl Shared {
             let victim = idx
                 .entries
                 .iter()
-                .filter(|(_, e)| e.open == 0 && e.ahead.is_none() && e.bytes > 0)
+                .filter(|(_, e)| e.open == 0 && e.aheads.is_empty() && e.bytes > 0)
                 .min_by_key(|(_, e)| e.used)
                 .map(|(k, _)| k.clone());
             let Some(key) = victim else { break };
@@ -284,7 +290,7 @@ impl Shared {
             }
             cache_dir::remove(&self.dir.join(&key));
         }
-        idx.entries.retain(|_, e| e.open > 0 || e.ahead.is_some() || e.bytes > 0);
+        idx.entries.retain(|_, e| e.open > 0 || !e.aheads.is_empty() || e.bytes > 0);
     }
 }
 
@@ -339,8 +345,14 @@ impl Blocks {
             data = &data[take..];
             if self.buf.len() == block_len {
                 let (file, at) = (self.file.clone(), self.block * BLOCK);
-                let buf = std::mem::replace(&mut self.buf, Vec::with_capacity(BLOCK as usize));
-                blocking(move || positioned::write_all_at(&file, &buf, at)).await?;
+                let buf = std::mem::take(&mut self.buf);
+                // The buffer comes back for the next block: no new allocation per block.
+                self.buf = blocking(move || {
+                    positioned::write_all_at(&file, &buf, at)?;
+                    Ok(buf)
+                })
+                .await?;
+                self.buf.clear();
                 done.push(self.block);
                 self.block += 1;
             }

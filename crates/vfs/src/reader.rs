@@ -39,8 +39,17 @@ pub struct Reader {
 #[derive(Debug)]
 enum Source {
     Staged(Arc<std::fs::File>),
-    Stored { inner: Arc<Inner>, remote: RemotePath, content: Content },
+    /// `id` names this reader to the read cache (its own fetch ahead).
+    Stored {
+        inner: Arc<Inner>,
+        remote: RemotePath,
+        content: Content,
+        id: u64,
+    },
 }
+
+/// Numbers the readers of stored files.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Reader {
     pub(crate) fn staged(file: std::fs::File, meta: Meta) -> Reader {
@@ -49,7 +58,8 @@ impl Reader {
 
     pub(crate) fn stored(inner: Arc<Inner>, remote: RemotePath, content: Content, meta: Meta) -> Reader {
         inner.reads.open(&content);
-        Reader { source: Source::Stored { inner, remote, content }, meta, next: 0, in_order: 0 }
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Reader { source: Source::Stored { inner, remote, content, id }, meta, next: 0, in_order: 0 }
     }
 
     /// The file's metadata when it was opened.
@@ -89,8 +99,8 @@ impl Reader {
                 .await?;
                 Ok(Bytes::from(buf))
             }
-            Source::Stored { inner, remote, content } => {
-                inner.reads.read(&inner.client, remote, content, offset, len, ahead).await
+            Source::Stored { inner, remote, content, id } => {
+                inner.reads.read(&inner.client, remote, content, *id, offset, len, ahead).await
             }
         }
     }
@@ -98,8 +108,8 @@ impl Reader {
 
 impl Drop for Reader {
     fn drop(&mut self) {
-        if let Source::Stored { inner, content, .. } = &self.source {
-            inner.reads.close(content);
+        if let Source::Stored { inner, content, id, .. } = &self.source {
+            inner.reads.close(content, *id);
         }
     }
 }

@@ -2,8 +2,9 @@
 //!
 //! A big file is one pass over its bytes here: they are gathered into
 //! pieces of [`PIECE`] bytes, and each piece is written to the content file
-//! and added to the MD5 on a blocking thread while the next piece arrives
-//! (one piece in flight, so the order holds). [`Writer::close`] then only
+//! on one blocking thread and added to the MD5 on another while the next
+//! piece arrives (one piece in flight, so the order holds; the MD5 is the
+//! slowest part, so nothing else waits in line with it). [`Writer::close`] then only
 //! makes the file durable and finishes the MD5; it reads the file again
 //! only when the writes were not in order from the start (a seek back, a
 //! hole, a truncation below what was hashed, or content that was there
@@ -37,8 +38,12 @@ struct Hashing {
     upto: u64,
 }
 
-/// What a piece's blocking job hands back.
-type Job = JoinHandle<std::io::Result<(Vec<u8>, Option<Hashing>)>>;
+/// A piece on its way: written to the file, and hashed if it continues the hash.
+#[derive(Debug)]
+struct Job {
+    write: JoinHandle<std::io::Result<()>>,
+    hash: Option<JoinHandle<Hashing>>,
+}
 
 /// A file opened with [`crate::Vfs::open_write`]: its bytes go to a content
 /// file in the cache folder. [`Writer::close`] finishes the MD5, records the
@@ -134,38 +139,42 @@ impl Writer {
         if self.piece.is_empty() {
             return Ok(());
         }
-        let spare = self.wait_job().await?;
-        let piece = std::mem::replace(&mut self.piece, spare);
+        self.wait_job().await?;
+        let piece = bytes::Bytes::from(std::mem::replace(&mut self.piece, Vec::with_capacity(PIECE)));
         let at = self.piece_at;
         self.piece_at += piece.len() as u64;
         let hashes = self.hash_valid && at == self.hashed_to;
         if hashes {
             self.hashed_to += piece.len() as u64;
         }
-        let mut hash = if hashes { self.hash.take() } else { None };
-        let file = self.file.clone();
-        self.job = Some(tokio::task::spawn_blocking(move || {
-            positioned::write_all_at(&file, &piece, at)?;
-            positioned::start_writeback(&file, at, piece.len() as u64);
-            if let Some(h) = hash.as_mut() {
+        let taken = if hashes { self.hash.take() } else { None };
+        let hash = taken.map(|mut h| {
+            let piece = piece.clone();
+            tokio::task::spawn_blocking(move || {
                 h.md5.update(&piece);
                 h.upto += piece.len() as u64;
-            }
-            let mut spare = piece;
-            spare.clear();
-            Ok((spare, hash))
-        }));
+                h
+            })
+        });
+        let file = self.file.clone();
+        let write = tokio::task::spawn_blocking(move || {
+            positioned::write_all_at(&file, &piece, at)?;
+            positioned::start_writeback(&file, at, piece.len() as u64);
+            Ok(())
+        });
+        self.job = Some(Job { write, hash });
         Ok(())
     }
 
-    /// Waits for the job in flight; returns its buffer for reuse.
-    async fn wait_job(&mut self) -> Result<Vec<u8>> {
-        let Some(job) = self.job.take() else { return Ok(Vec::with_capacity(PIECE)) };
-        let (spare, hash) = job.await.map_err(std::io::Error::other)??;
-        if hash.is_some() {
-            self.hash = hash;
+    /// Waits for the piece in flight.
+    async fn wait_job(&mut self) -> Result<()> {
+        let Some(job) = self.job.take() else { return Ok(()) };
+        let written = job.write.await.map_err(std::io::Error::other);
+        if let Some(hash) = job.hash {
+            self.hash = Some(hash.await.map_err(std::io::Error::other)?);
         }
-        Ok(spare)
+        written??;
+        Ok(())
     }
 
     /// Every write so far is in the file.
@@ -219,15 +228,18 @@ impl Writer {
     /// Finishes the file: makes the content durable, finishes its MD5 and
     /// records it; the upload follows shortly (never for local-only names).
     pub async fn close(mut self) -> Result<Meta> {
+        let started = std::time::Instant::now();
         self.settle().await?;
         let file = self.file.clone();
         blocking(move || file.sync_all()).await?;
+        let durable = started.elapsed();
         let hashed = match self.hash.take() {
             Some(h) if self.hash_valid && h.upto == self.len && self.hashed_to == self.len => {
                 Some(format!("{:x}", h.md5.finalize()))
             }
             _ => None,
         };
+        let read_again = hashed.is_none();
         let md5 = match hashed {
             Some(md5) => md5,
             None => {
@@ -252,6 +264,14 @@ impl Writer {
         let meta = staged.meta();
         self.inner.commit(&self.path, staged)?;
         self.closed = true;
+        tracing::debug!(
+            "{}: closed ({} bytes): durable after {} ms, MD5 {} after {} ms",
+            self.path,
+            self.len,
+            durable.as_millis(),
+            if read_again { "read again (not written in order)" } else { "computed as written" },
+            started.elapsed().as_millis()
+        );
         Ok(meta)
     }
 }
