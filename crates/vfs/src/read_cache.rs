@@ -398,13 +398,14 @@ async fn fetch_into(
             },
             Err(e) => Some(e),
         };
+        // A try that brought bytes is never the last one.
+        fruitless = if blocks.at() > before { 0 } else { fruitless + 1 };
         match error {
             Some(e) if e.retry() == fjordsync_jottacloud::Retry::Never => return Err(VfsError::remote(remote, e)),
-            Some(e) if fruitless + 1 >= FRUITLESS_TRIES => return Err(VfsError::remote(remote, e)),
+            Some(e) if fruitless >= FRUITLESS_TRIES => return Err(VfsError::remote(remote, e)),
             Some(e) => tracing::debug!("{remote}: range read cut at {}, asking again: {e}", blocks.at()),
             None => {}
         }
-        fruitless = if blocks.at() > before { 0 } else { fruitless + 1 };
         if fruitless >= FRUITLESS_TRIES {
             return Err(VfsError::Remote {
                 path: remote.to_string(),
