@@ -174,7 +174,7 @@ Files written are kept in the cache folder, their MD5 computed, and uploaded --w
 pending uploads survive a crash and finish at the next start. Deleted files and folders go to the Jottacloud
 trash; overwritten files keep their old versions. Finder's and Explorer's own files (._*, .DS_Store,
 Thumbs.db, desktop.ini, ...) stay in the cache and never reach the storage. Properties clients set
-(PROPPATCH) are kept in the cache folder too.
+(PROPPATCH) are kept in the cache folder too. Changes made elsewhere show up within --poll-interval.
 
 Stop with Ctrl-C or SIGTERM: the server finishes the pending uploads first and says how many; a second
 Ctrl-C stops at once and leaves them for the next start.
@@ -189,7 +189,7 @@ const MOUNT_HELP: &str = "\
 MOUNTPOINT must be an empty folder. Files written are kept in the cache folder and uploaded --write-back
 after they are closed; pending uploads survive a crash and finish at the next mount. Deleted files and
 folders go to the Jottacloud trash; overwritten files keep their old versions. Changes made elsewhere show
-up within a few seconds. Modes and owners are not kept (Jottacloud has none).
+up within --poll-interval. Modes and owners are not kept (Jottacloud has none).
 
 Stop with `fjordsync unmount MOUNTPOINT`, Ctrl-C or SIGTERM: the folder is unmounted and the pending
 uploads are finished first, saying how many; a second Ctrl-C stops at once and leaves them for the next
@@ -232,6 +232,10 @@ pub struct FolderCacheArgs {
     /// a file saved again meanwhile is uploaded once.
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_age)]
     pub write_back: u64,
+    /// How often to look for changes made elsewhere (the web, another computer), e.g. 30s, 5m:
+    /// they show up within this time. Each look lists the folder's whole tree in one request.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_interval)]
+    pub poll_interval: std::time::Duration,
 }
 
 /// `serve`: other programs reach the storage through a local server.

@@ -150,7 +150,7 @@ impl Fs {
         if slot.is_none() {
             let path = lock(&self.inodes).path(ino).ok_or(Errno::ENOENT)?;
             let writer = self.vfs.open_write(&path, false).await.map_err(vfs_err)?;
-            w.size.store(writer.size().await.map_err(vfs_err)?, Ordering::Relaxed);
+            w.size.store(writer.size(), Ordering::Relaxed);
             *slot = Some(writer);
         }
         let writer = slot.as_mut().expect("set above");
@@ -254,7 +254,7 @@ impl Fs {
             }
             None => {
                 let writer = self.vfs.open_write(&path, truncate).await.map_err(vfs_err)?;
-                let size = writer.size().await.map_err(vfs_err)?;
+                let size = writer.size();
                 let w = Arc::new(Writing {
                     writer: tokio::sync::Mutex::new(Some(writer)),
                     size: AtomicU64::new(size),

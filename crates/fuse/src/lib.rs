@@ -11,8 +11,9 @@
 //! * [`mount`]: mounting, unmounting, and telling our mounts from others.
 //!
 //! Attributes and names are trusted by the kernel for one second only, so
-//! changes made elsewhere (another computer, the web) show up soon; the
-//! core's listing cache is what keeps that cheap.
+//! changes made elsewhere (another computer, the web) show up within a
+//! second of the core's poll noticing them; the core's listings in memory
+//! keep that cheap.
 #![cfg(target_os = "linux")]
 
 mod attr;

@@ -5,14 +5,18 @@
 //! * [`Vfs`]: list, stat, read, write, mkdir, remove (to the Jottacloud
 //!   trash, never a hard delete), rename (a server-side move), copy and
 //!   `set_modified` on paths below one remote folder.
-//! * Folder listings are cached for [`VfsOptions::listing_ttl`] and dropped
-//!   at once after our own changes ([`listings`]).
+//! * Folder listings are kept in memory ([`listings`]): our own changes
+//!   update or drop them at once, and a poll of the served folder's
+//!   fingerprint every [`VfsOptions::poll_interval`] drops those that
+//!   changed elsewhere ([`poll`]); [`VfsOptions::listing_ttl`] is a safety net.
 //! * Reads go through a disk cache of byte ranges with a size limit, least
-//!   recently used evicted, never a file that is open ([`read_cache`]).
-//! * Writes are staged in a file in the cache folder; on close their MD5 is
-//!   computed and they are uploaded a moment later with the client's normal
-//!   upload (dedup, resume). Pending uploads are rows in a small SQLite file
-//!   ([`state`]), so a crash loses none: the next start finishes them.
+//!   recently used evicted, never a file that is open ([`read_cache`]); a
+//!   file read in order streams in ahead of the reader (`read_ahead`).
+//! * Writes are staged in a file in the cache folder, their MD5 computed as
+//!   the bytes arrive; after close they are uploaded a moment later with the
+//!   client's normal upload (dedup, resume). Pending uploads are rows in a
+//!   small SQLite file ([`state`]), so a crash loses none: the next start
+//!   finishes them.
 //! * Finder's and Explorer's habit files (`._*`, `.DS_Store`, `Thumbs.db`,
 //!   ...) are kept in the cache only and never reach the storage ([`junk`]).
 //! * Paths are [`VfsPath`]s: names only, no `..`, so nothing a client sends
@@ -26,6 +30,9 @@ pub mod listings;
 mod meta;
 mod options;
 mod path;
+pub mod poll;
+mod positioned;
+mod read_ahead;
 pub mod read_cache;
 mod reader;
 mod staged;
@@ -38,6 +45,7 @@ pub use error::{Result, VfsError};
 pub use meta::{DirEntry, FileState, Kind, Meta};
 pub use options::VfsOptions;
 pub use path::VfsPath;
+pub use poll::Polled;
 pub use reader::Reader;
 pub use uploader::Finished;
 pub use vfs::{Space, Vfs};

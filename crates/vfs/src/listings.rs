@@ -1,9 +1,11 @@
-//! Folder listings from the storage, trusted for a few seconds.
+//! Folder listings from the storage, kept in memory.
 //!
 //! File managers ask for the same folder many times a second (PROPFIND of
 //! the folder, then each child); one listing answers them all. Our own
-//! changes drop the affected listings at once, so a client sees its own
-//! writes immediately; changes made elsewhere show up within the TTL.
+//! changes update or drop the affected listings at once, so a client sees
+//! its own writes immediately; changes made elsewhere are found by the poll
+//! ([`crate::poll`]), which drops the listings they touched
+//! ([`Listings::drop_changed`]). The TTL is only a safety net.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -86,6 +88,22 @@ impl Listings {
         let mut c = self.lock();
         c.changes += 1;
         c.map.remove(folder);
+    }
+
+    /// The folders whose listing is held now.
+    pub fn folders(&self) -> Vec<VfsPath> {
+        self.lock().map.keys().cloned().collect()
+    }
+
+    /// After the storage changed elsewhere: drops every listing `same`
+    /// does not confirm, and lets no listing fetched before now be kept
+    /// (it may predate the change). Returns how many were dropped.
+    pub fn drop_changed(&self, same: impl Fn(&VfsPath, &HashMap<String, Meta>) -> bool) -> usize {
+        let mut c = self.lock();
+        c.changes += 1;
+        let before = c.map.len();
+        c.map.retain(|folder, (_, listing)| same(folder, listing.as_ref()));
+        before - c.map.len()
     }
 
     /// Drops the listings of `path`'s folder, of `path` and of everything

@@ -1,16 +1,27 @@
 //! An open file for reading.
 
-use std::io::SeekFrom;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use fjordsync_jottacloud::RemotePath;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::error::Result;
 use crate::meta::Meta;
+use crate::positioned::{self, blocking};
 use crate::read_cache::Content;
 use crate::vfs::Inner;
+
+/// How far ahead of a reader going through a file in order the download
+/// runs: at first this much (a peek into a big file fetches little more)...
+const AHEAD_MIN: u64 = 16 << 20;
+/// ...then as much as was read in order so far, up to this (far enough
+/// that the connection never waits for the reader).
+const AHEAD_MAX: u64 = 128 << 20;
+
+/// A read this close to where the last one ended still counts as in order:
+/// the kernel sends a FUSE mount's read-ahead requests several at once, so
+/// they may arrive a little out of order.
+const IN_ORDER_SLACK: u64 = 8 << 20;
 
 /// A file opened with [`crate::Vfs::open_read`]. A stored file's cached
 /// blocks are not evicted while it is open; a staged file is read from its
@@ -19,24 +30,36 @@ use crate::vfs::Inner;
 pub struct Reader {
     source: Source,
     meta: Meta,
-    /// Where the last read ended: a read from there is sequential.
+    /// Where the reads in order have got to.
     next: u64,
+    /// Bytes read in order since the last jump.
+    in_order: u64,
 }
 
 #[derive(Debug)]
 enum Source {
-    Staged(tokio::fs::File),
-    Stored { inner: Arc<Inner>, remote: RemotePath, content: Content },
+    Staged(Arc<std::fs::File>),
+    /// `id` names this reader to the read cache (its own fetch ahead).
+    Stored {
+        inner: Arc<Inner>,
+        remote: RemotePath,
+        content: Content,
+        id: u64,
+    },
 }
+
+/// Numbers the readers of stored files.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Reader {
     pub(crate) fn staged(file: std::fs::File, meta: Meta) -> Reader {
-        Reader { source: Source::Staged(tokio::fs::File::from_std(file)), meta, next: 0 }
+        Reader { source: Source::Staged(Arc::new(file)), meta, next: 0, in_order: 0 }
     }
 
     pub(crate) fn stored(inner: Arc<Inner>, remote: RemotePath, content: Content, meta: Meta) -> Reader {
         inner.reads.open(&content);
-        Reader { source: Source::Stored { inner, remote, content }, meta, next: 0 }
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Reader { source: Source::Stored { inner, remote, content, id }, meta, next: 0, in_order: 0 }
     }
 
     /// The file's metadata when it was opened.
@@ -46,26 +69,38 @@ impl Reader {
 
     /// `len` bytes from `offset`; fewer at the end of the file, none past it.
     pub async fn read_at(&mut self, offset: u64, len: usize) -> Result<Bytes> {
-        let sequential = offset == self.next;
-        let data = self.read_inner(offset, len, sequential).await?;
-        self.next = offset + data.len() as u64;
+        let in_order = offset == self.next || (self.in_order > 0 && offset.abs_diff(self.next) <= IN_ORDER_SLACK);
+        let ahead = if in_order { self.in_order.clamp(AHEAD_MIN, AHEAD_MAX) } else { 0 };
+        let data = self.read_inner(offset, len, ahead).await?;
+        let end = offset + data.len() as u64;
+        if in_order {
+            self.in_order += data.len() as u64;
+            self.next = self.next.max(end);
+        } else {
+            self.in_order = 0;
+            self.next = end;
+        }
         Ok(data)
     }
 
-    async fn read_inner(&mut self, offset: u64, len: usize, sequential: bool) -> Result<Bytes> {
+    async fn read_inner(&mut self, offset: u64, len: usize, ahead: u64) -> Result<Bytes> {
         match &mut self.source {
             Source::Staged(f) => {
                 let end = self.meta.size.min(offset.saturating_add(len as u64));
                 if offset >= end {
                     return Ok(Bytes::new());
                 }
-                f.seek(SeekFrom::Start(offset)).await?;
-                let mut buf = vec![0u8; (end - offset) as usize];
-                f.read_exact(&mut buf).await?;
+                let f = f.clone();
+                let buf = blocking(move || {
+                    let mut buf = vec![0u8; (end - offset) as usize];
+                    positioned::read_exact_at(&f, &mut buf, offset)?;
+                    Ok(buf)
+                })
+                .await?;
                 Ok(Bytes::from(buf))
             }
-            Source::Stored { inner, remote, content } => {
-                inner.reads.read(&inner.client, remote, content, offset, len, sequential).await
+            Source::Stored { inner, remote, content, id } => {
+                inner.reads.read(&inner.client, remote, content, *id, offset, len, ahead).await
             }
         }
     }
@@ -73,8 +108,8 @@ impl Reader {
 
 impl Drop for Reader {
     fn drop(&mut self) {
-        if let Source::Stored { inner, content, .. } = &self.source {
-            inner.reads.close(content);
+        if let Source::Stored { inner, content, id, .. } = &self.source {
+            inner.reads.close(content, *id);
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use fjordsync_jottacloud::{Client, CpHash, Error as ApiError, ListMode, RemotePath, names};
 use jiff::Timestamp;
@@ -17,6 +17,8 @@ use crate::listings::{Listing, Listings};
 use crate::meta::{DirEntry, FileState, Meta};
 use crate::options::VfsOptions;
 use crate::path::VfsPath;
+use crate::poll::{self, Polled};
+use crate::positioned::blocking;
 use crate::read_cache::{Content, ReadCache};
 use crate::reader::Reader;
 use crate::staged::{Overlay, Staged};
@@ -44,9 +46,11 @@ pub(crate) struct Inner {
     /// Wakes the upload task when something was staged.
     pub(crate) wake: Notify,
     pub(crate) stop: CancellationToken,
-    /// The upload task, awaited by [`Vfs::stop`].
-    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// The account's space, asked for at most once per listing TTL.
+    /// The upload task and the poller, awaited by [`Vfs::stop`].
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The fingerprint of the served folder's tree at the last poll.
+    pub(crate) baseline: poll::Baseline,
+    /// The account's space, asked for at most once per [`SPACE_TTL`].
     space: Mutex<Option<(Instant, Space)>>,
     /// Uploads the last run left pending, found at open.
     resumed: usize,
@@ -82,6 +86,10 @@ impl Inner {
     }
 }
 
+/// How long the account's space is trusted: file managers ask with every
+/// listing, and a copy in progress changes it.
+const SPACE_TTL: Duration = Duration::from_secs(5);
+
 /// The account's storage space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Space {
@@ -102,7 +110,7 @@ impl Vfs {
     /// Serves the storage folder `root` through `client`, caching in
     /// `cache_dir`. Checks that `root` is a folder, resumes the uploads a
     /// previous run left pending, removes what it left half-made, and starts
-    /// the upload task (on the current tokio runtime).
+    /// the upload task and the poller (on the current tokio runtime).
     pub async fn open(client: Client, root: RemotePath, cache_dir: &Path, options: VfsOptions) -> Result<Vfs> {
         match client.list_folder(&root, ListMode::Live).await {
             Ok(_) => {}
@@ -129,9 +137,10 @@ impl Vfs {
             }
         }
         let resumed = overlay.pending().count();
+        let stop = CancellationToken::new();
         let inner = Arc::new(Inner {
             resumed,
-            reads: ReadCache::new(dir.read_dir(), options.cache_max_size),
+            reads: ReadCache::new(dir.read_dir(), options.cache_max_size, stop.clone()),
             listings: Listings::new(options.listing_ttl),
             client,
             root,
@@ -142,12 +151,16 @@ impl Vfs {
             uploading: Mutex::new(HashSet::new()),
             gate: Arc::new(tokio::sync::RwLock::new(())),
             wake: Notify::new(),
-            stop: CancellationToken::new(),
-            task: Mutex::new(None),
+            stop,
+            tasks: Mutex::new(Vec::new()),
+            baseline: poll::Baseline::default(),
             space: Mutex::new(None),
         });
-        let task = tokio::spawn(uploader::run(inner.clone()));
-        *inner.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        let mut tasks = vec![tokio::spawn(uploader::run(inner.clone()))];
+        if let Some(every) = inner.options.poll_interval {
+            tasks.push(tokio::spawn(poll::run(inner.clone(), every)));
+        }
+        *inner.tasks.lock().unwrap_or_else(|p| p.into_inner()) = tasks;
         Ok(Vfs { inner })
     }
 
@@ -190,24 +203,32 @@ impl Vfs {
     }
 
     /// Stops the upload task (an upload in progress is cut; the storage
-    /// keeps what it got and the next start resumes it) and releases the
-    /// cache folder. What is still pending stays recorded and is uploaded at
-    /// the next start.
+    /// keeps what it got and the next start resumes it) and the poller, and
+    /// releases the cache folder. What is still pending stays recorded and
+    /// is uploaded at the next start.
     pub async fn stop(&self) {
         self.inner.stop.cancel();
-        let task = self.inner.task.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(task) = task {
+        let tasks = std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for task in tasks {
             task.abort();
             let _ = task.await;
         }
         self.inner.dir.release();
     }
 
+    /// Looks for changes made elsewhere now (the poller does it every
+    /// [`VfsOptions::poll_interval`]): folder listings they touched are
+    /// dropped, so the next look shows the change. Waits for a poll in
+    /// progress rather than running two at once.
+    pub async fn poll_now(&self) -> Result<Polled> {
+        poll::poll(&self.inner).await
+    }
+
     /// The account's used and total space (`None`: unlimited).
     pub async fn space(&self) -> Result<Space> {
         let cached = *self.inner.space.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((at, space)) = cached
-            && at.elapsed() < self.inner.options.listing_ttl
+            && at.elapsed() < SPACE_TTL
         {
             return Ok(space);
         }
@@ -299,8 +320,8 @@ impl Vfs {
             }
             _ => (cache_dir::create_new(&staged_path)?, None),
         };
-        let file = tokio::fs::File::from_std(file);
-        Ok(Writer::new(self.inner.clone(), path.clone(), file, file_name, is_local_only(name), modified))
+        let len = file.metadata()?.len();
+        Ok(Writer::new(self.inner.clone(), path.clone(), file, file_name, is_local_only(name), modified, len))
     }
 
     /// Creates `target` (a new content file) with the current content of
@@ -309,12 +330,14 @@ impl Vfs {
     async fn fill(&self, path: &VfsPath, meta: &Meta, target: &Path) -> Result<()> {
         let staged = self.inner.overlay().get(path).cloned();
         if let Some(s) = staged {
-            let mut src = tokio::fs::File::from_std(cache_dir::open_read(&self.inner.dir.staged(&s.file))?);
-            let mut out = tokio::fs::File::from_std(cache_dir::create_new(target)?);
-            let copied = async {
-                tokio::io::copy(&mut src, &mut out).await?;
-                out.sync_all().await
-            }
+            let mut src = cache_dir::open_read(&self.inner.dir.staged(&s.file))?;
+            let mut out = cache_dir::create_new(target)?;
+            // `std::io::copy` between files copies inside the kernel where it
+            // can (copy_file_range on Linux): no pass through our memory.
+            let copied = blocking(move || {
+                std::io::copy(&mut src, &mut out)?;
+                out.sync_all()
+            })
             .await;
             if let Err(e) = copied {
                 cache_dir::remove(target);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use fjordsync_emulator::{Config, Emulator};
 use fjordsync_jottacloud::{Client, ClientOptions, Endpoints, ListMode, MemoryTokenStore, RemotePath, auth};
-use fjordsync_vfs::{FileState, Vfs, VfsError, VfsOptions, VfsPath};
+use fjordsync_vfs::{FileState, Polled, Vfs, VfsError, VfsOptions, VfsPath};
 use md5::Digest;
 
 struct Env {
@@ -65,14 +65,39 @@ fn md5_hex(b: &[u8]) -> String {
     format!("{:x}", md5::Md5::digest(b))
 }
 
-/// Uploads start at once and listings are never trusted: tests see every change.
+/// Uploads start at once and listings are never trusted: tests see every
+/// change. No poller: tests that poll call `poll_now`.
 fn eager() -> VfsOptions {
-    VfsOptions { listing_ttl: Duration::ZERO, upload_delay: Duration::ZERO, ..VfsOptions::default() }
+    VfsOptions {
+        listing_ttl: Duration::ZERO,
+        upload_delay: Duration::ZERO,
+        poll_interval: None,
+        ..VfsOptions::default()
+    }
 }
 
 /// Uploads wait an hour: the test decides when they run.
 fn lazy() -> VfsOptions {
-    VfsOptions { listing_ttl: Duration::ZERO, upload_delay: Duration::from_secs(3600), ..VfsOptions::default() }
+    VfsOptions {
+        listing_ttl: Duration::ZERO,
+        upload_delay: Duration::from_secs(3600),
+        poll_interval: None,
+        ..VfsOptions::default()
+    }
+}
+
+/// Listings trusted for an hour: only a poll (or our own change) renews them.
+fn trusting(options: VfsOptions) -> VfsOptions {
+    VfsOptions { listing_ttl: Duration::from_secs(3600), ..options }
+}
+
+/// Requests the storage's file API (JFS: listings, downloads) has answered.
+fn jfs_requests(env: &Env) -> u64 {
+    env.emu.stats().requests_by_group.get("jfs").copied().unwrap_or(0)
+}
+
+async fn names(vfs: &Vfs, path: &str) -> Vec<String> {
+    vfs.list(&p(path)).await.unwrap().into_iter().map(|e| e.name).collect()
 }
 
 async fn write(vfs: &Vfs, path: &str, bytes: &[u8]) {
@@ -472,4 +497,168 @@ fn futures_are_send(vfs: &Vfs, path: &VfsPath) {
     send(vfs.finish_uploads());
     send(vfs.stop());
     send(vfs.space());
+}
+
+#[tokio::test]
+async fn a_change_made_elsewhere_shows_up_after_a_poll_without_waiting_for_the_ttl() {
+    let env = Env::start().await;
+    env.put("sub/old.txt", b"old").await;
+    env.put("other/keep.txt", b"keep").await;
+    let vfs = env.vfs(trusting(lazy())).await;
+    // Two at once: one after the other (the second finds the first's baseline).
+    let (a, b) = tokio::join!(vfs.poll_now(), vfs.poll_now());
+    let mut both = [a.unwrap(), b.unwrap()];
+    both.sort_by_key(|p| *p == Polled::Unchanged);
+    assert_eq!(both, [Polled::Baseline, Polled::Unchanged]);
+    assert_eq!(names(&vfs, "/").await, ["other", "sub"]);
+    assert_eq!(names(&vfs, "/sub").await, ["old.txt"]);
+    assert_eq!(names(&vfs, "/other").await, ["keep.txt"]);
+    assert_eq!(vfs.poll_now().await.unwrap(), Polled::Unchanged);
+
+    // Another client adds a file and changes one.
+    env.put("new.txt", b"new").await;
+    env.put("sub/old.txt", b"changed elsewhere").await;
+    assert_eq!(names(&vfs, "/").await, ["other", "sub"], "the listing is trusted until a poll");
+
+    assert_eq!(vfs.poll_now().await.unwrap(), Polled::Changed { dropped: 2 }, "the root's and sub's listings");
+    assert_eq!(names(&vfs, "/").await, ["new.txt", "other", "sub"]);
+    assert_eq!(&vfs.read(&p("/sub/old.txt"), 0, 100).await.unwrap()[..], b"changed elsewhere");
+    // A folder nothing changed in keeps its listing: no request.
+    let before = jfs_requests(&env);
+    assert_eq!(names(&vfs, "/other").await, ["keep.txt"]);
+    assert_eq!(jfs_requests(&env), before);
+    assert_eq!(vfs.poll_now().await.unwrap(), Polled::Unchanged);
+
+    // A folder removed elsewhere goes too.
+    env.client.delete_folder(&served().join("other").unwrap(), false).await.unwrap();
+    assert_eq!(vfs.poll_now().await.unwrap(), Polled::Changed { dropped: 2 }, "the root's and other's listings");
+    assert_eq!(names(&vfs, "/").await, ["new.txt", "sub"]);
+    assert!(matches!(vfs.list(&p("/other")).await, Err(VfsError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn our_own_writes_do_not_keep_dropping_listings() {
+    let env = Env::start().await;
+    env.put("sub/a.txt", b"a").await;
+    let vfs = env.vfs(trusting(lazy())).await;
+    assert_eq!(vfs.poll_now().await.unwrap(), Polled::Baseline);
+    assert_eq!(names(&vfs, "/").await, ["sub"]);
+    assert_eq!(names(&vfs, "/sub").await, ["a.txt"]);
+
+    write(&vfs, "/mine.txt", b"written here").await;
+    write(&vfs, "/sub/a.txt", b"changed here").await;
+    assert!(vfs.finish_uploads().await.failed.is_empty());
+    // The storage's tree moved, but our listings already show our writes.
+    assert_eq!(vfs.poll_now().await.unwrap(), Polled::Changed { dropped: 0 });
+    assert_eq!(vfs.poll_now().await.unwrap(), Polled::Unchanged, "the new fingerprint is the baseline");
+    let before = jfs_requests(&env);
+    assert_eq!(names(&vfs, "/").await, ["mine.txt", "sub"]);
+    assert_eq!(vfs.stat(&p("/sub/a.txt")).await.unwrap().md5.unwrap(), md5_hex(b"changed here"));
+    assert_eq!(jfs_requests(&env), before, "served from the listings held");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_poller_finds_changes_by_itself_and_stops_with_the_vfs() {
+    let env = Env::start().await;
+    let options = VfsOptions { poll_interval: Some(Duration::from_millis(100)), ..trusting(lazy()) };
+    let vfs = env.vfs(options).await;
+    assert!(names(&vfs, "/").await.is_empty());
+    env.put("elsewhere.txt", b"made elsewhere").await;
+    let mut seen = false;
+    for _ in 0..300 {
+        if names(&vfs, "/").await == ["elsewhere.txt"] {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen, "the change showed up within 15 s of polls every 100 ms");
+
+    vfs.stop().await;
+    let after_stop = jfs_requests(&env);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(jfs_requests(&env), after_stop, "no poll after the stop");
+}
+
+#[tokio::test]
+async fn a_file_read_in_order_streams_in_and_a_peek_fetches_little() {
+    let env = Env::start().await;
+    let big: Vec<u8> = (0..64 * 1024 * 1024u32).map(|i| (i % 241) as u8 ^ (i >> 20) as u8).collect();
+    env.put("big.bin", &big).await;
+    let vfs = env.vfs(eager()).await;
+
+    // A peek: the fetch ahead stops at its first window once the file is closed.
+    let before = env.emu.stats().bytes_downloaded;
+    let mut r = vfs.open_read(&p("/big.bin")).await.unwrap();
+    assert_eq!(&r.read_at(0, 4096).await.unwrap()[..], &big[..4096]);
+    drop(r);
+    let mut seen = 0;
+    for _ in 0..50 {
+        seen = env.emu.stats().bytes_downloaded - before;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(seen < 40 * 1024 * 1024, "a peek fetched {seen} bytes of 64 MiB");
+
+    // From start to end in pieces: one download streams it in.
+    let vfs2 = Vfs::open(env.client.clone(), served(), &env.dir.path().join("cache2"), eager()).await.unwrap();
+    let before = jfs_requests(&env);
+    let mut r = vfs2.open_read(&p("/big.bin")).await.unwrap();
+    let mut all = Vec::with_capacity(big.len());
+    loop {
+        let piece = r.read_at(all.len() as u64, 128 * 1024).await.unwrap();
+        if piece.is_empty() {
+            break;
+        }
+        all.extend_from_slice(&piece);
+    }
+    assert!(all == big, "the bytes read are the file's");
+    let requests = jfs_requests(&env) - before;
+    assert!(requests <= 3, "a read of 64 MiB in order took {requests} requests");
+}
+
+#[tokio::test]
+async fn the_md5_is_right_whatever_the_order_of_writes() {
+    let env = Env::start().await;
+    let vfs = env.vfs(lazy()).await;
+    let data: Vec<u8> = (0..3 * 1024 * 1024 + 17u32).map(|i| (i % 253) as u8).collect();
+    let half = data.len() / 2;
+    // In order, in small pieces (a WebDAV body): hashed as it arrives.
+    let mut w = vfs.open_write(&p("/in-order.bin"), true).await.unwrap();
+    for (i, piece) in data.chunks(7000).enumerate() {
+        w.write_at((i * 7000) as u64, piece).await.unwrap();
+    }
+    assert_eq!(w.close().await.unwrap().md5.unwrap(), md5_hex(&data));
+    // Second half first, then the first half.
+    let mut w = vfs.open_write(&p("/backwards.bin"), true).await.unwrap();
+    w.write_at(half as u64, &data[half..]).await.unwrap();
+    w.write_at(0, &data[..half]).await.unwrap();
+    assert_eq!(w.close().await.unwrap().md5.unwrap(), md5_hex(&data));
+    // Written, then a part written again with other bytes.
+    let mut w = vfs.open_write(&p("/rewritten.bin"), true).await.unwrap();
+    w.write_at(0, &data).await.unwrap();
+    w.write_at(10, b"again").await.unwrap();
+    let mut want = data.clone();
+    want[10..15].copy_from_slice(b"again");
+    assert_eq!(w.close().await.unwrap().md5.unwrap(), md5_hex(&want));
+    // Cut short, and a hole left by a write past the end.
+    let mut w = vfs.open_write(&p("/cut.bin"), true).await.unwrap();
+    w.write_at(0, &data).await.unwrap();
+    w.truncate(half as u64).await.unwrap();
+    w.write_at(half as u64 + 3, b"tail").await.unwrap();
+    let mut want = data[..half].to_vec();
+    want.extend_from_slice(&[0, 0, 0]);
+    want.extend_from_slice(b"tail");
+    assert_eq!(w.read_at(0, want.len() + 10).await.unwrap()[..], want[..], "it reads what it wrote");
+    assert_eq!(w.close().await.unwrap().md5.unwrap(), md5_hex(&want));
+    // Appended to what was there.
+    let mut w = vfs.open_write(&p("/in-order.bin"), false).await.unwrap();
+    w.write_at(data.len() as u64, b"more").await.unwrap();
+    let mut want = data.clone();
+    want.extend_from_slice(b"more");
+    assert_eq!(w.close().await.unwrap().md5.unwrap(), md5_hex(&want));
+
+    let done = vfs.finish_uploads().await;
+    assert!(done.failed.is_empty(), "{done:?}");
+    assert_eq!(env.stored_md5("in-order.bin").await.unwrap(), md5_hex(&want));
+    assert_eq!(env.stored_md5("backwards.bin").await.unwrap(), md5_hex(&data));
 }

@@ -86,7 +86,7 @@ impl DavFileSystem for DavVfs {
                 empty.close().await.map_err(logged)?;
             }
             let w = self.vfs.open_write(&p, options.truncate).await.map_err(logged)?;
-            let size = w.size().await.map_err(logged)?;
+            let size = w.size();
             Ok(Box::new(DavVfsFile::writer(w, size)) as Box<dyn DavFile>)
         }
         .boxed()

@@ -20,7 +20,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 pub struct FolderOptions<'a> {
     /// REMOTE:PATH as typed.
     pub remote: &'a str,
-    /// `--cache-dir`, `--cache-max-size`, `--write-back`.
+    /// `--cache-dir`, `--cache-max-size`, `--write-back`, `--poll-interval`.
     pub cache: &'a FolderCacheArgs,
     /// `serve` or `mount`: a subfolder of the cache, so a server and a mount
     /// of the same folder never share one cache folder; also the verb of
@@ -40,6 +40,7 @@ pub async fn open(ctx: &Context, o: FolderOptions<'_>) -> anyhow::Result<(Vfs, P
     let options = VfsOptions {
         cache_max_size: o.cache.cache_max_size,
         upload_delay: Duration::from_secs(o.cache.write_back),
+        poll_interval: Some(o.cache.poll_interval),
         ..VfsOptions::default()
     };
     let remote = o.remote;
