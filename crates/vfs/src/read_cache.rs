@@ -311,8 +311,10 @@ fn runs(have: &[bool], first: usize, last: usize) -> Vec<(u64, u64)> {
     out
 }
 
-/// Tries of a range read that bring no new byte before it fails.
-pub(crate) const FRUITLESS_TRIES: u32 = 4;
+/// Tries of a range read that bring no new byte before it fails. A reply
+/// cut near the end of a range often brings nothing (the few bytes before
+/// the connection broke are lost with it), so a bad line needs several.
+pub(crate) const FRUITLESS_TRIES: u32 = 10;
 
 /// Bytes of a download gathered into whole blocks, each written to the
 /// cache file at its place as it completes.
