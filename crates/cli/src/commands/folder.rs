@@ -65,9 +65,9 @@ fn default_cache_dir(kind: &str, remote: &str, path: &str) -> anyhow::Result<Pat
 }
 
 /// Uploads what is pending, saying how many and, while it takes, how many
-/// are left; a second Ctrl-C stops at once. `who` starts each line
-/// (`fjordsync serve webdav`).
-pub async fn finish(vfs: &Vfs, who: &str) -> anyhow::Result<()> {
+/// are left; a second Ctrl-C (or SIGTERM) on `stops` stops at once. `who`
+/// starts each line (`fjordsync serve webdav`).
+pub async fn finish(vfs: &Vfs, who: &str, stops: &mut crate::signals::Stops) -> anyhow::Result<()> {
     let pending = vfs.pending_uploads();
     if pending == 0 {
         eprintln!("{who}: stopped; nothing was waiting for upload");
@@ -85,7 +85,7 @@ pub async fn finish(vfs: &Vfs, who: &str) -> anyhow::Result<()> {
         tokio::select! {
             done = &mut uploads => break done,
             _ = tick.tick() => eprintln!("{who}: {} upload(s) left", vfs.pending_uploads()),
-            _ = crate::signals::stop_requested() => {
+            _ = stops.next() => {
                 let left = vfs.pending_uploads();
                 vfs.stop().await;
                 eprintln!("{who}: stopped; {left} file(s) wait in the cache and are uploaded at the next start");

@@ -52,6 +52,7 @@ pub async fn mount(ctx: &Context, args: MountArgs) -> anyhow::Result<()> {
         eprintln!("{WHO}: finishing {left} upload(s) left by the last run");
     }
 
+    let mut stops = crate::signals::Stops::listen();
     tokio::select! {
         r = mounted.ended() => {
             if let Err(e) = r {
@@ -59,11 +60,11 @@ pub async fn mount(ctx: &Context, args: MountArgs) -> anyhow::Result<()> {
             }
             eprintln!("{WHO}: {} was unmounted", mounted.point().display());
         }
-        _ = crate::signals::stop_requested() => {
+        _ = stops.next() => {
             unmount_at_stop(&mounted);
             tokio::select! {
                 _ = mounted.ended() => {}
-                _ = crate::signals::stop_requested() => {
+                _ = stops.next() => {
                     let left = vfs.pending_uploads();
                     vfs.stop().await;
                     eprintln!("{WHO}: stopped; {left} file(s) wait in the cache and are uploaded at the next start");
@@ -72,7 +73,7 @@ pub async fn mount(ctx: &Context, args: MountArgs) -> anyhow::Result<()> {
             }
         }
     }
-    folder::finish(&vfs, WHO).await
+    folder::finish(&vfs, WHO, &mut stops).await
 }
 
 /// Unmounts after a signal: detached if a program still uses it (it goes

@@ -32,12 +32,13 @@ pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> 
         eprintln!("{WHO}: finishing {left} upload(s) left by the last run");
     }
 
+    let mut stops = crate::signals::Stops::listen();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut server = tokio::spawn(fjordsync_webdav::serve_until(listener, vfs.clone(), login, async {
         let _ = stopped.await;
     }));
     tokio::select! {
-        _ = crate::signals::stop_requested() => {}
+        _ = stops.next() => {}
         r = &mut server => {
             vfs.stop().await;
             return match r {
@@ -51,7 +52,7 @@ pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> 
     if tokio::time::timeout(STOP_GRACE, server).await.is_err() {
         eprintln!("{WHO}: requests still open after {} s; stopping them", STOP_GRACE.as_secs());
     }
-    folder::finish(&vfs, WHO).await
+    folder::finish(&vfs, WHO, &mut stops).await
 }
 
 /// The login from `--user`/`--pass`, or a new random one (`true`).
