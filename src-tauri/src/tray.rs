@@ -117,8 +117,9 @@ fn outcome(o: &str, lang: Lang) -> &'static str {
 /// A mount's line: its name and what it is doing.
 fn mount_line(m: &MountDto, lang: Lang) -> String {
     let w = lang.words();
-    let named = |text: &str| lang::fill(text, &[("name", &m.name)]);
-    let counted = |texts: [&str; 2], n: u32| lang.count(texts, u64::from(n), &[("name", &m.name)]);
+    let name = &m.form.name;
+    let named = |text: &str| lang::fill(text, &[("name", name)]);
+    let counted = |texts: [&str; 2], n: u32| lang.count(texts, u64::from(n), &[("name", name)]);
     match m.status.as_ref() {
         Some(s) => match s.state {
             MountState::Mounted if s.pending_uploads > 0 => counted(w.mount_uploading, s.pending_uploads),
@@ -198,7 +199,7 @@ pub fn view(
         .iter()
         .map(|m| {
             let open = m.status.as_ref().is_some_and(|s| s.state == MountState::Mounted);
-            (m.id.clone(), mount_line(m, lang), open)
+            (m.form.id.clone(), mount_line(m, lang), open)
         })
         .collect();
     let w = lang.words();
@@ -590,14 +591,16 @@ mod tests {
     }
 
     fn mount(name: &str, mounted: bool, state: Option<MountState>, pending: u32, problem: bool) -> MountDto {
-        use fjordsync_api::dto::{MountAccess, MountProblem, MountStatus};
+        use fjordsync_api::dto::{MountAccess, MountFormDto, MountProblem, MountStatus};
         MountDto {
-            id: name.to_lowercase(),
-            name: name.into(),
-            storage: "demo".into(),
-            folder: "Photos".into(),
-            access: MountAccess::FileManager { port: None },
-            cache_max_size: None,
+            form: MountFormDto {
+                id: name.to_lowercase(),
+                name: name.into(),
+                storage: "demo".into(),
+                folder: "Photos".into(),
+                access: MountAccess::FileManager { port: None },
+                cache_max_size: None,
+            },
             mounted,
             status: state.map(|state| MountStatus {
                 pending_uploads: pending,

@@ -412,23 +412,16 @@ impl From<crate::error::AppError> for WatchErrorDto {
 /// cached bytes, pending uploads, the last problem).
 pub use fjordsync_engine::mount::{MountAccess, MountLocation, MountProblem, MountState, MountStatus};
 
-/// A mount as the Mount screen shows it.
+/// A mount as the Mount screen shows it: what its form edits, and what it
+/// is doing.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct MountDto {
-    /// Its id (the engine task's).
-    pub id: String,
-    /// The user's name for it.
-    pub name: String,
-    /// The storage.
-    pub storage: String,
-    /// The folder on it (empty: the whole storage).
-    pub folder: String,
-    /// How it is reached.
-    pub access: MountAccess,
-    /// The read cache's limit in bytes (`None`: 1 GiB).
-    pub cache_max_size: Option<u64>,
+    /// Its settings, as the form edits them (`id` is the engine task's).
+    #[serde(flatten)]
+    #[cfg_attr(test, ts(flatten))]
+    pub form: MountFormDto,
     /// The user wants it mounted ("Unmount" turns this off; kept across restarts).
     pub mounted: bool,
     /// What it is doing in this process (`None`: not started here, e.g.
@@ -449,7 +442,7 @@ pub struct MountFormDto {
     pub name: String,
     /// The storage.
     pub storage: String,
-    /// The folder on it.
+    /// The folder on it (empty: the whole storage).
     pub folder: String,
     /// How it is reached.
     pub access: MountAccess,

@@ -133,12 +133,14 @@ impl Api {
         Some(MountDto {
             status: self.mounts.status_of(&id),
             webdav: self.mounts.login_of(&id),
-            id,
-            name: task.name.clone(),
-            storage: spec.remote.clone(),
-            folder: spec.path.clone(),
-            access: spec.access.clone(),
-            cache_max_size: spec.cache_max_size,
+            form: MountFormDto {
+                id,
+                name: task.name.clone(),
+                storage: spec.remote.clone(),
+                folder: spec.path.clone(),
+                access: spec.access.clone(),
+                cache_max_size: spec.cache_max_size,
+            },
             mounted: !task.paused,
         })
     }

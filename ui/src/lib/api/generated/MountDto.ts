@@ -4,15 +4,29 @@ import type { MountStatus } from "./MountStatus";
 import type { WebDavLoginDto } from "./WebDavLoginDto";
 
 /**
- * A mount as the Mount screen shows it.
+ * A mount as the Mount screen shows it: what its form edits, and what it
+ * is doing.
  */
 export type MountDto = { 
 /**
- * Its id (the engine task's).
+ * The user wants it mounted ("Unmount" turns this off; kept across restarts).
+ */
+mounted: boolean, 
+/**
+ * What it is doing in this process (`None`: not started here, e.g.
+ * another Fjordsync program keeps the mounts).
+ */
+status: MountStatus | null, 
+/**
+ * While served over WebDAV: the address and login, for any WebDAV client.
+ */
+webdav: WebDavLoginDto | null, 
+/**
+ * Empty for a new mount.
  */
 id: string, 
 /**
- * The user's name for it.
+ * Its name.
  */
 name: string, 
 /**
@@ -30,17 +44,4 @@ access: MountAccess,
 /**
  * The read cache's limit in bytes (`None`: 1 GiB).
  */
-cacheMaxSize: number | null, 
-/**
- * The user wants it mounted ("Unmount" turns this off; kept across restarts).
- */
-mounted: boolean, 
-/**
- * What it is doing in this process (`None`: not started here, e.g.
- * another Fjordsync program keeps the mounts).
- */
-status: MountStatus | null, 
-/**
- * While served over WebDAV: the address and login, for any WebDAV client.
- */
-webdav: WebDavLoginDto | null, };
+cacheMaxSize: number | null, };

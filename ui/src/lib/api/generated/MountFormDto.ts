@@ -18,7 +18,7 @@ name: string,
  */
 storage: string, 
 /**
- * The folder on it.
+ * The folder on it (empty: the whole storage).
  */
 folder: string, 
 /**
