@@ -21,6 +21,8 @@ SUDO=""
 [[ "$(id -u)" == 0 ]] || SUDO="sudo"
 PKG="$(dpkg-deb -f "$DEB" Package)"
 fail() { echo "FAIL package: $*" >&2; exit 1; }
+# Mounting a storage folder as a folder needs fusermount3 for a user who is not root.
+dpkg-deb -f "$DEB" Depends | grep -qw fuse3 || fail "the package does not depend on fuse3 (mounts need fusermount3)"
 
 if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q "install ok installed"; then
   fail "a package named $PKG is already installed here; remove it first (apt remove $PKG)"
