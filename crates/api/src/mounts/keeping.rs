@@ -104,7 +104,7 @@ impl Api {
 
     /// A removed mount leaves nothing behind once its uploads are done:
     /// its status goes, and so does its cache folder.
-    async fn forget_removed_mount(&self, task: &Task, id: &str) {
+    pub(crate) async fn forget_removed_mount(&self, task: &Task, id: &str) {
         let key = task.id.to_string();
         let still_there = self.with_db(move |db| Ok(db.tasks().get(&key).is_ok())).await.unwrap_or(true);
         let pending = self.mounts.status_of(id).map_or(0, |s| s.pending_uploads);

@@ -10,7 +10,7 @@ pub mod quit;
 
 use std::path::PathBuf;
 
-use fjordsync_engine::mount::{MountError, MountLocation, MountSpec};
+use fjordsync_engine::mount::{MountError, MountLocation, MountSpec, MountState};
 use fjordsync_engine::tasks::{Job, NewTask, Task};
 
 use crate::Api;
@@ -86,6 +86,13 @@ impl Api {
         let key = task.id.to_string();
         self.with_db(move |db| db.tasks().remove(&key).map(|_| ()).map_err(task_err)).await?;
         self.poke_scheduler();
+        // Not mounted by this process now: nothing will end and clean up
+        // after it, so its cache goes now (if its uploads are done; a
+        // mount kept by another program is cleaned up by that program).
+        let stopped = self.mounts.status_of(&id).is_some_and(|s| s.state == MountState::Stopped);
+        if stopped {
+            self.forget_removed_mount(&task, &id).await;
+        }
         Ok(())
     }
 

@@ -461,6 +461,12 @@ async fn the_daemon_keeps_mounts() {
     let listed = env.ok(&["ls", "demo:Photos"]).await;
     assert!(listed.contains("new.txt"), "{listed}");
     assert!(http.get(&url).send().await.is_err(), "the server is gone");
+    // Removed: gone from the list, and its cache with it (nothing waits in it).
+    let cache = env.path("data").join("mounts").join(format!("task-{id}"));
+    assert!(cache.join("state.db").is_file(), "{}", cache.display());
+    d.ok("delete_mount", json!({"id": id})).await;
+    assert!(mount_named(&d, "photos").await.is_null());
+    assert!(!cache.exists(), "the removed mount's cache is gone");
 
     if !Path::new("/dev/fuse").exists() {
         eprintln!("the folder part skipped: this machine has no /dev/fuse");
