@@ -15,7 +15,7 @@
 //! peek into a big file fetches a window, not the whole file.
 //!
 //! It ends when its reader closes the file, the file is complete, the vfs
-//! stops, or the download fails ([`FRUITLESS_TRIES`] replies in a row that
+//! stops, or the download fails ([`FRUITLESS_TRIES`](crate::read_cache::FRUITLESS_TRIES) replies in a row that
 //! brought no block, or at once for what another try cannot fix); readers
 //! then fetch what they need themselves, as for any read out of order.
 
@@ -25,8 +25,8 @@ use fjordsync_jottacloud::{Client, DownloadOptions, RemotePath};
 use futures_util::StreamExt;
 use tokio::sync::Notify;
 
-use crate::error::{Result, VfsError};
-use crate::read_cache::{BLOCK, Blocks, Content, Entry, FRUITLESS_TRIES, Shared};
+use crate::error::Result;
+use crate::read_cache::{BLOCK, Blocks, Content, Entry, Shared, ask_again};
 
 /// A running fetch ahead (in its file's cache entry).
 #[derive(Debug)]
@@ -202,20 +202,8 @@ async fn fetch(
             },
         };
         fruitless = if landed_any { 0 } else { fruitless + 1 };
-        match error {
-            Some(e) if e.retry() == fjordsync_jottacloud::Retry::Never => return Err(VfsError::remote(remote, e)),
-            Some(e) if fruitless >= FRUITLESS_TRIES => return Err(VfsError::remote(remote, e)),
-            Some(e) => tracing::debug!("{remote}: reading ahead cut at {}, asking again: {e}", blocks.at()),
-            None if fruitless >= FRUITLESS_TRIES => {
-                return Err(VfsError::Remote {
-                    path: remote.to_string(),
-                    source: fjordsync_jottacloud::Error::Protocol(format!(
-                        "asked for the bytes {}..{stop}, the replies brought no block",
-                        from * BLOCK
-                    )),
-                });
-            }
-            None => {}
-        }
+        ask_again(remote, error, fruitless, blocks.at(), || {
+            format!("asked for the bytes {}..{stop}, the replies brought no block", from * BLOCK)
+        })?;
     }
 }

@@ -363,6 +363,32 @@ impl Blocks {
     }
 }
 
+/// After a reply of a range read that ended (`error`: how, if it broke
+/// off) at byte `at`, with `fruitless` replies in a row that brought
+/// nothing: `Ok` to ask again from `at`, or the error to give up with
+/// (what another try cannot fix, or [`FRUITLESS_TRIES`] fruitless replies;
+/// `short` says what went wrong when the replies simply ended short).
+pub(crate) fn ask_again(
+    remote: &RemotePath,
+    error: Option<fjordsync_jottacloud::Error>,
+    fruitless: u32,
+    at: u64,
+    short: impl FnOnce() -> String,
+) -> Result<()> {
+    match error {
+        Some(e) if e.retry() == fjordsync_jottacloud::Retry::Never => Err(VfsError::remote(remote, e)),
+        Some(e) if fruitless >= FRUITLESS_TRIES => Err(VfsError::remote(remote, e)),
+        Some(e) => {
+            tracing::debug!("{remote}: range read cut at {at}, asking again: {e}");
+            Ok(())
+        }
+        None if fruitless >= FRUITLESS_TRIES => {
+            Err(VfsError::Remote { path: remote.to_string(), source: fjordsync_jottacloud::Error::Protocol(short()) })
+        }
+        None => Ok(()),
+    }
+}
+
 /// Fetches blocks `from..to` of `content` (stored at `remote`) into the
 /// cache, marking each held as it lands. A reply cut in the middle is asked
 /// for again from where it stopped; it fails after [`FRUITLESS_TRIES`] tries
@@ -402,22 +428,9 @@ async fn fetch_into(
         };
         // A try that brought bytes is never the last one.
         fruitless = if blocks.at() > before { 0 } else { fruitless + 1 };
-        match error {
-            Some(e) if e.retry() == fjordsync_jottacloud::Retry::Never => return Err(VfsError::remote(remote, e)),
-            Some(e) if fruitless >= FRUITLESS_TRIES => return Err(VfsError::remote(remote, e)),
-            Some(e) => tracing::debug!("{remote}: range read cut at {}, asking again: {e}", blocks.at()),
-            None => {}
-        }
-        if fruitless >= FRUITLESS_TRIES {
-            return Err(VfsError::Remote {
-                path: remote.to_string(),
-                source: fjordsync_jottacloud::Error::Protocol(format!(
-                    "asked for the bytes {}..{stop}, the reply ended at {}",
-                    from * BLOCK,
-                    blocks.at()
-                )),
-            });
-        }
+        ask_again(remote, error, fruitless, blocks.at(), || {
+            format!("asked for the bytes {}..{stop}, the reply ended at {}", from * BLOCK, blocks.at())
+        })?;
     }
     Ok(())
 }

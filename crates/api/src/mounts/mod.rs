@@ -16,7 +16,7 @@ use fjordsync_engine::tasks::{Job, NewTask, Task};
 use crate::Api;
 use crate::dto::{MountDto, MountFormDto};
 use crate::error::{AppError, AppResult};
-use crate::tasks::convert::{dto_id, task_err, task_id};
+use crate::tasks::convert::{dto_id, task_err};
 
 /// A form the engine refuses, with a code per field so the form can put
 /// the reason where it belongs.
@@ -126,8 +126,7 @@ impl Api {
 
     /// The engine task behind a mount id (refused if it is another kind).
     async fn mount_task(&self, id: &str) -> AppResult<Task> {
-        let key = task_id(id)?.to_string();
-        let task = self.with_db(move |db| db.tasks().get(&key).map_err(task_err)).await?;
+        let task = self.engine_task(id).await?;
         match task.job {
             Job::Mount(_) => Ok(task),
             _ => Err(AppError::new("not_found", format!("no mount with id {id}"))),
