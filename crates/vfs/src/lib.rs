@@ -11,7 +11,9 @@
 //!   changed elsewhere ([`poll`]); [`VfsOptions::listing_ttl`] is a safety net.
 //! * Reads go through a disk cache of byte ranges with a size limit, least
 //!   recently used evicted, never a file that is open ([`read_cache`]); a
-//!   file read in order streams in ahead of the reader (`read_ahead`).
+//!   file read in order streams in ahead of the reader (`read_ahead`); a
+//!   big one (over a quarter of the cache) streams past the cache, held only
+//!   in memory around its reader (`pass_through`).
 //! * Writes are staged in a file in the cache folder, their MD5 computed as
 //!   the bytes arrive; after close they are uploaded a moment later with the
 //!   client's normal upload (dedup, resume). Pending uploads are rows in a
@@ -29,6 +31,7 @@ pub mod junk;
 pub mod listings;
 mod meta;
 mod options;
+mod pass_through;
 mod path;
 pub mod poll;
 mod positioned;

@@ -4,7 +4,8 @@
 //! its MD5 and size (content-addressed: a new revision is a new entry, and
 //! equal files share one). A read fetches only the missing blocks it needs,
 //! with HTTP ranges; a file read in order is fetched by one streaming
-//! download running ahead of the reader instead (`read_ahead`).
+//! download running ahead of the reader instead (`read_ahead`), or, for a
+//! file too big to keep, past the cache altogether (`pass_through`).
 //! When the blocks held exceed the size limit, whole files go, least
 //! recently used first, never one that is open or being fetched ahead. The
 //! index lives in memory; the folder is emptied at every start, so a crash
@@ -134,6 +135,18 @@ impl ReadCache {
     /// Bytes held now.
     pub fn size(&self) -> u64 {
         self.shared.lock().total
+    }
+
+    /// The size limit.
+    pub(crate) fn max(&self) -> u64 {
+        self.shared.max
+    }
+
+    /// Whether the byte at `offset` of `content` is held.
+    pub(crate) fn holds(&self, content: &Content, offset: u64) -> bool {
+        let Some(key) = content.key() else { return false };
+        let idx = self.shared.lock();
+        idx.entries.get(&key).is_some_and(|e| e.have.get((offset / BLOCK) as usize).is_some_and(|h| *h))
     }
 
     /// Marks `content` open: it stays until [`ReadCache::close`].

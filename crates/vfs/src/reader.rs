@@ -7,6 +7,7 @@ use fjordsync_jottacloud::RemotePath;
 
 use crate::error::Result;
 use crate::meta::Meta;
+use crate::pass_through::{self, PassThrough};
 use crate::positioned::{self, blocking};
 use crate::read_cache::Content;
 use crate::vfs::Inner;
@@ -22,6 +23,11 @@ const AHEAD_MAX: u64 = 128 << 20;
 /// the kernel sends a FUSE mount's read-ahead requests several at once, so
 /// they may arrive a little out of order.
 const IN_ORDER_SLACK: u64 = 8 << 20;
+
+/// Downloads past the cache a reader may start and then leave (by reading
+/// out of their reach) before it reads only through the cache: a reader
+/// that keeps jumping about is better served by blocks that stay.
+const PASS_THROUGH_TRIES: u32 = 3;
 
 /// A file opened with [`crate::Vfs::open_read`]. A stored file's cached
 /// blocks are not evicted while it is open; a staged file is read from its
@@ -45,6 +51,10 @@ enum Source {
         remote: RemotePath,
         content: Content,
         id: u64,
+        /// Its download past the cache (a big file read in order), and how
+        /// many it started.
+        passing: Option<PassThrough>,
+        passes: u32,
     },
 }
 
@@ -59,7 +69,8 @@ impl Reader {
     pub(crate) fn stored(inner: Arc<Inner>, remote: RemotePath, content: Content, meta: Meta) -> Reader {
         inner.reads.open(&content);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Reader { source: Source::Stored { inner, remote, content, id }, meta, next: 0, in_order: 0 }
+        let source = Source::Stored { inner, remote, content, id, passing: None, passes: 0 };
+        Reader { source, meta, next: 0, in_order: 0 }
     }
 
     /// The file's metadata when it was opened.
@@ -99,7 +110,26 @@ impl Reader {
                 .await?;
                 Ok(Bytes::from(buf))
             }
-            Source::Stored { inner, remote, content, id } => {
+            Source::Stored { inner, remote, content, id, passing, passes } => {
+                if let Some(p) = passing {
+                    match p.read(offset, len).await {
+                        Some(r) => return r,
+                        None => *passing = None,
+                    }
+                }
+                let pass = ahead > 0
+                    && *passes < PASS_THROUGH_TRIES
+                    && pass_through::streams_past(content.size, inner.reads.max())
+                    && !inner.reads.holds(content, offset);
+                if pass {
+                    *passes += 1;
+                    let p =
+                        passing.insert(PassThrough::start(&inner.client, remote, offset, content.size, &inner.stop));
+                    if let Some(r) = p.read(offset, len).await {
+                        return r;
+                    }
+                    *passing = None;
+                }
                 inner.reads.read(&inner.client, remote, content, *id, offset, len, ahead).await
             }
         }

@@ -664,3 +664,47 @@ async fn the_md5_is_right_whatever_the_order_of_writes() {
     assert_eq!(env.stored_md5("in-order.bin").await.unwrap(), md5_hex(&want));
     assert_eq!(env.stored_md5("backwards.bin").await.unwrap(), md5_hex(&data));
 }
+
+#[tokio::test]
+async fn a_big_file_read_in_order_streams_past_the_cache() {
+    let env = Env::start().await;
+    let big: Vec<u8> = (0..24 * 1024 * 1024u32).map(|i| (i % 239) as u8 ^ (i >> 20) as u8).collect();
+    env.put("big.bin", &big).await;
+    // A file over a quarter of the cache's limit is not kept in it.
+    let vfs = env.vfs(VfsOptions { cache_max_size: 16 * 1024 * 1024, ..eager() }).await;
+    let before = jfs_requests(&env);
+    let (mut r, same) = read_shuffled(vfs.open_read(&p("/big.bin")).await.unwrap(), &big).await;
+    assert!(same, "the bytes read are the file's");
+    let requests = jfs_requests(&env) - before;
+    assert!(requests <= 3, "a read of 24 MiB in order took {requests} requests");
+    assert_eq!(vfs.cache_size(), 0, "nothing of it was kept");
+    // A jump back to what is no longer held: read through the cache.
+    assert_eq!(&r.read_at(4096, 100).await.unwrap()[..], &big[4096..4196]);
+    assert_eq!(vfs.cache_size(), 1024 * 1024, "the block read back is kept");
+    drop(r);
+
+    // Half of the replies cut in the middle: asked for again, bytes right.
+    env.emu.set_faults(0.0, 0.5, Duration::ZERO);
+    let (_, same) = read_shuffled(vfs.open_read(&p("/big.bin")).await.unwrap(), &big).await;
+    env.emu.set_faults(0.0, 0.0, Duration::ZERO);
+    assert!(same, "the bytes read through cut replies are the file's");
+}
+
+/// Reads all of `want` through `r` in 128 KiB pieces: the first, then the
+/// rest two at a time in the wrong order, as a kernel's read-ahead requests
+/// may arrive. Gives the reader back, and whether the bytes were `want`.
+async fn read_shuffled(mut r: fjordsync_vfs::Reader, want: &[u8]) -> (fjordsync_vfs::Reader, bool) {
+    let piece = 128 * 1024;
+    let pieces = want.len() / piece;
+    let mut order = vec![0];
+    for i in (1..pieces).step_by(2) {
+        order.extend([i + 1, i].into_iter().filter(|&j| j < pieces));
+    }
+    let mut all = vec![0u8; want.len()];
+    for i in order {
+        let got = r.read_at((i * piece) as u64, piece).await.unwrap();
+        all[i * piece..(i + 1) * piece].copy_from_slice(&got);
+    }
+    assert!(r.read_at(want.len() as u64, piece).await.unwrap().is_empty());
+    (r, all == want)
+}
