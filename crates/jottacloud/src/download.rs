@@ -5,7 +5,6 @@ use std::pin::Pin;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt, TryStreamExt};
-use md5::Digest;
 use tokio::io::AsyncWriteExt;
 
 use crate::client::Client;
@@ -115,7 +114,7 @@ impl Client {
             // create_new: never opened through a link someone put at that name.
             tokio::fs::OpenOptions::new().write(true).create_new(true).open(tmp).await?,
         );
-        let mut hasher = md5::Md5::new();
+        let mut hasher = crate::ContentMd5::new();
         let mut got: u64 = 0;
         // Bounded *consecutive attempts without progress*; any progress
         // resets the count, so a flaky link still finishes a big file.
@@ -185,14 +184,10 @@ impl Client {
         file.flush().await?;
         file.get_ref().sync_all().await?;
         drop(file);
-        let actual = hex(&hasher.finalize());
+        let actual = hasher.finish_hex();
         if !md5_hex.is_empty() && !actual.eq_ignore_ascii_case(md5_hex) {
             return Err(Error::Md5Mismatch { what: path.to_string(), expected: md5_hex.to_string(), actual });
         }
         Ok(())
     }
-}
-
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

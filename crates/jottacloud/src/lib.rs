@@ -22,6 +22,7 @@
 mod account;
 pub mod auth;
 mod client;
+mod content_md5;
 mod download;
 pub mod error;
 mod files;
@@ -43,6 +44,7 @@ mod versions;
 
 pub use auth::{MemoryTokenStore, Token, TokenKind, TokenStore};
 pub use client::{Client, ClientOptions};
+pub use content_md5::ContentMd5;
 pub use download::{ByteStream, DownloadOptions};
 pub use error::{ApiError, Error, NoAnswer, NotTheApi, ReplyKind, Result, StoreError, Waiting};
 pub use files::CpHash;

@@ -21,11 +21,9 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::{Stream, StreamExt};
 use jiff::Timestamp;
-use md5::Digest;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::client::Client;
-use crate::download::hex;
 use crate::error::{Error, NoAnswer, Result, Waiting};
 use crate::http::{Req, ReqBody, Resend, decode_error};
 use crate::model::{Allocation, UploadOutcome, Uploaded};
@@ -129,7 +127,7 @@ impl UploadSource for BytesSource {
 /// Compute the MD5 and size of a local file, streaming (1 MiB buffer).
 pub async fn md5_file(path: &Path) -> Result<(String, u64)> {
     let mut f = tokio::fs::File::open(path).await?;
-    let mut h = md5::Md5::new();
+    let mut h = crate::ContentMd5::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut n_total = 0u64;
     loop {
@@ -140,7 +138,7 @@ pub async fn md5_file(path: &Path) -> Result<(String, u64)> {
         h.update(&buf[..n]);
         n_total += n as u64;
     }
-    Ok((hex(&h.finalize()), n_total))
+    Ok((h.finish_hex(), n_total))
 }
 
 /// When an upload body last moved (a chunk taken by the connection), and

@@ -14,7 +14,6 @@ use std::fs::File;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use md5::Digest;
 use tokio::task::JoinHandle;
 
 use crate::cache_dir;
@@ -33,7 +32,7 @@ const PIECE: usize = 1 << 20;
 /// The MD5 of the content written in order from offset 0, as far as it goes.
 #[derive(Debug)]
 struct Hashing {
-    md5: md5::Md5,
+    md5: fjordsync_jottacloud::ContentMd5,
     /// Bytes `0..upto` are hashed, and no later write touched them.
     upto: u64,
 }
@@ -99,7 +98,7 @@ impl Writer {
             piece: Vec::new(),
             piece_at: 0,
             job: None,
-            hash: Some(Hashing { md5: md5::Md5::new(), upto: 0 }),
+            hash: Some(Hashing { md5: fjordsync_jottacloud::ContentMd5::new(), upto: 0 }),
             hash_valid: len == 0,
             hashed_to: 0,
         }
@@ -234,9 +233,7 @@ impl Writer {
         blocking(move || file.sync_all()).await?;
         let durable = started.elapsed();
         let hashed = match self.hash.take() {
-            Some(h) if self.hash_valid && h.upto == self.len && self.hashed_to == self.len => {
-                Some(format!("{:x}", h.md5.finalize()))
-            }
+            Some(h) if self.hash_valid && h.upto == self.len && self.hashed_to == self.len => Some(h.md5.finish_hex()),
             _ => None,
         };
         let read_again = hashed.is_none();

@@ -20,7 +20,6 @@ use fjordsync_jottacloud::{
     AllocateRequest, BytesSource, Client, DownloadOptions, Error as ApiError, ListMode, RemotePath,
 };
 use futures_util::StreamExt;
-use md5::Digest;
 use rustic_core::{BytesList, ErrorKind, FileType, Id, ReadBackend, RusticError, RusticResult, WriteBackend};
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
@@ -146,11 +145,11 @@ impl JottaBackend {
     }
 
     async fn write_async(&self, path: &RemotePath, chunks: Vec<Bytes>) -> Result<(), ApiError> {
-        let mut md5 = md5::Md5::new();
+        let mut md5 = fjordsync_jottacloud::ContentMd5::new();
         for c in &chunks {
             md5.update(c);
         }
-        let md5: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let md5 = md5.finish_hex();
         let size: u64 = chunks.iter().map(|c| c.len() as u64).sum();
         let req = AllocateRequest { path: path.clone(), md5, size, created: None, modified: None };
         self.client.upload(&req, &BytesSource::new(chunks)).await.map(|_| ())

@@ -5,8 +5,6 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
-use md5::Digest;
-
 use crate::state::{CachedHash, DbOp, WriterHandle};
 use crate::tree::FileItem;
 
@@ -50,7 +48,7 @@ impl HashCache {
 /// MD5 of a whole file, streaming (blocking).
 pub fn md5_of_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
-    let mut h = md5::Md5::new();
+    let mut h = fjordsync_jottacloud::ContentMd5::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = f.read(&mut buf)?;
@@ -59,7 +57,7 @@ pub fn md5_of_file(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(hex(&h.finalize()))
+    Ok(h.finish_hex())
 }
 
 /// Lower-case hex of a digest.

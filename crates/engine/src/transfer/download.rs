@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use fjordsync_jottacloud::{Client, DownloadOptions, RemotePath};
 use futures_util::StreamExt;
-use md5::Digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{Throttle, TransferError, temp};
@@ -107,7 +106,7 @@ pub async fn download(
     }
     local.root.check(target)?;
     let resumable = temp::take_resumable(local.db, local.root, target, remote.md5, size)?;
-    let mut hasher = md5::Md5::new();
+    let mut hasher = fjordsync_jottacloud::ContentMd5::new();
     let (tmp, file, have) = match resumable {
         Some(r) => {
             // The bytes already there count towards the whole-file MD5.
@@ -165,7 +164,7 @@ pub async fn download(
     if got != size {
         return Err(TransferError::Mismatch { expected: format!("{size} bytes"), actual: format!("{got} bytes") });
     }
-    let actual = crate::local::hash_hex(&hasher.finalize());
+    let actual = hasher.finish_hex();
     if !remote.md5.is_empty() && !actual.eq_ignore_ascii_case(remote.md5) {
         return Err(TransferError::Mismatch { expected: remote.md5.to_string(), actual });
     }
