@@ -181,7 +181,7 @@ Ctrl-C stops at once and leaves them for the next start.
 
 Windows: its WebDAV client refuses Basic login over plain http unless BasicAuthLevel is 2, files over
 about 47 MiB unless FileSizeLimitInBytes is raised, and folders whose listing is over 1,000,000 bytes
-(about 1,300 items) unless FileAttributesLimitInBytes is raised (all under
+(about 1,000 items) unless FileAttributesLimitInBytes is raised (all under
 HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters).";
 
 #[cfg(all(target_os = "linux", feature = "fuse"))]
