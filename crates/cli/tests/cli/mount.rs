@@ -426,6 +426,76 @@ async fn many_files_are_copied_in_and_changes_elsewhere_show_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn big_files_read_through_the_kernel_stream_past_a_small_cache() {
+    need_fuse!();
+    let env = Env::start().await;
+    env.add_demo().await;
+    env.ok(&["mkdir", "demo:m"]).await;
+    // Two files over a quarter of a 16 MiB cache, put on the storage.
+    let (one, two) = (pattern(40 << 20, 11), pattern(24 << 20, 12));
+    for (name, bytes) in [("one.bin", &one), ("two.bin", &two)] {
+        let local = env.path(name);
+        write(&local, bytes);
+        env.ok(&["copyto", local.to_str().unwrap(), &format!("demo:m/{name}")]).await;
+    }
+    let point = env.path("mnt");
+    let mount = Mount::start(&env, "m", &point, &["--cache-max-size", "16M"]);
+
+    // Read at once by two programs, with the kernel's read-ahead (its
+    // requests arrive several at a time): every byte right.
+    let read_open = |p: PathBuf| {
+        fs(move || {
+            use std::io::Read;
+            let mut f = std::fs::File::open(p).unwrap();
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).unwrap();
+            (f, b)
+        })
+    };
+    let ((f1, got1), (f2, got2)) = tokio::join!(read_open(mount.path("one.bin")), read_open(mount.path("two.bin")));
+    assert!(got1 == one, "one.bin read back wrong");
+    assert!(got2 == two, "two.bin read back wrong");
+    // Still open (an open file's cached bytes would all stay): nothing of
+    // them is in the cache's read folder.
+    let held: u64 = walk_sizes(&env.path("cache"), "read");
+    assert!(held < 4 << 20, "the cache holds {held} bytes of files that should stream past it");
+    drop((f1, f2));
+    // A read in the middle still works (through the cache).
+    let p = mount.path("one.bin");
+    let middle = fs(move || {
+        use std::io::{Read, Seek};
+        let mut f = std::fs::File::open(p).unwrap();
+        f.seek(std::io::SeekFrom::Start(20 << 20)).unwrap();
+        let mut b = vec![0u8; 4096];
+        f.read_exact(&mut b).unwrap();
+        b
+    })
+    .await;
+    assert_eq!(middle, one[20 << 20..(20 << 20) + 4096]);
+    drop(mount);
+}
+
+/// The bytes on disk of the files below `root` whose path has a folder
+/// named `folder` (sparse files count what they hold).
+fn walk_sizes(root: &Path, folder: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    let mut stack = vec![(root.to_path_buf(), false)];
+    while let Some((dir, inside)) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let m = e.metadata().unwrap();
+            let inside = inside || e.file_name() == folder;
+            if m.is_dir() {
+                stack.push((e.path(), inside));
+            } else if inside {
+                total += m.blocks() * 512;
+            }
+        }
+    }
+    total
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_pending_at_unmount_or_at_a_crash_are_finished() {
     need_fuse!();
     let env = Env::start().await;
