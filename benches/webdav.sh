@@ -15,7 +15,11 @@
 #              upload: fjordsync writes back after close (its --write-back,
 #              1 s) and uploads what is pending before it exits; rclone's
 #              default (--vfs-cache-mode off) uploads during each PUT.
-#              "stored" = client + stop: when the storage holds everything.
+#              "last upload answered": from the client's start until the
+#              end of the last upload request (jotta-net's proxy trace),
+#              when the storage holds everything; "server exited": client
+#              + stop, which adds the server's clean-up (its staged files
+#              removed) and exit.
 #   big in     the same for one file of M MiB (`rclone copyto`).
 #   small out, big out
 #              a fresh server (fjordsync: an empty cache folder, so every
@@ -101,11 +105,22 @@ stop() { # name: SIGTERM, the time until the server exits
   fi
   echo "$1 $(python3 -c "print(f'{$EPOCHREALTIME - $t0:.2f}')") $hwm" >>"$out"
 }
-measure() { # name, command...
+measure() { # name, command... (its start is kept in $began)
   local name="$1" t0; shift
-  t0=$EPOCHREALTIME
+  t0=$EPOCHREALTIME began=$t0
   "$@" >"$W/cmd-$label-$name.out" 2>&1 || { tail -20 "$W/cmd-$label-$name.out" >&2; exit 1; }
   echo "$name $(python3 -c "print(f'{$EPOCHREALTIME - $t0:.2f}')") 0" >>"$out"
+}
+# stored NAME: when the storage had the last byte, after $began: the end
+# of the last upload request jotta-net's proxy saw (its trace: start + ms).
+stored() {
+  python3 - "$JOTTA_NET_OUT/proxy-trace.jsonl" "$began" "$1" >>"$out" <<'PY'
+import json, sys
+trace, began, name = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+ends = [r["ts"] + r["ms"] / 1000 for r in map(json.loads, open(trace))
+        if r["method"] == "POST" and "/files/v1/upload/" in r["target"] and r["ts"] >= began]
+print(f"{name} {max(ends) - began:.2f} 0")
+PY
 }
 # stored_equal DIR REMOTE: the storage holds DIR's files (path, size, MD5).
 stored_equal() {
@@ -119,10 +134,12 @@ stored_equal() {
 start
 measure small-in R copy "$W/tree" dav:small
 stop small-in-stop
+stored small-in-uploaded
 stored_equal "$W/tree" small
 start
 measure big-in R copyto "$W/big/big.bin" dav:big/big.bin
 stop big-in-stop
+stored big-in-uploaded
 stored_equal "$W/big" big
 start
 measure small-out R copy dav:small "$W/back-$label/small"
@@ -165,9 +182,11 @@ def load(label):
 runs = {l: load(l) for l in labels}
 rows = {
     "small-in": f"{n} files in: client done",
-    "small-stored": f"{n} files in: on the storage",
+    "small-in-uploaded": f"{n} files in: last upload answered",
+    "small-stored": f"{n} files in: server exited",
     "big-in": f"{big} MiB file in: client done",
-    "big-stored": f"{big} MiB file in: on the storage",
+    "big-in-uploaded": f"{big} MiB file in: last upload answered",
+    "big-stored": f"{big} MiB file in: server exited",
     "small-out": f"{n} files out",
     "big-out": f"{big} MiB file out",
 }
