@@ -226,6 +226,7 @@ pub struct FolderCacheArgs {
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
     /// The read cache's size limit; least recently used files go first, open ones never.
+    /// A file over a quarter of it, read from start to end, streams past the cache.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub cache_max_size: u64,
     /// How long after a file is closed its upload starts (rclone's --vfs-write-back):

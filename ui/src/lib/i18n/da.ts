@@ -572,7 +572,7 @@ export const da: Record<MessageKey, string> = {
   "mount.form.webdavHelp": "Kun tilgængelig på denne computer (127.0.0.1), med sit eget logind. Virker på alle systemer uden ekstra software.",
   "mount.form.port": "Port (tom: en hvilken som helst ledig)",
   "mount.form.cache": "Grænse for cachen (f.eks. 1G)",
-  "mount.form.cacheHelp": "Filer, du åbner, gemmes op til denne størrelse, så de åbnes hurtigt igen. Mindst 64M. Filer, der venter på upload, gemmes altid.",
+  "mount.form.cacheHelp": "Filer, du åbner, gemmes op til denne størrelse, så de åbnes hurtigt igen. Mindst 64M. En fil, der er større end en fjerdedel af den og læses fra start til slut, gemmes ikke. Filer, der venter på upload, gemmes altid.",
   "mount.form.add": "Montér",
   "mount.form.nameNeeded": "Giv monteringen et navn.",
   "mount.form.storageNeeded": "Vælg et lager.",

@@ -568,7 +568,7 @@ export const en = {
   "mount.form.webdavHelp": "Served on this computer only (127.0.0.1), with a login of its own. Works on every system, with no extra software.",
   "mount.form.port": "Port (empty: any free one)",
   "mount.form.cache": "Cache size limit (e.g. 1G)",
-  "mount.form.cacheHelp": "Files you open are kept up to this size, so opening them again is quick. At least 64M. Files waiting for upload are always kept.",
+  "mount.form.cacheHelp": "Files you open are kept up to this size, so opening them again is quick. At least 64M. A file bigger than a quarter of it, read from start to end, is not kept. Files waiting for upload are always kept.",
   "mount.form.add": "Mount",
   "mount.form.nameNeeded": "Give the mount a name.",
   "mount.form.storageNeeded": "Choose a storage.",

@@ -574,7 +574,7 @@ export const fi: Record<MessageKey, string> = {
   "mount.form.webdavHelp": "Käytettävissä vain tällä tietokoneella (127.0.0.1) omilla kirjautumistiedoillaan. Toimii kaikissa järjestelmissä ilman lisäohjelmia.",
   "mount.form.port": "Portti (tyhjä: mikä tahansa vapaa)",
   "mount.form.cache": "Välimuistin enimmäiskoko (esim. 1G)",
-  "mount.form.cacheHelp": "Avaamasi tiedostot säilytetään tähän kokoon asti, joten ne aukeavat uudelleen nopeasti. Vähintään 64M. Lähetystä odottavat tiedostot säilytetään aina.",
+  "mount.form.cacheHelp": "Avaamasi tiedostot säilytetään tähän kokoon asti, joten ne aukeavat uudelleen nopeasti. Vähintään 64M. Alusta loppuun luettua tiedostoa, joka on yli neljänneksen kokoinen, ei säilytetä. Lähetystä odottavat tiedostot säilytetään aina.",
   "mount.form.add": "Liitä",
   "mount.form.nameNeeded": "Anna liitokselle nimi.",
   "mount.form.storageNeeded": "Valitse tallennustila.",

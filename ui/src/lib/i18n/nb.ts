@@ -569,7 +569,7 @@ export const nb: Record<MessageKey, string> = {
   "mount.form.webdavHelp": "Bare tilgjengelig på denne datamaskinen (127.0.0.1), med egen pålogging. Virker på alle systemer uten ekstra programvare.",
   "mount.form.port": "Port (tom: en hvilken som helst ledig)",
   "mount.form.cache": "Grense for hurtigbufferen (f.eks. 1G)",
-  "mount.form.cacheHelp": "Filer du åpner, beholdes opp til denne størrelsen, så de åpnes raskt igjen. Minst 64M. Filer som venter på opplasting, beholdes alltid.",
+  "mount.form.cacheHelp": "Filer du åpner, beholdes opp til denne størrelsen, så de åpnes raskt igjen. Minst 64M. En fil større enn en firedel av den, lest fra start til slutt, beholdes ikke. Filer som venter på opplasting, beholdes alltid.",
   "mount.form.add": "Monter",
   "mount.form.nameNeeded": "Gi monteringen et navn.",
   "mount.form.storageNeeded": "Velg en lagring.",

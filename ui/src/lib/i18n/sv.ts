@@ -572,7 +572,7 @@ export const sv: Record<MessageKey, string> = {
   "mount.form.webdavHelp": "Bara tillgänglig på den här datorn (127.0.0.1), med en egen inloggning. Fungerar på alla system utan extra programvara.",
   "mount.form.port": "Port (tom: valfri ledig)",
   "mount.form.cache": "Gräns för cachen (t.ex. 1G)",
-  "mount.form.cacheHelp": "Filer du öppnar sparas upp till den här storleken, så att de öppnas snabbt igen. Minst 64M. Filer som väntar på uppladdning sparas alltid.",
+  "mount.form.cacheHelp": "Filer du öppnar sparas upp till den här storleken, så att de öppnas snabbt igen. Minst 64M. En fil som är större än en fjärdedel av den och läses från början till slut sparas inte. Filer som väntar på uppladdning sparas alltid.",
   "mount.form.add": "Montera",
   "mount.form.nameNeeded": "Ge monteringen ett namn.",
   "mount.form.storageNeeded": "Välj en lagring.",
