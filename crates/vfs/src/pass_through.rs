@@ -14,6 +14,8 @@
 //! and this download ends.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use fjordsync_jottacloud::{Client, DownloadOptions, RemotePath};
@@ -35,6 +37,33 @@ const BEHIND: u64 = 4 << 20;
 /// the download instead of going back to the cache.
 const SKIP: u64 = 8 << 20;
 
+/// Downloads past the cache that one vfs runs at once, at most: each holds
+/// up to about 20 MiB of memory, so a file manager making previews of many
+/// films at once reads the others through the (disk) cache.
+const AT_ONCE: usize = 4;
+
+/// The downloads past the cache one vfs runs now.
+#[derive(Debug, Default)]
+pub(crate) struct Passing(Arc<AtomicUsize>);
+
+impl Passing {
+    /// A place for one more, if there is room.
+    fn take(&self) -> Option<Place> {
+        self.0.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < AT_ONCE).then_some(n + 1)).ok()?;
+        Some(Place(self.0.clone()))
+    }
+}
+
+/// One download's place among [`AT_ONCE`], given back when it ends.
+#[derive(Debug)]
+struct Place(Arc<AtomicUsize>);
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// A file larger than this share of the read cache's limit streams past it.
 pub(crate) fn streams_past(size: u64, cache_max: u64) -> bool {
     size > cache_max / 4
@@ -53,6 +82,7 @@ pub(crate) struct PassThrough {
     /// The download's end, once it ended (its error handed over).
     done: bool,
     task: tokio::task::JoinHandle<()>,
+    _place: Place,
 }
 
 impl Drop for PassThrough {
@@ -62,15 +92,18 @@ impl Drop for PassThrough {
 }
 
 impl PassThrough {
-    /// Starts downloading `remote` (of `size` bytes) from `offset`; the
-    /// download ends with the vfs (`stop`).
+    /// Starts downloading `remote` (of `size` bytes) from `offset`, unless
+    /// [`AT_ONCE`] such downloads run already; the download ends with the
+    /// vfs (`stop`).
     pub(crate) fn start(
         client: &Client,
         remote: &RemotePath,
         offset: u64,
         size: u64,
         stop: &CancellationToken,
-    ) -> PassThrough {
+        passing: &Passing,
+    ) -> Option<PassThrough> {
+        let place = passing.take()?;
         let (tx, pieces) = mpsc::channel(AHEAD / PIECE);
         let (client, remote, stop) = (client.clone(), remote.clone(), stop.clone());
         let task = tokio::spawn(async move {
@@ -83,7 +116,16 @@ impl PassThrough {
                 _ = stop.cancelled() => {}
             }
         });
-        PassThrough { pieces, held: VecDeque::new(), start: offset, end: offset, size, done: false, task }
+        Some(PassThrough {
+            pieces,
+            held: VecDeque::new(),
+            start: offset,
+            end: offset,
+            size,
+            done: false,
+            task,
+            _place: place,
+        })
     }
 
     /// `len` bytes from `offset` (fewer at the end of the file), or `None`
@@ -218,7 +260,8 @@ mod tests {
         let task = tokio::spawn(async {});
         let held: VecDeque<Bytes> = pieces.iter().map(|p| Bytes::copy_from_slice(p)).collect();
         let end = start + held.iter().map(|p| p.len() as u64).sum::<u64>();
-        PassThrough { pieces: rx, held, start, end, size: end, done: true, task }
+        let _place = Passing::default().take().unwrap();
+        PassThrough { pieces: rx, held, start, end, size: end, done: true, task, _place }
     }
 
     #[tokio::test]
@@ -238,6 +281,15 @@ mod tests {
         assert_eq!(p.start, 4);
         p.let_go(10);
         assert_eq!((p.start, p.held.len()), (10, 0));
+    }
+
+    #[test]
+    fn only_a_few_run_at_once_and_each_gives_its_place_back() {
+        let passing = Passing::default();
+        let places: Vec<Place> = (0..AT_ONCE).map(|_| passing.take().unwrap()).collect();
+        assert!(passing.take().is_none());
+        drop(places);
+        assert!(passing.take().is_some());
     }
 
     #[test]

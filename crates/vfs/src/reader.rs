@@ -53,7 +53,7 @@ enum Source {
         id: u64,
         /// Its download past the cache (a big file read in order), and how
         /// many it started.
-        passing: Option<PassThrough>,
+        passing: Option<Box<PassThrough>>,
         passes: u32,
     },
 }
@@ -121,11 +121,14 @@ impl Reader {
                     && *passes < PASS_THROUGH_TRIES
                     && pass_through::streams_past(content.size, inner.reads.max())
                     && !inner.reads.holds(content, offset);
-                if pass {
+                let started = pass
+                    .then(|| {
+                        PassThrough::start(&inner.client, remote, offset, content.size, &inner.stop, &inner.passing)
+                    })
+                    .flatten();
+                if let Some(p) = started {
                     *passes += 1;
-                    let p =
-                        passing.insert(PassThrough::start(&inner.client, remote, offset, content.size, &inner.stop));
-                    if let Some(r) = p.read(offset, len).await {
+                    if let Some(r) = passing.insert(Box::new(p)).read(offset, len).await {
                         return r;
                     }
                     *passing = None;

@@ -36,6 +36,8 @@ pub(crate) struct Inner {
     pub(crate) state: StateFile,
     pub(crate) listings: Listings,
     pub(crate) reads: ReadCache,
+    /// The downloads running past the read cache (a few at most).
+    pub(crate) passing: crate::pass_through::Passing,
     overlay: Mutex<Overlay>,
     /// The content files uploads are reading now (not to be deleted).
     pub(crate) uploading: Mutex<HashSet<String>>,
@@ -141,6 +143,7 @@ impl Vfs {
         let inner = Arc::new(Inner {
             resumed,
             reads: ReadCache::new(dir.read_dir(), options.cache_max_size, stop.clone()),
+            passing: Default::default(),
             listings: Listings::new(options.listing_ttl),
             client,
             root,

@@ -683,6 +683,20 @@ async fn a_big_file_read_in_order_streams_past_the_cache() {
     assert_eq!(vfs.cache_size(), 1024 * 1024, "the block read back is kept");
     drop(r);
 
+    // Six readers at once: four stream past the cache, the others read
+    // through it (each download past it holds memory).
+    let other: Vec<u8> = big[..12 * 1024 * 1024].iter().map(|b| b ^ 0x5a).collect();
+    env.put("other.bin", &other).await;
+    let mut readers = Vec::new();
+    for _ in 0..6 {
+        readers.push(vfs.open_read(&p("/other.bin")).await.unwrap());
+    }
+    for r in &mut readers {
+        assert_eq!(&r.read_at(0, 1024 * 1024).await.unwrap()[..], &other[..1024 * 1024]);
+    }
+    assert!(vfs.cache_size() > 1024 * 1024, "the readers beyond four went through the cache");
+    drop(readers);
+
     // Half of the replies cut in the middle: asked for again, bytes right.
     env.emu.set_faults(0.0, 0.5, Duration::ZERO);
     let (_, same) = read_shuffled(vfs.open_read(&p("/big.bin")).await.unwrap(), &big).await;
