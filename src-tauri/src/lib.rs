@@ -154,6 +154,8 @@ pub fn run_app() {
             commands::tasks::delete_task,
             commands::tasks::list_conflicts,
             commands::tasks::resolve_conflict,
+            commands::tasks::list_kept_aside,
+            commands::tasks::retry_kept_aside,
             commands::tasks::preview_task,
             commands::tasks::run_task,
             commands::tasks::cancel_task,

@@ -55,6 +55,9 @@ pub enum TrayState {
     /// A two-way task has conflicts to resolve: two versions wait for the
     /// user's choice (not green, not a failure; the refused colour).
     Conflicts,
+    /// Files of a two-way task could not sync and wait, listed (not green,
+    /// not a failure of the task: the rest syncs; the refused colour).
+    KeptAside,
     /// A continuously synced task cannot sync now (offline, the service
     /// down) and tries again by itself: the refused colour.
     Retrying,
@@ -149,6 +152,7 @@ pub fn view(
     lang: Lang,
 ) -> TrayView {
     let conflicts: u64 = tasks.iter().map(|t| u64::from(t.conflicts)).sum();
+    let kept_aside: u64 = tasks.iter().map(|t| u64::from(t.kept_aside)).sum();
     let last_is = |bad: fn(&str) -> bool| tasks.iter().any(|t| t.last_run.as_ref().is_some_and(|r| bad(&r.outcome)));
     let watch_is = |s: WatchStateDto| tasks.iter().any(|t| t.watch.as_ref().is_some_and(|w| w.state == s));
     let mount_is = |s: MountState| {
@@ -166,6 +170,8 @@ pub fn view(
         TrayState::Retrying
     } else if conflicts > 0 {
         TrayState::Conflicts
+    } else if kept_aside > 0 {
+        TrayState::KeptAside
     } else if last_is(|o| o == "refused") {
         TrayState::Refused
     } else if paused {
@@ -210,6 +216,7 @@ pub fn view(
         TrayState::Refused => w.task_refused.to_string(),
         TrayState::Retrying => w.retrying.to_string(),
         TrayState::Conflicts => lang.count(w.conflicts, conflicts, &[]),
+        TrayState::KeptAside => lang.count(w.kept_aside, kept_aside, &[]),
         TrayState::Paused => w.paused.to_string(),
     };
     let mut tooltip = format!("Fjordsync: {status}");
@@ -299,7 +306,9 @@ impl TrayIcons {
             TrayState::Idle => self.idle.clone(),
             TrayState::Syncing => self.syncing.clone(),
             TrayState::Error => self.error.clone(),
-            TrayState::Refused | TrayState::Conflicts | TrayState::Retrying => self.refused.clone(),
+            TrayState::Refused | TrayState::Conflicts | TrayState::KeptAside | TrayState::Retrying => {
+                self.refused.clone()
+            }
             TrayState::Paused => self.paused.clone(),
         }
     }
@@ -529,6 +538,7 @@ mod tests {
             no_versions: false,
             paused: false,
             conflicts: 0,
+            kept_aside: 0,
             watch: None,
         }
     }
@@ -557,6 +567,12 @@ mod tests {
             view(&[two_way.clone()], &[], &[], false, &[], 0, Lang::En).tooltip,
             "Fjordsync: 3 conflicts to resolve"
         );
+        // Files of a two-way task that could not sync: not green, counted.
+        let mut aside = two_way.clone();
+        aside.conflicts = 0;
+        aside.kept_aside = 2;
+        assert_eq!(st(&[aside.clone()], &[], false), TrayState::KeptAside);
+        assert_eq!(view(&[aside], &[], &[], false, &[], 0, Lang::En).tooltip, "Fjordsync: 2 files could not sync");
         // A continuous task that cannot sync now: amber, saying it tries again; one that stopped: red.
         let mut watched = two_way.clone();
         watched.conflicts = 0;

@@ -641,6 +641,7 @@ pub(crate) mod tests {
             watch: None,
             paused: false,
             conflicts: 0,
+            kept_aside: 0,
         }
     }
 

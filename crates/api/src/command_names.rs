@@ -53,6 +53,8 @@
     "overview",
     "list_conflicts",
     "resolve_conflict",
+    "list_kept_aside",
+    "retry_kept_aside",
     "create_backup",
     "run_backup",
     "list_snapshots",

@@ -366,6 +366,10 @@ pub struct TaskDto {
     /// never sets it).
     #[serde(default)]
     pub conflicts: u32,
+    /// A two-way sync's files kept aside after errors (filled in when
+    /// listed; the form never sets it).
+    #[serde(default)]
+    pub kept_aside: u32,
     /// A continuous task's watcher in this process (filled in when listed;
     /// the form never sets it).
     #[serde(default)]
@@ -513,6 +517,37 @@ pub struct ConflictDto {
     pub theirs: VersionDto,
 }
 
+/// A file of a two-way sync task kept aside after an error: the rest of
+/// the task goes on; this one waits (for time or for a change) and is
+/// listed until it is in step.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct KeptAsideDto {
+    /// Its path in the pair (as on the storage).
+    pub path: String,
+    /// Where the failed change was going: this computer, the storage, or
+    /// both (a conflict's two versions).
+    #[cfg_attr(test, ts(type = r#""local" | "storage" | "both""#))]
+    pub side: String,
+    /// Why, which says when it is tried again: `retry` (by itself, after
+    /// `nextMs`), or, only when the file changes or the user asks:
+    /// `storage_full`, `disk_full`, `name_refused`, `unsafe` (a link or a
+    /// mount point on the way).
+    #[cfg_attr(test, ts(type = r#""retry" | "storage_full" | "disk_full" | "name_refused" | "unsafe""#))]
+    pub reason: String,
+    /// The last error, as the engine words it (for Details).
+    pub message: String,
+    /// When it first failed (Unix ms).
+    pub first_ms: i64,
+    /// When it last failed (Unix ms).
+    pub last_ms: i64,
+    /// How many times in a row it failed.
+    pub attempts: u32,
+    /// When it is tried again by itself (Unix ms); `None`: when it changes.
+    pub next_ms: Option<i64>,
+}
+
 /// One task on the overview: is its data safe?
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -546,6 +581,9 @@ pub struct OverviewTaskDto {
     pub running: bool,
     /// A two-way sync's open conflicts: not "all safe" while any is open.
     pub conflicts: u32,
+    /// A two-way sync's files kept aside after errors: not "all safe"
+    /// while any is.
+    pub kept_aside: u32,
     /// Paused (its schedule starts nothing).
     pub paused: bool,
     /// A continuous task's watcher in this process.

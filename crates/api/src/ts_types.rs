@@ -57,6 +57,7 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
         BackupDto,
         CheckDto,
         ConflictDto,
+        KeptAsideDto,
         MountDto,
         MountFormDto,
         crate::mounts::quit::QuitWhen,

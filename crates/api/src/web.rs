@@ -334,6 +334,8 @@ pub async fn dispatch(api: &Arc<Api>, name: &str, args: Value) -> Result<Value, 
             resolve_conflict(id: String, conflict: i64, resolution: fjordsync_engine::bisync::Resolution),
             progress of id
         ),
+        "list_kept_aside" => call!(api, args, list_kept_aside(id: String)),
+        "retry_kept_aside" => call_with_progress!(api, args, retry_kept_aside(id: String), progress of id),
         "run_task" => {
             // The window gets a channel; the bridge sends progress over the WebSocket.
             #[derive(Deserialize)]

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use tauri::ipc::Channel;
 
 use super::ApiState;
-use fjordsync_api::dto::{ConflictDto, FileRowDto, PreviewDto, Resolution, RunDto, TaskDto, TaskProgressDto};
+use fjordsync_api::dto::{
+    ConflictDto, FileRowDto, KeptAsideDto, PreviewDto, Resolution, RunDto, TaskDto, TaskProgressDto,
+};
 use fjordsync_api::error::AppResult;
 
 /// Saved tasks.
@@ -49,6 +51,23 @@ pub async fn run_task(
 #[tauri::command]
 pub async fn list_conflicts(api: ApiState<'_>, id: String) -> AppResult<Vec<ConflictDto>> {
     api.list_conflicts(id).await
+}
+
+/// A two-way sync task's files kept aside after errors.
+#[tauri::command]
+pub async fn list_kept_aside(api: ApiState<'_>, id: String) -> AppResult<Vec<KeptAsideDto>> {
+    api.list_kept_aside(id).await
+}
+
+/// Try a two-way sync task's kept-aside files again now: they leave the
+/// list and the task runs; its progress goes to `on_progress`.
+#[tauri::command]
+pub async fn retry_kept_aside(
+    api: ApiState<'_>,
+    id: String,
+    on_progress: Channel<TaskProgressDto>,
+) -> AppResult<RunDto> {
+    api.retry_kept_aside(id, sink(on_progress)).await
 }
 
 /// Resolve a conflict (keep mine / theirs / both), then run the task so the

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import App from "../App.svelte";
 import { demoStorage, mockBackend, type MockOptions } from "../lib/api/mock";
-import type { Conflict, Run, Task, Watch } from "../lib/api/types";
+import type { Conflict, KeptAside, Run, Task, Watch } from "../lib/api/types";
 import { blankTask, syncStatus } from "../lib/tasks";
 import { setLocale } from "../lib/i18n/index.svelte";
 
@@ -40,6 +40,18 @@ const conflict: Conflict = {
   theirs: { path: "report.txt", size: 1024, modifiedMs: 1_700_000_100_000 },
 };
 
+const full: KeptAside = {
+  path: "video/holiday.mp4",
+  side: "storage",
+  reason: "storage_full",
+  message: "the storage is full (quota exceeded)",
+  firstMs: 1_700_000_000_000,
+  lastMs: 1_700_000_000_000,
+  attempts: 1,
+  nextMs: null,
+};
+const flaky: KeptAside = { ...full, path: "notes.txt", side: "local", reason: "retry", message: "connection reset", attempts: 3, nextMs: 1_700_000_600_000 };
+
 async function openTasks(opts: MockOptions = {}) {
   const backend = mockBackend({ storages: [demoStorage], ...opts });
   render(App, { props: { backend } });
@@ -51,11 +63,12 @@ async function openTasks(opts: MockOptions = {}) {
 describe("two-way sync", () => {
   it("words a two-way task's status: syncing, conflicts, paused, up to date", () => {
     setLocale("en");
-    const t = { conflicts: 0, lastRun: okRun, paused: false, watch: null };
+    const t = { conflicts: 0, keptAside: 0, lastRun: okRun, paused: false, watch: null };
     const now = 1_000_000;
     expect(syncStatus(t, { filesTotal: 12 }, false, now)).toEqual({ tone: "busy", text: "Syncing 12 files" });
     expect(syncStatus({ ...t, conflicts: 3 }, undefined, false, now)).toEqual({ tone: "warn", text: "3 conflicts" });
     expect(syncStatus({ ...t, conflicts: 1 }, undefined, false, now).text).toBe("1 conflict");
+    expect(syncStatus({ ...t, keptAside: 2 }, undefined, false, now)).toEqual({ tone: "warn", text: "2 files could not sync" });
     expect(syncStatus(t, undefined, true, now)).toEqual({ tone: "warn", text: "Paused" });
     expect(syncStatus({ ...t, paused: true }, undefined, false, now).text).toBe("Paused");
     expect(syncStatus(t, undefined, false, now)).toEqual({ tone: "ok", text: "Up to date" });
@@ -73,7 +86,7 @@ describe("two-way sync", () => {
       notice: null,
       ...extra,
     });
-    const t = { conflicts: 0, lastRun: okRun, paused: false, watch: watch("idle") };
+    const t = { conflicts: 0, keptAside: 0, lastRun: okRun, paused: false, watch: watch("idle") };
     expect(syncStatus(t, undefined, false, now)).toEqual({ tone: "ok", text: "Up to date · watching for changes" });
     expect(syncStatus({ ...t, lastRun: null, watch: watch("starting") }, undefined, false, now).text).toBe("Starting to watch");
     const offline = watch("retrying", { retryAtMs: now + 120_000, error: { code: "offline", message: "no answer" } });
@@ -153,6 +166,38 @@ describe("two-way sync", () => {
     const card = await screen.findByRole("listitem", { name: "Docs" });
     await waitFor(() => expect(card.getAttribute("data-safe")).toBe("false"));
     expect(within(card).getByTestId("conflicts").textContent).toBe("1 conflict to resolve");
+  });
+
+  it("lists the files that could not sync with what to do, and tries them again at the user's word", async () => {
+    setLocale("en");
+    const backend = await openTasks({ tasks: [twoWay], keptAside: { "7": [full, flaky] }, failAgain: ["notes.txt"] });
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    expect(within(card).getByTestId("sync-status").textContent).toBe("2 files could not sync");
+    await fireEvent.click(within(card).getByRole("button", { name: /^Not synced.\(2\)$/ }));
+    const view = await screen.findByRole("region", { name: "Files in Docs that could not sync" });
+    const video = await within(view).findByRole("listitem", { name: "video/holiday.mp4" });
+    expect(within(video).getByText("Could not change it in demo.")).toBeTruthy();
+    expect(within(video).getByText("demo is full. Free some space there, then try again.")).toBeTruthy();
+    expect(within(video).getByText(/^Failed 1 time, first at /)).toBeTruthy();
+    const notes = within(view).getByRole("listitem", { name: "notes.txt" });
+    expect(within(notes).getByText("Could not change it on this computer.")).toBeTruthy();
+    expect(within(notes).getByText(/^It is tried again by itself at /)).toBeTruthy();
+    expect(within(notes).getByText(/^Failed 3 times/)).toBeTruthy();
+
+    await fireEvent.click(within(view).getByRole("button", { name: "Try them again now" }));
+    await waitFor(() => expect(within(view).getByTestId("aside-result").textContent).toMatch(/^1 file still could not sync\. Run \d+/));
+    expect(backend.calls.some((c) => c.command === "retry_kept_aside" && c.args.id === "7")).toBe(true);
+    expect(within(view).queryByRole("listitem", { name: "video/holiday.mp4" })).toBeNull();
+    expect(within(view).getByRole("listitem", { name: "notes.txt" })).toBeTruthy();
+    await waitFor(() => expect(within(card).getByTestId("sync-status").textContent).toBe("1 file could not sync"));
+  });
+
+  it("keeps a task with files that could not sync off green on the overview", async () => {
+    const backend = mockBackend({ storages: [demoStorage], tasks: [twoWay], keptAside: { "7": [full] } });
+    render(App, { props: { backend } });
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await waitFor(() => expect(card.getAttribute("data-safe")).toBe("false"));
+    expect(within(card).getByTestId("kept-aside").textContent).toBe("1 file could not sync");
   });
 
   it("keeps a continuous task that cannot sync now off green on the overview, saying it tries again", async () => {

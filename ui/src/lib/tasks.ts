@@ -109,14 +109,14 @@ export function patterns(text: string): string[] {
 export type SyncStatus = { tone: Tone | "busy"; text: string; detail?: string };
 
 /**
- * "Syncing 12 files", "3 conflicts", "Paused", "Up to date · watching for
+ * "Syncing 12 files", "3 conflicts", "2 files could not sync", "Paused", "Up to date · watching for
  * changes", "Could not sync · trying again in 2 minutes" (or the last run's
  * outcome when it did not go well): what a two-way task's card says first.
  * `live` is its run now, if any; `paused` the task's or everything's;
  * `task.watch` its watcher when it runs continuously.
  */
 export function syncStatus(
-  task: Pick<Task, "conflicts" | "lastRun" | "paused" | "watch">,
+  task: Pick<Task, "conflicts" | "keptAside" | "lastRun" | "paused" | "watch">,
   live: { filesTotal: number } | "starting" | undefined,
   paused: boolean,
   now: number,
@@ -125,6 +125,7 @@ export function syncStatus(
   const notice = w?.notice ? t(`sync.notice.${w.notice}` as MessageKey) : undefined;
   if (live) return { tone: "busy", text: live === "starting" || live.filesTotal === 0 ? t("sync.status.checking") : tn("sync.status.syncing", live.filesTotal) };
   if (task.conflicts > 0) return { tone: "warn", text: tn("sync.status.conflicts", task.conflicts) };
+  if (task.keptAside > 0) return { tone: "warn", text: tn("sync.status.keptAside", task.keptAside) };
   if (paused || task.paused) return { tone: "warn", text: t("sync.status.paused") };
   if (w?.state === "retrying") {
     const wait = durationText(Math.max(1, ((w.retryAtMs ?? now) - now) / 1000));
@@ -157,6 +158,7 @@ export function blankTask(storage: string): Task {
     noVersions: false,
     paused: false,
     conflicts: 0,
+    keptAside: 0,
     watch: null,
   };
 }

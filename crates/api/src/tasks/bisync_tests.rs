@@ -247,3 +247,53 @@ async fn a_continuous_task_is_watched_by_the_scheduler_and_follows_both_sides() 
     api.shutdown().await;
     tokio::time::timeout(std::time::Duration::from_secs(60), scheduler).await.unwrap().unwrap();
 }
+
+/// A file the storage refuses is kept aside: listed with its reason, counted
+/// on the task and the overview; "try again now" takes it off the list and
+/// runs (it fails anew, so it is listed again, from now); renamed, it syncs
+/// and leaves the list.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn files_kept_aside_are_listed_counted_and_tried_again_at_the_users_word() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let api = app(dir.path()).await;
+    // Each byte that is not UTF-8 becomes three characters on the service:
+    // over its 255.
+    let long = dir.path().join("two").join(std::ffi::OsStr::from_bytes(&[0xFF; 100]));
+    std::fs::write(&long, b"too long once mapped").unwrap();
+    let t = api.save_task_with(two_way(dir.path(), "Aside"), Some(false)).await.unwrap();
+    assert_eq!(api.run_task(t.id.clone(), quiet()).await.unwrap().outcome, "ok");
+
+    let list = api.list_kept_aside(t.id.clone()).await.unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    let first = &list[0];
+    assert_eq!((first.side.as_str(), first.reason.as_str(), first.next_ms), ("storage", "name_refused", None));
+    assert!(first.message.contains("255"), "{}", first.message);
+    assert_eq!(api.list_tasks().await.unwrap().iter().find(|x| x.id == t.id).unwrap().kept_aside, 1);
+    let o = api.overview().await.unwrap().into_iter().find(|o| o.id == t.id).unwrap();
+    assert_eq!(o.kept_aside, 1);
+
+    // Tried again at the user's word: off the list, run, refused anew.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let run = api.retry_kept_aside(t.id.clone(), quiet()).await.unwrap();
+    assert_eq!(run.outcome, "ok", "{run:?}");
+    let again = api.list_kept_aside(t.id.clone()).await.unwrap();
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert!(again[0].first_ms > first.first_ms, "listed anew: {again:?} after {first:?}");
+
+    // Renamed, it syncs and leaves the list.
+    std::fs::rename(&long, dir.path().join("two/renamed.txt")).unwrap();
+    api.run_task(t.id.clone(), quiet()).await.unwrap();
+    assert!(api.list_kept_aside(t.id.clone()).await.unwrap().is_empty());
+    assert_eq!(api.list_tasks().await.unwrap().iter().find(|x| x.id == t.id).unwrap().kept_aside, 0);
+
+    // Other kinds keep nothing aside.
+    let copy =
+        api.save_task(TaskDto { name: "Copy".into(), ..super::tests::sample(dir.path().to_str().unwrap()) }).await;
+    let copy = copy.unwrap();
+    assert!(api.list_kept_aside(copy.id.clone()).await.unwrap().is_empty());
+    let err = api.retry_kept_aside(copy.id, quiet()).await.unwrap_err();
+    assert!(err.message.contains("not a two-way sync task"), "{err:?}");
+    api.shutdown().await;
+}

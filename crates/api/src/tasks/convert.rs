@@ -137,6 +137,7 @@ pub(crate) fn dto_of(task: &Task) -> TaskDto {
         no_versions: false,
         paused: task.paused,
         conflicts: 0,
+        kept_aside: 0,
         watch: None,
     };
     match &task.job {
@@ -249,6 +250,7 @@ mod tests {
             no_versions: true,
             paused: false,
             conflicts: 0,
+            kept_aside: 0,
             watch: None,
         };
         assert_eq!(dto_of(&task(job_of(&sync, None).unwrap())), sync);

@@ -16,6 +16,7 @@ mod bisync_tests;
 mod busy;
 mod conflicts;
 pub(crate) mod convert;
+mod kept_aside;
 mod migrate;
 mod scheduling;
 mod watching;
@@ -553,6 +554,7 @@ impl Api {
                     failures: safety.failures,
                     refusals: safety.refusals,
                     conflicts: t.conflicts,
+                    kept_aside: t.kept_aside,
                     paused: t.paused,
                     watch: t.watch,
                 }
@@ -678,6 +680,7 @@ fn shown(db: &StateDb, task: &Task, tz: &TimeZone) -> AppResult<TaskDto> {
         .find(|r| !is_follow_up(r));
     dto.next_run_ms = db.tasks().next_due_ms(task, tz).map_err(task_err)?;
     dto.conflicts = Api::open_conflict_count(db, task)?;
+    dto.kept_aside = Api::kept_aside_count(db, task)?;
     Ok(dto)
 }
 
@@ -711,6 +714,7 @@ pub(crate) mod tests {
             no_versions: false,
             paused: false,
             conflicts: 0,
+            kept_aside: 0,
             watch: None,
         }
     }

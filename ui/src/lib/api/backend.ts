@@ -5,6 +5,7 @@
 import type {
   AppEvent,
   Conflict,
+  KeptAside,
   Resolution,
   DemoSignIn,
   Entry,
@@ -122,6 +123,14 @@ export interface Backend extends Omit<Platform, "exportRun"> {
    * `conflict_changed` when a version changed since the conflict was found.
    */
   resolveConflict(id: string, conflict: number, resolution: Resolution, onProgress?: (p: TaskProgress) => void): Promise<Run>;
+  /** A two-way sync task's files kept aside after errors, by path. */
+  listKeptAside(id: string): Promise<KeptAside[]>;
+  /**
+   * Takes a two-way sync task's kept-aside files off the list and runs the
+   * task, so each is tried again now (its progress goes to `onProgress`);
+   * resolves with that run.
+   */
+  retryKeptAside(id: string, onProgress?: (p: TaskProgress) => void): Promise<Run>;
   cancelTask(id: string): Promise<boolean>;
   runningTasks(): Promise<string[]>;
   listRuns(task: string): Promise<Run[]>;
@@ -266,6 +275,8 @@ export function createBackend(invoke: Invoke, platform: Platform): Backend {
     listConflicts: (id) => call("list_conflicts", { id }),
     resolveConflict: (id, conflict, resolution, onProgress) =>
       withProgress(id, onProgress, (args) => call("resolve_conflict", { id, conflict, resolution, ...args })),
+    listKeptAside: (id) => call("list_kept_aside", { id }),
+    retryKeptAside: (id, onProgress) => withProgress(id, onProgress, (args) => call("retry_kept_aside", { id, ...args })),
     cancelTask: (id) => call("cancel_task", { id }),
     runningTasks: () => call("running_tasks"),
     listRuns: (task) => call("list_runs", { task }),

@@ -6,6 +6,7 @@ import { createBackend, type Backend } from "./backend";
 import { nextDaily } from "../schedule";
 import {
   type Conflict,
+  type KeptAside,
   ApiError,
   type AppEvent,
   type AppInfo,
@@ -69,6 +70,10 @@ export interface MockOptions {
   holdRuns?: boolean;
   /** Open conflicts of two-way sync tasks, by task id. */
   conflicts?: Record<string, Conflict[]>;
+  /** Files of two-way sync tasks kept aside after errors, by task id. */
+  keptAside?: Record<string, KeptAside[]>;
+  /** retry_kept_aside leaves these paths listed (they fail again, from now). */
+  failAgain?: string[];
   /** Conflicts whose versions changed since (resolve_conflict answers conflict_changed). */
   changedConflicts?: number[];
   /** Like the window (OS folder dialog), or like a browser (false). */
@@ -236,6 +241,8 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
   let tasks: Task[] = structuredClone(opts.tasks ?? []);
   const conflicts: Record<string, Conflict[]> = structuredClone(opts.conflicts ?? {});
   const openConflicts = (id: string): number => conflicts[id]?.length ?? 0;
+  const keptAside: Record<string, KeptAside[]> = structuredClone(opts.keptAside ?? {});
+  const asideCount = (id: string): number => keptAside[id]?.length ?? 0;
   const runs: (Run & { task: string })[] = [];
   const files = new Map<number, FileRow[]>();
   const progressCbs = new Map<string, (p: TaskProgress) => void>();
@@ -512,7 +519,17 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       const packBytes = snapshots.length ? 1024 : 0;
       return { bytes: packBytes + 200, files: snapshots.length + 3, packBytes, snapshots: snapshots.length, snapshotBytes, dedupRatio: packBytes ? (opts.dedupRatio ?? snapshotBytes / packBytes) : null };
     },
-    list_tasks: () => structuredClone(tasks).map((t) => ({ ...t, nextRunMs: nextRun(t), conflicts: openConflicts(t.id) })),
+    list_tasks: () =>
+      structuredClone(tasks).map((t) => ({ ...t, nextRunMs: nextRun(t), conflicts: openConflicts(t.id), keptAside: asideCount(t.id) })),
+    list_kept_aside: (a): KeptAside[] => structuredClone(keptAside[String(a.id)] ?? []),
+    retry_kept_aside: (a): Run => {
+      const t = findTask(a.id);
+      if (t.kind !== "bisync") throw new ApiError("invalid", `"${t.name}" is not a two-way sync task: it keeps nothing aside`);
+      const list = keptAside[t.id] ?? [];
+      const again = list.filter((k) => opts.failAgain?.includes(k.path)).map((k) => ({ ...k, attempts: 1, firstMs: Date.now(), lastMs: Date.now() }));
+      keptAside[t.id] = again;
+      return record(t, t.kind, "ok", { ...zeroCounters, uploaded: list.length - again.length, skipped: again.length }, null, []);
+    },
     list_conflicts: (a): Conflict[] => structuredClone(conflicts[String(a.id)] ?? []),
     resolve_conflict: (a): Run => {
       const t = findTask(a.id);
@@ -564,6 +581,7 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
           refusals: before.filter((r) => r.outcome === "refused").length,
           running: holds.has(t.id),
           conflicts: openConflicts(t.id),
+          keptAside: asideCount(t.id),
           paused: t.paused,
           watch: t.watch ?? null,
         };

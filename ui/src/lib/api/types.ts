@@ -15,6 +15,7 @@ export type { AppInfo } from "./generated/AppInfo";
 export type { BackupDto as BackupSpec } from "./generated/BackupDto";
 export type { CheckDto as CheckResult } from "./generated/CheckDto";
 export type { ConflictDto as Conflict } from "./generated/ConflictDto";
+export type { KeptAsideDto as KeptAside } from "./generated/KeptAsideDto";
 export type { Resolution } from "./generated/Resolution";
 export type { VersionDto as Version } from "./generated/VersionDto";
 export type { CountersDto as Counters } from "./generated/CountersDto";

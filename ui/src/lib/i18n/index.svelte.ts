@@ -102,7 +102,7 @@ export function pluralCategories(locale: Locale): string[] {
 /** Keys that come in a `.one` / `.other` pair, named without the suffix. */
 type PluralBase = MessageKey extends infer K ? (K extends `${infer B}.one` ? B : never) : never;
 
-/** A counted message ("1 file", "3 files"), chosen by the language's plural rules. */
-export function tn(base: PluralBase, n: number): string {
-  return t(`${base}.${pluralForm(i18n.locale, n)}` as MessageKey, { n: n.toLocaleString(i18n.locale) });
+/** A counted message ("1 file", "3 files"), chosen by the language's plural rules; `vars` fill its other places. */
+export function tn(base: PluralBase, n: number, vars: Record<string, string | number> = {}): string {
+  return t(`${base}.${pluralForm(i18n.locale, n)}` as MessageKey, { ...vars, n: n.toLocaleString(i18n.locale) });
 }

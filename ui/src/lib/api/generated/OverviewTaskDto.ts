@@ -61,6 +61,11 @@ running: boolean,
  */
 conflicts: number, 
 /**
+ * A two-way sync's files kept aside after errors: not "all safe"
+ * while any is.
+ */
+keptAside: number, 
+/**
  * Paused (its schedule starts nothing).
  */
 paused: boolean, 

@@ -84,6 +84,11 @@ paused: boolean,
  */
 conflicts: number, 
 /**
+ * A two-way sync's files kept aside after errors (filled in when
+ * listed; the form never sets it).
+ */
+keptAside: number, 
+/**
  * A continuous task's watcher in this process (filled in when listed;
  * the form never sets it).
  */
