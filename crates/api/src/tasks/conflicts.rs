@@ -4,7 +4,8 @@
 //! runs once through the ordinary door ([`Api::run_task`]: claim, lock,
 //! progress, run log) so the storage follows.
 
-use fjordsync_engine::bisync::{self, Resolution};
+use fjordsync_engine::bisync::{self, PairId, Resolution};
+use fjordsync_engine::state::StateDb;
 use fjordsync_engine::tasks::{Job, Task};
 
 use super::{ProgressSink, state_err};
@@ -53,15 +54,19 @@ impl Api {
 
     /// Open conflicts per task, for the cards and the overview (0 for
     /// tasks that are not two-way, or whose pair never ran).
-    pub(crate) fn open_conflict_count(db: &fjordsync_engine::state::StateDb, task: &Task) -> AppResult<u32> {
-        let Job::Bisync(spec) = &task.job else { return Ok(0) };
-        let pair =
-            db.find_bisync_pair(&spec.local.display().to_string(), &spec.remote, &spec.path).map_err(state_err)?;
-        match pair {
+    pub(crate) fn open_conflict_count(db: &StateDb, task: &Task) -> AppResult<u32> {
+        match pair_of(db, task)? {
             Some(p) => Ok(db.bisync_open_conflicts(p).map_err(state_err)?.len() as u32),
             None => Ok(0),
         }
     }
+}
+
+/// A two-way task's pair in the state database (`None` for other kinds, or
+/// a pair that never ran): what its conflicts and kept-aside files hang on.
+pub(super) fn pair_of(db: &StateDb, task: &Task) -> AppResult<Option<PairId>> {
+    let Job::Bisync(spec) = &task.job else { return Ok(None) };
+    db.find_bisync_pair(&spec.local.display().to_string(), &spec.remote, &spec.path).map_err(state_err)
 }
 
 impl From<bisync::OpenConflict> for ConflictDto {

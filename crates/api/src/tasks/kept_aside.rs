@@ -44,10 +44,7 @@ impl Api {
     /// Kept-aside files per task, for the cards and the overview (0 for
     /// tasks that are not two-way, or whose pair never ran).
     pub(crate) fn kept_aside_count(db: &fjordsync_engine::state::StateDb, task: &Task) -> AppResult<u32> {
-        let Job::Bisync(spec) = &task.job else { return Ok(0) };
-        let pair =
-            db.find_bisync_pair(&spec.local.display().to_string(), &spec.remote, &spec.path).map_err(state_err)?;
-        match pair {
+        match super::conflicts::pair_of(db, task)? {
             Some(p) => Ok(db.bisync_issues(p).map_err(state_err)?.len() as u32),
             None => Ok(0),
         }
