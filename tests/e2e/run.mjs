@@ -18,7 +18,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync, existsSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -269,7 +269,7 @@ const A11Y_SCREENS = [
   "backup: maintenance", "backup: forget preview", "typed-name delete", "wizard: service", "wizard: sign-in",
   "wizard: error", "wizard: place", "wizard: name", "wizard: browser sign-in", "wizard: sms code", "reconnect", "needs the link",
   "tasks: edit with schedule", "paused", "backup: edit", "backup: opened from files",
-  "mount", "mount: form",
+  "mount", "mount: form", "two-way: not synced",
 ];
 const a11yChecked = new Set();
 const a11yViolations = [];
@@ -1004,6 +1004,30 @@ try {
     expect(readFileSync(join(local, "a.txt"), "utf8") === "mine, changed here\n", "my version under the original name");
     const names = (await api("list_folder", { storage: "demo", path: ["TwoWay"] })).entries.map((e) => e.name);
     expect(names.includes("a.txt") && !names.some((n) => n.includes("conflicted copy")), `storage: ${names.join(", ")}`);
+
+    // A name the storage refuses (each byte that is not UTF-8 becomes three
+    // characters there: over its 255): that file waits, listed with what to
+    // do; the rest syncs, and the card is not "Up to date".
+    const refused = Buffer.concat([Buffer.from(`${local}/`), Buffer.alloc(100, 0xff)]);
+    writeFileSync(refused, "too long once mapped\n");
+    await card.getByRole("button", { name: "Run now" }).click();
+    await status.filter({ hasText: /^1 file could not sync$/ }).waitFor({ timeout: 45_000 });
+    await card.getByTestId("run-result").filter({ hasText: /^Run \d+: Done.· 1 file could not sync$/ }).waitFor();
+    await card.getByRole("button", { name: /^Not synced.\(1\)$/ }).click();
+    const aside = page.getByRole("region", { name: "Files in Both ways that could not sync" });
+    const waiting = aside.locator('[data-reason="name_refused"]');
+    await waiting.getByText("demo does not accept this name. Rename the file; it is tried again when it changes.").waitFor();
+    await waiting.getByText("Could not change it in demo.").waitFor();
+    await a11y(page, "two-way: not synced");
+    await page.screenshot({ path: join(ARTIFACTS, "two-way-not-synced.png") });
+    // Renamed, then tried again at the user's word: it syncs and the list empties.
+    renameSync(refused, join(local, "renamed.txt"));
+    await aside.getByRole("button", { name: "Try them again now" }).click();
+    await aside.getByTestId("aside-result").filter({ hasText: /^Every file synced\. Run \d+: Done/ }).waitFor({ timeout: 45_000 });
+    await aside.getByTestId("none-aside").waitFor();
+    await status.filter({ hasText: /^Up to date$/ }).waitFor();
+    const after = (await api("list_folder", { storage: "demo", path: ["TwoWay"] })).entries.map((e) => e.name);
+    expect(after.includes("renamed.txt"), `storage: ${after.join(", ")}`);
     // Tidy up for the tests after this one (their cards, "Sync all now").
     await api("delete_task", { id: other.id });
     await api("delete_task", { id: await taskId("Both ways") });

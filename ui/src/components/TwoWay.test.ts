@@ -192,6 +192,22 @@ describe("two-way sync", () => {
     await waitFor(() => expect(within(card).getByTestId("sync-status").textContent).toBe("1 file could not sync"));
   });
 
+  it("does not show a run that left files aside as all green", async () => {
+    setLocale("en");
+    await openTasks({ tasks: [twoWay, { ...twoWay, id: "8", name: "Notes", local: "/home/me/Notes", remote: "Notes" }], keptAside: { "7": [full] }, cleanRuns: true });
+    // A run with nothing left aside is green.
+    const notes = await screen.findByRole("listitem", { name: "Notes" });
+    await fireEvent.click(within(notes).getByRole("button", { name: "Run now" }));
+    const clean = await within(notes).findByTestId("run-result");
+    expect(clean.textContent).toMatch(/^Run \d+: Done$/);
+    expect(clean.classList.contains("ok")).toBe(true);
+    const card = await screen.findByRole("listitem", { name: "Docs" });
+    await fireEvent.click(within(card).getByRole("button", { name: "Run now" }));
+    const result = await within(card).findByTestId("run-result");
+    expect(result.textContent).toMatch(/^Run \d+: Done.· 1 file could not sync/);
+    expect(result.classList.contains("warn")).toBe(true);
+  });
+
   it("keeps a task with files that could not sync off green on the overview", async () => {
     const backend = mockBackend({ storages: [demoStorage], tasks: [twoWay], keptAside: { "7": [full] } });
     render(App, { props: { backend } });

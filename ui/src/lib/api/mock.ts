@@ -70,6 +70,8 @@ export interface MockOptions {
   holdRuns?: boolean;
   /** Open conflicts of two-way sync tasks, by task id. */
   conflicts?: Record<string, Conflict[]>;
+  /** run_task finishes with everything done (else: one file failed, one skipped). */
+  cleanRuns?: boolean;
   /** Files of two-way sync tasks kept aside after errors, by task id. */
   keptAside?: Record<string, KeptAside[]>;
   /** retry_kept_aside leaves these paths listed (they fail again, from now). */
@@ -670,6 +672,12 @@ export function mockBackend(opts: MockOptions = {}): MockBackend {
       let outcome = "ok";
       if (opts.holdRuns) {
         outcome = await new Promise<string>((resolve) => holds.set(t.id, () => resolve("cancelled")));
+      }
+      if (opts.cleanRuns && outcome === "ok") {
+        const counters = { ...zeroCounters, uploaded: 1, bytes: 1024 };
+        const run = record(t, t.kind, "ok", counters, null, [{ path: "new/a.txt", action: "upload", bytes: 1024, result: "completed", error: null }]);
+        cb?.({ type: "finished", run: run.id, outcome: "ok", durationMs: 1500, counters });
+        return run;
       }
       const counters = { ...zeroCounters, uploaded: 1, updated: 1, failed: 1, skipped: 1, bytes: 3072 };
       const run = record(t, t.kind, outcome === "ok" ? "failed" : outcome, counters, null, [
