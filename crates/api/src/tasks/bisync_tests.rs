@@ -218,6 +218,20 @@ async fn a_continuous_task_is_watched_by_the_scheduler_and_follows_both_sides() 
     let arrived = || async { remote_files(&api, "Live").await.iter().any(|(n, _)| n == "new.txt") };
     assert!(eventually(60, arrived).await, "a local change is uploaded by the watcher");
 
+    // Transfer settings changed while it watches apply at its next run.
+    let settings = api.get_settings().await.unwrap();
+    assert_ne!(settings.transfers, 7);
+    api.save_settings(crate::settings::SettingsDto { transfers: 7, bandwidth_kib: 512, ..settings }).await.unwrap();
+    std::fs::write(dir.path().join("two/newer.txt"), b"after the settings changed").unwrap();
+    let arrived = || async { remote_files(&api, "Live").await.iter().any(|(n, _)| n == "newer.txt") };
+    assert!(eventually(60, arrived).await, "a local change is uploaded by the watcher");
+    let spec = api.with_db(|db| Ok(db.runs_of(1, None).unwrap().remove(0).spec_json)).await.unwrap();
+    let spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
+    assert_eq!(
+        (spec["options"]["transfers"].as_u64(), spec["options"]["bwlimit"].as_u64()),
+        (Some(7), Some(512 * 1024))
+    );
+
     // A change made elsewhere arrives within the storage's check interval.
     change_on_storage(&api, dir.path(), "Live", b"changed elsewhere").await;
     let local = dir.path().join("two/a.txt");

@@ -44,7 +44,13 @@ impl PairRuns for TaskRuns<'_> {
         };
         let id = dto_id(self.task.id);
         let progress = coalescing_sink(self.api.broadcast_progress(&id));
-        let result = self.runner.bisync(self.spec, Some(self.task.id), progress, hold.cancel.clone()).await;
+        // The transfer settings as they are now: a change in Settings
+        // applies at the watcher's next run, not only at its next start.
+        let mut spec = self.spec.clone();
+        if let Ok(settings) = self.api.get_settings().await {
+            apply_settings(&mut spec.options, &settings);
+        }
+        let result = self.runner.bisync(&spec, Some(self.task.id), progress, hold.cancel.clone()).await;
         match &result {
             Ok(report) => {
                 let shown = self.api.record_run(self.task, report.run).await.map(|mut dto| {
