@@ -43,6 +43,9 @@ pub async fn mount(ctx: &Context, args: MountArgs) -> anyhow::Result<()> {
             return Err(e.into());
         }
     };
+    // Listened for before anything is said: whoever reads "is mounted" or
+    // "finishing" and stops the mount at once gets a clean stop.
+    let mut stops = crate::signals::Stops::listen();
     let mut out = output::stdout();
     writeln!(out, "{WHO}: {} is mounted at {}", args.remote, mounted.point().display())?;
     writeln!(out, "cache: {}", cache_dir.display())?;
@@ -52,7 +55,6 @@ pub async fn mount(ctx: &Context, args: MountArgs) -> anyhow::Result<()> {
         eprintln!("{WHO}: finishing {left} upload(s) left by the last run");
     }
 
-    let mut stops = crate::signals::Stops::listen();
     tokio::select! {
         r = mounted.ended() => {
             if let Err(e) = r {

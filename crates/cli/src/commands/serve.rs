@@ -26,13 +26,15 @@ pub async fn webdav(ctx: &Context, args: ServeWebdavArgs) -> anyhow::Result<()> 
         folder::open(ctx, FolderOptions { remote: &args.remote, cache: &args.cache, kind: "serve" }).await?;
     let listener = fjordsync_api::web::bind(args.addr).await?;
     let addr = listener.local_addr().context("reading the address the server listens on")?;
+    // Listened for before anything is said: whoever reads the address or
+    // "finishing" and stops the server at once gets a clean stop.
+    let mut stops = crate::signals::Stops::listen();
     announce(&args.remote, addr, &login, made_up, &cache_dir)?;
     let left = vfs.resumed_uploads();
     if left > 0 {
         eprintln!("{WHO}: finishing {left} upload(s) left by the last run");
     }
 
-    let mut stops = crate::signals::Stops::listen();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let mut server = tokio::spawn(fjordsync_webdav::serve_until(listener, vfs.clone(), login, async {
         let _ = stopped.await;
