@@ -173,8 +173,20 @@ describe("two-way sync", () => {
     const backend = await openTasks({ tasks: [twoWay], keptAside: { "7": [full, flaky] }, failAgain: ["notes.txt"] });
     const card = await screen.findByRole("listitem", { name: "Docs" });
     expect(within(card).getByTestId("sync-status").textContent).toBe("2 files could not sync");
-    await fireEvent.click(within(card).getByRole("button", { name: /^Not synced.\(2\)$/ }));
-    const view = await screen.findByRole("region", { name: "Files in Docs that could not sync" });
+    const scrolled: Element[] = [];
+    const before = Element.prototype.scrollIntoView;
+    Element.prototype.scrollIntoView = function (this: Element) {
+      scrolled.push(this);
+    };
+    let view: HTMLElement;
+    try {
+      await fireEvent.click(within(card).getByRole("button", { name: /^Not synced.\(2\)$/ }));
+      view = await screen.findByRole("region", { name: "Files in Docs that could not sync" });
+      // It opens below the cards: brought into view where the user looks next.
+      await waitFor(() => expect(scrolled).toContain(view));
+    } finally {
+      Element.prototype.scrollIntoView = before;
+    }
     const video = await within(view).findByRole("listitem", { name: "video/holiday.mp4" });
     expect(within(video).getByText("Could not change it in demo.")).toBeTruthy();
     expect(within(video).getByText("demo is full. Free some space there, then try again.")).toBeTruthy();

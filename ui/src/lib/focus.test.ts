@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { modal, rememberFocus } from "./focus";
+import { modal, rememberFocus, reveal } from "./focus";
 
 /** A button on the page (the opener), and a dialog with two buttons. */
 function page() {
@@ -67,5 +67,17 @@ describe("modal", () => {
     expect(key(a, "Tab", true).defaultPrevented).toBe(true);
     expect(document.activeElement).toBe(b);
     action.destroy();
+  });
+});
+
+describe("reveal", () => {
+  it("brings a panel that just opened into view, no further than needed", async () => {
+    document.body.innerHTML = `<section id="panel">Files that could not sync</section>`;
+    const panel = document.getElementById("panel") as HTMLElement;
+    const scroll = vi.fn();
+    panel.scrollIntoView = scroll;
+    reveal(panel);
+    await Promise.resolve();
+    expect(scroll).toHaveBeenCalledWith({ block: "nearest" });
   });
 });

@@ -74,3 +74,13 @@ export function modal(node: HTMLElement, onescape: () => void) {
 export function focusFirst(node: HTMLElement) {
   queueMicrotask(() => tabStops(node)[0]?.focus());
 }
+
+/**
+ * A panel the user just opened below the cards (a task's conflicts, its
+ * files that could not sync) may start off screen: it is brought into view,
+ * no further than needed. Only for what opens at a click (not the task log,
+ * which is drawn again when a run ends: it must not pull the page away).
+ */
+export function reveal(node: HTMLElement) {
+  queueMicrotask(() => node.scrollIntoView?.({ block: "nearest" }));
+}
