@@ -49,7 +49,7 @@ impl ContentMd5 {
     }
 
     /// The 16 bytes of the hash.
-    pub fn finish(mut self) -> [u8; 16] {
+    fn finish(mut self) -> [u8; 16] {
         let mut out = [0u8; 16];
         // SAFETY: the context was initialised by MD5_Init; MD5_Final
         // writes exactly 16 bytes to `out`.
@@ -63,13 +63,6 @@ impl ContentMd5 {
     pub fn finish_hex(self) -> String {
         self.finish().iter().map(|b| format!("{b:02x}")).collect()
     }
-
-    /// The MD5 of `data`, in hex.
-    pub fn of(data: &[u8]) -> String {
-        let mut h = ContentMd5::new();
-        h.update(data);
-        h.finish_hex()
-    }
 }
 
 #[cfg(test)]
@@ -77,13 +70,20 @@ mod tests {
     use super::*;
     use md5::Digest;
 
+    /// The MD5 of `data`, in hex.
+    fn of(data: &[u8]) -> String {
+        let mut h = ContentMd5::new();
+        h.update(data);
+        h.finish_hex()
+    }
+
     #[test]
     fn known_values() {
         // RFC 1321, appendix A.5.
-        assert_eq!(ContentMd5::of(b""), "d41d8cd98f00b204e9800998ecf8427e");
-        assert_eq!(ContentMd5::of(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(of(b""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(of(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(
-            ContentMd5::of(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+            of(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
             "57edf4a22be3c955ac49da2e2107b67a"
         );
     }

@@ -72,6 +72,17 @@ pub(crate) fn start_writeback(file: &File, offset: u64, len: u64) {
     }
 }
 
+/// Bytes `offset..end` of `file`, read off the async threads (an error if
+/// the file ends first).
+pub(crate) async fn read_range(file: std::sync::Arc<File>, offset: u64, end: u64) -> io::Result<bytes::Bytes> {
+    blocking(move || {
+        let mut buf = vec![0u8; (end - offset) as usize];
+        read_exact_at(&file, &mut buf, offset)?;
+        Ok(bytes::Bytes::from(buf))
+    })
+    .await
+}
+
 /// Runs a blocking file operation off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(io::Error::other)?

@@ -229,13 +229,7 @@ impl ReadCache {
                 }
             }
         };
-        let buf = blocking(move || {
-            let mut buf = vec![0u8; (end - offset) as usize];
-            positioned::read_exact_at(&file, &mut buf, offset)?;
-            Ok(buf)
-        })
-        .await?;
-        Ok(Bytes::from(buf))
+        Ok(positioned::read_range(file, offset, end).await?)
     }
 }
 

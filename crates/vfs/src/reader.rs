@@ -8,7 +8,7 @@ use fjordsync_jottacloud::RemotePath;
 use crate::error::Result;
 use crate::meta::Meta;
 use crate::pass_through::{self, PassThrough};
-use crate::positioned::{self, blocking};
+use crate::positioned;
 use crate::read_cache::Content;
 use crate::vfs::Inner;
 
@@ -101,14 +101,7 @@ impl Reader {
                 if offset >= end {
                     return Ok(Bytes::new());
                 }
-                let f = f.clone();
-                let buf = blocking(move || {
-                    let mut buf = vec![0u8; (end - offset) as usize];
-                    positioned::read_exact_at(&f, &mut buf, offset)?;
-                    Ok(buf)
-                })
-                .await?;
-                Ok(Bytes::from(buf))
+                Ok(positioned::read_range(f.clone(), offset, end).await?)
             }
             Source::Stored { inner, remote, content, id, passing, passes } => {
                 if let Some(p) = passing {

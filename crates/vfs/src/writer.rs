@@ -191,14 +191,7 @@ impl Writer {
         if offset >= end {
             return Ok(bytes::Bytes::new());
         }
-        let file = self.file.clone();
-        let buf = blocking(move || {
-            let mut buf = vec![0u8; (end - offset) as usize];
-            positioned::read_exact_at(&file, &mut buf, offset)?;
-            Ok(buf)
-        })
-        .await?;
-        Ok(bytes::Bytes::from(buf))
+        Ok(positioned::read_range(self.file.clone(), offset, end).await?)
     }
 
     /// Cuts or extends the content to `size` bytes.

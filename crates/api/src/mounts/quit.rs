@@ -97,8 +97,7 @@ mod tests {
     use super::*;
 
     fn api(dir: &tempfile::TempDir) -> (Arc<Api>, Arc<AtomicU32>) {
-        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
-        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let api = Arc::new(crate::tasks::tests::api(dir.path()));
         let quits = Arc::new(AtomicU32::new(0));
         let q = quits.clone();
         api.set_quit_hook(Arc::new(move || {
@@ -152,8 +151,7 @@ mod tests {
     #[tokio::test]
     async fn a_program_without_a_window_is_not_quit_from_the_page() {
         let dir = tempfile::tempdir().unwrap();
-        let config = fjordsync_engine::ConfigDir::at(dir.path().join("config")).unwrap();
-        let api = Arc::new(Api::new(config, dir.path().join("data")).unwrap());
+        let api = Arc::new(crate::tasks::tests::api(dir.path()));
         let e = api.quit_app(QuitWhen::Now).await.unwrap_err();
         assert_eq!(e.code, "unsupported");
         assert!(!api.mounts.hurry.is_cancelled(), "nothing was stopped");

@@ -51,15 +51,6 @@ impl Api {
         runner.resolve_conflict(&spec, conflict, resolution).await?;
         self.run_task(id, progress).await
     }
-
-    /// Open conflicts per task, for the cards and the overview (0 for
-    /// tasks that are not two-way, or whose pair never ran).
-    pub(crate) fn open_conflict_count(db: &StateDb, task: &Task) -> AppResult<u32> {
-        match pair_of(db, task)? {
-            Some(p) => Ok(db.bisync_open_conflicts(p).map_err(state_err)?.len() as u32),
-            None => Ok(0),
-        }
-    }
 }
 
 /// A two-way task's pair in the state database (`None` for other kinds, or

@@ -5,9 +5,9 @@
 //! door ([`Api::run_task`]).
 
 use fjordsync_engine::bisync::{Issue, IssueKind, IssueSide};
-use fjordsync_engine::tasks::{Job, Task};
+use fjordsync_engine::tasks::Job;
 
-use super::{ProgressSink, state_err};
+use super::ProgressSink;
 use crate::Api;
 use crate::dto::{KeptAsideDto, RunDto};
 use crate::error::{AppError, AppResult};
@@ -39,15 +39,6 @@ impl Api {
         let runner = self.runner(std::slice::from_ref(&spec.remote)).await?;
         runner.bisync_retry_issues(spec)?;
         self.run_task(id, progress).await
-    }
-
-    /// Kept-aside files per task, for the cards and the overview (0 for
-    /// tasks that are not two-way, or whose pair never ran).
-    pub(crate) fn kept_aside_count(db: &fjordsync_engine::state::StateDb, task: &Task) -> AppResult<u32> {
-        match super::conflicts::pair_of(db, task)? {
-            Some(p) => Ok(db.bisync_issues(p).map_err(state_err)?.len() as u32),
-            None => Ok(0),
-        }
     }
 }
 

@@ -679,8 +679,12 @@ fn shown(db: &StateDb, task: &Task, tz: &TimeZone) -> AppResult<TaskDto> {
         .map(|r| run_dto(db, r))
         .find(|r| !is_follow_up(r));
     dto.next_run_ms = db.tasks().next_due_ms(task, tz).map_err(task_err)?;
-    dto.conflicts = Api::open_conflict_count(db, task)?;
-    dto.kept_aside = Api::kept_aside_count(db, task)?;
+    // A two-way task's open conflicts and kept-aside files, for the cards
+    // and the overview (0 for other kinds, or a pair that never ran).
+    if let Some(pair) = conflicts::pair_of(db, task)? {
+        dto.conflicts = db.bisync_open_conflicts(pair).map_err(state_err)?.len() as u32;
+        dto.kept_aside = db.bisync_issues(pair).map_err(state_err)?.len() as u32;
+    }
     Ok(dto)
 }
 
